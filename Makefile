@@ -1,0 +1,53 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app backend
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres test-js bench lint vendor chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Doorstep is at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The whole suite on SQLite, then again on PostgreSQL when it is reachable, then the JS units.
+test: $(STAMP) chromium
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+	$(MAKE) test-js
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest
+
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "not e2e"
+
+test-js:
+	node --test tests/unit/js/
+
+bench: $(STAMP) chromium
+	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_photos.py
+	$(PY) bench/bench_pwa.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check backend tests bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,68 @@
+"""Doorstep: field surveys for minimum-living-allowance casework."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask
+
+
+def _asset_version() -> str:
+    """A hash of the PWA's static files: changes exactly when a deploy changes them."""
+    digest = hashlib.sha256()
+    static = Path(__file__).resolve().parents[1] / "pwa" / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(static).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, static_folder=None,
+                instance_path=str(Path(__file__).resolve().parents[1] / "instance"))
+    from backend.config import load_config
+
+    app.config.update(load_config(app.instance_path))
+    app.config["ASSET_VERSION"] = _asset_version()
+    if config:
+        app.config.update(config)
+
+    from backend import models  # noqa: F401 - registers every table with the metadata
+    from backend.extensions import api, db, jwt, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from backend.dbtypes import make_sqlite_transactional
+
+            make_sqlite_transactional(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    api.init_app(app)
+
+    from backend.web import hooks
+
+    hooks.install(app)
+    _register_blueprints(app, api)
+
+    from backend.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    from backend.auth.routes import blp as auth_blp
+    from backend.cases.routes import blp as cases_blp
+    from backend.households.routes import blp as households_blp
+    from backend.jurisdictions.routes import blp as jurisdictions_blp
+    from backend.web.routes import bp as web_bp
+
+    for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(web_bp)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -1,0 +1,48 @@
+from marshmallow import Schema, fields, validate
+
+from backend.auth.rules import ROLES
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                             load_only=True)
+    device_id = fields.String(validate=validate.Length(max=64), load_default=None)
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class JurisdictionRefSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)))
+    jurisdiction = fields.Nested(JurisdictionRefSchema)
+
+
+class LoginResultSchema(TokenSchema):
+    user = fields.Nested(MeSchema)
+
+
+class DeviceKeyCreateSchema(Schema):
+    device_id = fields.String(required=True, validate=validate.Length(min=8, max=64))
+    public_key_jwk = fields.Dict(required=True)
+
+
+class DeviceKeySchema(Schema):
+    id = fields.String()
+    user_id = fields.String()
+    device_id = fields.String()
+    public_key_jwk = fields.Dict()
+    created_at = fields.DateTime()

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.dbtypes import UtcDateTime
+from backend.extensions import db
+
+
+class Case(db.Model):
+    """One application of a household for one kind of assistance."""
+
+    __tablename__ = "assistance_case"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    household_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("household.id"), nullable=False, index=True
+    )
+    # The household's village, copied so scoping is one indexed prefix match.
+    jurisdiction_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("jurisdiction.code"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    temporary_subtype: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(String(24), nullable=False)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    deadline_on: Mapped[date | None] = mapped_column(Date)
+    is_economic_check_authorized: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    has_honesty_pledge: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    intake_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+
+    team: Mapped[list[CaseTeamMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CaseTeamMember.user_id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseTeamMember(db.Model):
+    """An investigator assigned to the case's home visit (≥ 2 staff, 004)."""
+
+    __tablename__ = "case_team_member"
+
+    case_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("assistance_case.id"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("user_account.id"), primary_key=True, index=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    assigned_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))

@@ -1,0 +1,70 @@
+from flask import request
+from flask_smorest import Blueprint
+
+from backend.auth.guard import current_caller
+from backend.cases import service
+from backend.cases.schemas import (
+    CaseCreateSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    CaseUpdateSchema,
+    TeamAssignSchema,
+)
+
+blp = Blueprint("cases", __name__, url_prefix="/api/cases",
+                description="Applications for assistance")
+
+
+def _etag(case) -> dict:
+    return {"ETag": f'"{case.version}"'}
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(CaseQuerySchema, location="query")
+@blp.response(200, CasePageSchema)
+def list_cases(query):
+    """Cases in your jurisdiction; field workers see the cases assigned to them."""
+    caller = current_caller()
+    rows, total = service.list_visible(caller, query)
+    return {"items": [service.to_view(c, caller) for c in rows], "total": total,
+            "page": query["page"], "page_size": query["page_size"]}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(CaseCreateSchema)
+@blp.response(201, CaseSchema)
+def create_case(body):
+    """Accept an application (受理). Retrying with the same `id` is safe."""
+    caller = current_caller()
+    case, created = service.create(caller, body)
+    return service.to_view(case, caller), 201 if created else 200, _etag(case)
+
+
+@blp.route("/<string:case_id>", methods=["GET"])
+@blp.response(200, CaseSchema)
+def get_case(case_id):
+    caller = current_caller()
+    case = service.get_visible(caller, case_id)
+    return service.to_view(case, caller), 200, _etag(case)
+
+
+@blp.route("/<string:case_id>", methods=["PATCH"])
+@blp.arguments(CaseUpdateSchema)
+@blp.response(200, CaseSchema)
+def update_case(changes, case_id):
+    """Edit a case. Send `If-Match` with the version you read; a stale one gets 412."""
+    caller = current_caller()
+    case = service.update(caller, case_id, request.headers.get("If-Match"), changes)
+    return service.to_view(case, caller), 200, _etag(case)
+
+
+@blp.route("/<string:case_id>/team", methods=["PUT"])
+@blp.arguments(TeamAssignSchema)
+@blp.response(200, CaseSchema)
+def assign_team(body, case_id):
+    """Assign the home-visit team: at least two field workers of the township (004)."""
+    caller = current_caller()
+    case = service.assign_team(caller, case_id, request.headers.get("If-Match"),
+                               body["user_ids"])
+    return service.to_view(case, caller), 200, _etag(case)

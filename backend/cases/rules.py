@@ -1,0 +1,83 @@
+"""Pure rules for cases: kinds, statuses, deadlines and who may be on a visit team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_case")
+TEMPORARY_SUBTYPES = ("emergency", "expenditure")
+CHANNELS = ("window", "online", "village_committee")
+STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice",
+            "approved", "refused", "withdrawn")
+OPEN_STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice")
+
+
+def kind_problems(kind: str, temporary_subtype: str | None) -> dict[str, list[str]]:
+    if kind == "temporary" and temporary_subtype not in TEMPORARY_SUBTYPES:
+        return {"temporary_subtype": ["临时救助需选择急难型或支出型 (emergency or expenditure)"]}
+    if kind != "temporary" and temporary_subtype is not None:
+        return {"temporary_subtype": ["only temporary aid has a subtype"]}
+    return {}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    working_days: int | None
+    due_on: date
+    hours: int | None = None
+
+
+def deadline_for(kind: str, temporary_subtype: str | None, applied_on: date,
+                 settings: dict, add_working_days) -> Deadline:
+    """When the decision is due (DOMAIN.md deadlines, 001/002).
+
+    Emergency aid (急难型) must help within 24 hours (002), so its due date is the
+    next calendar day; other temporary aid has `temporary_deadline_working_days`
+    (001: ≤ 15); dibao, extreme poverty and the rest the dibao deadline (001: 20;
+    002: 12 — a setting).
+    """
+    if kind == "temporary" and temporary_subtype == "emergency":
+        return Deadline(None, applied_on + timedelta(days=1), hours=24)
+    if kind == "temporary":
+        days = settings["temporary_deadline_working_days"]
+    else:
+        days = settings["dibao_deadline_working_days"]
+    return Deadline(days, add_working_days(applied_on, days))
+
+
+@dataclass(frozen=True)
+class TeamCandidate:
+    user_id: str
+    roles: frozenset[str]
+    township_code: str
+
+
+def team_problems(candidates: list[TeamCandidate], case_township: str,
+                  relative_user_ids: set[str], min_size: int) -> list[tuple[str, str]]:
+    """Why a proposed visit team is not acceptable (empty when it is).
+
+    004: at least two staff visit every applicant household; a declared relative
+    of the household may not investigate it (conflict of interest).
+    """
+    problems: list[tuple[str, str]] = []
+    distinct = {c.user_id for c in candidates}
+    if len(distinct) < min_size:
+        problems.append(("visit-team-too-small",
+                         f"入户调查至少需要 {min_size} 名调查员 (at least {min_size} investigators)"))
+    for candidate in candidates:
+        if "field_worker" not in candidate.roles or candidate.township_code != case_township:
+            problems.append(("visit-team-not-field-worker",
+                             f"{candidate.user_id} is not a field worker of this township"))
+        if candidate.user_id in relative_user_ids:
+            problems.append(("visit-team-conflict-of-interest",
+                             f"{candidate.user_id} is a declared relative of the household"))
+    return problems
+
+
+def is_overdue(deadline_on: date | None, status: str, today: date) -> bool:
+    return deadline_on is not None and status in OPEN_STATUSES and today > deadline_on
+
+
+def applied_on_in_china(applied_at: datetime, tz) -> date:
+    return applied_at.astimezone(tz).date()

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from backend import clock
+from backend.audit import service as audit
+from backend.auth import rules as roles
+from backend.auth import service as auth
+from backend.auth.rules import Caller
+from backend.cases import rules
+from backend.cases.models import Case, CaseTeamMember
+from backend.dbtypes import new_id
+from backend.errors import ProblemError
+from backend.extensions import db
+from backend.households import service as households
+from backend.households.models import Household, Member
+from backend.jurisdictions import service as jurisdictions
+
+EDITABLE = ("channel", "is_economic_check_authorized", "has_honesty_pledge", "note")
+
+
+def visible_cases(caller: Caller) -> Select:
+    """Cases the caller may see: their jurisdiction subtree, and for a field worker
+    without a supervising role only the cases whose visit team they are on."""
+    query = select(Case).where(Case.jurisdiction_code.like(caller.jurisdiction_code + "%"))
+    if not caller.reads_all_cases_in_scope:
+        query = query.where(exists(select(CaseTeamMember.case_id).where(
+            CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == caller.user_id)))
+    return query
+
+
+def get_visible(caller: Caller, case_id: str) -> Case:
+    case = db.session.scalar(visible_cases(caller).where(Case.id == case_id))
+    if case is None:
+        # 404, not 403: another team's case must not even be confirmed to exist.
+        raise ProblemError("case-not-found", "No case with that id in your area.")
+    return case
+
+
+def list_visible(caller: Caller, filters: dict) -> tuple[list[Case], int]:
+    query = visible_cases(caller)
+    if filters.get("status"):
+        query = query.where(Case.status == filters["status"])
+    if filters.get("kind"):
+        query = query.where(Case.kind == filters["kind"])
+    if filters.get("village"):
+        query = query.where(Case.jurisdiction_code.like(filters["village"] + "%"))
+    if filters.get("assigned_to_me"):
+        query = query.where(exists(select(CaseTeamMember.case_id).where(
+            CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == caller.user_id)))
+    if filters.get("q"):
+        pattern = f"%{filters['q']}%"
+        query = query.join(Household, Household.id == Case.household_id).where(or_(
+            Household.address.like(pattern),
+            exists(select(Member.id).where(Member.household_id == Household.id,
+                                           Member.name.like(pattern)))))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, size = filters["page"], filters["page_size"]
+    rows = db.session.scalars(
+        query.order_by(Case.applied_at.desc(), Case.id).limit(size).offset((page - 1) * size)
+    ).all()
+    return list(rows), total
+
+
+def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
+    if not caller.has(*roles.ROLES_CREATING_CASES):
+        raise ProblemError("forbidden", "Only intake clerks and village assistants open cases.")
+    client_id = payload.get("id")
+    if client_id:
+        existing = db.session.get(Case, client_id)
+        if existing is not None:
+            if not caller.covers(existing.jurisdiction_code):
+                raise ProblemError("conflict", "That id is already used.")
+            return existing, False
+    errors = rules.kind_problems(payload["kind"], payload.get("temporary_subtype"))
+    if errors:
+        raise ProblemError("validation-failed", "The assistance kind is incomplete.", errors)
+    try:
+        household = households.get_visible(caller, payload["household_id"])
+    except ProblemError as missing:
+        raise ProblemError("household-not-found", "No household with that id in your area.",
+                           {"household_id": ["unknown household"]}) from missing
+    applied_at = payload.get("applied_at") or clock.now()
+    settings = jurisdictions.effective_settings(household.jurisdiction_code)
+    deadline = rules.deadline_for(
+        payload["kind"], payload.get("temporary_subtype"),
+        applied_at.astimezone(clock.SHANGHAI).date(), settings, clock.add_working_days)
+    now = clock.now()
+    case = Case(
+        id=client_id or new_id(), household_id=household.id,
+        jurisdiction_code=household.jurisdiction_code, kind=payload["kind"],
+        temporary_subtype=payload.get("temporary_subtype"), status="accepted",
+        channel=payload["channel"], applied_at=applied_at, deadline_on=deadline.due_on,
+        is_economic_check_authorized=payload["is_economic_check_authorized"],
+        has_honesty_pledge=payload["has_honesty_pledge"],
+        intake_by_id=caller.user_id, note=payload.get("note"), created_at=now, updated_at=now,
+    )
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case.created", "case", case.id, jurisdiction_code=case.jurisdiction_code,
+                 after={"kind": case.kind, "subtype": case.temporary_subtype,
+                        "channel": case.channel, "deadline_on": str(case.deadline_on),
+                        "household": household.id})
+    return case, True
+
+
+def check_version(case: Case, if_match: str | None) -> None:
+    if not if_match:
+        raise ProblemError("precondition-required",
+                           "Send If-Match with the case's version (from its ETag).",
+                           extra={"current_version": case.version})
+    wanted = if_match.strip().removeprefix("W/").strip('"')
+    if wanted != str(case.version):
+        raise ProblemError("stale-version",
+                           "Someone changed this case after you opened it. Reload it, "
+                           "check their change, then apply yours again.",
+                           extra={"current_version": case.version})
+
+
+def update(caller: Caller, case_id: str, if_match: str | None, changes: dict) -> Case:
+    case = get_visible(caller, case_id)
+    if not caller.has(*roles.ROLES_EDITING_CASES):
+        raise ProblemError("forbidden", "Your role may read this case but not change it.")
+    check_version(case, if_match)
+    before = {k: getattr(case, k) for k in EDITABLE}
+    for key in EDITABLE:
+        if key in changes:
+            setattr(case, key, changes[key])
+    after = {k: getattr(case, k) for k in EDITABLE}
+    old, new = audit.changed_fields(before, after)
+    if new:
+        case.updated_at = clock.now()
+        db.session.flush()
+        audit.record("case.updated", "case", case.id, before=old, after=new,
+                     jurisdiction_code=case.jurisdiction_code)
+    return case
+
+
+def assign_team(caller: Caller, case_id: str, if_match: str | None,
+                user_ids: list[str]) -> Case:
+    case = get_visible(caller, case_id)
+    if not caller.has(roles.INTAKE_CLERK, roles.REVIEWER, roles.APPROVER, roles.ADMIN):
+        raise ProblemError("forbidden", "Only township staff assign visit teams.")
+    check_version(case, if_match)
+    township = jurisdictions.township_of(case.jurisdiction_code)
+    candidates = []
+    for user_id in dict.fromkeys(user_ids):
+        user = auth.get_user(user_id)
+        if user is None:
+            raise ProblemError("validation-failed", "Unknown investigator.",
+                               {"user_ids": [f"{user_id} is not a user"]})
+        candidates.append(rules.TeamCandidate(
+            user.id, frozenset(user.roles), jurisdictions.township_of(user.jurisdiction_code)))
+    settings = jurisdictions.effective_settings(case.jurisdiction_code)
+    problems = rules.team_problems(candidates, township,
+                                   households.staff_relative_ids(case.household_id),
+                                   settings["min_visit_team_size"])
+    if problems:
+        slug = problems[0][0]
+        raise ProblemError(slug, problems[0][1], {"user_ids": [m for _, m in problems]})
+    before = sorted(m.user_id for m in case.team)
+    now = clock.now()
+    case.team = [CaseTeamMember(user_id=c.user_id, assigned_at=now,
+                                assigned_by_id=caller.user_id) for c in candidates]
+    if case.status == "accepted":
+        case.status = "investigating"
+    case.updated_at = now
+    db.session.flush()
+    audit.record("case.team_assigned", "case", case.id, before={"team": before},
+                 after={"team": sorted(c.user_id for c in candidates), "status": case.status},
+                 jurisdiction_code=case.jurisdiction_code)
+    return case
+
+
+def is_on_team(case: Case, user_id: str) -> bool:
+    return any(member.user_id == user_id for member in case.team)
+
+
+def to_view(case: Case, caller: Caller, household_view: dict | None = None) -> dict:
+    household = household_view or households.to_view(
+        db.session.get(Household, case.household_id), caller)
+    team = []
+    for member in case.team:
+        user = auth.get_user(member.user_id)
+        team.append({"user_id": member.user_id,
+                     "display_name": user.display_name if user else None})
+    return {
+        "id": case.id, "household_id": case.household_id,
+        "jurisdiction_code": case.jurisdiction_code, "kind": case.kind,
+        "temporary_subtype": case.temporary_subtype, "status": case.status,
+        "channel": case.channel, "applied_at": case.applied_at, "deadline_on": case.deadline_on,
+        "is_overdue": rules.is_overdue(case.deadline_on, case.status, clock.today_in_china()),
+        "is_economic_check_authorized": case.is_economic_check_authorized,
+        "has_honesty_pledge": case.has_honesty_pledge, "note": case.note,
+        "version": case.version, "created_at": case.created_at, "updated_at": case.updated_at,
+        "team": team, "household": household,
+    }

@@ -1,0 +1,61 @@
+"""Settings from the environment, with embedded SQLite defaults under instance/."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the Flask config from environment variables.
+
+    Every value has a default that works on a fresh clone: SQLite under instance/,
+    a secret generated once and kept in instance/secret_key.
+    """
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(instance_path, "doorstep.sqlite3")
+    )
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would pick psycopg2.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 7)),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        # Whole request bodies are bounded; photos have their own, smaller limit.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
+        "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
+        "PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
+        "PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 40_000_000),
+        "PHOTO_S3_BUCKET": os.environ.get("PHOTO_S3_BUCKET"),
+        "PHOTO_S3_ENDPOINT": os.environ.get("PHOTO_S3_ENDPOINT"),
+        "SYNC_PAGE_SIZE": _env_int("SYNC_PAGE_SIZE", 200),
+        "API_TITLE": "Doorstep API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": None,  # we serve our own docs page from pwa/static
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random key kept in instance/ so tokens survive restarts of `make run`."""
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(os.urandom(32).hex())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

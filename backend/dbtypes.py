@@ -1,0 +1,73 @@
+"""Column types shared by every package."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no time zones and hands back naive values; we store UTC and
+    re-attach it on the way out so `*_at` values are always aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def uuid_column_type() -> String:
+    return String(36)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_from_iso(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp needs a time zone")
+    return parsed.astimezone(UTC)
+
+
+def make_sqlite_transactional(engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions on SQLite.
+
+    pysqlite delays BEGIN until the first write, which breaks SAVEPOINTs and makes
+    reads of one request see different snapshots; this is SQLAlchemy's documented
+    recipe (dialects/sqlite: "Serializable isolation / Savepoints / Transactional DDL").
+    It also turns on foreign keys, which SQLite leaves off by default.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")

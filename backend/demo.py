@@ -1,0 +1,152 @@
+"""Demo data: one county, two townships, four villages, ~40 households, every case kind.
+
+Names and ID numbers are made up; the ID numbers carry valid check characters so the
+forms accept them (GB 11643-1999).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from backend import clock
+from backend.auth import rules as roles
+from backend.auth import service as auth
+from backend.auth.models import User
+from backend.cases import service as cases
+from backend.households import service as households
+from backend.jurisdictions import service as jurisdictions
+
+COUNTY = ("530621", "鲁甸县")
+TOWNSHIPS = [("530621100", "文屏镇", "wenping"), ("530621101", "龙头山镇", "longtoushan")]
+VILLAGES = [
+    ("530621100201", "砚池社区", "530621100"),
+    ("530621100202", "大水井村", "530621100"),
+    ("530621101201", "龙井村", "530621101"),
+    ("530621101202", "光明村", "530621101"),
+]
+# Rough village centres (Ludian county, Yunnan) so homes have plausible GPS.
+VILLAGE_CENTRES = {
+    "530621100201": (27.1917, 103.5586), "530621100202": (27.2050, 103.5712),
+    "530621101201": (27.0967, 103.4070), "530621101202": (27.0801, 103.3923),
+}
+SURNAMES = "张王李赵陈杨刘黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = ["秀英", "桂兰", "建国", "志强", "丽华", "国华", "永福", "春梅", "海燕", "德明",
+         "玉兰", "文军", "小红", "晓东", "金凤", "明亮", "家宝", "子涵", "雨桐", "浩然"]
+ROLE_SETS = [
+    ("fw1", [roles.FIELD_WORKER]), ("fw2", [roles.FIELD_WORKER]), ("fw3", [roles.FIELD_WORKER]),
+    ("assistant", [roles.VILLAGE_ASSISTANT]), ("intake", [roles.INTAKE_CLERK]),
+    ("reviewer", [roles.REVIEWER]), ("approver", [roles.APPROVER]), ("admin", [roles.ADMIN]),
+]
+CASE_PLAN = [("dibao", None), ("extreme_poverty", None), ("low_income_margin", None),
+             ("temporary", "emergency"), ("temporary", "expenditure"), ("special_case", None)]
+
+
+def resident_id(area: str, born: date, sequence: int) -> str:
+    """Build a valid 18-character resident ID (ISO 7064 MOD 11-2 check character)."""
+    body = f"{area}{born:%Y%m%d}{sequence:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def seed(password: str) -> dict | None:
+    if jurisdictions.get(COUNTY[0]) is not None and auth.find_by_username("county_supervisor"):
+        return None
+    rng = random.Random(20261125)
+    rows = [f"{COUNTY[0]},{COUNTY[1]},"]
+    rows += [f"{code},{name},{COUNTY[0]}" for code, name, _ in TOWNSHIPS]
+    rows += [f"{code},{name},{parent}" for code, name, parent in VILLAGES]
+    jurisdictions.import_csv("code,name,parent_code\n" + "\n".join(rows) + "\n")
+    # Fucheng-style township: no panel review, 12 working days (002).
+    jurisdictions.update_settings("530621101", {"dibao_deadline_working_days": 12,
+                                                "is_panel_review_held": False,
+                                                "is_review_stage_notice_held": False})
+    logins: dict[str, list[tuple[str, str]]] = {}
+    for code, name, slug in TOWNSHIPS:
+        logins[name] = []
+        for suffix, role_list in ROLE_SETS:
+            username = f"{slug}_{suffix}"
+            auth.create_user(username, password, role_list, code,
+                             display_name=f"{name}{_role_label(role_list[0])}{suffix[-1:] if suffix[-1].isdigit() else ''}")
+            logins[name].append((username, ", ".join(role_list)))
+    auth.create_user("county_supervisor", password, [roles.COUNTY_SUPERVISOR], COUNTY[0],
+                     display_name="县民政局督查员")
+    logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR)]
+    _seed_households(rng)
+    return logins
+
+
+def _role_label(role: str) -> str:
+    return {"field_worker": "调查员", "village_assistant": "协理员", "intake_clerk": "受理员",
+            "reviewer": "初审员", "approver": "审批人", "admin": "管理员"}[role]
+
+
+def _seed_households(rng: random.Random) -> None:
+    from backend.auth.rules import Caller
+
+    users = {u.username: u for u in auth_users()}
+    for t_index, (township, _, slug) in enumerate(TOWNSHIPS):
+        intake = auth.caller_for(users[f"{slug}_intake"])
+        team = [users[f"{slug}_fw1"].id, users[f"{slug}_fw2"].id]
+        villages = [v for v in VILLAGES if v[2] == township]
+        for index in range(20):
+            village = villages[index % 2][0]
+            members = _members(rng, village, size=1 + rng.randrange(5))
+            lat, lon = VILLAGE_CENTRES[village]
+            household, _ = households.create(intake, {
+                "jurisdiction_code": village,
+                "address": f"{dict((v[0], v[1]) for v in VILLAGES)[village]}{rng.randint(1, 12)}组"
+                           f"{rng.randint(1, 80)}号",
+                "home_lat": lat + rng.uniform(-0.01, 0.01) if index % 5 else None,
+                "home_lon": lon + rng.uniform(-0.01, 0.01) if index % 5 else None,
+                "is_relative_of_staff": index == 7,
+                "relative_of_staff_note": "村委会成员之兄" if index == 7 else None,
+                "members": members,
+            })
+            kind, subtype = CASE_PLAN[index % len(CASE_PLAN)]
+            applied = clock.now() - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+            case, _ = cases.create(intake, {
+                "household_id": household.id, "kind": kind, "temporary_subtype": subtype,
+                "channel": ("window", "online", "village_committee")[index % 3],
+                "applied_at": applied, "is_economic_check_authorized": True,
+                "has_honesty_pledge": True, "note": None,
+            })
+            if index % 4 != 3:
+                cases.assign_team(Caller(intake.user_id, intake.roles, intake.jurisdiction_code),
+                                  case.id, f'"{case.version}"', team)
+        del t_index
+
+
+def auth_users() -> list[User]:
+    from backend.extensions import db
+
+    return list(db.session.scalars(select(User)))
+
+
+def _members(rng: random.Random, village: str, size: int) -> list[dict]:
+    surname = rng.choice(SURNAMES)
+    head_born = date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 40))
+    members = [_person(rng, surname, "head", head_born, village)]
+    relations = ["spouse", "child", "child", "parent", "grandchild"]
+    for position in range(1, size):
+        relation = relations[position - 1]
+        offset = {"spouse": rng.randint(-1500, 1500), "child": 365 * rng.randint(20, 30),
+                  "parent": -365 * rng.randint(22, 30), "grandchild": 365 * rng.randint(42, 55)}
+        born = head_born + timedelta(days=offset[relation])
+        born = min(born, date(2024, 1, 1))
+        family = surname if relation != "spouse" else rng.choice(SURNAMES)
+        members.append(_person(rng, family, relation, born, village))
+    return members
+
+
+def _person(rng: random.Random, surname: str, relation: str, born: date, village: str) -> dict:
+    sequence = rng.randint(1, 999)
+    return {
+        "name": surname + rng.choice(GIVEN), "relation": relation,
+        "id_number": resident_id(village[:6], born, sequence),
+        "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}" if born.year < 2006
+        else None,
+    }

@@ -1,0 +1,193 @@
+"""The problem catalogue: every error the API can answer, with its status and stable slug.
+
+Every error leaves as `application/problem+json` (RFC 9457) with a `type` slug that
+clients and tests rely on; the PWA translates slugs into words for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response, json
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    title: str
+
+
+CATALOGUE: dict[str, ProblemKind] = {
+    # generic HTTP
+    "bad-request": ProblemKind(400, "The request could not be understood"),
+    "malformed-json": ProblemKind(400, "The request body is not valid JSON"),
+    "not-found": ProblemKind(404, "No such resource"),
+    "method-not-allowed": ProblemKind(405, "Method not allowed on this resource"),
+    "body-too-large": ProblemKind(413, "The request body is too large"),
+    "unsupported-media-type": ProblemKind(415, "Unsupported content type"),
+    "validation-failed": ProblemKind(422, "Some fields are not valid"),
+    "precondition-required": ProblemKind(428, "This change needs an If-Match header"),
+    "stale-version": ProblemKind(412, "The record changed since you loaded it"),
+    "conflict": ProblemKind(409, "The request conflicts with the current state"),
+    "internal-error": ProblemKind(500, "Something went wrong on the server"),
+    "service-unavailable": ProblemKind(503, "A service the server needs is unavailable"),
+    # auth
+    "not-authenticated": ProblemKind(401, "Sign-in required"),
+    "token-expired": ProblemKind(401, "The session expired; sign in again"),
+    "token-invalid": ProblemKind(401, "The sign-in token is not valid"),
+    "token-revoked": ProblemKind(401, "This session was signed out"),
+    "login-failed": ProblemKind(401, "Wrong username or password"),
+    "account-locked": ProblemKind(423, "Too many failed sign-ins; the account is locked for a while"),
+    "account-disabled": ProblemKind(403, "This account is disabled"),
+    "forbidden": ProblemKind(403, "Your role does not allow this"),
+    # domain
+    "jurisdiction-not-found": ProblemKind(404, "No such jurisdiction"),
+    "household-not-found": ProblemKind(404, "No such household"),
+    "case-not-found": ProblemKind(404, "No such case"),
+    "user-not-found": ProblemKind(404, "No such user"),
+    "outside-jurisdiction": ProblemKind(422, "That place is outside your jurisdiction"),
+    "separation-of-duties": ProblemKind(
+        422, "One person may not hold two of intake, review and approval on a case"
+    ),
+    "visit-team-too-small": ProblemKind(422, "A home visit needs at least two investigators"),
+    "visit-team-conflict-of-interest": ProblemKind(
+        422, "An investigator is a declared relative of the household"
+    ),
+    "visit-team-not-field-worker": ProblemKind(
+        422, "Every investigator must be a field worker of the case's township"
+    ),
+    "case-not-assigned": ProblemKind(403, "This case is not assigned to you"),
+    "form-not-found": ProblemKind(404, "No such form version"),
+    "form-invalid": ProblemKind(422, "The survey answers do not satisfy the form"),
+    "submission-conflict": ProblemKind(409, "The submission changed on the server"),
+    "device-key-invalid": ProblemKind(422, "The device key is not a P-256 public key"),
+    "photo-not-found": ProblemKind(404, "No such photo"),
+    "photo-hash-mismatch": ProblemKind(422, "The photo's content does not match its hash"),
+    "photo-empty": ProblemKind(422, "The photo is empty"),
+    "photo-too-large": ProblemKind(413, "The photo is too large"),
+    "photo-not-an-image": ProblemKind(422, "The file is not an image"),
+    "photo-format-not-allowed": ProblemKind(415, "Only JPEG, PNG, WebP and HEIC photos are accepted"),
+    "photo-too-many-pixels": ProblemKind(422, "The photo has too many pixels"),
+    "photo-truncated": ProblemKind(422, "The photo is incomplete"),
+    "photo-exif-too-large": ProblemKind(422, "The photo's metadata is too large"),
+    "photo-type-mismatch": ProblemKind(415, "The photo's content does not match its declared type"),
+}
+
+
+class ProblemError(Exception):
+    """Raised anywhere below the routes; the app turns it into problem+json."""
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str | None = None,
+        errors: dict | None = None,
+        extra: dict | None = None,
+        headers: dict | None = None,
+        keep_changes: bool = False,
+    ):
+        if slug not in CATALOGUE:
+            raise KeyError(f"unknown problem slug {slug!r}")
+        super().__init__(detail or CATALOGUE[slug].title)
+        self.slug = slug
+        self.detail = detail
+        self.errors = errors or {}
+        self.extra = extra or {}
+        self.headers = headers or {}
+        # A failed login must still count the failure and audit it, so some
+        # problems commit the transaction instead of rolling it back.
+        self.keep_changes = keep_changes
+
+    @property
+    def status(self) -> int:
+        return CATALOGUE[self.slug].status
+
+
+def problem_body(slug: str, detail: str | None = None, errors: dict | None = None,
+                 extra: dict | None = None) -> dict:
+    kind = CATALOGUE[slug]
+    body = {
+        "type": slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail or kind.title,
+        "errors": errors or {},
+    }
+    body.update(extra or {})
+    return body
+
+
+def problem_response(slug: str, detail: str | None = None, errors: dict | None = None,
+                     extra: dict | None = None, headers: dict | None = None) -> Response:
+    body = problem_body(slug, detail, errors, extra)
+    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def response_for(error: ProblemError) -> Response:
+    return problem_response(error.slug, error.detail, error.errors, error.extra, error.headers)
+
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "not-authenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "stale-version",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    428: "precondition-required",
+}
+
+
+def _flatten_webargs_messages(messages) -> dict:
+    """webargs nests errors by location ({"json": {...}}); clients want field paths."""
+    if not isinstance(messages, dict):
+        return {"_body": messages if isinstance(messages, list) else [str(messages)]}
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for name, value in fields.items():
+                flat[name] = value
+        else:
+            flat[f"_{location}"] = fields if isinstance(fields, list) else [str(fields)]
+    return flat
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = None  # documented through the catalogue instead
+
+    def handle_http_exception(self, error: HTTPException):
+        from backend.extensions import db  # late: extensions imports this module
+
+        db.session.rollback()
+        data = getattr(error, "data", None) or {}
+        code = error.code or 500
+        messages = data.get("errors") or data.get("messages")
+        slug = _HTTP_SLUGS.get(code, "internal-error" if code >= 500 else "bad-request")
+        detail = data.get("message") or error.description
+        errors = _flatten_webargs_messages(messages) if messages else {}
+        if code == 400 and messages and "Invalid JSON body." in json.dumps(messages):
+            slug = "malformed-json"
+            detail = "The body is not valid JSON; check quotes, commas and brackets."
+        if code == 422:
+            detail = "Some fields are not valid; see errors for each field."
+        if code >= 500:
+            detail = "The server failed; your data was not changed. Try again later."
+        response = problem_response(slug, detail, errors)
+        if code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        return response

@@ -1,0 +1,581 @@
+"""Ingest one untrusted photo: verify it, read its EXIF, strip its metadata, make a thumbnail.
+
+Pure: no Flask, no SQLAlchemy, no storage. The caller hands in the uploaded bytes and gets
+back either an `IngestedPhoto` or a `PhotoRejected` whose slug is stable (tests and the UI
+key on it).
+
+Everything here treats the upload as hostile: size limits come first, the pixel count is
+checked from the header before a single pixel is decoded, and metadata is best-effort
+(a mangled EXIF block costs us the GPS fix, never the photo).
+
+Privacy: the original we keep for download carries no EXIF, XMP, comments, embedded
+thumbnails or trailing data (Motion Photo videos, MPO second frames). GPS is read once,
+here, into columns the caller controls; it must not ride along inside the picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import struct
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# Idempotent; lets Image.open identify HEIC/HEIF, which every iPhone uploads by default.
+register_heif_opener()
+
+THUMBNAIL_CONTENT_TYPE = "image/jpeg"
+
+# Pillow's name for the format -> the Content-Type of the original we keep.
+# MPO is how Pillow names a JPEG with an MPF second frame (many Android phones); the first
+# frame is a plain JPEG and is all we keep.
+_ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
+_CONTENT_TYPE_OF_KEPT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_FORMATS_OF_DECLARED_TYPE = {
+    "image/jpeg": {"JPEG", "MPO"},
+    "image/jpg": {"JPEG", "MPO"},
+    "image/pjpeg": {"JPEG", "MPO"},
+    "image/png": {"PNG"},
+    "image/webp": {"WEBP"},
+    "image/heic": {"HEIF"},
+    "image/heif": {"HEIF"},
+    "image/heic-sequence": {"HEIF"},
+    "image/heif-sequence": {"HEIF"},
+}
+# What browsers send when they do not know (Android file pickers and HEIC often do this).
+_UNDECLARED_TYPES = {"", "application/octet-stream"}
+
+# EXIF tag numbers (EXIF 2.32 / TIFF 6.0).
+_TAG_MAKE = 0x010F
+_TAG_MODEL = 0x0110
+_TAG_ORIENTATION = 0x0112
+_TAG_EXIF_IFD = 0x8769
+_TAG_GPS_IFD = 0x8825
+_TAG_DATETIME_ORIGINAL = 0x9003
+_TAG_OFFSET_TIME_ORIGINAL = 0x9011
+_GPS_LATITUDE_REF, _GPS_LATITUDE = 1, 2
+_GPS_LONGITUDE_REF, _GPS_LONGITUDE = 3, 4
+_GPS_ALTITUDE_REF, _GPS_ALTITUDE = 5, 6
+_GPS_H_POSITIONING_ERROR = 31
+
+# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_QUARTER_TURNS = {5, 6, 7, 8}
+
+# Errors Pillow's header and EXIF parsers raise on malformed input.
+_PARSE_ERRORS = (
+    SyntaxError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    OSError,
+    struct.error,
+    ZeroDivisionError,
+    OverflowError,
+)
+
+
+@dataclass(frozen=True)
+class PhotoLimits:
+    max_bytes: int = 15 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    max_exif_bytes: int = 64 * 1024
+    thumbnail_edge: int = 320
+
+
+class PhotoRejected(Exception):
+    """The upload is not a photo we keep. `slug` is stable; `detail` is for people."""
+
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(f"{slug}: {detail}")
+        self.slug = slug
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class GpsFix:
+    latitude: float  # signed decimal degrees, north positive (WGS-84 as the phone wrote it)
+    longitude: float  # signed decimal degrees, east positive
+    altitude_m: float | None = None  # metres above sea level, negative below
+    accuracy_m: float | None = None  # GPSHPositioningError, when the phone wrote one
+
+
+@dataclass(frozen=True)
+class IngestedPhoto:
+    sha256: str  # hex digest of the raw upload, as received
+    format: str  # what was uploaded: "JPEG", "PNG", "WEBP" or "HEIF"
+    content_type_of_original: str  # of `stripped_original` (HEIF is kept as image/jpeg)
+    width: int  # as displayed, i.e. after orientation
+    height: int
+    gps: GpsFix | None
+    taken_at_local: str | None  # DateTimeOriginal as ISO 8601 without offset: the camera's clock
+    taken_at_offset: str | None  # OffsetTimeOriginal, e.g. "+08:00", when the camera wrote one
+    orientation: int  # EXIF orientation of the upload, 1..8
+    camera: str | None  # "Make Model"
+    stripped_original: bytes = field(repr=False)
+    thumbnail: bytes = field(repr=False)  # JPEG, upright, longest edge <= thumbnail_edge
+    dhash: int  # 64-bit difference hash of the upright picture; compare with `hamming`
+
+
+@dataclass(frozen=True)
+class _CaptureMetadata:
+    gps: GpsFix | None = None
+    taken_at_local: str | None = None
+    taken_at_offset: str | None = None
+    orientation: int = 1
+    camera: str | None = None
+
+
+def hamming(a: int, b: int) -> int:
+    """Bits that differ between two dHashes: <= ~6 same scene, >= ~20 different scenes."""
+    return (a ^ b).bit_count()
+
+
+def ingest_photo(
+    raw: bytes, limits: PhotoLimits | None = None, declared_type: str | None = None
+) -> IngestedPhoto:
+    """Check and clean one uploaded photo, or raise `PhotoRejected`."""
+    limits = limits or PhotoLimits()
+    if not raw:
+        raise PhotoRejected("photo-empty", "the upload has no bytes")
+    if len(raw) > limits.max_bytes:
+        raise PhotoRejected("photo-too-large", f"{len(raw)} bytes; the limit is {limits.max_bytes}")
+    sha256 = hashlib.sha256(raw).hexdigest()
+
+    # Pillow *warns* (DecompressionBombWarning) between MAX_IMAGE_PIXELS and twice that, and
+    # only raises above. A warning would let a bomb through with a log line, so it is made an
+    # error here and turned into our own rejection. Pillow's parsers also warn (UserWarning)
+    # on mangled EXIF; metadata is best-effort, so those are silenced rather than logged per
+    # upload. catch_warnings is process-global before Python 3.14, so under threads this
+    # filter is not a guarantee: the explicit width*height check below is what rejects bombs.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        try:
+            img = Image.open(io.BytesIO(raw))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoRejected("photo-too-many-pixels", str(exc)) from None
+        except UnidentifiedImageError:
+            raise PhotoRejected("photo-not-an-image", "not a picture Pillow recognises") from None
+        except _PARSE_ERRORS as exc:
+            raise PhotoRejected("photo-not-an-image", f"unreadable header: {exc}") from None
+        with img:
+            return _ingest_opened(img, raw, sha256, limits, declared_type)
+
+
+def _ingest_opened(
+    img: Image.Image,
+    raw: bytes,
+    sha256: str,
+    limits: PhotoLimits,
+    declared_type: str | None,
+) -> IngestedPhoto:
+    real_format = img.format or ""
+    if real_format not in _ALLOWED_FORMATS:
+        raise PhotoRejected(
+            "photo-format-not-allowed",
+            f"{real_format or 'unknown'}; allowed are JPEG, PNG, WebP and HEIC/HEIF",
+        )
+    _check_declared_type(declared_type, real_format)
+    width, height = img.size
+    if width < 1 or height < 1 or width * height > limits.max_pixels:
+        raise PhotoRejected(
+            "photo-too-many-pixels",
+            f"{width}x{height} pixels; the limit is {limits.max_pixels}",
+        )
+    exif_bytes = _exif_size(img)
+    if exif_bytes > limits.max_exif_bytes:
+        raise PhotoRejected(
+            "photo-exif-too-large",
+            f"{exif_bytes} bytes of EXIF; the limit is {limits.max_exif_bytes}",
+        )
+    metadata = _read_capture_metadata(img)
+    is_jpeg = real_format in {"JPEG", "MPO"}
+    edge = limits.thumbnail_edge
+
+    if is_jpeg:
+        # Let libjpeg scale while decoding (1/2..1/8): a 12 MP photo becomes 500x375 without
+        # an IDCT at full size. It still reads every entropy-coded byte, so a cut-off upload
+        # fails here. `orientation` stays ours: libjpeg does not rotate.
+        img.draft("RGB", (edge, edge))
+        orientation = metadata.orientation
+    else:
+        # libheif already applied HEIF's own rotation (irot/imir) and pillow_heif reset the
+        # EXIF tag to 1 so nobody rotates twice; report what the phone wrote, rotate nothing.
+        orientation = 1 if real_format == "HEIF" else metadata.orientation
+    try:
+        img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejected("photo-too-many-pixels", str(exc)) from None
+    except _PARSE_ERRORS as exc:
+        raise PhotoRejected("photo-truncated", f"decoding failed part-way: {exc}") from None
+
+    upright = img.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else img
+    thumbnail_picture = _fit_within(_flatten_to_rgb(upright), edge)
+    thumbnail = _encode_jpeg(thumbnail_picture, quality=80, icc_profile=img.info.get("icc_profile"))
+    dhash = _dhash(thumbnail_picture)
+
+    if is_jpeg:
+        stripped = _strip_jpeg(raw, metadata.orientation)
+        kept_format = "JPEG"
+    elif real_format == "HEIF":
+        # Browsers cannot show HEIC, so the kept original is a JPEG.
+        stripped = _encode_jpeg(
+            _flatten_to_rgb(upright), quality=90, icc_profile=img.info.get("icc_profile")
+        )
+        kept_format = "JPEG"
+    else:
+        stripped = _reencode_without_metadata(upright, real_format, img.info.get("icc_profile"))
+        kept_format = real_format
+
+    if real_format == "HEIF" or metadata.orientation not in _QUARTER_TURNS:
+        shown_width, shown_height = width, height
+    else:
+        shown_width, shown_height = height, width
+    return IngestedPhoto(
+        sha256=sha256,
+        format="JPEG" if is_jpeg else real_format,
+        content_type_of_original=_CONTENT_TYPE_OF_KEPT[kept_format],
+        width=shown_width,
+        height=shown_height,
+        gps=metadata.gps,
+        taken_at_local=metadata.taken_at_local,
+        taken_at_offset=metadata.taken_at_offset,
+        orientation=metadata.orientation if real_format != "HEIF" else _heif_orientation(img),
+        camera=metadata.camera,
+        stripped_original=stripped,
+        thumbnail=thumbnail,
+        dhash=dhash,
+    )
+
+
+def _check_declared_type(declared_type: str | None, real_format: str) -> None:
+    if declared_type is None:
+        return
+    media_type = declared_type.split(";", 1)[0].strip().lower()
+    if media_type in _UNDECLARED_TYPES:
+        return
+    if real_format not in _FORMATS_OF_DECLARED_TYPE.get(media_type, set()):
+        raise PhotoRejected(
+            "photo-type-mismatch", f"sent as {media_type} but the bytes are {real_format}"
+        )
+
+
+def _exif_size(img: Image.Image) -> int:
+    """Bytes of EXIF the file carries, before anything parses them.
+
+    A JPEG APP1 segment holds at most 65,533 bytes, so one EXIF block can never pass 64 KiB;
+    a file can only carry more by repeating Exif APP1 segments, and that total is what counts.
+    XMP is not counted: we never parse it, only drop it, and depth-map XMP is legitimately big.
+    """
+    applist = getattr(img, "applist", None)
+    if applist is not None:
+        return sum(
+            len(body) for marker, body in applist if marker == "APP1" and body[:6] == b"Exif\0\0"
+        )
+    exif = img.info.get("exif") or b""
+    raw_profile = img.info.get("Raw profile type exif") or ""  # PNG's pre-eXIf convention
+    return len(exif) + len(raw_profile)
+
+
+def _read_capture_metadata(img: Image.Image) -> _CaptureMetadata:
+    try:
+        exif = img.getexif()
+        orientation = exif.get(_TAG_ORIENTATION, 1)
+        exif_ifd = exif.get_ifd(_TAG_EXIF_IFD)
+        gps_ifd = exif.get_ifd(_TAG_GPS_IFD)
+        make, model = exif.get(_TAG_MAKE), exif.get(_TAG_MODEL)
+    except _PARSE_ERRORS:
+        return _CaptureMetadata()
+    taken_at_local = _exif_datetime(exif_ifd.get(_TAG_DATETIME_ORIGINAL))
+    return _CaptureMetadata(
+        gps=_gps_fix(gps_ifd),
+        taken_at_local=taken_at_local,
+        taken_at_offset=_exif_offset(exif_ifd.get(_TAG_OFFSET_TIME_ORIGINAL))
+        if taken_at_local
+        else None,
+        orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1,
+        camera=_camera(make, model),
+    )
+
+
+def _heif_orientation(img: Image.Image) -> int:
+    original = img.info.get("original_orientation")
+    return original if isinstance(original, int) and 1 <= original <= 8 else 1
+
+
+def _ascii(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ") if isinstance(value, str) else ""
+
+
+def _exif_datetime(value: Any) -> str | None:
+    """'2026:11:20 10:15:00' -> '2026-11-20T10:15:00'; anything else (incl. blanks) -> None."""
+    try:
+        return datetime.strptime(_ascii(value), "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None
+
+
+_OFFSET = re.compile(r"[+-](?:[01]\d|2[0-3]):[0-5]\d")
+
+
+def _exif_offset(value: Any) -> str | None:
+    text = _ascii(value)
+    return text if _OFFSET.fullmatch(text) else None
+
+
+def _camera(make: Any, model: Any) -> str | None:
+    make_text, model_text = _ascii(make), _ascii(model)
+    if model_text.lower().startswith(make_text.lower()):  # "Canon" + "Canon EOS R6"
+        make_text = ""
+    camera = " ".join(part for part in (make_text, model_text) if part)
+    camera = "".join(ch for ch in camera if ch.isprintable())[:100]
+    return camera or None
+
+
+def _gps_fix(gps: Mapping[int, Any]) -> GpsFix | None:
+    latitude = _signed_degrees(gps.get(_GPS_LATITUDE), gps.get(_GPS_LATITUDE_REF), "N", "S", 90)
+    longitude = _signed_degrees(gps.get(_GPS_LONGITUDE), gps.get(_GPS_LONGITUDE_REF), "E", "W", 180)
+    if latitude is None or longitude is None:
+        return None
+    # Phones without a fix write zeros; no household lives at 0°N 0°E.
+    if latitude == 0 and longitude == 0:
+        return None
+    altitude = _finite(gps.get(_GPS_ALTITUDE))
+    if altitude is not None and gps.get(_GPS_ALTITUDE_REF) in (1, b"\x01"):
+        altitude = -altitude
+    accuracy = _finite(gps.get(_GPS_H_POSITIONING_ERROR))
+    return GpsFix(
+        latitude=latitude,
+        longitude=longitude,
+        altitude_m=altitude,
+        accuracy_m=accuracy if accuracy is not None and accuracy >= 0 else None,
+    )
+
+
+def _signed_degrees(
+    value: Any, ref: Any, positive: str, negative: str, bound: float
+) -> float | None:
+    """EXIF degrees/minutes/seconds rationals plus a N/S or E/W ref -> signed decimal degrees."""
+    if not isinstance(value, tuple) or not 1 <= len(value) <= 3:
+        return None
+    parts = [_finite(part) for part in value]
+    if any(part is None or part < 0 for part in parts):
+        return None
+    degrees = sum(part / 60**i for i, part in enumerate(parts))  # type: ignore[operator]
+    side = _ascii(ref).upper()
+    if side == negative:
+        degrees = -degrees
+    elif side != positive:
+        return None  # without a ref the sign is a guess, and a wrong hemisphere is worse than none
+    return degrees if abs(degrees) <= bound else None
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)  # IFDRational, int or float; x/0 rationals come out as NaN
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _flatten_to_rgb(picture: Image.Image) -> Image.Image:
+    """RGB for JPEG output; transparency goes onto white, as a browser shows it on our pages."""
+    has_alpha = picture.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or (
+        picture.mode == "P" and "transparency" in picture.info
+    )
+    if has_alpha:
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGB", rgba.size, "white")
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    return picture if picture.mode == "RGB" else picture.convert("RGB")
+
+
+def _fit_within(picture: Image.Image, edge: int) -> Image.Image:
+    width, height = picture.size
+    scale = edge / max(width, height)
+    if scale >= 1:
+        return picture
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # reducing_gap: box-reduce by an integer factor first, then Lanczos the rest; near
+    # Lanczos quality at a fraction of the cost when a PNG or HEIC arrives at full size.
+    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _dhash(picture: Image.Image) -> int:
+    """64-bit difference hash: 9x8 grey, one bit per horizontally adjacent pair.
+
+    Taken from the upright thumbnail so the same scene hashes alike whatever resolution or
+    format it arrived in. BOX averages whole areas, which is what makes a re-encode or a
+    resize of the same scene land within a few bits.
+    """
+    grey = picture.convert("L").resize((9, 8), Image.Resampling.BOX)
+    pixels = grey.tobytes()
+    value = 0
+    for row in range(8):
+        for col in range(8):
+            left = pixels[row * 9 + col]
+            value = (value << 1) | (left > pixels[row * 9 + col + 1])
+    return value
+
+
+def _encode_jpeg(picture: Image.Image, quality: int, icc_profile: bytes | None) -> bytes:
+    buffer = io.BytesIO()
+    # Only an RGB profile describes RGB output (a CMYK JPEG's profile would be wrong here).
+    icc = icc_profile if icc_profile and icc_profile[16:20] == b"RGB " else None
+    picture.save(buffer, "JPEG", quality=quality, icc_profile=icc, exif=b"")
+    return buffer.getvalue()
+
+
+def _reencode_without_metadata(
+    picture: Image.Image, real_format: str, icc_profile: bytes | None
+) -> bytes:
+    """PNG and WebP cannot be cleaned losslessly as cheaply as JPEG, so they are re-encoded.
+
+    Pillow writes text chunks, EXIF and XMP only when asked (pnginfo=, exif=, xmp=), and we
+    ask for none. The ICC profile is kept: it describes colours, not people.
+    """
+    buffer = io.BytesIO()
+    if real_format == "PNG":
+        # PNG is lossless, so keep the mode (16-bit, palette, alpha) as it came.
+        picture.save(buffer, "PNG", exif=b"", icc_profile=icc_profile)
+    else:
+        if picture.mode not in {"RGB", "RGBA"}:
+            picture = picture.convert("RGBA" if "A" in picture.mode else "RGB")
+        # Only the first frame of an animated WebP is kept: this is a photo, not a clip.
+        picture.save(buffer, "WEBP", quality=90, exif=b"", xmp=b"", icc_profile=icc_profile or "")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lossless JPEG metadata stripping.
+#
+# A JPEG is a list of marker segments (FF xx, then a two-byte length that counts itself),
+# except that each SOS header is followed by entropy-coded scan data whose only FF bytes are
+# FF 00 (a stuffed FF) or FF D0..D7 (restart markers). We copy the structural segments and
+# the scan data byte for byte and leave out the metadata ones, so no pixel is re-encoded.
+
+# First marker after a scan: FF followed by anything other than 00 (stuffing) or RSTn.
+_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_SOS, _EOI, _APP0, _APP2, _APP14, _COM = 0xDA, 0xD9, 0xE0, 0xE2, 0xEE, 0xFE
+
+
+def _strip_jpeg(raw: bytes, orientation: int) -> bytes:
+    """Drop EXIF, XMP, comments, MPF, maker segments and trailing data; keep the pixels.
+
+    Kept: JFIF APP0 (its embedded thumbnail zeroed: a thumbnail can show what a crop hid),
+    ICC_PROFILE APP2 (colours, not people), Adobe APP14 (its transform flag decides how the
+    decoder reads the colour channels; dropping it changes the colours), and every
+    non-APP segment (DQT, SOFn, DHT, DRI, SOS, ...). Everything after EOI goes: that is where
+    phones append Motion Photo videos and MPO second frames.
+    """
+    view = memoryview(raw)
+    parts: list[bytes | memoryview] = [b"\xff\xd8"]
+    orientation_segment = _orientation_app1(orientation) if orientation != 1 else None
+    if orientation_segment is not None and not _has_jfif_first(raw):
+        parts.append(orientation_segment)
+        orientation_segment = None
+    pos, end = 2, len(raw)
+    while pos < end:
+        if raw[pos] != 0xFF:
+            raise PhotoRejected("photo-truncated", f"JPEG structure broken at byte {pos}")
+        while pos < end and raw[pos] == 0xFF:  # fill bytes may pad before any marker
+            pos += 1
+        if pos >= end:
+            break
+        marker = raw[pos]
+        pos += 1
+        if marker == _EOI:
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # stand-alone markers, no length
+            parts.append(bytes((0xFF, marker)))
+            continue
+        if pos + 2 > end:
+            raise PhotoRejected("photo-truncated", "JPEG segment header cut off")
+        length = int.from_bytes(raw[pos : pos + 2], "big")
+        if length < 2 or pos + length > end:
+            raise PhotoRejected("photo-truncated", "JPEG segment runs past the end of the file")
+        segment = view[pos - 2 : pos + length]  # from FF, the last byte before the marker
+        pos += length
+        if marker == _SOS:
+            parts.append(segment)
+            scan_end = _END_OF_SCAN.search(raw, pos)
+            stop = scan_end.start() if scan_end else end
+            parts.append(view[pos:stop])
+            pos = stop
+            continue
+        kept = _kept_segment(marker, segment)
+        if kept is not None:
+            parts.append(kept)
+            if marker == _APP0 and orientation_segment is not None:
+                parts.append(orientation_segment)
+                orientation_segment = None
+    # A JPEG that decoded but lacks EOI (a few cheap cameras) gets one; decoders want it.
+    parts.append(b"\xff\xd9")
+    return b"".join(parts)
+
+
+def _kept_segment(marker: int, segment: memoryview) -> memoryview | bytes | None:
+    """The segment to keep (possibly rewritten), or None to drop it."""
+    body = segment[4:]
+    if marker == _APP0:
+        if body[:5] != b"JFIF\0" or len(body) < 14:
+            return None  # JFXX thumbnails, AVI1 and friends
+        if body[12:14] == b"\0\0" and len(body) == 14:
+            return segment
+        return _segment(marker, bytes(body[:12]) + b"\0\0")  # JFIF without its thumbnail
+    if marker == _APP2:
+        return segment if body[:12] == b"ICC_PROFILE\0" else None
+    if marker == _APP14:
+        return segment if body[:5] == b"Adobe" else None
+    if 0xE1 <= marker <= 0xEF or marker == _COM:
+        return None
+    return segment
+
+
+def _segment(marker: int, body: bytes | memoryview) -> bytes:
+    return bytes((0xFF, marker)) + (len(body) + 2).to_bytes(2, "big") + bytes(body)
+
+
+def _has_jfif_first(raw: bytes) -> bool:
+    return raw[2:4] == b"\xff\xe0" and raw[6:11] == b"JFIF\0"
+
+
+def _orientation_app1(orientation: int) -> bytes:
+    """The smallest EXIF APP1 that says only which way is up (32 bytes of payload).
+
+    Written by hand because Pillow has no way to put EXIF into a JPEG without re-encoding the
+    pixels (its only JPEG writer is the libjpeg compressor), and re-encoding a 12 MP photo
+    costs time and quality. Layout: "Exif\\0\\0", a big-endian TIFF header pointing at IFD0
+    at offset 8, IFD0 with one entry (Orientation, SHORT, count 1, value left-justified in
+    the 4-byte field), and a zero next-IFD offset.
+    """
+    tiff = (
+        b"MM\x00\x2a"
+        + struct.pack(">I", 8)
+        + struct.pack(">H", 1)
+        + struct.pack(">HHIHH", _TAG_ORIENTATION, 3, 1, orientation, 0)
+        + struct.pack(">I", 0)
+    )
+    return _segment(0xE1, b"Exif\0\0" + tiff)

@@ -1,0 +1,43 @@
+from flask_smorest import Blueprint
+
+from backend.auth.guard import current_caller
+from backend.households import service
+from backend.households.schemas import (
+    HouseholdCreateSchema,
+    HouseholdPageSchema,
+    HouseholdQuerySchema,
+    HouseholdSchema,
+)
+
+blp = Blueprint("households", __name__, url_prefix="/api/households",
+                description="Households and their members")
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(HouseholdQuerySchema, location="query")
+@blp.response(200, HouseholdPageSchema)
+def list_households(query):
+    """Households in your jurisdiction (field workers: those of their assigned cases)."""
+    caller = current_caller()
+    rows, total = service.list_visible(caller, query["village"], query["q"], query["page"],
+                                       query["page_size"])
+    return {"items": [service.to_view(h, caller) for h in rows], "total": total,
+            "page": query["page"], "page_size": query["page_size"]}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(HouseholdCreateSchema)
+@blp.response(201, HouseholdSchema)
+def create_household(body):
+    """Register a household with its members. Retrying with the same `id` is safe."""
+    caller = current_caller()
+    household, created = service.create(caller, body)
+    return service.to_view(household, caller), 201 if created else 200
+
+
+@blp.route("/<string:household_id>", methods=["GET"])
+@blp.response(200, HouseholdSchema)
+def get_household(household_id):
+    caller = current_caller()
+    household = service.get_visible(caller, household_id)
+    return service.to_view(household, caller), 200, {"ETag": f'"{household.version}"'}

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from backend import clock
+from backend.audit import service as audit
+from backend.auth import rules as roles
+from backend.auth.rules import Caller
+from backend.dbtypes import new_id
+from backend.errors import ProblemError
+from backend.extensions import db
+from backend.households import rules
+from backend.households.models import Household, Member, StaffRelative
+from backend.jurisdictions import service as jurisdictions
+
+
+def _visible_households(caller: Caller) -> Select:
+    query = select(Household).where(Household.jurisdiction_code.like(caller.jurisdiction_code + "%"))
+    if not caller.reads_all_cases_in_scope:
+        from backend.cases.models import Case, CaseTeamMember
+
+        on_team = (
+            select(Case.id)
+            .join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
+            .where(Case.household_id == Household.id, CaseTeamMember.user_id == caller.user_id)
+        )
+        query = query.where(exists(on_team))
+    return query
+
+
+def get_visible(caller: Caller, household_id: str) -> Household:
+    household = db.session.scalar(_visible_households(caller).where(Household.id == household_id))
+    if household is None:
+        raise ProblemError("household-not-found", "No household with that id in your area.")
+    return household
+
+
+def list_visible(caller: Caller, village: str | None, q: str | None, page: int,
+                 page_size: int) -> tuple[list[Household], int]:
+    query = _visible_households(caller)
+    if village:
+        query = query.where(Household.jurisdiction_code.like(village + "%"))
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(or_(
+            Household.address.like(pattern),
+            exists(select(Member.id).where(Member.household_id == Household.id,
+                                           Member.name.like(pattern))),
+        ))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Household.created_at.desc(), Household.id)
+        .limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return list(rows), total
+
+
+def _member_rows(members: list[dict]) -> list[Member]:
+    rows = []
+    for position, member in enumerate(members):
+        id_number = (member.get("id_number") or "").upper() or None
+        birth_on, sex = rules.birth_date_and_sex(id_number) if id_number else (None, None)
+        rows.append(Member(
+            id=member.get("id") or new_id(), position=position, name=member["name"],
+            relation=member["relation"], id_number=id_number, phone=member.get("phone"),
+            sex=sex, birth_on=birth_on))
+    return rows
+
+
+def check_members(members: list[dict]) -> None:
+    errors = {}
+    for index, member in enumerate(members):
+        for field, messages in rules.member_problems(member).items():
+            errors[f"members[{index}].{field}"] = messages
+    heads = [m for m in members if m.get("relation") == "head"]
+    if len(heads) != 1:
+        errors["members"] = ["需要且只能有一位户主 (exactly one member must be the head)"]
+    if errors:
+        raise ProblemError("validation-failed", "Some member details are not valid.", errors)
+
+
+def create(caller: Caller, payload: dict) -> tuple[Household, bool]:
+    """Register a household; a replay with the same client id returns the first one."""
+    if not caller.has(*roles.ROLES_CREATING_CASES):
+        raise ProblemError("forbidden", "Only intake clerks and village assistants register "
+                           "households.")
+    client_id = payload.get("id")
+    if client_id:
+        existing = db.session.get(Household, client_id)
+        if existing is not None:
+            if not caller.covers(existing.jurisdiction_code):
+                raise ProblemError("conflict", "That id is already used.")
+            return existing, False
+    village = payload["jurisdiction_code"]
+    place = jurisdictions.require(village)
+    if place.level != "village" or not caller.covers(village):
+        raise ProblemError("outside-jurisdiction",
+                           "Choose a village or community inside your jurisdiction.",
+                           {"jurisdiction_code": ["not a village in your area"]})
+    check_members(payload["members"])
+    now = clock.now()
+    household = Household(
+        id=client_id or new_id(), jurisdiction_code=village, address=payload["address"],
+        home_lat=payload.get("home_lat"), home_lon=payload.get("home_lon"),
+        home_located_at=now if payload.get("home_lat") is not None else None,
+        is_relative_of_staff=payload.get("is_relative_of_staff", False),
+        relative_of_staff_note=payload.get("relative_of_staff_note"),
+        created_by_id=caller.user_id, created_at=now, updated_at=now,
+        members=_member_rows(payload["members"]),
+    )
+    db.session.add(household)
+    for relative in payload.get("staff_relatives") or []:
+        db.session.add(StaffRelative(household_id=household.id, user_id=relative["user_id"],
+                                     relation=relative["relation"]))
+        household.is_relative_of_staff = True
+    db.session.flush()
+    audit.record("household.created", "household", household.id, jurisdiction_code=village,
+                 after={"address": household.address, "members": len(household.members),
+                        "is_relative_of_staff": household.is_relative_of_staff})
+    return household, True
+
+
+def staff_relative_ids(household_id: str) -> set[str]:
+    return set(db.session.scalars(
+        select(StaffRelative.user_id).where(StaffRelative.household_id == household_id)))
+
+
+def set_home_location(household: Household, lat: float, lon: float) -> None:
+    """The first visit fixes the home's location when intake did not record one."""
+    before = {"lat": household.home_lat, "lon": household.home_lon}
+    household.home_lat, household.home_lon = lat, lon
+    household.home_located_at = clock.now()
+    household.updated_at = clock.now()
+    audit.record("household.located", "household", household.id, before=before,
+                 after={"lat": lat, "lon": lon}, jurisdiction_code=household.jurisdiction_code)
+
+
+def to_view(household: Household, caller: Caller) -> dict:
+    members = [
+        {
+            "id": m.id, "name": m.name, "relation": m.relation,
+            "id_number": rules.shown_id(m.id_number, caller.sees_full_id),
+            "phone": rules.shown_phone(m.phone, caller.sees_full_phone),
+            "sex": m.sex, "birth_on": m.birth_on,
+        }
+        for m in household.members
+    ]
+    place = jurisdictions.get(household.jurisdiction_code)
+    head = rules.head_of(members)
+    return {
+        "id": household.id, "jurisdiction_code": household.jurisdiction_code,
+        "village_name": place.name if place else None,
+        "address": household.address, "head_name": head["name"] if head else None,
+        "home_lat": household.home_lat, "home_lon": household.home_lon,
+        "is_relative_of_staff": household.is_relative_of_staff,
+        "version": household.version, "created_at": household.created_at,
+        "updated_at": household.updated_at, "members": members,
+    }

@@ -1,0 +1,50 @@
+from flask_smorest import Blueprint
+
+from backend.auth import rules as roles
+from backend.auth.guard import current_caller, require_roles
+from backend.errors import ProblemError
+from backend.jurisdictions import service
+from backend.jurisdictions.schemas import (
+    JurisdictionSchema,
+    SettingsSchema,
+    SettingsUpdateSchema,
+)
+
+blp = Blueprint("jurisdictions", __name__, url_prefix="/api/jurisdictions",
+                description="The county → township → village tree and its settings")
+
+
+def _in_scope(code: str):
+    caller = current_caller()
+    if not caller.covers(code) and not code == caller.jurisdiction_code[: len(code)]:
+        raise ProblemError("jurisdiction-not-found", "No such jurisdiction in your area.")
+    return caller
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, JurisdictionSchema(many=True))
+def list_jurisdictions():
+    """Your jurisdiction and everything below it."""
+    caller = current_caller()
+    return service.list_within(caller.jurisdiction_code)
+
+
+@blp.route("/<string:code>/settings", methods=["GET"])
+@blp.response(200, SettingsSchema)
+def get_settings(code):
+    """The settings in force here: defaults, overridden by the county, township, village."""
+    _in_scope(code)
+    service.require(code)
+    return {"code": code, "settings": service.effective_settings(code)}
+
+
+@blp.route("/<string:code>/settings", methods=["PATCH"])
+@blp.arguments(SettingsUpdateSchema)
+@blp.response(200, SettingsSchema)
+def update_settings(body, code):
+    """Change settings of a place in your jurisdiction (administrators)."""
+    caller = current_caller()
+    require_roles(caller, roles.ADMIN)
+    if not caller.covers(code):
+        raise ProblemError("jurisdiction-not-found", "No such jurisdiction in your area.")
+    return {"code": code, "settings": service.update_settings(code, body["settings"])}

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from backend import clock
+from backend.audit import service as audit
+from backend.errors import ProblemError
+from backend.extensions import db
+from backend.jurisdictions import rules
+from backend.jurisdictions.models import Jurisdiction, JurisdictionSetting
+
+
+def get(code: str) -> Jurisdiction | None:
+    return db.session.get(Jurisdiction, code)
+
+
+def require(code: str) -> Jurisdiction:
+    place = get(code)
+    if place is None:
+        raise ProblemError("jurisdiction-not-found", f"No jurisdiction with code {code}.")
+    return place
+
+
+def ancestors_root_first(code: str) -> list[str]:
+    chain = [code]
+    parent = rules.parent_code_of(code)
+    while parent:
+        chain.append(parent)
+        parent = rules.parent_code_of(parent)
+    return list(reversed(chain))
+
+
+def township_of(code: str) -> str:
+    return code[:9] if len(code) >= 9 else code
+
+
+def effective_settings(code: str) -> dict:
+    chain = ancestors_root_first(code)
+    rows = db.session.scalars(
+        select(JurisdictionSetting).where(JurisdictionSetting.jurisdiction_code.in_(chain))
+    ).all()
+    by_place: dict[str, dict] = {c: {} for c in chain}
+    for row in rows:
+        by_place[row.jurisdiction_code][row.key] = row.value
+    return rules.effective_settings([by_place[c] for c in chain])
+
+
+def update_settings(code: str, changes: dict) -> dict:
+    require(code)
+    errors = {}
+    for key, value in changes.items():
+        message = rules.check_setting(key, value)
+        if message:
+            errors[key] = [message]
+    if errors:
+        raise ProblemError("validation-failed", "Some settings are not valid.", errors)
+    before = effective_settings(code)
+    for key, value in changes.items():
+        row = db.session.get(JurisdictionSetting, (code, key))
+        if row is None:
+            db.session.add(JurisdictionSetting(
+                jurisdiction_code=code, key=key, value=value, updated_at=clock.now()))
+        else:
+            row.value = value
+            row.updated_at = clock.now()
+    db.session.flush()
+    after = effective_settings(code)
+    old, new = audit.changed_fields(before, after)
+    audit.record("jurisdiction.settings_changed", "jurisdiction", code,
+                 before=old, after=new, jurisdiction_code=code)
+    return after
+
+
+def list_within(scope_code: str) -> list[Jurisdiction]:
+    return list(db.session.scalars(
+        select(Jurisdiction).where(Jurisdiction.code.like(scope_code + "%"))
+        .order_by(Jurisdiction.code)
+    ))
+
+
+def import_csv(text: str) -> dict:
+    """Load or update a tree from CSV; all rows or none (the caller commits)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if reader.fieldnames is None or not {"code", "name", "parent_code"} <= set(
+        f.strip() for f in reader.fieldnames
+    ):
+        raise ProblemError("validation-failed", "The header must be: code,name,parent_code")
+    reader.fieldnames = [f.strip() for f in reader.fieldnames]
+    known = set(db.session.scalars(select(Jurisdiction.code)))
+    rows, errors = rules.parse_import_rows(list(reader), known)
+    if errors:
+        raise ProblemError("validation-failed", "; ".join(errors), {"rows": errors})
+    added = updated = 0
+    now = clock.now()
+    for row in rows:
+        place = db.session.get(Jurisdiction, row.code)
+        if place is None:
+            db.session.add(Jurisdiction(
+                code=row.code, name=row.name, level=rules.level_of(row.code),
+                parent_code=row.parent_code, created_at=now, updated_at=now))
+            db.session.flush()
+            added += 1
+        elif place.name != row.name:
+            audit.record("jurisdiction.renamed", "jurisdiction", row.code,
+                         before={"name": place.name}, after={"name": row.name},
+                         jurisdiction_code=row.code)
+            place.name = row.name
+            place.updated_at = now
+            updated += 1
+    audit.record("jurisdiction.imported", "jurisdiction", rows[0].code if rows else "-",
+                 after={"added": added, "updated": updated, "rows": len(rows)})
+    return {"added": added, "updated": updated, "unchanged": len(rows) - added - updated}

@@ -1,0 +1,7 @@
+"""Imports every package's tables so Alembic and create_app see the whole schema."""
+
+from backend.audit.models import AuditEvent  # noqa: F401
+from backend.auth.models import AuthSession, DeviceKey, User, UserRole  # noqa: F401
+from backend.cases.models import Case, CaseTeamMember  # noqa: F401
+from backend.households.models import Household, Member, StaffRelative  # noqa: F401
+from backend.jurisdictions.models import Jurisdiction, JurisdictionSetting  # noqa: F401

@@ -1,0 +1,129 @@
+"""Per-request plumbing: request ids, the actor context, one commit per request, errors."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from backend.audit.context import ActorContext, reset_actor, set_actor
+from backend.errors import ProblemError, problem_response, response_for
+from backend.extensions import db, jwt
+
+log = logging.getLogger(__name__)
+
+JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Routes that take raw bytes instead of JSON (photo upload).
+RAW_BODY_PREFIXES = ("/api/photos/",)
+
+
+def bind_actor(user_id: str | None) -> None:
+    """Attribute what this request changes to `user_id` (after authentication)."""
+    previous = g.get("doorstep_actor_token")
+    if previous is not None:
+        reset_actor(previous)
+    g.doorstep_actor_token = set_actor(ActorContext(
+        actor_id=user_id,
+        request_id=g.get("request_id"),
+        ip=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+        device_id=(request.headers.get("X-Device-Id") or "")[:64] or None,
+    ))
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def start_request():
+        # `g` lives as long as the app context, which a test (or a CLI command) may
+        # hold across several requests: clear what belongs to a single request.
+        for key in ("doorstep_caller", "doorstep_user", "doorstep_rolled_back",
+                    "doorstep_actor_token"):
+            g.pop(key, None)
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming[:64] if incoming else str(uuid.uuid4())
+        bind_actor(None)
+        if (request.method in JSON_BODY_METHODS and request.path.startswith("/api/")
+                and not request.path.startswith(RAW_BODY_PREFIXES)
+                and request.content_length and not request.is_json):
+            return problem_response(
+                "unsupported-media-type",
+                "Send the body as JSON with Content-Type: application/json.")
+        return None
+
+    @app.after_request
+    def finish_request(response):
+        if not g.get("doorstep_rolled_back"):
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                log.warning("commit conflict on %s %s", request.method, request.path)
+                response = problem_response(
+                    "conflict", "Another change reached the server at the same time; retry.")
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.teardown_request
+    def end_request(_exc):
+        token = g.pop("doorstep_actor_token", None)
+        if token is not None:
+            reset_actor(token)
+
+    @app.errorhandler(ProblemError)
+    def on_problem(error: ProblemError):
+        if error.keep_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        g.doorstep_rolled_back = True
+        return response_for(error)
+
+    @app.errorhandler(OperationalError)
+    def on_database_down(error):
+        db.session.rollback()
+        g.doorstep_rolled_back = True
+        log.error("database error: %s", error)
+        return problem_response("service-unavailable",
+                                "The database is not reachable. Try again in a minute.")
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error):
+        if isinstance(error, HTTPException):
+            from backend.extensions import api
+
+            g.doorstep_rolled_back = True
+            return api.handle_http_exception(error)
+        db.session.rollback()
+        g.doorstep_rolled_back = True
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response("internal-error",
+                                "The server failed; nothing was saved. Try again later.")
+
+    _install_jwt_callbacks()
+
+
+def _install_jwt_callbacks() -> None:
+    from backend.auth import service as auth
+
+    @jwt.token_in_blocklist_loader
+    def is_revoked(_header, payload):
+        return auth.is_session_revoked(payload.get("sid"))
+
+    @jwt.unauthorized_loader
+    def missing(reason):
+        return problem_response("not-authenticated", "Sign in first (Authorization: Bearer).")
+
+    @jwt.invalid_token_loader
+    def invalid(reason):
+        return problem_response("token-invalid", "The token is not valid; sign in again.")
+
+    @jwt.expired_token_loader
+    def expired(_header, _payload):
+        return problem_response("token-expired", "The access token expired; refresh it.")
+
+    @jwt.revoked_token_loader
+    def revoked(_header, _payload):
+        return problem_response("token-revoked", "You signed out on this session; sign in again.")

@@ -1,0 +1,56 @@
+"""The PWA's pages, its service worker, the API docs page and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import text
+
+from backend.errors import problem_response
+from backend.extensions import db
+
+PWA_ROOT = Path(__file__).resolve().parents[2] / "pwa"
+
+bp = Blueprint("web", __name__, template_folder=str(PWA_ROOT / "templates"),
+               static_folder=str(PWA_ROOT / "static"), static_url_path="/static")
+
+
+@bp.get("/")
+def app_shell():
+    return render_template("app.html", asset_version=current_app.config["ASSET_VERSION"])
+
+
+@bp.get("/sw.js")
+def service_worker():
+    # Served from the root so its scope is the whole app.
+    # Read whole (it is small) rather than streamed, and never cached by HTTP, so a
+    # deploy reaches phones on their next check for updates.
+    body = (PWA_ROOT / "static" / "sw.js").read_bytes()
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = current_app.response_class(
+        render_template("manifest.webmanifest"), mimetype="application/manifest+json")
+    return response
+
+
+@bp.get("/api/docs")
+def api_docs():
+    """Interactive API docs served from our own static files (no CDN)."""
+    return render_template("api-docs.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means the database is unreachable
+        db.session.rollback()
+        return problem_response("service-unavailable", "The database is not reachable.")
+    return {"status": "ok", "database": "reachable"}

@@ -1,0 +1,109 @@
+// Start-up and hash routing. The shell comes from the service worker cache, the data
+// from IndexedDB, so everything here must work with no network at all.
+import * as i18n from './i18n.js';
+import { t } from './i18n.js';
+import { h, toast } from './dom.js';
+import * as session from './session.js';
+import * as login from './views/login.js';
+import * as cases from './views/cases.js';
+import * as caseView from './views/case.js';
+import * as settings from './views/settings.js';
+
+const VIEWS = { login, cases, case: caseView, settings };
+const extraViews = {};
+/** Views loaded on first use keep start-up (and the offline list) quick. */
+const LAZY = {
+  survey: () => import('./views/survey.js'),
+  outbox: () => import('./views/outbox.js'),
+  'add-investigator': () => import('./views/add-investigator.js'),
+};
+
+const main = () => document.getElementById('main');
+let cleanup = null;
+// Set by the survey view while answers are on screen: updates wait for it (STYLE.md).
+export const appState = { isFormOpen: false };
+
+export function navigate(path) {
+  if (location.hash === `#/${path}`) route(); else location.hash = `#/${path}`;
+}
+
+async function afterSignIn() {
+  const { afterSignIn: hook } = await import('./keys-ui.js').catch(() => ({}));
+  if (hook) await hook({ navigate });
+  else navigate('cases');
+}
+
+async function viewFor(name) {
+  if (VIEWS[name]) return VIEWS[name];
+  if (!extraViews[name] && LAZY[name]) extraViews[name] = await LAZY[name]();
+  return extraViews[name];
+}
+
+async function route() {
+  const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const wanted = session.needsSignIn() ? 'login' : name;
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  appState.isFormOpen = false;
+  const view = await viewFor(wanted) ?? VIEWS.cases;
+  const root = main();
+  delete root.dataset.ready;
+  root.dataset.view = wanted;
+  document.body.classList.toggle('signed-in', !session.needsSignIn());
+  try {
+    cleanup = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
+  } catch (error) {
+    console.error(error);
+    toast(String(error.message || error), 'error');
+  }
+}
+
+function renderHeader() {
+  const header = document.getElementById('top');
+  const large = localStorage.getItem('doorstep.large') === '1';
+  document.documentElement.classList.toggle('large-text', large);
+  header.replaceChildren(
+    h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
+    h('span', { class: 'net', id: 'net-state', role: 'status' }),
+    h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
+      h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
+    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),
+      'aria-label': t('nav.large_text'), onclick: () => {
+        localStorage.setItem('doorstep.large', large ? '0' : '1');
+        renderHeader();
+      } }, 'A+'),
+    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-lang', 'aria-label': t('nav.language'),
+      onclick: async () => {
+        await i18n.setLang(i18n.getLang() === 'zh-CN' ? 'en' : 'zh-CN');
+        renderHeader();
+        route();
+      } }, i18n.getLang() === 'zh-CN' ? 'EN' : '中'),
+    h('a', { class: 'icon-btn', href: '#/settings', id: 'nav-settings', 'aria-label': t('nav.settings') }, '⚙'),
+  );
+  showNetwork();
+}
+
+function showNetwork() {
+  const badge = document.getElementById('net-state');
+  if (!badge) return;
+  badge.textContent = navigator.onLine ? t('net.online') : t('net.offline');
+  badge.classList.toggle('is-offline', !navigator.onLine);
+}
+
+async function start() {
+  await i18n.init();
+  await session.init();
+  document.title = t('app.name');
+  renderHeader();
+  window.addEventListener('online', showNetwork);
+  window.addEventListener('offline', showNetwork);
+  window.addEventListener('hashchange', route);
+  session.onChange(() => route());
+  await route();
+  // Everything below improves the app but is not needed to show the list.
+  import('./background.js').then((m) => m.start({ navigate, appState })).catch((error) => {
+    console.warn('background start failed', error);
+  });
+}
+
+start();

@@ -1,0 +1,77 @@
+// Who is signed in on this phone. The session survives reloads and offline periods
+// (workers sign in at the township office, then spend the day where there is no signal):
+// an expired access token only matters once the phone is online again.
+import * as store from './store.js';
+import { api, configure } from './api.js';
+import { uuid } from './dom.js';
+
+let current = null;
+let deviceId = null;
+const listeners = new Set();
+
+export function onChange(listener) { listeners.add(listener); }
+function changed() { for (const listener of listeners) listener(current); }
+
+export async function init() {
+  deviceId = await store.get('device', 'device_id');
+  if (!deviceId) {
+    deviceId = uuid();
+    await store.put('device', deviceId, 'device_id');
+  }
+  current = (await store.get('session', 'current')) ?? null;
+  configure({
+    session: () => current,
+    deviceId: () => deviceId,
+    saveAccessToken: async (token) => {
+      current = { ...current, access_token: token };
+      await store.put('session', current, 'current');
+    },
+    signedOut: async () => {
+      // The server ended this sign-in (revoked, or the refresh token expired). Keep the
+      // data – it is this user's unsent work – and ask for the password again.
+      if (!current) return;
+      current = { ...current, needs_sign_in: true };
+      await store.put('session', current, 'current');
+      changed();
+    },
+  });
+}
+
+export function getDeviceId() { return deviceId; }
+export function user() { return current?.user ?? null; }
+export function isSignedIn() { return Boolean(current?.user); }
+export function needsSignIn() { return !current?.user || Boolean(current?.needs_sign_in); }
+
+/** Sign in with the password; a different user than the last one starts from a clean phone. */
+export async function signIn(username, password) {
+  const result = await api.post('/api/auth/login', { username, password, device_id: deviceId },
+    { auth: false, retries: 0 });
+  if (current?.user && current.user.id !== result.user.id) await store.wipePersonalData();
+  current = { access_token: result.access_token, refresh_token: result.refresh_token,
+    user: result.user, signed_in_at: new Date().toISOString() };
+  await store.put('session', current, 'current');
+  await store.put('people', { ...result.user, added_at: current.signed_in_at });
+  // Ask the browser not to evict our IndexedDB under storage pressure: losing a day's
+  // surveys would be far worse than using disk.
+  navigator.storage?.persist?.().catch(() => {});
+  changed();
+  return result;
+}
+
+/**
+ * Sign in a second investigator on this phone without switching the session: their
+ * token is used once (key registration) and not kept.
+ */
+export async function verifyOtherInvestigator(username, password) {
+  return api.post('/api/auth/login', { username, password, device_id: deviceId },
+    { auth: false, retries: 0 });
+}
+
+export async function signOut() {
+  if (current?.access_token && navigator.onLine) {
+    try { await api.post('/api/auth/logout', undefined, { retries: 0 }); } catch { /* offline or already gone */ }
+  }
+  await store.wipePersonalData();
+  current = null;
+  changed();
+}

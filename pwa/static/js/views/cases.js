@@ -1,0 +1,82 @@
+// "My cases": the assignments on this phone, readable and searchable without a signal.
+import { h, clear } from '../dom.js';
+import { t, formatDate, problemText } from '../i18n.js';
+import * as store from '../store.js';
+import * as sync from '../sync.js';
+
+/** Text a worker might type to find a household: names, address, village, ID tail. */
+function haystack(item) {
+  const household = item.household ?? {};
+  return [household.head_name, household.address, household.village_name,
+    ...(household.members ?? []).flatMap((m) => [m.name, m.id_number?.slice(-4)])]
+    .filter(Boolean).join(' ').toLowerCase();
+}
+
+function byUrgency(a, b) {
+  return Number(b.is_overdue) - Number(a.is_overdue)
+    || (a.deadline_on ?? '9999').localeCompare(b.deadline_on ?? '9999');
+}
+
+function caseRow(item, draftCaseIds) {
+  const household = item.household ?? {};
+  const kind = item.kind === 'temporary' && item.temporary_subtype
+    ? t(`kind.temporary.${item.temporary_subtype}`) : t(`kind.${item.kind}`);
+  return h('li', {},
+    h('a', { class: `case-row${item.is_overdue ? ' is-overdue' : ''}`, href: `#/case/${item.id}`,
+      dataset: { caseId: item.id } },
+    h('span', { class: 'case-head' }, household.head_name ?? t('cases.unnamed')),
+    h('span', { class: 'case-place' }, household.village_name ?? '', ' · ', household.address ?? ''),
+    h('span', { class: 'case-meta' },
+      h('span', { class: 'tag' }, kind),
+      h('span', { class: 'tag tag-status' }, t(`status.${item.status}`)),
+      draftCaseIds.has(item.id) ? h('span', { class: 'tag tag-draft' }, t('cases.has_draft')) : null),
+    h('span', { class: 'case-deadline' },
+      item.deadline_on ? t('cases.deadline', { date: formatDate(item.deadline_on) }) : '',
+      item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
+}
+
+export async function render(root, { navigate }) {
+  const list = h('ul', { class: 'case-list', id: 'case-list', 'aria-live': 'polite' });
+  const empty = h('p', { class: 'empty', hidden: true });
+  const search = h('input', { type: 'search', id: 'case-search', placeholder: t('cases.search'),
+    'aria-label': t('cases.search'), value: sessionStorage.getItem('doorstep.q') ?? '' });
+  const status = h('p', { class: 'sync-line', id: 'sync-line' });
+  const refresh = h('button', { class: 'btn', type: 'button', id: 'pull-now',
+    onclick: () => pullNow() }, t('cases.refresh'));
+  clear(root).append(
+    h('div', { class: 'toolbar' }, h('h1', {}, t('cases.title')), refresh),
+    h('div', { class: 'search' }, search), status, list, empty);
+
+  let cases = [];
+  let drafts = new Set();
+  async function load() {
+    cases = (await store.all('cases')).sort(byUrgency);
+    drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
+    const pulledAt = await store.get('device', 'pulled_at');
+    status.textContent = pulledAt ? t('cases.pulled_at', { when: new Date(pulledAt).toLocaleString() })
+      : t('cases.never_pulled');
+    show();
+  }
+  function show() {
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    sessionStorage.setItem('doorstep.q', search.value);
+    const shown = cases.filter((c) => words.every((w) => haystack(c).includes(w)));
+    list.replaceChildren(...shown.map((c) => caseRow(c, drafts)));
+    empty.hidden = shown.length > 0;
+    empty.textContent = cases.length ? t('cases.no_match') : t('cases.none');
+    root.dataset.ready = 'true';
+  }
+  async function pullNow() {
+    if (!navigator.onLine) { status.textContent = t('sync.offline'); return; }
+    refresh.disabled = true;
+    status.textContent = t('sync.pulling');
+    try { await sync.pull(); await load(); } catch (error) { status.textContent = problemText(error); }
+    refresh.disabled = false;
+  }
+  search.addEventListener('input', show);
+  await load();
+  const pulledAt = await store.get('device', 'pulled_at');
+  // Refresh on open when online, but show what we have first: the list is usable at once.
+  if (navigator.onLine && (!pulledAt || Date.now() - Date.parse(pulledAt) > 60_000)) pullNow();
+  void navigate;
+}

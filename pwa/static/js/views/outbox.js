@@ -1,0 +1,54 @@
+// The outbox: every queued record with its state, and the server's reason when refused.
+import { h, clear } from '../dom.js';
+import { t, problemText, formatDateTime } from '../i18n.js';
+import * as outbox from '../outbox.js';
+import * as store from '../store.js';
+
+export async function render(root) {
+  const list = h('ul', { class: 'outbox-list', id: 'outbox-list' });
+  const progress = h('progress', { class: 'progress', id: 'upload-progress', max: 1, value: 0, hidden: true });
+  const line = h('p', { class: 'sync-line', id: 'outbox-line', role: 'status' });
+  const send = h('button', { class: 'btn btn-primary', type: 'button', id: 'send-now',
+    onclick: () => { line.textContent = t('sync.pushing'); outbox.drain({ force: true }); } }, t('outbox.send_now'));
+  clear(root).append(h('div', { class: 'toolbar' }, h('h1', {}, t('outbox.title')), send), line, progress, list);
+
+  async function show() {
+    const items = await outbox.entries();
+    const cases = new Map((await store.all('cases')).map((c) => [c.id, c]));
+    list.replaceChildren(...items.map((entry) => {
+      const record = entry.record;
+      const head = cases.get(record.case_id)?.household?.head_name ?? record.case_id ?? '';
+      const problem = entry.status === 'needs_attention' ? (entry.problem ?? entry.result?.problem) : null;
+      const missing = entry.result?.is_complete === false ? entry.result : null;
+      return h('li', { dataset: { id: entry.id, status: entry.status } },
+        h('strong', {}, head), ' ', h('span', { class: `status status-${entry.status}` }, t(`outbox.status.${entry.status}`)),
+        h('div', { class: 'muted' }, formatDateTime(entry.queued_at)),
+        entry.status === 'waiting' && entry.attempts ? h('div', { class: 'hint' },
+          t('outbox.attempts', { n: entry.attempts, when: formatDateTime(entry.next_attempt_at) }),
+          entry.last_error ? ` · ${problemText(entry.last_error)}` : '') : null,
+        problem ? h('p', { class: 'form-error problem', role: 'alert' }, problemText(problem),
+          problem.detail ? h('span', { class: 'hint' }, ` (${problem.detail})`) : null) : null,
+        missing && missing.missing_photos?.length ? h('p', { class: 'hint' },
+          t('outbox.incomplete', { what: missing.missing_photos.length })) : null);
+    }));
+    if (!items.length) list.replaceChildren(h('li', { class: 'empty' }, t('outbox.empty')));
+    root.dataset.ready = 'true';
+  }
+  const stop = outbox.onChange((event) => {
+    if (event.type === 'photos') {
+      progress.hidden = false;
+      progress.max = event.total;
+      progress.value = event.done;
+      line.textContent = t('sync.photos', { done: event.done, total: event.total });
+    } else if (event.type === 'done') {
+      progress.hidden = true;
+      line.textContent = t('sync.done');
+    } else if (event.type === 'error') {
+      progress.hidden = true;
+      line.textContent = problemText(event.error);
+    }
+    show();
+  });
+  await show();
+  return stop;
+}

@@ -1,0 +1,95 @@
+// Service worker: the app shell offline, nothing personal in its cache.
+// - shell assets: precached per version, cache-first
+// - /api/*: network only (answers hold personal data; the app keeps what it needs in IndexedDB)
+// - navigations: network first, falling back to the cached shell
+// - a new version waits until the page says the user agreed (no silent skipWaiting mid-survey)
+const VERSION = new URL(self.location.href).searchParams.get('v') || 'dev';
+const CACHE = `doorstep-shell-${VERSION}`;
+
+// Every file the app needs to start and work offline. bench/bench_pwa.py sums their gzip
+// sizes and tests/unit/js/shell.test.mjs checks each exists, so keep this list exact.
+const SHELL_ASSETS = [
+  '/',
+  '/manifest.webmanifest',
+  '/static/css/app.css',
+  '/static/i18n/zh-CN.json',
+  '/static/i18n/en.json',
+  '/static/icons/icon-192.png',
+  '/static/icons/maskable-192.png',
+  '/static/vendor/idb/idb.js',
+  '/static/js/app.js',
+  '/static/js/api.js',
+  '/static/js/background.js',
+  '/static/js/dom.js',
+  '/static/js/i18n.js',
+  '/static/js/keys.js',
+  '/static/js/keys-ui.js',
+  '/static/js/lock.js',
+  '/static/js/outbox.js',
+  '/static/js/photos.js',
+  '/static/js/session.js',
+  '/static/js/store.js',
+  '/static/js/sync.js',
+  '/static/js/domain/backoff.js',
+  '/static/js/domain/canonical.js',
+  '/static/js/domain/exif.js',
+  '/static/js/domain/expressions.js',
+  '/static/js/domain/form.js',
+  '/static/js/views/add-investigator.js',
+  '/static/js/views/case.js',
+  '/static/js/views/cases.js',
+  '/static/js/views/login.js',
+  '/static/js/views/outbox.js',
+  '/static/js/views/settings.js',
+  '/static/js/views/survey.js',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // `cache: 'reload'` bypasses the HTTP cache so a new version never stores old bytes.
+    await cache.addAll(SHELL_ASSETS.map((url) => new Request(url, { cache: 'reload' })));
+    // The very first install has nothing to replace: take over at once.
+    if (!self.registration.active) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith('doorstep-shell-') && n !== CACHE)
+      .map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'skip-waiting') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/')) return;            // network only, never cached
+  if (request.mode === 'navigate') {
+    event.respondWith(fetch(request).catch(async () =>
+      (await caches.match('/', { cacheName: CACHE })) ?? Response.error()));
+    return;
+  }
+  event.respondWith((async () => {
+    const cached = await caches.match(request, { cacheName: CACHE, ignoreSearch: true });
+    return cached ?? fetch(request);
+  })());
+});
+
+// Background Sync: the browser wakes us when connectivity returns; the page owns the
+// outbox (IndexedDB + auth), so we ask any open page to drain it.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'outbox') return;
+  event.waitUntil((async () => {
+    const pages = await self.clients.matchAll({ type: 'window' });
+    for (const page of pages) page.postMessage({ type: 'drain-outbox' });
+  })());
+});

@@ -1,0 +1,56 @@
+"""Households: registration with validated IDs and phones, idempotent retries."""
+
+import uuid
+from datetime import date
+
+from backend.demo import resident_id
+
+
+def household_body(**overrides):
+    body = {"jurisdiction_code": "530621100201", "address": "砚池社区2组8号",
+            "members": [{"name": "王秀英", "relation": "head",
+                         "id_number": resident_id("530621", date(1956, 3, 9), 22),
+                         "phone": "13812345678"},
+                        {"name": "王建国", "relation": "child"}]}
+    body.update(overrides)
+    return body
+
+
+def test_register_household_derives_birth_date_and_sex(api):
+    response = api.post("wenping_intake", "/api/households", json=household_body())
+    assert response.status_code == 201
+    head = response.get_json()["members"][0]
+    assert head["birth_on"] == "1956-03-09"
+    assert head["sex"] == "female"  # 17th digit 2 is even (GB 11643-1999)
+
+
+def test_bad_resident_id_and_phone_are_field_errors(api):
+    valid = resident_id("530621", date(1956, 3, 9), 21)
+    wrong_check = valid[:-1] + ("0" if valid[-1] != "0" else "1")
+    body = household_body(members=[{"name": "赵六", "relation": "head",
+                                    "id_number": wrong_check, "phone": "12812345678"}])
+    response = api.post("wenping_intake", "/api/households", json=body)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "members[0].id_number" in errors and "members[0].phone" in errors
+
+
+def test_household_needs_exactly_one_head(api):
+    body = household_body(members=[{"name": "甲", "relation": "child"}])
+    response = api.post("wenping_intake", "/api/households", json=body)
+    assert response.status_code == 422
+    assert "members" in response.get_json()["errors"]
+
+
+def test_retry_with_same_client_id_creates_one_household(api):
+    household_id = str(uuid.uuid4())
+    first = api.post("wenping_intake", "/api/households", json=household_body(id=household_id))
+    second = api.post("wenping_intake", "/api/households", json=household_body(id=household_id))
+    assert (first.status_code, second.status_code) == (201, 200)
+    listed = api.get("wenping_intake", "/api/households?q=砚池社区2组8号").get_json()
+    assert [h["id"] for h in listed["items"]].count(household_id) == 1
+
+
+def test_village_assistant_registers_on_behalf_of_applicant(api):
+    response = api.post("wenping_assistant", "/api/households", json=household_body())
+    assert response.status_code == 201

@@ -1,0 +1,134 @@
+"""Shared fixtures: one migrated, seeded database per session; each API test in a
+transaction that is rolled back, so tests never see each other's changes.
+
+DATABASE_URL selects PostgreSQL (CI runs the suite on both); without it a SQLite
+file in a temporary directory is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def database_url(tmp_dir) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_dir}/doorstep-test.sqlite3"
+
+
+def reset_postgres(url: str) -> None:
+    from backend.config import load_config  # noqa: F401 - same URL normalisation as the app
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from backend import create_app
+    from backend.demo import seed
+    from backend.extensions import db
+
+    url = database_url(tmp_path_factory.mktemp("db"))
+    if url.startswith("postgres"):
+        reset_postgres(url)
+    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                              "LOGIN_MAX_FAILURES": 3})
+    application.config["SQLALCHEMY_DATABASE_URI"] = application.config[
+        "SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
+    with application.app_context():
+        upgrade()
+        seed(DEMO_PASSWORD)
+        db.session.commit()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """Run the test inside one outer transaction; the app's commits become savepoints.
+
+    Flask-SQLAlchemy's session picks its engine itself and ignores a `bind`, so the
+    test swaps in a plain scoped session bound to the one connection.
+    """
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    from backend.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+class Api:
+    """A tiny helper for signed-in requests through the Flask test client."""
+
+    def __init__(self, client):
+        self.client = client
+        self._tokens: dict[str, dict] = {}
+
+    def login(self, username: str, password: str = DEMO_PASSWORD, device_id=None):
+        return self.client.post("/api/auth/login", json={
+            "username": username, "password": password, "device_id": device_id})
+
+    def tokens(self, username: str) -> dict:
+        if username not in self._tokens:
+            response = self.login(username)
+            assert response.status_code == 200, response.get_json()
+            self._tokens[username] = response.get_json()
+        return self._tokens[username]
+
+    def headers(self, username: str, **extra) -> dict:
+        return {"Authorization": f"Bearer {self.tokens(username)['access_token']}", **extra}
+
+    def get(self, username, path, **kwargs):
+        return self.client.get(path, headers=self.headers(username, **kwargs.pop("headers", {})),
+                               **kwargs)
+
+    def post(self, username, path, **kwargs):
+        return self.client.post(path, headers=self.headers(username, **kwargs.pop("headers", {})),
+                                **kwargs)
+
+    def put(self, username, path, **kwargs):
+        return self.client.put(path, headers=self.headers(username, **kwargs.pop("headers", {})),
+                               **kwargs)
+
+    def patch(self, username, path, **kwargs):
+        return self.client.patch(path, headers=self.headers(username, **kwargs.pop("headers", {})),
+                                 **kwargs)
+
+    def user_id(self, username: str) -> str:
+        return self.tokens(username)["user"]["id"]
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)

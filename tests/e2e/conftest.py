@@ -1,0 +1,125 @@
+"""Fixtures for driving the PWA in real headless Chromium against a real Flask server.
+
+The server runs in a background thread on a free port with its own migrated, seeded
+SQLite database in tmp_path. e2e is about the browser, so it always uses SQLite, even
+when DATABASE_URL points the API tests at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+DEMO_PASSWORD = "demo-pass-2026"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PHONE = {"width": 360, "height": 740}
+
+
+def pytest_collection_modifyitems(items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason="Chromium is not installed at /usr/bin/chromium")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app, port: int):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from backend import create_app
+    from backend.demo import seed
+    from backend.extensions import db
+
+    db_file = tmp_path_factory.mktemp("e2e-db") / "doorstep-e2e.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}", "TESTING": True,
+                      "LOGIN_MAX_FAILURES": 50})
+    with app.app_context():
+        upgrade()
+        seed(DEMO_PASSWORD)
+        db.session.commit()
+    server = LiveServer(app, _free_port())
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="zh-CN",
+                              timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True,
+                              service_workers="allow")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    yield page
+
+
+def _sign_in(page, username: str, password: str = DEMO_PASSWORD, pin: str | None = "246810"):
+    """Sign in through the UI; set the signing PIN when the app asks for one."""
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    if pin:
+        page.wait_for_selector("#pin-1, #case-list", state="attached")
+        if page.locator("#pin-1").count():
+            page.fill("#pin-1", pin)
+            page.fill("#pin-2", pin)
+            page.click("#pin-save")
+    page.wait_for_selector("#main[data-view=cases][data-ready=true]")
+
+
+@pytest.fixture
+def sign_in():
+    return _sign_in

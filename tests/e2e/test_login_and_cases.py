@@ -1,0 +1,52 @@
+"""Sign in on a phone-sized screen and see the cases assigned to me."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_field_worker_signs_in_and_sees_their_cases(page, sign_in):
+    sign_in(page, "wenping_fw1")
+    rows = page.locator("#case-list .case-row")
+    rows.first.wait_for()
+    # The demo assigns 15 of 20 Wenping cases to the team (every 4th is unassigned).
+    assert rows.count() == 15
+    first = rows.first
+    assert first.locator(".case-head").inner_text().strip()
+    assert "截止" in first.inner_text()
+    # One-handed use at 360 px: no sideways scrolling, large tap targets.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = first.bounding_box()
+    assert box and box["height"] >= 44
+    assert page.js_errors == []
+
+
+def test_search_filters_the_list(page, sign_in):
+    sign_in(page, "wenping_fw1")
+    head = page.locator("#case-list .case-head").nth(3).inner_text().strip()
+    page.fill("#case-search", head)
+    assert page.locator("#case-list .case-row").count() >= 1
+    assert all(head in text for text in page.locator("#case-list .case-head").all_inner_texts())
+    page.fill("#case-search", "不存在的名字")
+    assert page.locator("#case-list .case-row").count() == 0
+
+
+def test_wrong_password_says_what_to_do(page):
+    page.goto("/")
+    page.fill("#username", "wenping_fw1")
+    page.fill("#password", "nope")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#login-error:not(:empty)")
+    assert "用户名或密码不对" in page.inner_text("#login-error")
+
+
+def test_english_and_large_text_switches_persist(page, sign_in):
+    sign_in(page, "wenping_fw1")
+    page.click("#toggle-lang")
+    page.wait_for_selector("h1:text('My cases')")
+    page.click("#toggle-large")
+    page.reload()
+    page.wait_for_selector("h1:text('My cases')")
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")

@@ -1,0 +1,28 @@
+// The service worker's precache list names every shell file, and only files that exist.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../../../pwa/', import.meta.url).pathname;
+const sw = readFileSync(join(root, 'static/sw.js'), 'utf8');
+const listed = JSON.parse(sw.match(/const SHELL_ASSETS = (\[[\s\S]*?\]);/)[1].replace(/'/g, '"').replace(/,\s*\]/, ']'));
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+test('every listed static asset exists', () => {
+  for (const url of listed.filter((u) => u.startsWith('/static/'))) {
+    assert.ok(existsSync(join(root, url)), `${url} is precached but missing`);
+  }
+});
+
+test('every app module is precached (else the app breaks offline)', () => {
+  const modules = walk(join(root, 'static/js')).map((p) => p.slice(join(root).length - 1))
+    .filter((p) => p.endsWith('.js') && !p.endsWith('api-docs.js'));
+  for (const module of modules) assert.ok(listed.includes(module), `${module} is not precached`);
+});
