@@ -57,11 +57,16 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.cases.routes import blp as cases_blp
+    from backend.evidence.routes import blp as photos_blp
+    from backend.forms.routes import blp as forms_blp
     from backend.households.routes import blp as households_blp
     from backend.jurisdictions.routes import blp as jurisdictions_blp
+    from backend.sync.routes import blp as sync_blp
+    from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
 
-    for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp):
+    for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
+                      sync_blp, photos_blp, visits_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(

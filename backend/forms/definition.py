@@ -113,7 +113,7 @@ class _Checker:
 
     def declare(self, where: str, name: Any, scope: set[str]) -> bool:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            self.problem(where, f"bad name {name!r} (letters, digits, _; not starting with a digit)")
+            self.problem(where, f"bad name {name!r} (letters, digits, _; no leading digit)")
             return False
         if name.startswith("__"):
             # Reserved: in the browser "__proto__" as an object key would reach the prototype.
@@ -236,7 +236,7 @@ class _Checker:
             value = choice.get("value") if isinstance(choice, dict) else None
             # No spaces: selected() also reads ODK's space-separated answers.
             if not isinstance(value, str) or not value or " " in value:
-                self.problem(where, f"choice value {value!r} must be a non-empty string without spaces")
+                self.problem(where, f"choice value {value!r} must be a string without spaces")
                 continue
             if value in seen:
                 self.problem(where, f"duplicate choice '{value}'")

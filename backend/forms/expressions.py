@@ -9,7 +9,7 @@ Syntax (modelled on XLSForm/ODK, much smaller)::
     expr    := or
     or      := and ('or' and)*
     and     := cmp ('and' cmp)*
-    cmp     := add (('=' | '!=' | '<' | '<=' | '>' | '>=') add)?    -- no chains: a < b < c is an error
+    cmp     := add (('=' | '!=' | '<' | '<=' | '>' | '>=') add)?   -- no chains: a < b < c fails
     add     := mul (('+' | '-') mul)*
     mul     := unary (('*' | '/') unary)*
     unary   := '-' unary | primary
@@ -314,7 +314,11 @@ class _Parser:
         self.depth -= 1
         low, high = FUNCTIONS[name]
         if len(args) < low or (high is not None and len(args) > high):
-            wanted = str(low) if low == high else f"{low} or more" if high is None else f"{low}-{high}"
+            wanted = f"{low}-{high}"
+            if low == high:
+                wanted = str(low)
+            elif high is None:
+                wanted = f"{low} or more"
             raise ExpressionSyntaxError(
                 f"{name}() takes {wanted} argument(s), got {len(args)}", position)
         return ("call", name, tuple(args))
@@ -349,7 +353,7 @@ def parse(text: str) -> tuple:
 
 
 def references(ast_or_text: tuple | str) -> set[str]:
-    """Field names an expression reads: ``name``, ``group.field`` and ``.`` for the current value."""
+    """Field names an expression reads: ``name``, ``group.field``, and ``.`` (current value)."""
     ast = parse(ast_or_text) if isinstance(ast_or_text, str) else ast_or_text
     found: set[str] = set()
     stack = [ast]
@@ -431,7 +435,7 @@ def _order(op: str, a: Any, b: Any) -> bool:
 
 
 def _decimal_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip decimal of x >= 0 as (digits, exponent): x == int(digits) * 10**exponent."""
+    """Shortest round-trip decimal of x >= 0 as (digits, exponent): x == digits * 10**exponent."""
     mantissa, _, exp = repr(x).partition("e")
     whole, _, fraction = mantissa.partition(".")
     digits = (whole + fraction).lstrip("0") or "0"

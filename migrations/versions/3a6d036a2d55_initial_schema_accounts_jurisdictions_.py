@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 import backend.dbtypes
 
+import backend.dbtypes
+
 
 # revision identifiers, used by Alembic.
 revision = '3a6d036a2d55'

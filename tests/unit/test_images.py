@@ -350,3 +350,62 @@ def test_hamming_counts_differing_bits():
     assert hamming(0, 0) == 0
     assert hamming(0b1011, 0b0001) == 2
     assert hamming(2**64 - 1, 0) == 64
+
+
+# --- JPEG variants the byte-level stripper must walk -----------------------------------------
+
+
+def _jpeg_with_exif(orientation: int, **options) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif.get_ifd(0x8825)[1] = "N"
+    with Image.open(PHOTOS / "same_scene_a.jpg") as picture:
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=80, exif=exif.tobytes(), **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"progressive": True},  # several scans, DHT segments between them
+        {"restart_marker_blocks": 4},  # RSTn markers inside the scan data
+    ],
+    ids=["progressive", "restart-markers"],
+)
+def test_stripping_is_lossless_for_progressive_and_restart_marker_jpegs(options):
+    raw = _jpeg_with_exif(3, **options)
+    photo = ingest_photo(raw, PhotoLimits())
+    assert entropy_coded_data(photo.stripped_original) == entropy_coded_data(raw)
+    with Image.open(io.BytesIO(photo.stripped_original)) as stripped:
+        assert dict(stripped.getexif()) == {0x0112: 3}
+        stripped.load()
+
+
+def test_mpo_keeps_only_its_first_frame():
+    # Many Android phones write MPO: a JPEG, an MPF index in APP2, then a second JPEG.
+    with (
+        Image.open(PHOTOS / "same_scene_a.jpg") as first,
+        Image.open(PHOTOS / "other_scene.jpg") as second,
+    ):
+        buffer = io.BytesIO()
+        first.save(buffer, "MPO", save_all=True, append_images=[second])
+    raw = buffer.getvalue()
+    with Image.open(io.BytesIO(raw)) as check:
+        assert check.format == "MPO"
+    photo = ingest_photo(raw, PhotoLimits(), declared_type="image/jpeg")
+    assert photo.format == "JPEG"
+    assert b"MPF\0" not in photo.stripped_original
+    assert photo.stripped_original.count(b"\xff\xd8") == 1
+    with Image.open(io.BytesIO(photo.stripped_original)) as stripped:
+        assert stripped.format == "JPEG"
+        assert getattr(stripped, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("pillow_format", ["BMP", "TIFF"])
+def test_formats_pillow_knows_but_we_do_not_take(pillow_format):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, pillow_format)
+    with pytest.raises(PhotoRejected) as refused:
+        ingest_photo(buffer.getvalue(), PhotoLimits())
+    assert refused.value.slug == "photo-format-not-allowed"

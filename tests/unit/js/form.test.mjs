@@ -41,7 +41,7 @@ test('resident IDs: check character, date, length, case', () => {
   assert.ok(isValidResidentId('440524188001010014'));
   assert.ok(isValidResidentId('440304200002290014')); // 29 Feb of a leap year
   assert.ok(!isValidResidentId('110105194912310021')); // wrong check character
-  assert.ok(!isValidResidentId('110105199902300011')); // 30 Feb
+  assert.ok(!isValidResidentId('110105199902300015')); // 30 Feb
   assert.ok(!isValidResidentId('11010519491231002x')); // lower-case x: normalize first
   assert.ok(isValidResidentId(normalizeResidentId(' 11010519491231002x ')));
   assert.ok(!isValidResidentId('11010519491231002')); // 17 characters

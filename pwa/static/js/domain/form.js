@@ -82,11 +82,13 @@ export const maskMobile = (text) => mask(text, 3, 4);
 // ---------------------------------------------------------------- field logic
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+// An own property or null: a field named `constructor` must not read Object.prototype's.
+const own = (object, key) => (Object.hasOwn(object, key) && object[key] !== undefined ? object[key] : null);
 const context = (values, entry, current = null) => ({ values, entry, current });
 
 /** A section or field is shown (and checked) unless its `relevant` expression is falsy. */
 export function isRelevant(item, values, entry = null) {
-  return item.relevant === undefined || isTruthy(evaluate(item.relevant, context(values, entry)));
+  return item.relevant == null || isTruthy(evaluate(item.relevant, context(values, entry)));
 }
 
 export function isRequired(field, values, entry = null) {
@@ -97,7 +99,7 @@ export function isRequired(field, values, entry = null) {
 
 /** null when the answer meets the field's constraint, else the message to show. */
 export function checkConstraint(field, value, values, entry = null, language = 'zh-CN') {
-  if (field.constraint === undefined) return null;
+  if (field.constraint == null) return null;
   if (isTruthy(evaluate(field.constraint, context(values, entry, value)))) return null;
   return (field.constraint_message || {})[language] || MESSAGES.constraint;
 }
@@ -163,15 +165,14 @@ function walk(defn, data, ctx) {
 
   const initial = (field, raw) => {
     if (field.type === 'calculate') return null;
-    if (field.type !== 'repeat' || !Array.isArray(raw)) return raw === undefined ? null : raw;
+    if (field.type !== 'repeat' || !Array.isArray(raw)) return raw;
     // Every entry holds every member key, so ${name} inside an entry never falls through to a
     // top-level field of the same name just because this entry left it blank.
     return raw.map((row) => {
       const source = isObject(row) ? row : {};
       const entry = {};
       for (const member of field.fields) {
-        entry[member.name] = member.type === 'calculate' || source[member.name] === undefined
-          ? null : source[member.name];
+        entry[member.name] = member.type === 'calculate' ? null : own(source, member.name);
       }
       return entry;
     });
@@ -200,10 +201,10 @@ function walk(defn, data, ctx) {
   };
 
   for (const section of defn.sections) {
-    for (const field of section.fields) values[field.name] = initial(field, answersIn[field.name]);
+    for (const field of section.fields) values[field.name] = initial(field, own(answersIn, field.name));
   }
   for (const name of defn.context_fields || []) {
-    values[name] = given[name] === undefined ? null : given[name];
+    values[name] = own(given, name);
   }
   for (const section of defn.sections) {
     const isShown = isRelevant(section, values);
@@ -235,7 +236,7 @@ export function validateForm(defn, data, ctx = {}) {
   const errors = {};
   for (const [path, field, value, entry] of answers) {
     if (field.type === 'repeat') {
-      Object.assign(errors, repeatErrors(path, field, answersIn[field.name], values));
+      Object.assign(errors, repeatErrors(path, field, own(answersIn, field.name), values));
     } else {
       const found = answerErrors(field, value, values, entry);
       if (found.length) errors[path] = found;
