@@ -70,4 +70,6 @@ def make_sqlite_transactional(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: two requests that both read and then
+        # write would otherwise deadlock on SQLite's lock upgrade ("database is locked").
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

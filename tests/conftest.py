@@ -40,11 +40,13 @@ def app(tmp_path_factory):
     from backend.demo import seed
     from backend.extensions import db
 
-    url = database_url(tmp_path_factory.mktemp("db"))
+    data_dir = tmp_path_factory.mktemp("db")
+    url = database_url(data_dir)
     if url.startswith("postgres"):
         reset_postgres(url)
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                              "LOGIN_MAX_FAILURES": 3})
+                              "LOGIN_MAX_FAILURES": 3,
+                              "PHOTO_DATA_DIR": str(data_dir)})
     application.config["SQLALCHEMY_DATABASE_URI"] = application.config[
         "SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
     with application.app_context():

@@ -23,7 +23,9 @@ SAME_PICTURE_MAX_BITS = 6
 def _store():
     store = current_app.extensions.get("doorstep_blob_store")
     if store is None:
-        store = make_blob_store(current_app.config, current_app.instance_path)
+        # PHOTO_DATA_DIR lets tests and deployments keep photos outside instance/.
+        root = current_app.config.get("PHOTO_DATA_DIR") or current_app.instance_path
+        store = make_blob_store(current_app.config, root)
         current_app.extensions["doorstep_blob_store"] = store
     return store
 

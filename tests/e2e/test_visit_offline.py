@@ -7,6 +7,7 @@ step that needs a form on the phone.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -38,9 +39,19 @@ def add_second_investigator(page, username="wenping_fw2", pin=PIN_2):
     page.wait_for_selector("#add-done")
 
 
-def fill_visible_section(page):
-    """Answer every still-empty visible field of the current section with a plausible value."""
+def fill_visible_section(page, rounds: int = 4):
+    """Answer every still-empty visible field of the current section with a plausible value.
+
+    Answers reveal fields (skip logic) and re-render the section, so go round a few times.
+    """
+    for _ in range(rounds):
+        _fill_once(page)
+
+
+def _fill_once(page):
     for field in page.locator("#main .field[data-field]").all():
+        if not field.is_visible():
+            continue
         path = field.get_attribute("data-field")
         select = field.locator("select")
         if select.count() and not select.input_value():
@@ -51,6 +62,7 @@ def fill_visible_section(page):
         elif (field.locator("input[type=number]").count()
               and not field.locator("input").input_value()):
             field.locator("input").fill("1")
+            field.locator("input").dispatch_event("change")
         elif field.locator("input[type=text]").count() and not field.locator("input").input_value():
             value = resident_id() if path.endswith("id_number") else (
                 "13812345678" if "mobile" in path else "测试")
@@ -61,8 +73,14 @@ def fill_visible_section(page):
 def next_section(page):
     title = page.get_attribute("#section-title", "data-section")
     page.click("#next")
-    page.wait_for_function(
-        f"document.querySelector('#section-title')?.dataset.section !== '{title}'")
+    try:
+        page.wait_for_function(
+            f"document.querySelector('#section-title')?.dataset.section !== '{title}'",
+            timeout=5_000)
+    except Exception as error:
+        shown = page.locator(".field-error:not(:empty)").evaluate_all(
+            "els => els.map(e => e.id + ': ' + e.textContent)")
+        raise AssertionError(f"cannot leave section {title}: {shown}") from error
 
 
 @pytest.fixture
@@ -131,33 +149,45 @@ def fill_survey_offline(page, context):
     page.set_input_files("#visit-photo", [str(PHOTOS / "visit_gps.jpg"),
                                           str(PHOTOS / "other_scene.jpg")])
     page.wait_for_function("document.querySelectorAll('#photo-thumbs img').length === 2")
-    for pin in (PIN_1, PIN_2):
+    for signer, pin in (("文屏镇调查员1", PIN_1), ("文屏镇调查员2", PIN_2)):
+        page.locator("#sig-canvas").scroll_into_view_if_needed()
         box = page.locator("#sig-canvas").bounding_box()
         page.mouse.move(box["x"] + 20, box["y"] + 40)
         page.mouse.down()
         page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
         page.mouse.up()
-        if pin == PIN_2:
-            page.select_option("#signer", index=0)
+        page.select_option("#signer", label=signer)
         page.fill("#sign-pin", pin)
         count = page.locator("#signed-list li").count()
         page.click("#sign")
         page.wait_for_function(
-            f"document.querySelectorAll('#signed-list li').length === {count + 1}")
+            f"document.querySelectorAll('#signed-list li').length === {count + 1}"
+            " || document.querySelector('#sign-error')?.textContent")
+        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
     page.click("#submit")
     page.wait_for_selector("#outbox-list li[data-status=waiting]")
     return case_id
 
 
-def server_visit(live_server, case_id):
+def server_visit(live_server, case_id) -> dict:
+    """What the server holds for the case, read straight from its database."""
     from sqlalchemy import text
 
     from backend.extensions import db
 
     with live_server.app.app_context():
-        rows = db.session.execute(text("SELECT id FROM visit_submissions WHERE case_id = :c"),
-                                  {"c": case_id}).all()
-        return rows
+        def rows(sql):
+            return db.session.execute(text(sql), {"c": case_id}).mappings().all()
+
+        submissions = rows("SELECT id, is_complete, current_revision FROM visit_submission"
+                           " WHERE case_id = :c")
+        revisions = rows("SELECT r.content FROM visit_revision r JOIN visit_submission s"
+                         " ON s.id = r.submission_id WHERE s.case_id = :c")
+        attestations = rows("SELECT a.user_id, a.is_signature_valid FROM visit_attestation a"
+                            " JOIN visit_submission s ON s.id = a.submission_id"
+                            " WHERE s.case_id = :c")
+        db.session.remove()
+    return {"submissions": submissions, "revisions": revisions, "attestations": attestations}
 
 
 def test_offline_visit_survives_closing_and_syncs_once(field_phone, context, live_server):
@@ -189,7 +219,16 @@ def test_offline_visit_survives_closing_and_syncs_once(field_phone, context, liv
     again.wait_for_selector("#outbox-list li[data-status=accepted]", timeout=30_000)
     assert aborted["n"] == 1
     # (d) the server holds the visit once, with photos, stamps and both attestations.
-    assert len(server_visit(live_server, case_id)) == 1
+    held = server_visit(live_server, case_id)
+    assert len(held["submissions"]) == 1 and len(held["revisions"]) == 1
+    assert held["submissions"][0]["is_complete"]
+    content = held["revisions"][0]["content"]
+    content = json.loads(content) if isinstance(content, str) else content
+    assert len(content["photos"]) == 2
+    assert {s["kind"] for s in content["stamps"]} == {"start", "end"}
+    assert len(content["data"]["members"]) == 3
+    assert len(held["attestations"]) == 2
+    assert all(a["is_signature_valid"] for a in held["attestations"])
 
 
 def test_server_rejection_is_explained(field_phone, context, live_server):

@@ -98,7 +98,8 @@ async function start() {
   window.addEventListener('online', showNetwork);
   window.addEventListener('offline', showNetwork);
   window.addEventListener('hashchange', route);
-  session.onChange(() => route());
+  // Sign-in screens drive their own flow (PIN setup next); only an ended session re-routes.
+  session.onChange((current) => { if (!current || current.needs_sign_in) route(); });
   await route();
   // Everything below improves the app but is not needed to show the list.
   import('./background.js').then((m) => m.start({ navigate, appState })).catch((error) => {
