@@ -35,7 +35,8 @@ def register_commands(app: Flask) -> None:
         except ProblemError as problem:
             db.session.rollback()
             details = "; ".join(f"{k}: {', '.join(v)}" for k, v in problem.errors.items())
-            raise click.ClickException(f"{problem.detail or problem.slug} {details}".strip())
+            raise click.ClickException(
+                f"{problem.detail or problem.slug} {details}".strip()) from None
         finally:
             reset_actor(token)
         click.echo(f"created {user.username} ({', '.join(sorted(user.roles))}) in {jurisdiction}")
@@ -53,9 +54,11 @@ def register_commands(app: Flask) -> None:
         except ProblemError as problem:
             db.session.rollback()
             lines = problem.errors.get("rows") or [problem.detail]
-            raise click.ClickException("nothing imported:\n  " + "\n  ".join(lines))
+            raise click.ClickException(
+                "nothing imported:\n  " + "\n  ".join(lines)) from None
         except UnicodeDecodeError:
-            raise click.ClickException("nothing imported: the file is not UTF-8 text")
+            raise click.ClickException(
+                "nothing imported: the file is not UTF-8 text") from None
         finally:
             reset_actor(token)
         click.echo(f"added {result['added']}, renamed {result['updated']}, "

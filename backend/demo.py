@@ -69,8 +69,9 @@ def seed(password: str) -> dict | None:
         logins[name] = []
         for suffix, role_list in ROLE_SETS:
             username = f"{slug}_{suffix}"
+            number = suffix[-1] if suffix[-1].isdigit() else ""
             auth.create_user(username, password, role_list, code,
-                             display_name=f"{name}{_role_label(role_list[0])}{suffix[-1:] if suffix[-1].isdigit() else ''}")
+                             display_name=f"{name}{_role_label(role_list[0])}{number}")
             logins[name].append((username, ", ".join(role_list)))
     auth.create_user("county_supervisor", password, [roles.COUNTY_SUPERVISOR], COUNTY[0],
                      display_name="县民政局督查员")

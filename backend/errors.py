@@ -41,7 +41,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "token-invalid": ProblemKind(401, "The sign-in token is not valid"),
     "token-revoked": ProblemKind(401, "This session was signed out"),
     "login-failed": ProblemKind(401, "Wrong username or password"),
-    "account-locked": ProblemKind(423, "Too many failed sign-ins; the account is locked for a while"),
+    "account-locked": ProblemKind(
+        423, "Too many failed sign-ins; the account is locked for a while"),
     "account-disabled": ProblemKind(403, "This account is disabled"),
     "forbidden": ProblemKind(403, "Your role does not allow this"),
     # domain
@@ -70,7 +71,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "photo-empty": ProblemKind(422, "The photo is empty"),
     "photo-too-large": ProblemKind(413, "The photo is too large"),
     "photo-not-an-image": ProblemKind(422, "The file is not an image"),
-    "photo-format-not-allowed": ProblemKind(415, "Only JPEG, PNG, WebP and HEIC photos are accepted"),
+    "photo-format-not-allowed": ProblemKind(
+        415, "Only JPEG, PNG, WebP and HEIC photos are accepted"),
     "photo-too-many-pixels": ProblemKind(422, "The photo has too many pixels"),
     "photo-truncated": ProblemKind(422, "The photo is incomplete"),
     "photo-exif-too-large": ProblemKind(422, "The photo's metadata is too large"),

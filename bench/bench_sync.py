@@ -101,7 +101,8 @@ def main() -> None:
     print(f"push {args.records} records (validated, flagged, 2 signatures each): "
           f"median {statistics.median(push_times):.3f} s "
           f"({args.records / statistics.median(push_times):.0f} records/s) target <= 0.5 s")
-    print(f"replay of the same batch (all duplicates): median {statistics.median(replay_times):.3f} s")
+    print("replay of the same batch (all duplicates): "
+          f"median {statistics.median(replay_times):.3f} s")
     print(f"no-change pull: {size} bytes (target <= 512), median "
           f"{statistics.median(pulls) * 1000:.1f} ms")
     print(f"peak resident memory of the process: {peak:.0f} MB "

@@ -19,7 +19,9 @@ class ActorContext:
     device_id: str | None = None
 
 
-_current: ContextVar[ActorContext] = ContextVar("doorstep_actor", default=ActorContext())
+# ActorContext is a frozen dataclass, so sharing the default instance is safe.
+_current: ContextVar[ActorContext] = ContextVar(
+    "doorstep_actor", default=ActorContext())  # noqa: B039
 
 
 def current_actor() -> ActorContext:

@@ -64,7 +64,8 @@ def team_problems(candidates: list[TeamCandidate], case_township: str,
     distinct = {c.user_id for c in candidates}
     if len(distinct) < min_size:
         problems.append(("visit-team-too-small",
-                         f"入户调查至少需要 {min_size} 名调查员 (at least {min_size} investigators)"))
+                         f"入户调查至少需要 {min_size} 名调查员 "
+                         f"(at least {min_size} investigators)"))
     for candidate in candidates:
         if "field_worker" not in candidate.roles or candidate.township_code != case_township:
             problems.append(("visit-team-not-field-worker",

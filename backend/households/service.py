@@ -15,7 +15,8 @@ from backend.jurisdictions import service as jurisdictions
 
 
 def _visible_households(caller: Caller) -> Select:
-    query = select(Household).where(Household.jurisdiction_code.like(caller.jurisdiction_code + "%"))
+    query = select(Household).where(
+        Household.jurisdiction_code.like(caller.jurisdiction_code + "%"))
     if not caller.reads_all_cases_in_scope:
         from backend.cases.models import Case, CaseTeamMember
 

@@ -7,7 +7,8 @@ from backend.sync import service
 from backend.visits import service as visits
 
 blp = Blueprint("sync", __name__, url_prefix="/api/sync",
-                description="Offline sync: pull assignments, push visits (see docs/sync-contract.md)")
+                description="Offline sync: pull assignments, push visits "
+                            "(see docs/sync-contract.md)")
 
 
 class PullQuerySchema(Schema):

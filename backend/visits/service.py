@@ -107,6 +107,12 @@ def push(caller: Caller, device_id: str | None, sent_at: datetime | None,
             result = _attestation_record(context, loaded)
         results[index] = result
     _store_submissions(context, accepted_submissions, results)
+    duplicates = [r["id"] for r in results if r and r["status"] == "duplicate" and len(r) == 2]
+    if duplicates:
+        stored = results_for(duplicates)
+        for index, result in enumerate(results):
+            if result and result["status"] == "duplicate" and len(result) == 2:
+                results[index] = {**stored[result["id"]], "status": "duplicate"}
     return results  # type: ignore[return-value]
 
 
@@ -219,7 +225,7 @@ def _submission(context: PushContext, raw: dict, loaded: dict):
             return _rejected(record_id, "conflict", "This id belongs to another case."), None
         known = {d: r for (s, r), d in context.digests.items() if s == record_id}
         if digest in known:
-            return _duplicate_result(record_id), None
+            return {"id": record_id, "status": "duplicate"}, None  # completed in one batch
         if loaded["base_revision"] != existing.current_revision:
             return _conflict(record_id, existing, raw, loaded["base_revision"]), None
         revision = existing.current_revision + 1
@@ -491,6 +497,46 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
     return {"id": loaded["id"], "status": "accepted" if inserted else "duplicate",
             "revision": submission.current_revision, "is_complete": status.is_complete,
             "attested_by": status.attested_by, "attestation_problems": status.problems}
+
+
+def results_for(submission_ids: list[str]) -> dict[str, dict]:
+    """Answers for many stored submissions in a few queries (a replayed batch)."""
+    ids = sorted(set(submission_ids))
+    answers: dict[str, dict] = {}
+    for chunk in _chunks(set(ids)):
+        submissions = {s.id: s for s in db.session.scalars(
+            select(VisitSubmission).where(VisitSubmission.id.in_(chunk)))}
+        current = {sid: s.current_revision for sid, s in submissions.items()}
+        digests = {sid: d for sid, r, d in db.session.execute(select(
+            VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest).where(
+            VisitRevision.submission_id.in_(chunk))) if current.get(sid) == r}
+        flags: dict[str, list] = {sid: [] for sid in submissions}
+        for sid, revision, code, severity in db.session.execute(select(
+                VisitFlag.submission_id, VisitFlag.revision, VisitFlag.code, VisitFlag.severity)
+                .where(VisitFlag.submission_id.in_(chunk)).order_by(VisitFlag.id)):
+            if current.get(sid) == revision:
+                flags[sid].append({"code": code, "severity": severity})
+        attested: dict[str, set] = {sid: set() for sid in submissions}
+        for sid, user_id, digest in db.session.execute(select(
+                VisitAttestation.submission_id, VisitAttestation.user_id, VisitAttestation.digest)
+                .where(VisitAttestation.submission_id.in_(chunk),
+                       VisitAttestation.is_signature_valid.is_(True),
+                       VisitAttestation.key_user_id == VisitAttestation.user_id)):
+            if digests.get(sid) == digest:
+                attested[sid].add(user_id)
+        photos: dict[str, set] = {sid: set() for sid in submissions}
+        for sid, revision, sha in db.session.execute(select(
+                VisitPhoto.submission_id, VisitPhoto.revision, VisitPhoto.sha256).where(
+                VisitPhoto.submission_id.in_(chunk))):
+            if current.get(sid) == revision:
+                photos[sid].add(sha)
+        held = evidence.known(sorted(set().union(*photos.values())) if photos else [])
+        for sid, submission in submissions.items():
+            answers[sid] = {
+                "id": sid, "status": "accepted", "revision": submission.current_revision,
+                "is_complete": submission.is_complete, "attested_by": sorted(attested[sid]),
+                "missing_photos": sorted(photos[sid] - held), "flags": flags[sid]}
+    return answers
 
 
 def result_for(submission_id: str) -> dict:

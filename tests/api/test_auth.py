@@ -40,7 +40,8 @@ def test_refresh_gives_a_new_access_token(api):
                                headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
     assert response.status_code == 200
     fresh = response.get_json()["access_token"]
-    assert api.client.get("/api/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    me = api.client.get("/api/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert me.status_code == 200
 
 
 def test_access_token_cannot_refresh_and_refresh_token_cannot_read(api):

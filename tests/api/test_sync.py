@@ -3,14 +3,12 @@
 import copy
 import json
 import uuid
-
 from datetime import date
 
 from sqlalchemy import func, select
 
-from backend.demo import resident_id
-
 from backend.audit.models import AuditEvent
+from backend.demo import resident_id
 from backend.visits.models import VisitAttestation, VisitFlag, VisitRevision, VisitSubmission
 from tests.visit_factory import DeviceKeyPair, attest, member, submission, survey_answers
 
@@ -183,7 +181,8 @@ def test_field_worker_pushes_only_to_assigned_cases(api, db_session):
 def test_server_recomputes_calculations(api, db_session):
     case = assigned_case(api, kind="dibao")
     members = [member(income_wages=900, income_transfer=0),
-               member(name="王建国", relation="child", id_number=resident_id("530621", date(1980, 1, 1), 13), age=46,
+               member(name="王建国", relation="child", age=46,
+                      id_number=resident_id("530621", date(1980, 1, 1), 13),
                       income_wages=600, income_transfer=0)]
     record = submission(case, data=survey_answers(members=members,
                                                   per_capita_monthly_income=1))
