@@ -55,3 +55,30 @@ def test_sign_out_wipes_personal_data(page, sign_in):
     assert left["cases"] == 0 and left["households"] == 0 and left["session"] == 0
     # The wrapped signing key stays: useless without the PIN, and it saves re-registering.
     assert left["keys"] == 1
+
+
+def test_unassigned_case_leaves_the_phone_on_next_sync(page, live_server, sign_in):
+    """The township reassigns a case: the next pull deletes it from the old investigator's
+    phone (the server sends the full list of assigned ids when it changed)."""
+    from tests.conftest import Api
+
+    sign_in(page, "wenping_fw1")
+    page.locator("#case-list .case-row").first.wait_for()
+    before = page.evaluate("""async () => {
+        const { all } = await import('/static/js/store.js');
+        return (await all('cases')).map((c) => c.id);
+    }""")
+    api = Api(live_server.app.test_client())
+    case = api.get("wenping_intake", f"/api/cases/{before[0]}").get_json()
+    moved = api.put("wenping_intake", f"/api/cases/{case['id']}/team",
+                    json={"user_ids": [api.user_id("wenping_fw2"), api.user_id("wenping_fw3")]},
+                    headers={"If-Match": f'"{case["version"]}"'})
+    assert moved.status_code == 200
+    after = page.evaluate("""async () => {
+        const { pull } = await import('/static/js/sync.js');
+        await pull();
+        const { all } = await import('/static/js/store.js');
+        return (await all('cases')).map((c) => c.id);
+    }""")
+    assert case["id"] not in after
+    assert sorted(after) == sorted(set(before) - {case["id"]})

@@ -128,10 +128,18 @@ def fill_survey_offline(page, context):
     next_section(page)
 
     # Members: prefilled from the household; make it exactly three.
-    while page.locator("[data-repeat=members] .repeat").count() > 3:
-        page.locator("[data-repeat=members] .repeat").last.locator(".btn-danger").click()
-    while page.locator("[data-repeat=members] .repeat").count() < 3:
-        page.click("#add-members")
+    entries = page.locator("[data-repeat=members] .repeat")
+    while entries.count() != 3:
+        # One click at a time, waiting for the re-render: a slow phone (or a loaded CI
+        # machine) must not see a second click land on the old list.
+        current = entries.count()
+        if current > 3:
+            entries.last.locator(".btn-danger").click()
+        else:
+            page.click("#add-members")
+        page.wait_for_function(
+            "([selector, count]) => document.querySelectorAll(selector).length !== count",
+            arg=["[data-repeat=members] .repeat", current])
     fill_visible_section(page)
     page.fill("[data-field='members.0.income_wages'] input", "600")
     page.locator("[data-field='members.0.income_wages'] input").dispatch_event("change")

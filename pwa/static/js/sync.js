@@ -2,7 +2,7 @@
 // each page into IndexedDB in one transaction, so a lost connection mid-pull leaves
 // the phone with a consistent, if older, picture.
 import * as store from './store.js';
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 
 const listeners = new Set();
 export function onProgress(listener) { listeners.add(listener); return () => listeners.delete(listener); }
@@ -19,7 +19,6 @@ export function pull() {
 async function runPull() {
   report({ phase: 'pull', state: 'start' });
   let cursor = await store.get('device', 'pull_cursor');
-  let pages = 0;
   try {
     for (;;) {
       const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
@@ -27,16 +26,14 @@ async function runPull() {
       await store.applyPull({
         cases: page.cases, households: page.households ?? householdsOf(page.cases),
         forms: page.forms, settings: page.settings,
-        removedCaseIds: page.removed_case_ids, cursor: page.cursor,
+        removedCaseIds: await unassignedCaseIds(page.case_ids), cursor: page.cursor,
       });
       cursor = page.cursor;
-      pages += 1;
       if (!page.has_more) break;
     }
   } catch (error) {
-    // Before the sync API exists on a server, fall back to the plain case list.
-    if (error instanceof ApiError && error.status === 404 && pages === 0) await pullCaseList();
-    else { report({ phase: 'pull', state: 'error', error }); throw error; }
+    report({ phase: 'pull', state: 'error', error });
+    throw error;
   }
   await store.put('device', new Date().toISOString(), 'pulled_at');
   report({ phase: 'pull', state: 'done' });
@@ -44,14 +41,10 @@ async function runPull() {
 
 function householdsOf(cases = []) { return cases.map((c) => c.household).filter(Boolean); }
 
-async function pullCaseList() {
-  const cases = [];
-  for (let page = 1; ; page += 1) {
-    const answer = await api.get(`/api/cases?assigned_to_me=true&page_size=100&page=${page}`);
-    cases.push(...answer.items);
-    if (page * answer.page_size >= answer.total) break;
-  }
-  const known = new Set(cases.map((c) => c.id));
-  const stale = (await store.all('cases')).filter((c) => !known.has(c.id)).map((c) => c.id);
-  await store.applyPull({ cases, households: householdsOf(cases), removedCaseIds: stale });
+// The server sends the full list of assigned case ids whenever it changed: any case the
+// phone holds that is not in it was unassigned and is deleted from the device.
+async function unassignedCaseIds(assignedIds) {
+  if (!assignedIds) return [];
+  const keep = new Set(assignedIds);
+  return (await store.all('cases')).filter((c) => !keep.has(c.id)).map((c) => c.id);
 }
