@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["ASSET_VERSION"] = _asset_version()
     if config:
         app.config.update(config)
+    from backend.config import sqlalchemy_url
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from backend import models  # noqa: F401 - registers every table with the metadata
     from backend.extensions import api, db, jwt, migrate

@@ -21,11 +21,6 @@ def load_config(instance_path: str) -> dict:
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + os.path.join(instance_path, "doorstep.sqlite3")
     )
-    # psycopg 3 is the driver we ship; plain postgresql:// URLs would pick psycopg2.
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql://" + database_url[len("postgres://"):]
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -48,8 +43,16 @@ def load_config(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": None,  # we serve our own docs page from pwa/static
-        "JSON_SORT_KEYS": False,
     }
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """psycopg 3 is the driver we ship; plain postgresql:// URLs would pick psycopg2."""
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return database_url
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -86,10 +86,8 @@ def _role_label(role: str) -> str:
 
 
 def _seed_households(rng: random.Random) -> None:
-    from backend.auth.rules import Caller
-
     users = {u.username: u for u in auth_users()}
-    for t_index, (township, _, slug) in enumerate(TOWNSHIPS):
+    for township, _, slug in TOWNSHIPS:
         intake = auth.caller_for(users[f"{slug}_intake"])
         team = [users[f"{slug}_fw1"].id, users[f"{slug}_fw2"].id]
         villages = [v for v in VILLAGES if v[2] == township]
@@ -116,9 +114,7 @@ def _seed_households(rng: random.Random) -> None:
                 "has_honesty_pledge": True, "note": None,
             })
             if index % 4 != 3:
-                cases.assign_team(Caller(intake.user_id, intake.roles, intake.jurisdiction_code),
-                                  case.id, f'"{case.version}"', team)
-        del t_index
+                cases.assign_team(intake, case.id, f'"{case.version}"', team)
 
 
 def auth_users() -> list[User]:

@@ -23,9 +23,9 @@ def database_url(tmp_dir) -> str:
 
 
 def reset_postgres(url: str) -> None:
-    from backend.config import load_config  # noqa: F401 - same URL normalisation as the app
+    from backend.config import sqlalchemy_url
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -47,8 +47,6 @@ def app(tmp_path_factory):
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                               "LOGIN_MAX_FAILURES": 3,
                               "PHOTO_DATA_DIR": str(data_dir)})
-    application.config["SQLALCHEMY_DATABASE_URI"] = application.config[
-        "SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
     with application.app_context():
         upgrade()
         seed(DEMO_PASSWORD)

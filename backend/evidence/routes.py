@@ -33,9 +33,6 @@ def upload(sha256):
     caller = current_caller()
     _checked(sha256)
     declared = (request.content_type or "").split(";")[0].strip().lower()
-    existing = service.get(sha256)
-    if existing is not None:
-        return _metadata(existing), 200
     raw = request.get_data(cache=False)
     photo, created = service.upload(caller, sha256, raw, declared or None,
                                     request.headers.get("X-Device-Id"))

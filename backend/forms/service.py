@@ -44,8 +44,13 @@ def get_definition(form_id: str, version: int) -> dict:
     return _load(form_id, int(version))
 
 
+@lru_cache(maxsize=1)
+def _published_keys() -> tuple[str, ...]:
+    return tuple(sorted(json.loads(LOCK_FILE.read_text(encoding="utf-8"))))
+
+
 def published() -> list[dict]:
-    keys = json.loads(LOCK_FILE.read_text(encoding="utf-8"))
+    keys = _published_keys()
     result = []
     for key in sorted(keys):
         form_id, version = key.rsplit(".v", 1)
@@ -53,6 +58,7 @@ def published() -> list[dict]:
     return result
 
 
+@lru_cache(maxsize=1)
 def published_fingerprint() -> str:
     return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:12]
 

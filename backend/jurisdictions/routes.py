@@ -15,8 +15,9 @@ blp = Blueprint("jurisdictions", __name__, url_prefix="/api/jurisdictions",
 
 
 def _in_scope(code: str):
+    """Places below the caller, and the caller's own ancestors (whose settings apply)."""
     caller = current_caller()
-    if not caller.covers(code) and not code == caller.jurisdiction_code[: len(code)]:
+    if not (caller.covers(code) or caller.jurisdiction_code.startswith(code)):
         raise ProblemError("jurisdiction-not-found", "No such jurisdiction in your area.")
     return caller
 

@@ -7,8 +7,9 @@ quickly, and a replay or two devices racing store each record once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
@@ -229,7 +230,7 @@ def _submission(context: PushContext, raw: dict, loaded: dict):
         if loaded["base_revision"] != existing.current_revision:
             return _conflict(record_id, existing, raw, loaded["base_revision"]), None
         revision = existing.current_revision + 1
-    case = context.case = context.cases[loaded["case_id"]]
+    case = context.cases[loaded["case_id"]]
     try:
         definition = forms.get_definition(loaded["form_id"], loaded["form_version"])
     except ProblemError as missing:
@@ -353,8 +354,6 @@ def _attestations(context: PushContext, submission_id: str, digest: str, items: 
 
 def _attestation_id(submission_id: str, digest: str, item: dict) -> str:
     """Attestations inside a submission have no client id: derive a stable one."""
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL,
                           f"doorstep:{submission_id}:{digest}:{item['user_id']}:{item['key_id']}"))
 
@@ -541,25 +540,7 @@ def results_for(submission_ids: list[str]) -> dict[str, dict]:
 
 def result_for(submission_id: str) -> dict:
     """The answer for a stored submission, the same however often it is asked."""
-    submission = db.session.get(VisitSubmission, submission_id)
-    flags = db.session.execute(select(VisitFlag.code, VisitFlag.severity).where(
-        VisitFlag.submission_id == submission_id,
-        VisitFlag.revision == submission.current_revision).order_by(VisitFlag.id)).all()
-    digest = db.session.scalar(select(VisitRevision.digest).where(
-        VisitRevision.submission_id == submission_id,
-        VisitRevision.revision == submission.current_revision))
-    attested = sorted(set(db.session.scalars(select(VisitAttestation.user_id).where(
-        VisitAttestation.submission_id == submission_id, VisitAttestation.digest == digest,
-        VisitAttestation.is_signature_valid.is_(True),
-        VisitAttestation.key_user_id == VisitAttestation.user_id))))
-    photos = list(db.session.scalars(select(VisitPhoto.sha256).where(
-        VisitPhoto.submission_id == submission_id,
-        VisitPhoto.revision == submission.current_revision)))
-    missing = sorted(set(photos) - evidence.known(photos))
-    return {"id": submission_id, "status": "accepted", "revision": submission.current_revision,
-            "is_complete": submission.is_complete, "attested_by": attested,
-            "missing_photos": missing,
-            "flags": [{"code": code, "severity": severity} for code, severity in flags]}
+    return results_for([submission_id])[submission_id]
 
 
 def can_view_photo(caller: Caller, sha256: str) -> bool:
@@ -605,7 +586,3 @@ def visit_detail(caller: Caller, submission_id: str) -> dict:
                          for a in db.session.scalars(select(VisitAttestation).where(
                              VisitAttestation.submission_id == submission_id))],
     }
-
-
-def _unused() -> None:  # pragma: no cover - keeps UTC imported for type checkers
-    _ = UTC

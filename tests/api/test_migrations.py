@@ -23,7 +23,9 @@ def empty_database(tmp_path):
         yield f"sqlite:///{tmp_path}/empty.sqlite3"
         return
     # A separate schema on the same PostgreSQL database, so the suite's data is untouched.
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    from backend.config import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
         connection.execute(text("CREATE SCHEMA migration_check"))
