@@ -34,8 +34,12 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
         "PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 40_000_000),
+        # Names as backend.evidence.storage.make_blob_store reads them.
+        "PHOTO_DATA_DIR": os.environ.get("PHOTO_DATA_DIR"),
         "PHOTO_S3_BUCKET": os.environ.get("PHOTO_S3_BUCKET"),
-        "PHOTO_S3_ENDPOINT": os.environ.get("PHOTO_S3_ENDPOINT"),
+        "PHOTO_S3_ENDPOINT_URL": os.environ.get("PHOTO_S3_ENDPOINT_URL"),
+        "PHOTO_S3_PREFIX": os.environ.get("PHOTO_S3_PREFIX", ""),
+        "PHOTO_S3_REGION": os.environ.get("PHOTO_S3_REGION"),
         "SYNC_PAGE_SIZE": _env_int("SYNC_PAGE_SIZE", 200),
         "API_TITLE": "Doorstep API",
         "API_VERSION": "1",
