@@ -1,4 +1,4 @@
-"""Sync figures: a 1,000-record push, a replay of it, and a no-change pull.
+"""Sync figures: a 1,000-record push, a replay of it, a no-change pull, queries per pull page.
 
     .venv/bin/python bench/bench_sync.py [--records 1000] [--repeats 3]
 
@@ -96,6 +96,28 @@ def main() -> None:
         pulls.append(time.perf_counter() - started)
         size = len(response.data)
 
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    page_queries, page_sizes, next_cursor = [], [], None
+    while True:
+        statements.clear()
+        suffix = f"?cursor={next_cursor}" if next_cursor else ""
+        page = api.get("wenping_fw1", f"/api/sync/pull{suffix}").get_json()
+        page_queries.append(len(statements))
+        page_sizes.append(len(page.get("cases", [])))
+        next_cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    event.remove(engine, "before_cursor_execute", count)
+
     database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"database: {database}")
     print(f"push {args.records} records (validated, flagged, 2 signatures each): "
@@ -105,6 +127,8 @@ def main() -> None:
           f"median {statistics.median(replay_times):.3f} s")
     print(f"no-change pull: {size} bytes (target <= 512), median "
           f"{statistics.median(pulls) * 1000:.1f} ms")
+    print(f"full pull: {len(page_queries)} page(s) of {page_sizes} cases, "
+          f"SQL statements per page {page_queries}")
     print(f"peak resident memory of the process: {peak:.0f} MB "
           f"(before pushes {before:.0f} MB; target < 200 MB)")
 
