@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from backend.visits.rules import attestation_message, submission_digest
+from backend.attestation.canonical import submission_digest
+from backend.attestation.rules import attestation_message
 
 
 def b64url(data: bytes) -> str:

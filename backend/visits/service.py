@@ -15,6 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy import insert, select, update
 
 from backend import clock
+from backend.attestation import canonical
+from backend.attestation import rules as attestation
 from backend.audit import service as audit
 from backend.auth.models import DeviceKey
 from backend.auth.rules import Caller
@@ -218,7 +220,7 @@ def _submission(context: PushContext, raw: dict, loaded: dict):
     problem = _case_problem(context, loaded["case_id"])
     if problem:
         return {"id": record_id, "status": "rejected", "problem": problem}, None
-    digest = rules.submission_digest(raw)
+    digest = canonical.submission_digest(raw)
     existing = context.submissions.get(record_id)
     revision = 1
     if existing is not None:
@@ -262,7 +264,7 @@ def _conflict(record_id: str, existing: VisitSubmission, raw: dict, base: int | 
                                   "author_id": server.author_id,
                                   "received_at": server.received_at.isoformat()},
                "your_version": {"base_revision": base,
-                                "content": {k: raw.get(k) for k in rules.ATTESTED_KEYS}}})
+                                "content": {k: raw.get(k) for k in canonical.ATTESTED_KEYS}}})
 
 
 def _duplicate_result(record_id: str) -> dict:
@@ -335,7 +337,7 @@ def _attestations(context: PushContext, submission_id: str, digest: str, items: 
               if a.digest == digest]
     for item in items:
         key = context.keys.get(item["key_id"])
-        ok = key is not None and rules.verify_attestation(key.public_key_jwk, digest,
+        ok = key is not None and attestation.verify_attestation(key.public_key_jwk, digest,
                                                           item["signature"])
         key_user = key.user_id if key is not None else None
         checks.append((item["user_id"], key_user, ok))
@@ -349,7 +351,7 @@ def _attestations(context: PushContext, submission_id: str, digest: str, items: 
             "signed_at": item.get("signed_at"), "received_at": context.received_at,
             "is_signature_valid": ok,
         })
-    return rows, rules.attestation_status(team, checks)
+    return rows, attestation.attestation_status(team, checks)
 
 
 def _attestation_id(submission_id: str, digest: str, item: dict) -> str:
@@ -390,7 +392,7 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
         won.append((index, s))
     _bulk(VisitRevision, [{
         "submission_id": s.loaded["id"], "revision": s.revision, "digest": s.digest,
-        "content": {k: s.raw[k] for k in rules.ATTESTED_KEYS},
+        "content": {k: s.raw[k] for k in canonical.ATTESTED_KEYS},
         "computed": s.computed, "author_id": context.caller.user_id,
         "device_id": context.device_id, "started_at": s.loaded["started_at"],
         "ended_at": s.loaded["ended_at"], "captured_at": s.loaded["captured_at"],

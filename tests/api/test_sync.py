@@ -237,7 +237,7 @@ def test_tampered_content_invalidates_signatures(api):
 
 
 def test_second_investigator_attests_later_from_own_phone(api, db_session):
-    from backend.visits.rules import submission_digest
+    from backend.attestation.canonical import submission_digest
 
     case = assigned_case(api)
     pair1, key1 = register_key(api, "wenping_fw1")

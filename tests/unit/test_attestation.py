@@ -18,12 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from backend.visits.rules import (
-    attestation_message,
-    attestation_status,
-    submission_digest,
-    verify_attestation,
-)
+from backend.attestation.canonical import submission_digest
+from backend.attestation.rules import attestation_message, attestation_status, verify_attestation
 
 SCRIPT = Path(__file__).parent / "js" / "make_attestation_vector.mjs"
 

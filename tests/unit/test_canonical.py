@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.visits.rules import ATTESTED_KEYS, canonical_json, submission_digest
+from backend.attestation.canonical import ATTESTED_KEYS, canonical_json, submission_digest
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "data" / "canonical_cases.json").read_text(encoding="utf-8")

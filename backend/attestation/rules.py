@@ -1,0 +1,135 @@
+"""Pure attestation checks (谁调查谁签字谁负责, 002/004): device public keys, signatures over
+a submission digest, and whether a record is signed by two investigators of its team.
+
+No Flask, no SQLAlchemy: the caller loads keys and earlier attestations and passes them in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+ATTESTATION_PREFIX = "doorstep-attestation:v1:"
+
+_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _b64url_lenient(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def is_p256_public_jwk(jwk: object) -> bool:
+    """True for the public half of an ECDSA P-256 key as WebCrypto exports it."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        return False
+    if "d" in jwk:  # a private key must never leave the device
+        return False
+    try:
+        x, y = _b64url_lenient(jwk["x"]), _b64url_lenient(jwk["y"])
+        if len(x) != 32 or len(y) != 32:
+            return False
+        ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        ).public_key()
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def attestation_message(digest_hex: str) -> bytes:
+    """The bytes an investigator's device signs: ``doorstep-attestation:v1:<digest hex>``."""
+    if not _DIGEST_RE.fullmatch(digest_hex):
+        raise ValueError("digest must be 64 lowercase hex characters")
+    return (ATTESTATION_PREFIX + digest_hex).encode("ascii")
+
+
+def _b64url_decode(text: object) -> bytes:
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify_attestation(
+    public_key_jwk: dict[str, Any], digest_hex: str, signature_b64url: str
+) -> bool:
+    """Whether ``signature_b64url`` is a valid WebCrypto ECDSA P-256/SHA-256 signature.
+
+    The key is a JWK as WebCrypto exports it (``kty`` EC, ``crv`` P-256, ``x``/``y``
+    base64url, 32 bytes each). WebCrypto signs in IEEE P1363 form, raw r||s (64 bytes); it is
+    converted to DER for ``cryptography``. The message is ``attestation_message(digest_hex)``.
+    Any malformed input gives False, never an exception.
+    """
+    try:
+        if not isinstance(public_key_jwk, dict):
+            return False
+        if public_key_jwk.get("kty") != "EC" or public_key_jwk.get("crv") != "P-256":
+            return False
+        x = _b64url_decode(public_key_jwk.get("x"))
+        y = _b64url_decode(public_key_jwk.get("y"))
+        if len(x) != 32 or len(y) != 32:
+            return False
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+        raw = _b64url_decode(signature_b64url)
+        if len(raw) != 64:
+            return False
+        r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+        message = attestation_message(digest_hex) if isinstance(digest_hex, str) else None
+        if message is None:
+            return False
+        key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError, TypeError, binascii.Error):
+        return False
+
+
+@dataclass(frozen=True)
+class AttestationStatus:
+    is_complete: bool
+    attested_by: list[str]
+    problems: list[str]
+
+
+def attestation_status(
+    team_user_ids: set[str], attestations: Iterable[tuple[str, str, bool]]
+) -> AttestationStatus:
+    """Whether the visit is signed by two distinct investigators of its team (004, 002/004).
+
+    Each attestation is ``(user_id, key_user_id, signature_ok)``: who claims to sign, to whom
+    the signing key is registered, and ``verify_attestation``'s answer. One counts only when
+    the signature is valid (else ``attestation-signature-invalid``), the key belongs to the
+    signer (``attestation-key-not-owned``), and the signer is on the visit's team
+    (``attestation-not-team-member``); a second one by the same person counts once
+    (``attestation-same-person``). Complete with two that count. ``problems`` lists each
+    slug once, in the order first met.
+    """
+    attested: set[str] = set()
+    problems: list[str] = []
+
+    def note(slug: str) -> None:
+        if slug not in problems:
+            problems.append(slug)
+
+    for user_id, key_user_id, signature_ok in attestations:
+        if not signature_ok:
+            note("attestation-signature-invalid")
+        elif key_user_id != user_id:
+            note("attestation-key-not-owned")
+        elif user_id not in team_user_ids:
+            note("attestation-not-team-member")
+        elif user_id in attested:
+            note("attestation-same-person")
+        else:
+            attested.add(user_id)
+    return AttestationStatus(
+        is_complete=len(attested) >= 2, attested_by=sorted(attested), problems=problems
+    )
