@@ -81,9 +81,7 @@ class VisitFlag(db.Model):
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     code: Mapped[str] = mapped_column(String(48), nullable=False)
     severity: Mapped[str] = mapped_column(String(10), nullable=False)
-    detail_zh: Mapped[str] = mapped_column(String(300), nullable=False)
-    detail_en: Mapped[str] = mapped_column(String(300), nullable=False)
-    data: Mapped[dict] = mapped_column(JSON, nullable=False)
+    data: Mapped[dict] = mapped_column(JSON, nullable=False)  # parameters; words: flags.py
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     __table_args__ = (Index("ix_visit_flag_submission", "submission_id", "revision"),)

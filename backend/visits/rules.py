@@ -22,9 +22,11 @@ from typing import Any, Literal
 
 from geopy.distance import geodesic
 
+from backend.visits import flags as catalogue
+from backend.visits.flags import Severity
+
 LatLon = tuple[float, float]
 StampKind = Literal["start", "end", "photo"]
-Severity = Literal["info", "warning", "alert"]
 
 STAMP_KINDS: frozenset[str] = frozenset({"start", "end", "photo"})
 
@@ -114,13 +116,27 @@ class IntegrityThresholds:
 
 @dataclass(frozen=True)
 class Flag:
-    """One piece of evidence for the reviewer. ``code`` is a stable slug the UI translates."""
+    """One piece of evidence for the reviewer: a catalogued ``code`` (see ``flags.CATALOGUE``)
+    and its parameters. Severity and words come from the catalogue, never from storage."""
 
     code: str
-    severity: Severity
-    detail_zh: str
-    detail_en: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in catalogue.CATALOGUE:
+            raise ValueError(f"unknown flag code {self.code!r}")
+
+    @property
+    def severity(self) -> Severity:
+        return catalogue.severity_of(self.code)
+
+    @property
+    def detail_zh(self) -> str:
+        return catalogue.render(self.code, self.data, "zh")
+
+    @property
+    def detail_en(self) -> str:
+        return catalogue.render(self.code, self.data, "en")
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,12 +191,7 @@ def check_home_known(home: LatLon | None) -> list[Flag]:
     if home is not None:
         return []
     return [
-        Flag(
-            "home-location-unknown",
-            "info",
-            "该户尚无登记位置，本次入户的位置将作为其登记位置。",
-            "The household has no registered location; this visit will set it.",
-        )
+        Flag("home-location-unknown")
     ]
 
 
@@ -189,21 +200,11 @@ def check_start_end_present(stamps: Sequence[GpsStamp]) -> list[Flag]:
     kinds = {s.kind for s in stamps}
     if "start" not in kinds:
         flags.append(
-            Flag(
-                "missing-start-stamp",
-                "warning",
-                "缺少入户开始定位。",
-                "The visit has no start GPS stamp.",
-            )
+            Flag("missing-start-stamp")
         )
     if "end" not in kinds:
         flags.append(
-            Flag(
-                "missing-end-stamp",
-                "warning",
-                "缺少入户结束定位。",
-                "The visit has no end GPS stamp.",
-            )
+            Flag("missing-end-stamp")
         )
     return flags
 
@@ -215,28 +216,16 @@ def check_visit_duration(stamps: Sequence[GpsStamp], thresholds: IntegrityThresh
     data = {"started_at": started_at.isoformat(), "ended_at": ended_at.isoformat()}
     if ended_at < started_at:
         return [
-            Flag(
-                "visit-end-before-start",
-                "alert",
-                "结束定位时间早于开始定位时间。",
-                "The end stamp is earlier than the start stamp.",
-                data,
-            )
+            Flag("visit-end-before-start", data)
         ]
     minutes = (ended_at - started_at).total_seconds() / 60
     if minutes < thresholds.min_visit_minutes:
         return [
-            Flag(
-                "visit-too-short",
-                "warning",
-                f"入户时长 {minutes:.1f} 分钟，少于 {thresholds.min_visit_minutes:g} 分钟。",
-                f"The visit lasted {minutes:.1f} min, under {thresholds.min_visit_minutes:g} min.",
-                {
+            Flag("visit-too-short", {
                     **data,
                     "minutes": round(minutes, 2),
                     "threshold_minutes": thresholds.min_visit_minutes,
-                },
-            )
+                })
         ]
     return []
 
@@ -251,18 +240,11 @@ def check_stamps_near_home(
         metres = distance_m(home, stamp.point)
         if metres > thresholds.max_home_distance_m:
             flags.append(
-                Flag(
-                    "stamp-far-from-home",
-                    "alert",
-                    f"定位距登记住址 {metres:.0f} 米，超过 {thresholds.max_home_distance_m:g} 米。",
-                    f"Stamp is {metres:.0f} m from the registered home, "
-                    f"over {thresholds.max_home_distance_m:g} m.",
-                    {
+                Flag("stamp-far-from-home", {
                         **_stamp_ref(index, stamp),
                         "distance_m": _metres(metres),
                         "threshold_m": thresholds.max_home_distance_m,
-                    },
-                )
+                    })
             )
     return flags
 
@@ -272,18 +254,11 @@ def check_stamp_accuracy(stamps: Sequence[GpsStamp], thresholds: IntegrityThresh
     for index, stamp in enumerate(stamps):
         if stamp.accuracy_m is not None and stamp.accuracy_m > thresholds.max_accuracy_m:
             flags.append(
-                Flag(
-                    "stamp-accuracy-poor",
-                    "warning",
-                    f"定位精度 {stamp.accuracy_m:.0f} 米，差于 {thresholds.max_accuracy_m:g} 米。",
-                    f"Stamp accuracy is {stamp.accuracy_m:.0f} m, "
-                    f"worse than {thresholds.max_accuracy_m:g} m.",
-                    {
+                Flag("stamp-accuracy-poor", {
                         **_stamp_ref(index, stamp),
                         "accuracy_m": stamp.accuracy_m,
                         "threshold_m": thresholds.max_accuracy_m,
-                    },
-                )
+                    })
             )
     return flags
 
@@ -318,21 +293,13 @@ def check_team_together(stamps: Sequence[GpsStamp], thresholds: IntegrityThresho
             metres = distance_m(a.point, b.point)
             if metres > thresholds.max_team_distance_m:
                 flags.append(
-                    Flag(
-                        "team-devices-far-apart",
-                        "alert",
-                        f"两名调查员的设备在同一时段相距 {metres:.0f} 米，"
-                        f"超过 {thresholds.max_team_distance_m:g} 米。",
-                        f"The two investigators' devices were {metres:.0f} m apart at about the "
-                        f"same time, over {thresholds.max_team_distance_m:g} m.",
-                        {
+                    Flag("team-devices-far-apart", {
                             "stamp_a": _stamp_ref(index_a, a),
                             "stamp_b": _stamp_ref(index_b, b),
                             "distance_m": _metres(metres),
                             "seconds_apart": gap.total_seconds(),
                             "threshold_m": thresholds.max_team_distance_m,
-                        },
-                    )
+                        })
                 )
     return flags
 
@@ -350,13 +317,8 @@ def check_location_mocking(
     for index, stamp in enumerate(stamps):
         if stamp.accuracy_m == 0:
             flags.append(
-                Flag(
-                    "location-possibly-mocked",
-                    "alert",
-                    "定位精度为 0 米，真实定位不会如此，可能为模拟定位。",
-                    "The stamp reports an accuracy of exactly 0 m, which real GPS never does.",
-                    {**_stamp_ref(index, stamp), "reason": "zero-accuracy"},
-                )
+                Flag("location-possibly-mocked",
+                     {**_stamp_ref(index, stamp), "reason": "zero-accuracy"})
             )
     by_source: dict[tuple[str, str] | None, list[tuple[int, GpsStamp]]] = {}
     for index, stamp in enumerate(stamps):
@@ -370,16 +332,8 @@ def check_location_mocking(
                 continue
             speed_kmh = None if seconds == 0 else metres / seconds * 3.6
             if speed_kmh is None or speed_kmh > thresholds.max_speed_kmh:
-                shown = "∞" if speed_kmh is None else f"{speed_kmh:.0f}"
                 flags.append(
-                    Flag(
-                        "location-possibly-mocked",
-                        "alert",
-                        f"相邻两次定位间速度 {shown} 公里/小时，"
-                        f"超过 {thresholds.max_speed_kmh:g} 公里/小时，可能为模拟定位。",
-                        f"Speed between consecutive stamps is {shown} km/h, "
-                        f"over {thresholds.max_speed_kmh:g} km/h.",
-                        {
+                    Flag("location-possibly-mocked", {
                             "reason": "impossible-speed",
                             "stamp_a": _stamp_ref(index_a, a),
                             "stamp_b": _stamp_ref(index_b, b),
@@ -387,8 +341,7 @@ def check_location_mocking(
                             "seconds_apart": seconds,
                             "speed_kmh": None if speed_kmh is None else round(speed_kmh, 1),
                             "threshold_kmh": thresholds.max_speed_kmh,
-                        },
-                    )
+                        })
                 )
     return flags
 
@@ -411,20 +364,12 @@ def check_device_clock(
     if minutes <= thresholds.max_clock_skew_minutes:
         return []
     return [
-        Flag(
-            "device-clock-skew",
-            "warning",
-            f"设备时钟与服务器相差 {minutes:.1f} 分钟，"
-            f"超过 {thresholds.max_clock_skew_minutes:g} 分钟。",
-            f"The device clock is {minutes:.1f} min off the server's, "
-            f"over {thresholds.max_clock_skew_minutes:g} min.",
-            {
+        Flag("device-clock-skew", {
                 "device_sent_at": device_sent_at.isoformat(),
                 "received_at": received_at.isoformat(),
                 "skew_seconds": skew,
                 "threshold_minutes": thresholds.max_clock_skew_minutes,
-            },
-        )
+            })
     ]
 
 
@@ -449,34 +394,18 @@ def check_photos(
     for photo in photos:
         if photo.gps is None:
             flags.append(
-                Flag(
-                    "photo-no-exif-location",
-                    "info",
-                    "照片不含 EXIF 位置信息。",
-                    "The photo has no EXIF location.",
-                    {"sha256": photo.sha256},
-                )
+                Flag("photo-no-exif-location", {"sha256": photo.sha256})
             )
         elif reference is not None:
             metres = distance_m(reference, photo.gps)
             if metres > thresholds.max_photo_distance_m:
-                where_zh = "登记住址" if reference_kind == "home" else "开始定位"
-                where_en = "the registered home" if reference_kind == "home" else "the start stamp"
                 flags.append(
-                    Flag(
-                        "photo-far-from-visit",
-                        "warning",
-                        f"照片拍摄位置距{where_zh} {metres:.0f} 米，"
-                        f"超过 {thresholds.max_photo_distance_m:g} 米。",
-                        f"The photo was taken {metres:.0f} m from {where_en}, "
-                        f"over {thresholds.max_photo_distance_m:g} m.",
-                        {
+                    Flag("photo-far-from-visit", {
                             "sha256": photo.sha256,
                             "reference": reference_kind,
                             "distance_m": _metres(metres),
                             "threshold_m": thresholds.max_photo_distance_m,
-                        },
-                    )
+                        })
                 )
         if photo.taken_at is not None and window_from is not None and window_to is not None:
             low, high = min(window_from, window_to), max(window_from, window_to)
@@ -484,33 +413,20 @@ def check_photos(
                 outside = low - photo.taken_at if photo.taken_at < low else photo.taken_at - high
                 minutes = outside.total_seconds() / 60
                 flags.append(
-                    Flag(
-                        "photo-time-outside-visit",
-                        "warning",
-                        f"照片拍摄时间在入户时段外 {minutes:.0f} 分钟，"
-                        f"超过 {thresholds.max_photo_time_gap_minutes:g} 分钟。",
-                        f"The photo was taken {minutes:.0f} min outside the visit, "
-                        f"over {thresholds.max_photo_time_gap_minutes:g} min.",
-                        {
+                    Flag("photo-time-outside-visit", {
                             "sha256": photo.sha256,
                             "taken_at": photo.taken_at.isoformat(),
                             "minutes_outside": round(minutes, 2),
                             "threshold_minutes": thresholds.max_photo_time_gap_minutes,
-                        },
-                    )
+                        })
                 )
     return flags
 
 
 def reused_photo_flag(sha256: str, other_household_id: str, distance: int) -> Flag:
     """The caller found this photo (by dHash, ``distance`` bits apart) in another household."""
-    return Flag(
-        "photo-reused-other-household",
-        "alert",
-        "该照片与另一户的照片相同或高度相似。",
-        "This photo matches a photo of another household.",
-        {"sha256": sha256, "other_household_id": other_household_id, "dhash_distance": distance},
-    )
+    return Flag("photo-reused-other-household", {
+        "sha256": sha256, "other_household_id": other_household_id, "dhash_distance": distance})
 
 
 def integrity_flags(

@@ -29,7 +29,7 @@ from backend.extensions import db
 from backend.forms import service as forms
 from backend.households.models import Household
 from backend.jurisdictions import service as jurisdictions
-from backend.visits import rules
+from backend.visits import flags, rules
 from backend.visits.models import (
     VisitAttestation,
     VisitFlag,
@@ -402,8 +402,7 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
                                                   for row in s.attestation_rows], "id")
     _bulk(VisitFlag, [{
         "submission_id": s.loaded["id"], "revision": s.revision, "code": f.code,
-        "severity": f.severity, "detail_zh": f.detail_zh[:300], "detail_en": f.detail_en[:300],
-        "data": f.data, "raised_at": now,
+        "severity": f.severity, "data": f.data, "raised_at": now,
     } for _, s in won for f in s.flags])
     _bulk(VisitPhoto, [{
         "submission_id": s.loaded["id"], "revision": s.revision, "sha256": p["sha256"],
@@ -579,7 +578,8 @@ def visit_detail(caller: Caller, submission_id: str) -> dict:
                        "received_at": r.received_at, "content": r.content,
                        "computed": r.computed} for r in revisions],
         "flags": [{"revision": f.revision, "code": f.code, "severity": f.severity,
-                   "detail_zh": f.detail_zh, "detail_en": f.detail_en, "data": f.data}
+                   "detail_zh": flags.render(f.code, f.data, "zh"),
+                   "detail_en": flags.render(f.code, f.data, "en"), "data": f.data}
                   for f in db.session.scalars(select(VisitFlag).where(
                       VisitFlag.submission_id == submission_id).order_by(VisitFlag.id))],
         "attestations": [{"user_id": a.user_id, "key_id": a.key_id, "device_id": a.device_id,

@@ -314,3 +314,17 @@ def test_reviewer_reads_the_visit_with_flags_and_attestations(api):
     assert detail["revisions"][0]["content"]["data"]["housing_area"] == 45.5
     other = api.get("longtoushan_reviewer", f"/api/visits/{record['id']}")
     assert other.status_code == 404
+
+
+def test_flag_rows_store_parameters_and_the_api_renders_the_words(api, db_session):
+    case = assigned_case(api)
+    record = submission(case)
+    push(api, [record], sent_at="2026-01-01T00:00:00+08:00")
+    columns = {c.name for c in VisitFlag.__table__.columns}
+    assert not columns & {"detail_zh", "detail_en"}  # no prose in storage (issue 9)
+    detail = api.get("wenping_reviewer", f"/api/visits/{record['id']}").get_json()
+    skew = next(f for f in detail["flags"] if f["code"] == "device-clock-skew")
+    minutes = abs(skew["data"]["skew_seconds"]) / 60
+    assert skew["detail_en"] == (f"The device clock is {minutes:.1f} min off the server's, "
+                                 f"over {skew['data']['threshold_minutes']:g} min.")
+    assert skew["detail_zh"].startswith("设备时钟与服务器相差")

@@ -435,11 +435,10 @@ def test_reused_photo_flag():
 
     assert flag == Flag(
         "photo-reused-other-household",
-        "alert",
-        flag.detail_zh,
-        flag.detail_en,
         {"sha256": "e" * 64, "other_household_id": "household-42", "dhash_distance": 3},
     )
+    assert flag.severity == "alert"
+    assert flag.detail_en == "This photo matches a photo of another household."
 
 
 # --- inputs ------------------------------------------------------------------------------------
