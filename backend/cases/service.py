@@ -15,6 +15,7 @@ from backend.extensions import db
 from backend.households import service as households
 from backend.households.models import Household, Member
 from backend.jurisdictions import service as jurisdictions
+from backend.jurisdictions.scope import within
 
 EDITABLE = ("channel", "is_economic_check_authorized", "has_honesty_pledge", "note")
 
@@ -22,7 +23,7 @@ EDITABLE = ("channel", "is_economic_check_authorized", "has_honesty_pledge", "no
 def visible_cases(caller: Caller) -> Select:
     """Cases the caller may see: their jurisdiction subtree, and for a field worker
     without a supervising role only the cases whose visit team they are on."""
-    query = select(Case).where(Case.jurisdiction_code.like(caller.jurisdiction_code + "%"))
+    query = select(Case).where(within(Case.jurisdiction_code, caller))
     if not caller.reads_all_cases_in_scope:
         query = query.where(exists(select(CaseTeamMember.case_id).where(
             CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == caller.user_id)))
@@ -44,7 +45,7 @@ def list_visible(caller: Caller, filters: dict) -> tuple[list[Case], int]:
     if filters.get("kind"):
         query = query.where(Case.kind == filters["kind"])
     if filters.get("village"):
-        query = query.where(Case.jurisdiction_code.like(filters["village"] + "%"))
+        query = query.where(within(Case.jurisdiction_code, filters["village"]))
     if filters.get("assigned_to_me"):
         query = query.where(exists(select(CaseTeamMember.case_id).where(
             CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == caller.user_id)))

@@ -12,11 +12,11 @@ from backend.extensions import db
 from backend.households import rules
 from backend.households.models import Household, Member, StaffRelative
 from backend.jurisdictions import service as jurisdictions
+from backend.jurisdictions.scope import within
 
 
 def _visible_households(caller: Caller) -> Select:
-    query = select(Household).where(
-        Household.jurisdiction_code.like(caller.jurisdiction_code + "%"))
+    query = select(Household).where(within(Household.jurisdiction_code, caller))
     if not caller.reads_all_cases_in_scope:
         from backend.cases.models import Case, CaseTeamMember
 
@@ -40,7 +40,7 @@ def list_visible(caller: Caller, village: str | None, q: str | None, page: int,
                  page_size: int) -> tuple[list[Household], int]:
     query = _visible_households(caller)
     if village:
-        query = query.where(Household.jurisdiction_code.like(village + "%"))
+        query = query.where(within(Household.jurisdiction_code, village))
     if q:
         pattern = f"%{q}%"
         query = query.where(or_(

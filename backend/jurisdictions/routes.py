@@ -4,6 +4,7 @@ from backend.auth import rules as roles
 from backend.auth.guard import current_caller, require_roles
 from backend.errors import ProblemError
 from backend.jurisdictions import service
+from backend.jurisdictions.rules import is_within
 from backend.jurisdictions.schemas import (
     JurisdictionSchema,
     SettingsSchema,
@@ -17,7 +18,7 @@ blp = Blueprint("jurisdictions", __name__, url_prefix="/api/jurisdictions",
 def _in_scope(code: str):
     """Places below the caller, and the caller's own ancestors (whose settings apply)."""
     caller = current_caller()
-    if not (caller.covers(code) or caller.jurisdiction_code.startswith(code)):
+    if not (caller.covers(code) or is_within(caller.jurisdiction_code, code)):
         raise ProblemError("jurisdiction-not-found", "No such jurisdiction in your area.")
     return caller
 

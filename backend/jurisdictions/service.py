@@ -11,6 +11,7 @@ from backend.errors import ProblemError
 from backend.extensions import db
 from backend.jurisdictions import rules
 from backend.jurisdictions.models import Jurisdiction, JurisdictionSetting
+from backend.jurisdictions.scope import within
 
 
 def get(code: str) -> Jurisdiction | None:
@@ -76,7 +77,7 @@ def update_settings(code: str, changes: dict) -> dict:
 
 def list_within(scope_code: str) -> list[Jurisdiction]:
     return list(db.session.scalars(
-        select(Jurisdiction).where(Jurisdiction.code.like(scope_code + "%"))
+        select(Jurisdiction).where(within(Jurisdiction.code, scope_code))
         .order_by(Jurisdiction.code)
     ))
 

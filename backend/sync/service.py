@@ -9,6 +9,7 @@ from backend.errors import ProblemError
 from backend.extensions import db
 from backend.forms import service as forms
 from backend.jurisdictions import service as jurisdictions
+from backend.jurisdictions.scope import within
 from backend.sync import rules
 
 
@@ -16,7 +17,7 @@ def _assigned_case_ids(caller: Caller) -> list[str]:
     return sorted(db.session.scalars(
         select(CaseTeamMember.case_id).join(Case, Case.id == CaseTeamMember.case_id).where(
             CaseTeamMember.user_id == caller.user_id,
-            Case.jurisdiction_code.like(caller.jurisdiction_code + "%"))))
+            within(Case.jurisdiction_code, caller))))
 
 
 def pull(caller: Caller, cursor_text: str | None, page_size: int) -> dict:
@@ -33,7 +34,7 @@ def pull(caller: Caller, cursor_text: str | None, page_size: int) -> dict:
         answer["case_ids"] = assigned
     query = (select(Case).join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
              .where(CaseTeamMember.user_id == caller.user_id,
-                    Case.jurisdiction_code.like(caller.jurisdiction_code + "%")))
+                    within(Case.jurisdiction_code, caller)))
     if cursor.updated_at:
         from backend.dbtypes import utc_from_iso
 

@@ -29,6 +29,7 @@ from backend.extensions import db
 from backend.forms import service as forms
 from backend.households.models import Household
 from backend.jurisdictions import service as jurisdictions
+from backend.jurisdictions.scope import within
 from backend.visits import flags, rules
 from backend.visits.models import (
     VisitAttestation,
@@ -150,8 +151,7 @@ def _prefetch(context: PushContext, parsed) -> None:
             case_ids.add(submission.case_id)
     for chunk in _chunks(case_ids):
         for case in db.session.scalars(select(Case).where(
-                Case.id.in_(chunk), Case.jurisdiction_code.like(
-                    context.caller.jurisdiction_code + "%"))):
+                Case.id.in_(chunk), within(Case.jurisdiction_code, context.caller))):
             context.cases[case.id] = case
         for case_id, user_id in db.session.execute(select(
                 CaseTeamMember.case_id, CaseTeamMember.user_id).where(
