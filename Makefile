@@ -49,6 +49,7 @@ bench: $(STAMP) chromium
 lint: $(STAMP)
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -49,12 +49,29 @@ def create_app(config: dict | None = None) -> Flask:
     from backend.web import hooks
 
     hooks.install(app)
+    _register_concepts(app)
     _register_blueprints(app, api)
 
     from backend.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _register_concepts(app: Flask) -> None:
+    """Each package registers what it offers sync (record types, pull slices), the events it
+    handles and the hooks other packages ask through; sync imports none of them."""
+    from backend.cases import registration as cases
+    from backend.forms import registration as forms
+    from backend.households import registration as households
+    from backend.jurisdictions import registration as jurisdictions
+    from backend.sync.registry import SyncRegistry
+    from backend.visits import registration as visits
+
+    sync = SyncRegistry()
+    for package in (jurisdictions, cases, forms, households, visits):
+        package.register(sync)
+    app.extensions["doorstep.sync"] = sync
 
 
 def _register_blueprints(app: Flask, api) -> None:

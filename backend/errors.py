@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, json
+from flask import Response, current_app, json
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -151,6 +151,21 @@ _HTTP_SLUGS = {
 }
 
 
+def field_paths(messages) -> dict:
+    """Nested marshmallow messages as {"a.b.0.c": [...]}; a bare message goes to "_record"."""
+    flat: dict = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat[prefix or "_record"] = value if isinstance(value, list) else [str(value)]
+
+    walk("", messages)
+    return flat
+
+
 def _flatten_webargs_messages(messages) -> dict:
     """webargs nests errors by location ({"json": {...}}); clients want field paths."""
     if not isinstance(messages, dict):
@@ -171,9 +186,8 @@ class ProblemApi(Api):
     ERROR_SCHEMA = None  # documented through the catalogue instead
 
     def handle_http_exception(self, error: HTTPException):
-        from backend.extensions import db  # late: extensions imports this module
-
-        db.session.rollback()
+        # The app's Flask-SQLAlchemy, found through the app: extensions imports this module.
+        current_app.extensions["sqlalchemy"].session.rollback()
         data = getattr(error, "data", None) or {}
         code = error.code or 500
         messages = data.get("errors") or data.get("messages")
@@ -189,7 +203,7 @@ class ProblemApi(Api):
             detail = "The server failed; your data was not changed. Try again later."
         response = problem_response(slug, detail, errors)
         if code == 405 and getattr(error, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response

@@ -100,7 +100,7 @@ class AttestationStatus:
 
 
 def attestation_status(
-    team_user_ids: set[str], attestations: Iterable[tuple[str, str, bool]]
+    team_user_ids: set[str], attestations: Iterable[tuple[str, str | None, bool]]
 ) -> AttestationStatus:
     """Whether the visit is signed by two distinct investigators of its team (004, 002/004).
 

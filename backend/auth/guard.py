@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 
+from backend.audit.actor import bind_actor
 from backend.auth import rules
 from backend.auth import service as auth
 from backend.errors import ProblemError
@@ -24,8 +25,6 @@ def current_caller() -> rules.Caller:
     caller = auth.caller_for(user)
     g.doorstep_caller = caller
     g.doorstep_user = user
-    from backend.web.hooks import bind_actor
-
     bind_actor(user.id)
     return caller
 

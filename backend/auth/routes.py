@@ -2,6 +2,7 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
 
+from backend.audit.actor import bind_actor
 from backend.auth import service as auth
 from backend.auth.guard import current_caller
 from backend.auth.schemas import (
@@ -12,14 +13,13 @@ from backend.auth.schemas import (
     MeSchema,
     TokenSchema,
 )
-from backend.jurisdictions import service as jurisdictions
-from backend.web.hooks import bind_actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in, tokens and devices")
 
 
 def me_payload(user) -> dict:
-    place = jurisdictions.get(user.jurisdiction_code)
+    place = auth.place_of(user.jurisdiction_code)
+    assert place is not None  # a user's jurisdiction is checked when the user is made
     return {
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "roles": sorted(user.roles),

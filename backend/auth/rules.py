@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from backend.jurisdictions.rules import is_within
-
 FIELD_WORKER = "field_worker"
 VILLAGE_ASSISTANT = "village_assistant"
 INTAKE_CLERK = "intake_clerk"
@@ -56,7 +54,7 @@ class Caller:
         return bool(self.roles & ROLES_READING_ALL_CASES)
 
     def covers(self, code: str) -> bool:
-        return is_within(code, self.jurisdiction_code)
+        return code.startswith(self.jurisdiction_code)
 
 
 @dataclass(frozen=True)

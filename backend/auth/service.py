@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
@@ -10,10 +13,33 @@ from backend.auth import rules
 from backend.auth.keys import is_p256_public_jwk
 from backend.auth.models import AuthSession, DeviceKey, User, UserRole
 from backend.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from backend.bulk import chunks
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
 from backend.extensions import db
-from backend.jurisdictions import service as jurisdictions
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    level: str
+
+
+PlaceLookup = Callable[[str], "Place | None"]
+_places: list[PlaceLookup] = []
+
+
+def use_places(lookup: PlaceLookup) -> None:
+    """Register (at app start) how to look up a jurisdiction by code. Jurisdictions build on
+    auth (their routes need the caller), so auth asks through this hook, not their service."""
+    _places[:] = [lookup]
+
+
+def place_of(code: str) -> Place | None:
+    if not _places:
+        raise RuntimeError("no jurisdiction lookup registered (create_app registers it)")
+    return _places[0](code)
 
 
 def caller_for(user: User) -> rules.Caller:
@@ -22,6 +48,15 @@ def caller_for(user: User) -> rules.Caller:
 
 def get_user(user_id: str) -> User | None:
     return db.session.get(User, user_id)
+
+
+def display_names(user_ids: Iterable[str]) -> dict[str, str]:
+    """Display names of many users in a few queries."""
+    names: dict[str, str] = {}
+    for chunk in chunks(user_ids):
+        names.update(db.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(chunk))).all())
+    return names
 
 
 def find_by_username(username: str) -> User | None:
@@ -43,7 +78,9 @@ def create_user(username: str, password: str, roles: list[str], jurisdiction_cod
         errors["roles"] = [f"choose from {', '.join(rules.ROLES)}"]
     if errors:
         raise ProblemError("validation-failed", "The user cannot be created.", errors)
-    jurisdictions.require(jurisdiction_code)
+    if place_of(jurisdiction_code) is None:
+        raise ProblemError("jurisdiction-not-found",
+                           f"No jurisdiction with code {jurisdiction_code}.")
     user = User(
         id=new_id(), username=username, display_name=display_name or username,
         password_hash=hash_password(password), jurisdiction_code=jurisdiction_code,
@@ -79,7 +116,9 @@ def login(username: str, password: str, device_id: str | None) -> tuple[User, di
                            keep_changes=True)
     if rules.is_locked(user.locked_until, now):
         audit.record("auth.login_refused_locked", "user", user.id, actor_id=user.id)
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        locked_until = user.locked_until
+        assert locked_until is not None  # is_locked said so
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         raise ProblemError(
             "account-locked",
             f"Too many failed sign-ins. Try again in {minutes} minutes or ask your administrator.",
@@ -94,6 +133,7 @@ def login(username: str, password: str, device_id: str | None) -> tuple[User, di
         audit.record("auth.login_failed", "user", user.id, actor_id=user.id,
                      after={"reason": "wrong password", "locked": decision.just_locked})
         if decision.just_locked:
+            assert decision.locked_until is not None  # locking sets it
             audit.record("auth.account_locked", "user", user.id, actor_id=user.id,
                          after={"locked_until": decision.locked_until.isoformat()})
         raise ProblemError("login-failed", "Check the username and password and try again.",
@@ -123,6 +163,8 @@ def refresh(user_id: str, session_id: str) -> dict:
     if user is None or not user.is_active:
         raise ProblemError("token-revoked", "Sign in again.")
     session = db.session.get(AuthSession, session_id)
+    if session is None:
+        raise ProblemError("token-revoked", "Sign in again.")
     session.refreshed_at = clock.now()
     claims = {"sid": session.id, "roles": sorted(user.roles), "jur": user.jurisdiction_code}
     return {
@@ -161,3 +203,24 @@ def register_device_key(user_id: str, device_id: str, public_key_jwk: dict) -> D
 
 def device_key(key_id: str) -> DeviceKey | None:
     return db.session.get(DeviceKey, key_id)
+
+
+@dataclass(frozen=True)
+class DeviceKeyView:
+    """An active device key, for signature checks made elsewhere (attestations)."""
+
+    id: str
+    user_id: str
+    device_id: str
+    public_key_jwk: dict
+
+
+def device_keys(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:
+    """The active (not revoked) keys among ``key_ids``, by id."""
+    found: dict[str, DeviceKeyView] = {}
+    for chunk in chunks(key_ids):
+        for key in db.session.scalars(select(DeviceKey).where(
+                DeviceKey.id.in_(chunk), DeviceKey.revoked_at.is_(None))):
+            found[key.id] = DeviceKeyView(key.id, key.user_id, key.device_id,
+                                          key.public_key_jwk)
+    return found

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_case")
 TEMPORARY_SUBTYPES = ("emergency", "expenditure")
@@ -29,7 +31,8 @@ class Deadline:
 
 
 def deadline_for(kind: str, temporary_subtype: str | None, applied_on: date,
-                 settings: dict, add_working_days) -> Deadline:
+                 settings: dict[str, Any], add_working_days: Callable[[date, int], date]
+                 ) -> Deadline:
     """When the decision is due (DOMAIN.md deadlines, 001/002).
 
     Emergency aid (急难型) must help within 24 hours (002), so its due date is the
@@ -80,5 +83,5 @@ def is_overdue(deadline_on: date | None, status: str, today: date) -> bool:
     return deadline_on is not None and status in OPEN_STATUSES and today > deadline_on
 
 
-def applied_on_in_china(applied_at: datetime, tz) -> date:
+def applied_on_in_china(applied_at: datetime, tz: tzinfo) -> date:
     return applied_at.astimezone(tz).date()

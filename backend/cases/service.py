@@ -1,21 +1,26 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, func, or_, select
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
+from backend.bulk import chunks
 from backend.cases import rules
 from backend.cases.models import Case, CaseTeamMember
-from backend.dbtypes import new_id
+from backend.dbtypes import new_id, utc_from_iso
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.households import service as households
-from backend.households.models import Household, Member
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
+from backend.sync import rules as sync_rules
+from backend.sync.registry import PullSlice
 
 EDITABLE = ("channel", "is_economic_check_authorized", "has_honesty_pledge", "note")
 
@@ -50,12 +55,8 @@ def list_visible(caller: Caller, filters: dict) -> tuple[list[Case], int]:
         query = query.where(exists(select(CaseTeamMember.case_id).where(
             CaseTeamMember.case_id == Case.id, CaseTeamMember.user_id == caller.user_id)))
     if filters.get("q"):
-        pattern = f"%{filters['q']}%"
-        query = query.join(Household, Household.id == Case.household_id).where(or_(
-            Household.address.like(pattern),
-            exists(select(Member.id).where(Member.household_id == Household.id,
-                                           Member.name.like(pattern)))))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        query = query.where(Case.household_id.in_(households.matching_ids(filters["q"])))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page, size = filters["page"], filters["page_size"]
     rows = db.session.scalars(
         query.order_by(Case.applied_at.desc(), Case.id).limit(size).offset((page - 1) * size)
@@ -177,22 +178,112 @@ def is_on_team(case: Case, user_id: str) -> bool:
     return any(member.user_id == user_id for member in case.team)
 
 
-def to_view(case: Case, caller: Caller, household_view: dict | None = None) -> dict:
-    household = household_view or households.to_view(
-        db.session.get(Household, case.household_id), caller)
-    team = []
-    for member in case.team:
-        user = auth.get_user(member.user_id)
-        team.append({"user_id": member.user_id,
-                     "display_name": user.display_name if user else None})
-    return {
+def household_ids_on_team(caller: Caller) -> Select:
+    """Households with a case whose visit team the caller is on (households' team scope)."""
+    return (select(Case.household_id).join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
+            .where(CaseTeamMember.user_id == caller.user_id))
+
+
+def visible_ids(caller: Caller, case_ids: Iterable[str]) -> set[str]:
+    """Which of ``case_ids`` the caller may see."""
+    found: set[str] = set()
+    for chunk in chunks(case_ids):
+        found.update(db.session.scalars(
+            visible_cases(caller).with_only_columns(Case.id).where(Case.id.in_(chunk))))
+    return found
+
+
+@dataclass(frozen=True)
+class CaseForPush:
+    """What a pushed record needs to know about its case."""
+
+    id: str
+    household_id: str
+    jurisdiction_code: str
+    kind: str
+    is_open: bool
+    team: frozenset[str]
+
+
+def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:
+    """The cases among ``case_ids`` inside the caller's area, with their visit teams."""
+    found: dict[str, CaseForPush] = {}
+    for chunk in chunks(case_ids):
+        rows = db.session.execute(select(
+            Case.id, Case.household_id, Case.jurisdiction_code, Case.kind, Case.status).where(
+            Case.id.in_(chunk), within(Case.jurisdiction_code, caller))).all()
+        teams: dict[str, set[str]] = {}
+        for case_id, user_id in db.session.execute(select(
+                CaseTeamMember.case_id, CaseTeamMember.user_id).where(
+                CaseTeamMember.case_id.in_([row.id for row in rows]))):
+            teams.setdefault(case_id, set()).add(user_id)
+        for row in rows:
+            found[row.id] = CaseForPush(row.id, row.household_id, row.jurisdiction_code,
+                                        row.kind, row.status in rules.OPEN_STATUSES,
+                                        frozenset(teams.get(row.id, ())))
+    return found
+
+
+def _assigned(caller: Caller) -> Select:
+    return (select(Case).join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
+            .where(CaseTeamMember.user_id == caller.user_id,
+                   within(Case.jurisdiction_code, caller)))
+
+
+def pull_assignments(caller: Caller, state: dict[str, str], page_size: int) -> PullSlice:
+    """The pull's slice of cases: assigned case ids (when the set changed), a page of cases
+    changed since the cursor with their households, and the settings of their villages."""
+    assigned = sorted(db.session.scalars(_assigned(caller).with_only_columns(Case.id)))
+    answer: dict = {}
+    assignments_fp = sync_rules.fingerprint(assigned)
+    if assignments_fp != state["assignments"]:
+        # The device deletes any case it holds that is not in this list.
+        answer["case_ids"] = assigned
+    query = _assigned(caller)
+    if state["updated_at"]:
+        since = utc_from_iso(state["updated_at"])
+        query = query.where(or_(Case.updated_at > since,
+                                and_(Case.updated_at == since, Case.id > state["last_id"])))
+    rows = db.session.scalars(query.order_by(Case.updated_at, Case.id).limit(page_size + 1)).all()
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if rows:
+        page = views(list(rows), caller)
+        answer["cases"] = page
+        answer["households"] = [view["household"] for view in page]
+        updated_at, last_id = rows[-1].updated_at.isoformat(), rows[-1].id
+    else:
+        updated_at, last_id = state["updated_at"], state["last_id"]
+    villages = sorted(set(db.session.scalars(select(Case.jurisdiction_code).where(
+        Case.id.in_(assigned)))) if assigned else set())
+    settings = {code: jurisdictions.effective_settings(code) for code in villages}
+    settings_fp = sync_rules.fingerprint(settings)
+    if settings_fp != state["settings"]:
+        answer["settings"] = settings
+    return PullSlice(answer, {"updated_at": updated_at, "last_id": last_id,
+                              "assignments": assignments_fp, "settings": settings_fp},
+                     has_more)
+
+
+def to_view(case: Case, caller: Caller) -> dict:
+    return views([case], caller)[0]
+
+
+def views(cases: list[Case], caller: Caller) -> list[dict]:
+    """The views of many cases, their households and teams in a few queries."""
+    households_by_id = households.views_by_id({c.household_id for c in cases}, caller)
+    names = auth.display_names({m.user_id for c in cases for m in c.team})
+    today = clock.today_in_china()
+    return [{
         "id": case.id, "household_id": case.household_id,
         "jurisdiction_code": case.jurisdiction_code, "kind": case.kind,
         "temporary_subtype": case.temporary_subtype, "status": case.status,
         "channel": case.channel, "applied_at": case.applied_at, "deadline_on": case.deadline_on,
-        "is_overdue": rules.is_overdue(case.deadline_on, case.status, clock.today_in_china()),
+        "is_overdue": rules.is_overdue(case.deadline_on, case.status, today),
         "is_economic_check_authorized": case.is_economic_check_authorized,
         "has_honesty_pledge": case.has_honesty_pledge, "note": case.note,
         "version": case.version, "created_at": case.created_at, "updated_at": case.updated_at,
-        "team": team, "household": household,
-    }
+        "team": [{"user_id": m.user_id, "display_name": names.get(m.user_id)}
+                 for m in case.team],
+        "household": households_by_id[case.household_id],
+    } for case in cases]

@@ -4,7 +4,6 @@ from flask_smorest import Blueprint
 from backend.auth.guard import current_caller
 from backend.errors import ProblemError
 from backend.evidence import service
-from backend.visits import service as visits
 
 blp = Blueprint("photos", __name__, url_prefix="/api/photos",
                 description="Visit photos, addressed by SHA-256 of their bytes")
@@ -50,7 +49,7 @@ def exists(sha256):
 def _readable(sha256):
     caller = current_caller()
     _checked(sha256)
-    if not visits.can_view_photo(caller, sha256):
+    if not service.can_view(caller, sha256):
         raise ProblemError("photo-not-found", "No such photo in your area.")
     return service.get(sha256)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, tuple_
@@ -10,6 +12,7 @@ from sqlalchemy import select, tuple_
 from backend import clock
 from backend.audit import service as audit
 from backend.auth.rules import Caller
+from backend.bulk import chunks
 from backend.errors import ProblemError
 from backend.evidence.images import PhotoLimits, PhotoRejected, hamming, ingest_photo
 from backend.evidence.models import Photo, PhotoHashBand
@@ -32,6 +35,49 @@ def _store():
 
 def get(sha256: str) -> Photo | None:
     return db.session.get(Photo, sha256)
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """What a photo's EXIF says, for checks made elsewhere (visit integrity)."""
+
+    sha256: str
+    exif_lat: float | None
+    exif_lon: float | None
+    exif_taken_at_local: str | None
+    exif_taken_at_offset: str | None
+    uploaded_by_id: str | None
+
+
+def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
+    """The stored photos among ``sha256s``, by hash."""
+    found: dict[str, PhotoView] = {}
+    for chunk in chunks(sha256s):
+        for photo in db.session.scalars(select(Photo).where(Photo.sha256.in_(chunk))):
+            found[photo.sha256] = PhotoView(photo.sha256, photo.exif_lat, photo.exif_lon,
+                                            photo.exif_taken_at_local,
+                                            photo.exif_taken_at_offset, photo.uploaded_by_id)
+    return found
+
+
+ViewPolicy = Callable[[Caller, str], bool]
+_view_policies: list[ViewPolicy] = []
+
+
+def allow_viewing(policy: ViewPolicy) -> None:
+    """Register (at app start) a rule granting a caller a photo, e.g. "it belongs to a visit
+    of a case you may see"; the uploader always may."""
+    if policy not in _view_policies:
+        _view_policies.append(policy)
+
+
+def can_view(caller: Caller, sha256: str) -> bool:
+    photo = get(sha256)
+    if photo is None:
+        return False
+    if photo.uploaded_by_id == caller.user_id:
+        return True
+    return any(policy(caller, sha256) for policy in _view_policies)
 
 
 def known(sha256s: list[str]) -> set[str]:

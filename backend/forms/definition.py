@@ -141,11 +141,11 @@ class _Checker:
                 where = f"{section.get('name')}.{name}"
                 is_declared = self.declare(where, name, self.top)
                 if is_declared and field.get("type") == "calculate":
-                    self.calculate_at[name] = position
+                    self.calculate_at[name] = position  # type: ignore[index]  # declared: a str
                 if field.get("type") == "repeat":
                     members: set[str] = set()
                     if is_declared:
-                        self.repeats[name] = members
+                        self.repeats[name] = members  # type: ignore[index]
                     for member in _list(field.get("fields")):
                         if not isinstance(member, dict):
                             continue

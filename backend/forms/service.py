@@ -11,9 +11,11 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from backend.auth.rules import Caller
 from backend.errors import ProblemError
 from backend.forms.definition import DEFINITIONS_DIR, check_definition
 from backend.forms.validation import validate_submission
+from backend.sync.registry import PullSlice
 
 LOCK_FILE = DEFINITIONS_DIR / "published.lock.json"
 
@@ -65,3 +67,10 @@ def published_fingerprint() -> str:
 
 def validate_answers(definition: dict, data: dict, context: dict) -> tuple[dict, dict]:
     return validate_submission(definition, data, context)
+
+
+def pull_forms(_caller: Caller, state: dict[str, str], _page_size: int) -> PullSlice:
+    """The pull's slice of published forms: all of them when any changed."""
+    fingerprint = published_fingerprint()
+    answer = {"forms": published()} if fingerprint != state["forms"] else {}
+    return PullSlice(answer, {"forms": fingerprint})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from backend.forms.identity import (
     is_valid_mobile,
@@ -20,7 +21,7 @@ def birth_date_and_sex(id_number: str) -> tuple[date, str]:
     return born, ("male" if int(id_number[16]) % 2 else "female")
 
 
-def member_problems(member: dict) -> dict[str, list[str]]:
+def member_problems(member: dict[str, Any]) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     id_number = member.get("id_number")
     if id_number and not is_valid_resident_id(id_number):
@@ -44,7 +45,7 @@ def shown_phone(phone: str | None, sees_full: bool) -> str | None:
     return phone if sees_full else mask_mobile(phone)
 
 
-def head_of(members: list[dict]) -> dict | None:
+def head_of(members: list[dict[str, Any]]) -> dict[str, Any] | None:
     for member in members:
         if member.get("relation") == "head":
             return member

@@ -1,31 +1,44 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, func, or_, select
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, false, func, or_, select
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth.rules import Caller
+from backend.bulk import chunks
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
+from backend.events import VisitAccepted
 from backend.extensions import db
 from backend.households import rules
 from backend.households.models import Household, Member, StaffRelative
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
 
+TeamScope = Callable[[Caller], Select]
+_team_scopes: list[TeamScope] = []
+
+
+def use_team_scope(scope: TeamScope) -> None:
+    """Register (at app start) a query of the household ids whose case team a caller is on.
+
+    Cases own visit teams, and cases build on households, so households ask for the answer
+    through this hook instead of reading the cases' tables.
+    """
+    if scope not in _team_scopes:
+        _team_scopes.append(scope)
+
 
 def _visible_households(caller: Caller) -> Select:
     query = select(Household).where(within(Household.jurisdiction_code, caller))
     if not caller.reads_all_cases_in_scope:
-        from backend.cases.models import Case, CaseTeamMember
-
-        on_team = (
-            select(Case.id)
-            .join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
-            .where(Case.household_id == Household.id, CaseTeamMember.user_id == caller.user_id)
-        )
-        query = query.where(exists(on_team))
+        if not _team_scopes:
+            return query.where(false())
+        query = query.where(or_(*(Household.id.in_(scope(caller)) for scope in _team_scopes)))
     return query
 
 
@@ -42,18 +55,22 @@ def list_visible(caller: Caller, village: str | None, q: str | None, page: int,
     if village:
         query = query.where(within(Household.jurisdiction_code, village))
     if q:
-        pattern = f"%{q}%"
-        query = query.where(or_(
-            Household.address.like(pattern),
-            exists(select(Member.id).where(Member.household_id == Household.id,
-                                           Member.name.like(pattern))),
-        ))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        query = query.where(Household.id.in_(matching_ids(q)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(
         query.order_by(Household.created_at.desc(), Household.id)
         .limit(page_size).offset((page - 1) * page_size)
     ).all()
     return list(rows), total
+
+
+def matching_ids(text: str) -> Select:
+    """Ids of households whose address or a member's name contains ``text`` (a subquery)."""
+    pattern = f"%{text}%"
+    return select(Household.id).where(or_(
+        Household.address.like(pattern),
+        exists(select(Member.id).where(Member.household_id == Household.id,
+                                       Member.name.like(pattern)))))
 
 
 def _member_rows(members: list[dict]) -> list[Member]:
@@ -126,6 +143,35 @@ def staff_relative_ids(household_id: str) -> set[str]:
         select(StaffRelative.user_id).where(StaffRelative.household_id == household_id)))
 
 
+@dataclass(frozen=True)
+class HomeView:
+    """Where a household lives, for checks made elsewhere (visit integrity)."""
+
+    id: str
+    jurisdiction_code: str
+    home: tuple[float, float] | None
+
+
+def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
+    found: dict[str, HomeView] = {}
+    for chunk in chunks(household_ids):
+        for row in db.session.execute(select(
+                Household.id, Household.jurisdiction_code, Household.home_lat,
+                Household.home_lon).where(Household.id.in_(chunk))):
+            home = (row.home_lat, row.home_lon) if row.home_lat is not None else None
+            found[row.id] = HomeView(row.id, row.jurisdiction_code, home)
+    return found
+
+
+def on_visit_accepted(event: VisitAccepted) -> None:
+    """A household without a registered location takes its first visit's start stamp."""
+    if event.home_fix is None:
+        return
+    household = db.session.get(Household, event.household_id)
+    if household is not None and household.home_lat is None:
+        set_home_location(household, *event.home_fix)
+
+
 def set_home_location(household: Household, lat: float, lon: float) -> None:
     """The first visit fixes the home's location when intake did not record one."""
     before = {"lat": household.home_lat, "lon": household.home_lon}
@@ -137,23 +183,38 @@ def set_home_location(household: Household, lat: float, lon: float) -> None:
 
 
 def to_view(household: Household, caller: Caller) -> dict:
-    members = [
-        {
-            "id": m.id, "name": m.name, "relation": m.relation,
-            "id_number": rules.shown_id(m.id_number, caller.sees_full_id),
-            "phone": rules.shown_phone(m.phone, caller.sees_full_phone),
-            "sex": m.sex, "birth_on": m.birth_on,
+    return views([household], caller)[household.id]
+
+
+def views_by_id(household_ids: Iterable[str], caller: Caller) -> dict[str, dict]:
+    """The views of many households in a few queries (a page of cases, a pull)."""
+    rows: list[Household] = []
+    for chunk in chunks(household_ids):
+        rows.extend(db.session.scalars(select(Household).where(Household.id.in_(chunk))))
+    return views(rows, caller)
+
+
+def views(households: list[Household], caller: Caller) -> dict[str, dict]:
+    names = jurisdictions.names({h.jurisdiction_code for h in households})
+    answer = {}
+    for household in households:
+        members = [
+            {
+                "id": m.id, "name": m.name, "relation": m.relation,
+                "id_number": rules.shown_id(m.id_number, caller.sees_full_id),
+                "phone": rules.shown_phone(m.phone, caller.sees_full_phone),
+                "sex": m.sex, "birth_on": m.birth_on,
+            }
+            for m in household.members
+        ]
+        head = rules.head_of(members)
+        answer[household.id] = {
+            "id": household.id, "jurisdiction_code": household.jurisdiction_code,
+            "village_name": names.get(household.jurisdiction_code),
+            "address": household.address, "head_name": head["name"] if head else None,
+            "home_lat": household.home_lat, "home_lon": household.home_lon,
+            "is_relative_of_staff": household.is_relative_of_staff,
+            "version": household.version, "created_at": household.created_at,
+            "updated_at": household.updated_at, "members": members,
         }
-        for m in household.members
-    ]
-    place = jurisdictions.get(household.jurisdiction_code)
-    head = rules.head_of(members)
-    return {
-        "id": household.id, "jurisdiction_code": household.jurisdiction_code,
-        "village_name": place.name if place else None,
-        "address": household.address, "head_name": head["name"] if head else None,
-        "home_lat": household.home_lat, "home_lon": household.home_lon,
-        "is_relative_of_staff": household.is_relative_of_staff,
-        "version": household.version, "created_at": household.created_at,
-        "updated_at": household.updated_at, "members": members,
-    }
+    return answer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "village"}
 _CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
@@ -31,7 +32,7 @@ def is_within(code: str, scope_code: str) -> bool:
 @dataclass(frozen=True)
 class Setting:
     default: object
-    kind: type | tuple
+    kind: type | tuple[type, ...]
     minimum: float | None = None
     maximum: float | None = None
     source: str = ""
@@ -75,14 +76,14 @@ def check_setting(key: str, value: object) -> str | None:
         return "must be a number"
     if not isinstance(value, setting.kind):
         return "must be true or false" if setting.kind is bool else "must be a number"
-    if setting.minimum is not None and value < setting.minimum:
+    if setting.minimum is not None and value < setting.minimum:  # type: ignore[operator]
         return f"must be at least {setting.minimum}"
-    if setting.maximum is not None and value > setting.maximum:
+    if setting.maximum is not None and value > setting.maximum:  # type: ignore[operator]
         return f"must be at most {setting.maximum}"
     return None
 
 
-def effective_settings(overrides_root_first: list[dict]) -> dict:
+def effective_settings(overrides_root_first: list[dict[str, Any]]) -> dict[str, Any]:
     """Defaults, then each ancestor's overrides from the county down to the place itself."""
     merged = {key: setting.default for key, setting in SETTINGS.items()}
     for overrides in overrides_root_first:
@@ -100,7 +101,8 @@ class ImportRow:
     parent_code: str | None
 
 
-def parse_import_rows(rows: list[dict], known_codes: set[str]) -> tuple[list[ImportRow], list[str]]:
+def parse_import_rows(rows: list[dict[str, Any]], known_codes: set[str]
+                      ) -> tuple[list[ImportRow], list[str]]:
     """Check CSV rows (code,name,parent_code); return the rows and errors with line numbers.
 
     Line 1 is the header, so the first data row is line 2.

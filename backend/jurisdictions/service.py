@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from backend import clock
 from backend.audit import service as audit
+from backend.auth.service import Place
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.jurisdictions import rules
@@ -18,11 +19,25 @@ def get(code: str) -> Jurisdiction | None:
     return db.session.get(Jurisdiction, code)
 
 
+def place(code: str) -> Place | None:
+    """The place as auth sees it (code, name, level), or None."""
+    found = get(code)
+    return Place(found.code, found.name, found.level) if found is not None else None
+
+
 def require(code: str) -> Jurisdiction:
     place = get(code)
     if place is None:
         raise ProblemError("jurisdiction-not-found", f"No jurisdiction with code {code}.")
     return place
+
+
+def names(codes: set[str]) -> dict[str, str]:
+    """Names of many places in one query."""
+    if not codes:
+        return {}
+    return dict(db.session.execute(
+        select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes))).all())
 
 
 def ancestors_root_first(code: str) -> list[str]:

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from backend.auth.guard import current_caller
 from backend.sync import service
-from backend.visits import service as visits
+from backend.sync.registry import SyncRegistry
 
 blp = Blueprint("sync", __name__, url_prefix="/api/sync",
                 description="Offline sync: pull assignments, push visits "
@@ -34,7 +34,8 @@ def pull(query):
     Returned as plain JSON (not through a schema) to keep a no-change pull tiny.
     """
     caller = current_caller()
-    return service.pull(caller, query["cursor"], current_app.config["SYNC_PAGE_SIZE"])
+    return service.pull(_registry(), caller, query["cursor"],
+                        current_app.config["SYNC_PAGE_SIZE"])
 
 
 @blp.route("/push", methods=["POST"])
@@ -44,4 +45,9 @@ def push(body):
     """A batch of device records; each answered `accepted`, `duplicate` or `rejected`."""
     caller = current_caller()
     device_id = body["device_id"] or request.headers.get("X-Device-Id")
-    return {"results": visits.push(caller, device_id, body["sent_at"], body["records"])}
+    return {"results": service.push(_registry(), caller, device_id, body["sent_at"],
+                                    body["records"])}
+
+
+def _registry() -> SyncRegistry:
+    return current_app.extensions["doorstep.sync"]

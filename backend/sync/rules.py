@@ -44,6 +44,6 @@ def decode(text: str | None) -> Cursor | None:
         return None
 
 
-def fingerprint(values) -> str:
+def fingerprint(values: object) -> str:
     text = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,64 +1,72 @@
+"""The sync protocol (docs/sync-contract.md): push dispatches records to the handlers their
+packages registered; pull merges the slices of the registered providers behind one cursor."""
+
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, cast
 
+from marshmallow import ValidationError
+
+from backend import clock, events
 from backend.auth.rules import Caller
-from backend.cases import service as cases
-from backend.cases.models import Case, CaseTeamMember
-from backend.errors import ProblemError
-from backend.extensions import db
-from backend.forms import service as forms
-from backend.jurisdictions import service as jurisdictions
-from backend.jurisdictions.scope import within
+from backend.errors import ProblemError, field_paths, problem_body
 from backend.sync import rules
+from backend.sync.registry import ParsedRecord, PushBatch, SyncRegistry
 
 
-def _assigned_case_ids(caller: Caller) -> list[str]:
-    return sorted(db.session.scalars(
-        select(CaseTeamMember.case_id).join(Case, Case.id == CaseTeamMember.case_id).where(
-            CaseTeamMember.user_id == caller.user_id,
-            within(Case.jurisdiction_code, caller))))
+def _rejected(record_id: Any, slug: str, detail: str, errors: dict | None = None) -> dict:
+    return {"id": record_id, "status": "rejected", "problem": problem_body(slug, detail, errors)}
 
 
-def pull(caller: Caller, cursor_text: str | None, page_size: int) -> dict:
+def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
+         sent_at: datetime | None, records: list) -> list[dict]:
+    """One result per record, in order; a bad record never rejects the others."""
+    batch = PushBatch(caller, device_id, sent_at, clock.now())
+    results: list[dict | None] = [None] * len(records)
+    by_type: dict[str, list[ParsedRecord]] = {name: [] for name in registry.record_types}
+    for index, raw in enumerate(records):
+        record_id = raw.get("id") if isinstance(raw, dict) else None
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        record_type = registry.record_types.get(kind) if isinstance(kind, str) else None
+        if record_type is None:
+            results[index] = _rejected(record_id, "validation-failed",
+                                       "Unknown record type.", {"type": ["unknown type"]})
+            continue
+        try:
+            loaded = record_type.schema.load(raw)
+        except ValidationError as invalid:
+            results[index] = _rejected(record_id, "validation-failed",
+                                       "The record is malformed; see errors.",
+                                       field_paths(invalid.messages))
+            continue
+        by_type[record_type.name].append(ParsedRecord(index, raw, loaded))
+    for name, parsed in by_type.items():
+        if not parsed:
+            continue
+        answers = registry.record_types[name].handle(batch, parsed)
+        for record, answer in zip(parsed, answers, strict=True):
+            results[record.index] = answer
+    events.dispatch()  # side effects of this unit of work, in its transaction
+    if any(result is None for result in results):
+        raise RuntimeError("a push handler left a record unanswered")
+    return cast(list[dict], results)
+
+
+def pull(registry: SyncRegistry, caller: Caller, cursor_text: str | None,
+         page_size: int) -> dict:
     """What the device needs offline, changed since the cursor, one page at a time."""
     cursor = rules.decode(cursor_text)
     if cursor is None:
         raise ProblemError("validation-failed", "The sync cursor is not one this server gave; "
                            "clear it and pull again.", {"cursor": ["unreadable"]})
-    assigned = _assigned_case_ids(caller)
+    state = asdict(cursor)
     answer: dict = {}
-    assignments_fp = rules.fingerprint(assigned)
-    if assignments_fp != cursor.assignments:
-        # The device deletes any case it holds that is not in this list.
-        answer["case_ids"] = assigned
-    query = (select(Case).join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
-             .where(CaseTeamMember.user_id == caller.user_id,
-                    within(Case.jurisdiction_code, caller)))
-    if cursor.updated_at:
-        from backend.dbtypes import utc_from_iso
-
-        since = utc_from_iso(cursor.updated_at)
-        query = query.where(or_(Case.updated_at > since,
-                                and_(Case.updated_at == since, Case.id > cursor.last_id)))
-    rows = db.session.scalars(query.order_by(Case.updated_at, Case.id).limit(page_size + 1)).all()
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if rows:
-        views = [cases.to_view(case, caller) for case in rows]
-        answer["cases"] = views
-        answer["households"] = [view["household"] for view in views]
-        updated_at, last_id = rows[-1].updated_at.isoformat(), rows[-1].id
-    else:
-        updated_at, last_id = cursor.updated_at, cursor.last_id
-    forms_fp = forms.published_fingerprint()
-    if forms_fp != cursor.forms:
-        answer["forms"] = forms.published()
-    villages = sorted(set(db.session.scalars(select(Case.jurisdiction_code).where(
-        Case.id.in_(assigned)))) if assigned else set())
-    settings = {code: jurisdictions.effective_settings(code) for code in villages}
-    settings_fp = rules.fingerprint(settings)
-    if settings_fp != cursor.settings:
-        answer["settings"] = settings
-    next_cursor = rules.Cursor(updated_at, last_id, assignments_fp, forms_fp, settings_fp)
-    return {"cursor": rules.encode(next_cursor), "has_more": has_more, **answer}
+    has_more = False
+    for provider in registry.providers.values():
+        part = provider.pull(caller, {f: state[f] for f in provider.cursor_fields}, page_size)
+        answer.update(part.answer)
+        state.update({f: part.cursor[f] for f in provider.cursor_fields})
+        has_more = has_more or part.has_more
+    return {"cursor": rules.encode(rules.Cursor(**state)), "has_more": has_more, **answer}

@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller
-from backend.visits import service
+from backend.visits import queries
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits",
                 description="Home-visit submissions with revisions, flags and attestations")
@@ -11,4 +11,4 @@ blp = Blueprint("visits", __name__, url_prefix="/api/visits",
 def get_visit(submission_id):
     """A visit with every revision, integrity flag and attestation (for reviewers)."""
     caller = current_caller()
-    return service.visit_detail(caller, submission_id)
+    return queries.visit_detail(caller, submission_id)

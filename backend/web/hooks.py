@@ -9,7 +9,8 @@ from flask import Flask, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from backend.audit.context import ActorContext, reset_actor, set_actor
+from backend.audit.actor import bind_actor
+from backend.audit.context import reset_actor
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
 
@@ -18,20 +19,6 @@ log = logging.getLogger(__name__)
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes that take raw bytes instead of JSON (photo upload).
 RAW_BODY_PREFIXES = ("/api/photos/",)
-
-
-def bind_actor(user_id: str | None) -> None:
-    """Attribute what this request changes to `user_id` (after authentication)."""
-    previous = g.get("doorstep_actor_token")
-    if previous is not None:
-        reset_actor(previous)
-    g.doorstep_actor_token = set_actor(ActorContext(
-        actor_id=user_id,
-        request_id=g.get("request_id"),
-        ip=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-        device_id=(request.headers.get("X-Device-Id") or "")[:64] or None,
-    ))
 
 
 def install(app: Flask) -> None:

@@ -1,0 +1,21 @@
+"""Bind who is acting in this request (after authentication) for the audit rows it writes."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from backend.audit.context import ActorContext, reset_actor, set_actor
+
+
+def bind_actor(user_id: str | None) -> None:
+    """Attribute what this request changes to `user_id` (after authentication)."""
+    previous = g.get("doorstep_actor_token")
+    if previous is not None:
+        reset_actor(previous)
+    g.doorstep_actor_token = set_actor(ActorContext(
+        actor_id=user_id,
+        request_id=g.get("request_id"),
+        ip=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+        device_id=(request.headers.get("X-Device-Id") or "")[:64] or None,
+    ))

@@ -1,0 +1,93 @@
+"""A small in-transaction message bus: side effects that cross packages travel as events.
+
+A service raises an event (``events.raise_(VisitAccepted(...))``) where something happened;
+the event waits on the database session until the unit of work ends, then the handlers that
+packages registered at app start run in the same transaction, just before the commit (the
+request boundary calls ``dispatch``; a commit without it dispatches too). A rollback drops
+pending events. Handlers may raise further events; they run in the same pass.
+
+In the manner of Cosmic Python's message bus: the package that owns the data decides what an
+event means for it (households set the home location when a visit is accepted), and the
+package that raised it never imports that package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from backend.extensions import db
+
+PENDING = "doorstep_events"
+Event = Any
+E = TypeVar("E")
+
+_handlers: dict[type, list[Callable[[Any], None]]] = {}
+
+
+# --- the events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitAccepted:
+    """A home-visit revision was stored. ``home_fix`` is the first start stamp accurate enough
+    to locate the home (lat, lon), or None."""
+
+    submission_id: str
+    revision: int
+    case_id: str
+    household_id: str
+    jurisdiction_code: str
+    home_fix: tuple[float, float] | None
+
+
+# --- the bus -------------------------------------------------------------------------------------
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    """Register ``handler`` for ``event_type``; registering the same pair twice is a no-op."""
+    handlers = _handlers.setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def raise_(event: Event) -> None:
+    """Queue ``event`` on the current transaction; handled before it commits."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, which drops the event, is seen
+    session.info.setdefault(PENDING, []).append(event)
+
+
+def pending() -> list[Event]:
+    return list(db.session.info.get(PENDING, []))
+
+
+def dispatch(session: Session | None = None) -> int:
+    """Run the handlers of every queued event, in order, until none is left; how many ran."""
+    info = (session if session is not None else db.session).info
+    handled = 0
+    while info.get(PENDING):
+        queue = info.pop(PENDING)
+        for item in queue:
+            for handler in _handlers.get(type(item), []):
+                handler(item)
+            handled += 1
+    return handled
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _dispatch_before_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        dispatch(session)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, _previous: object) -> None:
+    # Any rollback of the session (of the whole transaction, or of the savepoint the tests
+    # run each request in) drops what the rolled-back work raised.
+    session.info.pop(PENDING, None)

@@ -1,0 +1,11 @@
+"""What households plug into at app start: events they act on."""
+
+from __future__ import annotations
+
+from backend import events
+from backend.households import service
+from backend.sync.registry import SyncRegistry
+
+
+def register(_sync: SyncRegistry) -> None:
+    events.subscribe(events.VisitAccepted, service.on_visit_accepted)

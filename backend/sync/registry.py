@@ -1,0 +1,94 @@
+"""What sync carries, registered by the packages that own it.
+
+Push: each concept registers the record types it accepts (``accept``): a marshmallow schema
+and a handler. The dispatcher parses every record with its type's schema, then gives each
+handler the batch's parsed records of its type, in the order the types were registered; the
+handler answers one result per record (``accepted``, ``duplicate`` or ``rejected``) and is
+responsible for exactly-once storage.
+
+Pull: each concept registers a provider (``provide``): a slice of the pull that owns some
+fields of the one cursor (sync.rules.Cursor) and answers what changed since them.
+
+Registration happens at app start (``create_app`` calls each package's ``register``); sync
+itself imports no concept package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema
+
+from backend.auth.rules import Caller
+from backend.sync.rules import Cursor
+
+CURSOR_FIELDS = frozenset(f.name for f in fields(Cursor))
+
+
+@dataclass(frozen=True)
+class PushBatch:
+    """Who pushed, from which device, and both clocks."""
+
+    caller: Caller
+    device_id: str | None
+    sent_at: datetime | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ParsedRecord:
+    index: int  # position in the pushed batch
+    raw: dict[str, Any]  # as sent (what the device signed)
+    loaded: dict[str, Any]  # after the type's schema
+
+
+PushHandler = Callable[[PushBatch, list[ParsedRecord]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    schema: Schema
+    handle: PushHandler
+
+
+@dataclass(frozen=True)
+class PullSlice:
+    """A provider's answer: keys to merge into the pull, its new cursor fields, and whether
+    it has more to send (paged slices)."""
+
+    answer: dict[str, Any]
+    cursor: dict[str, str]
+    has_more: bool = False
+
+
+PullHandler = Callable[[Caller, dict[str, str], int], PullSlice]
+
+
+@dataclass(frozen=True)
+class PullProvider:
+    name: str
+    cursor_fields: tuple[str, ...]
+    pull: PullHandler
+
+
+@dataclass
+class SyncRegistry:
+    record_types: dict[str, RecordType] = field(default_factory=dict)
+    providers: dict[str, PullProvider] = field(default_factory=dict)
+
+    def accept(self, name: str, schema: Schema, handle: PushHandler) -> None:
+        if name in self.record_types:
+            raise ValueError(f"record type {name!r} is already registered")
+        self.record_types[name] = RecordType(name, schema, handle)
+
+    def provide(self, name: str, cursor_fields: tuple[str, ...], pull: PullHandler) -> None:
+        unknown = set(cursor_fields) - CURSOR_FIELDS
+        owned = {f for p in self.providers.values() for f in p.cursor_fields}
+        if unknown or owned & set(cursor_fields) or name in self.providers:
+            raise ValueError(f"pull provider {name!r}: cursor fields {cursor_fields} are "
+                             "unknown or already owned")
+        self.providers[name] = PullProvider(name, cursor_fields, pull)

@@ -1,0 +1,103 @@
+"""The visits read side: what stored visits answer to a device (a replayed push) and to the
+review screens (one visit with its revisions, flags, attestations and photos)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backend.auth.rules import Caller
+from backend.bulk import chunks
+from backend.cases import service as cases
+from backend.errors import ProblemError
+from backend.evidence import service as evidence
+from backend.extensions import db
+from backend.visits import flags
+from backend.visits.models import (
+    VisitAttestation,
+    VisitFlag,
+    VisitPhoto,
+    VisitRevision,
+    VisitSubmission,
+)
+
+
+def results_for(submission_ids: list[str]) -> dict[str, dict]:
+    """Answers for many stored submissions in a few queries (a replayed batch)."""
+    ids = sorted(set(submission_ids))
+    answers: dict[str, dict] = {}
+    for chunk in chunks(ids):
+        submissions = {s.id: s for s in db.session.scalars(
+            select(VisitSubmission).where(VisitSubmission.id.in_(chunk)))}
+        current = {sid: s.current_revision for sid, s in submissions.items()}
+        digests = {sid: d for sid, r, d in db.session.execute(select(
+            VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest).where(
+            VisitRevision.submission_id.in_(chunk))) if current.get(sid) == r}
+        raised: dict[str, list] = {sid: [] for sid in submissions}
+        for sid, revision, code, severity in db.session.execute(select(
+                VisitFlag.submission_id, VisitFlag.revision, VisitFlag.code, VisitFlag.severity)
+                .where(VisitFlag.submission_id.in_(chunk)).order_by(VisitFlag.id)):
+            if current.get(sid) == revision:
+                raised[sid].append({"code": code, "severity": severity})
+        attested: dict[str, set] = {sid: set() for sid in submissions}
+        for sid, user_id, digest in db.session.execute(select(
+                VisitAttestation.submission_id, VisitAttestation.user_id, VisitAttestation.digest)
+                .where(VisitAttestation.submission_id.in_(chunk),
+                       VisitAttestation.is_signature_valid.is_(True),
+                       VisitAttestation.key_user_id == VisitAttestation.user_id)):
+            if digests.get(sid) == digest:
+                attested[sid].add(user_id)
+        photos: dict[str, set] = {sid: set() for sid in submissions}
+        for sid, revision, sha in db.session.execute(select(
+                VisitPhoto.submission_id, VisitPhoto.revision, VisitPhoto.sha256).where(
+                VisitPhoto.submission_id.in_(chunk))):
+            if current.get(sid) == revision:
+                photos[sid].add(sha)
+        held = evidence.known(sorted(set().union(*photos.values())) if photos else [])
+        for sid, submission in submissions.items():
+            answers[sid] = {
+                "id": sid, "status": "accepted", "revision": submission.current_revision,
+                "is_complete": submission.is_complete, "attested_by": sorted(attested[sid]),
+                "missing_photos": sorted(photos[sid] - held), "flags": raised[sid]}
+    return answers
+
+
+def result_for(submission_id: str) -> dict:
+    """The answer for a stored submission, the same however often it is asked."""
+    return results_for([submission_id])[submission_id]
+
+
+def photo_in_visible_visit(caller: Caller, sha256: str) -> bool:
+    """Whether a visit of a case the caller may see names this photo (evidence asks)."""
+    case_ids = db.session.scalars(select(VisitSubmission.case_id).join(
+        VisitPhoto, VisitPhoto.submission_id == VisitSubmission.id).where(
+        VisitPhoto.sha256 == sha256)).all()
+    return bool(cases.visible_ids(caller, case_ids))
+
+
+def visit_detail(caller: Caller, submission_id: str) -> dict:
+    """Everything a reviewer needs: revisions, flags, attestations, photos."""
+    submission = db.session.get(VisitSubmission, submission_id)
+    if submission is None:
+        raise ProblemError("not-found", "No such visit.")
+    cases.get_visible(caller, submission.case_id)
+    revisions = db.session.scalars(select(VisitRevision).where(
+        VisitRevision.submission_id == submission_id).order_by(VisitRevision.revision)).all()
+    return {
+        **result_for(submission_id),
+        "case_id": submission.case_id, "form_id": submission.form_id,
+        "form_version": submission.form_version, "received_at": submission.received_at,
+        "revisions": [{"revision": r.revision, "digest": r.digest, "author_id": r.author_id,
+                       "device_id": r.device_id, "captured_at": r.captured_at,
+                       "received_at": r.received_at, "content": r.content,
+                       "computed": r.computed} for r in revisions],
+        "flags": [{"revision": f.revision, "code": f.code, "severity": f.severity,
+                   "detail_zh": flags.render(f.code, f.data, "zh"),
+                   "detail_en": flags.render(f.code, f.data, "en"), "data": f.data}
+                  for f in db.session.scalars(select(VisitFlag).where(
+                      VisitFlag.submission_id == submission_id).order_by(VisitFlag.id))],
+        "attestations": [{"user_id": a.user_id, "key_id": a.key_id, "device_id": a.device_id,
+                          "digest": a.digest, "is_signature_valid": a.is_signature_valid,
+                          "signed_at": a.signed_at, "received_at": a.received_at}
+                         for a in db.session.scalars(select(VisitAttestation).where(
+                             VisitAttestation.submission_id == submission_id))],
+    }

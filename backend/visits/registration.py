@@ -1,0 +1,18 @@
+"""What visits plug into at app start: the record types sync accepts, photo access."""
+
+from __future__ import annotations
+
+from backend.evidence import service as evidence
+from backend.sync.registry import SyncRegistry
+from backend.visits import queries, service
+from backend.visits.schemas import RECORD_SCHEMAS
+
+
+def register(sync: SyncRegistry) -> None:
+    # Handlers run in registration order. Signatures sent on their own are decided against
+    # the revisions stored before this batch, as they always were: attestations first.
+    sync.accept("visit_attestation", RECORD_SCHEMAS["visit_attestation"],
+                service.push_attestations)
+    sync.accept("visit_submission", RECORD_SCHEMAS["visit_submission"],
+                service.push_submissions)
+    evidence.allow_viewing(queries.photo_in_visible_visit)
