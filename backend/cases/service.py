@@ -12,6 +12,7 @@ from backend.cases.models import Case, CaseTeamMember
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
 from backend.extensions import db
+from backend.holidays import service as holidays
 from backend.households import service as households
 from backend.households.models import Household, Member
 from backend.jurisdictions import service as jurisdictions
@@ -82,15 +83,18 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
                            {"household_id": ["unknown household"]}) from missing
     applied_at = payload.get("applied_at") or clock.now()
     settings = jurisdictions.effective_settings(household.jurisdiction_code)
+    holidays_entered = holidays.overrides()
     deadline = rules.deadline_for(
-        payload["kind"], payload.get("temporary_subtype"),
-        applied_at.astimezone(clock.SHANGHAI).date(), settings, clock.add_working_days)
+        payload["kind"], payload.get("temporary_subtype"), applied_at, settings,
+        lambda start, days: clock.add_working_days(start, days, holidays_entered),
+        clock.SHANGHAI)
     now = clock.now()
     case = Case(
         id=client_id or new_id(), household_id=household.id,
         jurisdiction_code=household.jurisdiction_code, kind=payload["kind"],
         temporary_subtype=payload.get("temporary_subtype"), status="accepted",
         channel=payload["channel"], applied_at=applied_at, deadline_on=deadline.due_on,
+        deadline_at=deadline.due_at,
         is_economic_check_authorized=payload["is_economic_check_authorized"],
         has_honesty_pledge=payload["has_honesty_pledge"],
         intake_by_id=caller.user_id, note=payload.get("note"), created_at=now, updated_at=now,
@@ -99,9 +103,14 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     db.session.flush()
     audit.record("case.created", "case", case.id, jurisdiction_code=case.jurisdiction_code,
                  after={"kind": case.kind, "subtype": case.temporary_subtype,
-                        "channel": case.channel, "deadline_on": str(case.deadline_on),
+                        "channel": case.channel, "deadline_on": _iso(case.deadline_on),
+                        "deadline_at": _iso(case.deadline_at),
                         "household": household.id})
     return case, True
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def check_version(case: Case, if_match: str | None) -> None:
@@ -189,7 +198,9 @@ def to_view(case: Case, caller: Caller, household_view: dict | None = None) -> d
         "jurisdiction_code": case.jurisdiction_code, "kind": case.kind,
         "temporary_subtype": case.temporary_subtype, "status": case.status,
         "channel": case.channel, "applied_at": case.applied_at, "deadline_on": case.deadline_on,
-        "is_overdue": rules.is_overdue(case.deadline_on, case.status, clock.today_in_china()),
+        "deadline_at": case.deadline_at,
+        "is_overdue": rules.is_overdue(case.deadline_on, case.deadline_at, case.status,
+                                       clock.now(), clock.SHANGHAI),
         "is_economic_check_authorized": case.is_economic_check_authorized,
         "has_honesty_pledge": case.has_honesty_pledge, "note": case.note,
         "version": case.version, "created_at": case.created_at, "updated_at": case.updated_at,

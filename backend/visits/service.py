@@ -54,6 +54,7 @@ class PushContext:
     keys: dict[str, DeviceKey] = field(default_factory=dict)
     photos: dict[str, Photo] = field(default_factory=dict)
     thresholds: dict[str, rules.IntegrityThresholds] = field(default_factory=dict)
+    min_attesters: dict[str, int] = field(default_factory=dict)
 
 
 def _rejected(record_id, slug: str, detail: str, errors: dict | None = None,
@@ -173,7 +174,9 @@ def _prefetch(context: PushContext, parsed) -> None:
         for photo in db.session.scalars(select(Photo).where(Photo.sha256.in_(chunk))):
             context.photos[photo.sha256] = photo
     for village in {case.jurisdiction_code for case in context.cases.values()}:
-        context.thresholds[village] = _thresholds(jurisdictions.effective_settings(village))
+        settings = jurisdictions.effective_settings(village)
+        context.thresholds[village] = _thresholds(settings)
+        context.min_attesters[village] = settings["min_visit_team_size"]
 
 
 def _chunks(values: set, size: int = 500):
@@ -244,7 +247,9 @@ def _submission(context: PushContext, raw: dict, loaded: dict):
     household = context.households[case.household_id]
     flags = _flags(context, case, household, loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
-                                             context.teams[case.id], previous=[])
+                                             context.teams[case.id], previous=[],
+                                             min_attesters=context.min_attesters[
+                                                 case.jurisdiction_code])
     missing = sorted({p["sha256"] for p in loaded["photos"]} - set(context.photos))
     staged = StagedSubmission(raw, loaded, case, digest, revision, existing is None, computed,
                               flags, attestation_rows, status.is_complete, status.attested_by,
@@ -329,7 +334,7 @@ def _reuse_flags(sha256: str, household_id: str) -> list:
 
 
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
-                  team: set[str], previous: list[VisitAttestation]):
+                  team: set[str], previous: list[VisitAttestation], min_attesters: int):
     rows = []
     checks = [(a.user_id, a.key_user_id, a.is_signature_valid) for a in previous
               if a.digest == digest]
@@ -349,7 +354,7 @@ def _attestations(context: PushContext, submission_id: str, digest: str, items: 
             "signed_at": item.get("signed_at"), "received_at": context.received_at,
             "is_signature_valid": ok,
         })
-    return rows, rules.attestation_status(team, checks)
+    return rows, rules.attestation_status(team, checks, min_attesters=min_attesters)
 
 
 def _attestation_id(submission_id: str, digest: str, item: dict) -> str:
@@ -484,8 +489,9 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
                          "current version.")
     previous = list(db.session.scalars(select(VisitAttestation).where(
         VisitAttestation.submission_id == submission.id)))
-    rows, status = _attestations(context, submission.id, current_digest, [loaded], team,
-                                 previous)
+    rows, status = _attestations(
+        context, submission.id, current_digest, [loaded], team, previous,
+        min_attesters=context.min_attesters[context.cases[submission.case_id].jurisdiction_code])
     inserted = _insert_ignoring_conflicts(VisitAttestation, rows, "id")
     if inserted:
         submission.is_complete = status.is_complete
