@@ -18,8 +18,8 @@ from backend.jurisdictions import rules as places
 
 def overrides() -> dict[date, bool]:
     """Every entered day -> is it a working day; pass it to clock's working-day functions."""
-    return dict(db.session.execute(
-        select(HolidayOverride.day_on, HolidayOverride.is_working_day)).tuples().all())
+    rows = db.session.execute(select(HolidayOverride.day_on, HolidayOverride.is_working_day))
+    return {day_on: is_working_day for day_on, is_working_day in rows}
 
 
 def list_days(year: int | None = None) -> list[HolidayOverride]:
