@@ -69,9 +69,9 @@ def _log_calendar_gaps(app: Flask) -> None:
     missing = clock.years_not_covered([this_year, this_year + 1])
     if missing:
         app.logger.warning(
-            "chinese-calendar knows public holidays only through %s; %s count Monday-Friday "
-            "unless the holidays are entered in the holiday table (/api/holidays) or the "
-            "package is upgraded", clock.calendar_covered_through(),
+            "chinese-calendar knows public holidays only through %s; deadlines in %s count "
+            "Monday-Friday until the holidays are entered in the holiday table "
+            "(/api/holidays) or the package is upgraded", clock.calendar_covered_through(),
             ", ".join(map(str, missing)))
 
 

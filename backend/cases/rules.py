@@ -90,7 +90,3 @@ def is_overdue(deadline_on: date | None, deadline_at: datetime | None, status: s
     if deadline_at is not None:
         return now > deadline_at
     return deadline_on is not None and now.astimezone(tz).date() > deadline_on
-
-
-def applied_on_in_china(applied_at: datetime, tz) -> date:
-    return applied_at.astimezone(tz).date()

@@ -36,7 +36,8 @@ def list_days(query):
 
 @blp.route("/<string:day_on>", methods=["PUT"])
 @blp.arguments(HolidayOverrideSetSchema)
-@blp.response(200, HolidayOverrideSchema)
+@blp.response(200, HolidayOverrideSchema, description="The day was already entered")
+@blp.alt_response(201, schema=HolidayOverrideSchema, description="The day is new")
 def set_day(body, day_on):
     """Mark a day as a public holiday or a make-up workday (county administrators)."""
     row, created = service.set_day(current_caller(), _day(day_on), body["is_working_day"],
