@@ -147,7 +147,7 @@ def check_setting(key: str, value: object) -> SettingProblem | None:
     if isinstance(value, float) and value != value:
         return SettingProblem(key, "must be a number")
     bound = BOUNDS.get(key)
-    if bound is None:
+    if bound is None or not isinstance(value, int | float):
         return None
     if value < bound.minimum:
         return SettingProblem(
