@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     from backend.cli import register_commands
 
     register_commands(app)
+    _log_calendar_gaps(app)
     return app
 
 
@@ -74,11 +75,29 @@ def _register_concepts(app: Flask) -> None:
     app.extensions["doorstep.sync"] = sync
 
 
+def _log_calendar_gaps(app: Flask) -> None:
+    """Say at start-up when this year or next is beyond the holiday package's schedule.
+
+    Logged, not warnings.warn: it is an operator's to-do, not a code problem.
+    """
+    from backend import clock
+
+    this_year = clock.today_in_china().year
+    missing = clock.years_not_covered([this_year, this_year + 1])
+    if missing:
+        app.logger.warning(
+            "chinese-calendar knows public holidays only through %s; deadlines in %s count "
+            "Monday-Friday until the holidays are entered in the holiday table "
+            "(/api/holidays) or the package is upgraded", clock.calendar_covered_through(),
+            ", ".join(map(str, missing)))
+
+
 def _register_blueprints(app: Flask, api) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.cases.routes import blp as cases_blp
     from backend.evidence.routes import blp as photos_blp
     from backend.forms.routes import blp as forms_blp
+    from backend.holidays.routes import blp as holidays_blp
     from backend.households.routes import blp as households_blp
     from backend.jurisdictions.routes import blp as jurisdictions_blp
     from backend.sync.routes import blp as sync_blp
@@ -86,7 +105,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.web.routes import bp as web_bp
 
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
-                      sync_blp, photos_blp, visits_blp):
+                      sync_blp, photos_blp, visits_blp, holidays_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(

@@ -60,8 +60,10 @@ def seed(password: str) -> dict | None:
     rows += [f"{code},{name},{COUNTY[0]}" for code, name, _ in TOWNSHIPS]
     rows += [f"{code},{name},{parent}" for code, name, parent in VILLAGES]
     jurisdictions.import_csv("code,name,parent_code\n" + "\n".join(rows) + "\n")
-    # Fucheng-style township: no panel review, 12 working days (002).
+    # Fucheng-style township: no panel review, 12 working days for dibao, extreme
+    # poverty and temporary aid alike (002).
     jurisdictions.update_settings("530621101", {"dibao_deadline_working_days": 12,
+                                                "temporary_deadline_working_days": 12,
                                                 "is_panel_review_held": False,
                                                 "is_review_stage_notice_held": False})
     logins: dict[str, list[tuple[str, str]]] = {}
@@ -75,7 +77,11 @@ def seed(password: str) -> dict | None:
             logins[name].append((username, ", ".join(role_list)))
     auth.create_user("county_supervisor", password, [roles.COUNTY_SUPERVISOR], COUNTY[0],
                      display_name="县民政局督查员")
-    logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR)]
+    # The county administrator sets what townships may not, e.g. integrity thresholds.
+    auth.create_user("county_admin", password, [roles.ADMIN], COUNTY[0],
+                     display_name="县民政局管理员")
+    logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR),
+                         ("county_admin", roles.ADMIN)]
     _seed_households(rng)
     return logins
 

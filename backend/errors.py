@@ -50,6 +50,9 @@ CATALOGUE: dict[str, ProblemKind] = {
     "household-not-found": ProblemKind(404, "No such household"),
     "case-not-found": ProblemKind(404, "No such case"),
     "user-not-found": ProblemKind(404, "No such user"),
+    "setting-out-of-bounds": ProblemKind(
+        422, "A setting is outside what the regulations allow; stricter is fine, looser never"),
+    "county-level-only": ProblemKind(403, "Only county-level staff may change this"),
     "outside-jurisdiction": ProblemKind(422, "That place is outside your jurisdiction"),
     "separation-of-duties": ProblemKind(
         422, "One person may not hold two of intake, review and approval on a case"

@@ -4,6 +4,7 @@ from backend.audit.models import AuditEvent  # noqa: F401
 from backend.auth.models import AuthSession, DeviceKey, User, UserRole  # noqa: F401
 from backend.cases.models import Case, CaseTeamMember  # noqa: F401
 from backend.evidence.models import Photo, PhotoHashBand  # noqa: F401
+from backend.holidays.models import HolidayOverride  # noqa: F401
 from backend.households.models import Household, Member, StaffRelative  # noqa: F401
 from backend.jurisdictions.models import Jurisdiction, JurisdictionSetting  # noqa: F401
 from backend.visits.models import (  # noqa: F401

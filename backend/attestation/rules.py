@@ -100,16 +100,20 @@ class AttestationStatus:
 
 
 def attestation_status(
-    team_user_ids: set[str], attestations: Iterable[tuple[str, str | None, bool]]
+    team_user_ids: set[str], attestations: Iterable[tuple[str, str | None, bool]], *,
+    min_attesters: int,
 ) -> AttestationStatus:
-    """Whether the visit is signed by two distinct investigators of its team (004, 002/004).
+    """Whether the visit is signed by `min_attesters` distinct investigators of its team.
+
+    `min_attesters` is the jurisdiction's ``min_visit_team_size`` (004: at least 2 staff;
+    a place may require more), and every one of them signs (谁调查谁签字, 002/004).
 
     Each attestation is ``(user_id, key_user_id, signature_ok)``: who claims to sign, to whom
     the signing key is registered, and ``verify_attestation``'s answer. One counts only when
     the signature is valid (else ``attestation-signature-invalid``), the key belongs to the
     signer (``attestation-key-not-owned``), and the signer is on the visit's team
     (``attestation-not-team-member``); a second one by the same person counts once
-    (``attestation-same-person``). Complete with two that count. ``problems`` lists each
+    (``attestation-same-person``). Complete with `min_attesters` that count. ``problems`` lists each
     slug once, in the order first met.
     """
     attested: set[str] = set()
@@ -131,5 +135,5 @@ def attestation_status(
         else:
             attested.add(user_id)
     return AttestationStatus(
-        is_complete=len(attested) >= 2, attested_by=sorted(attested), problems=problems
+        is_complete=len(attested) >= min_attesters, attested_by=sorted(attested), problems=problems
     )

@@ -27,7 +27,10 @@ class Case(db.Model):
     status: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
     channel: Mapped[str] = mapped_column(String(24), nullable=False)
     applied_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Due date in working days (Asia/Shanghai), or for emergency aid the due instant
+    # (24 hours after intake, 002); exactly one is set.
     deadline_on: Mapped[date | None] = mapped_column(Date)
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     is_economic_check_authorized: Mapped[bool] = mapped_column(Boolean, nullable=False)
     has_honesty_pledge: Mapped[bool] = mapped_column(Boolean, nullable=False)
     intake_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_case")
@@ -23,30 +23,36 @@ def kind_problems(kind: str, temporary_subtype: str | None) -> dict[str, list[st
     return {}
 
 
+EMERGENCY_HELP_WITHIN = timedelta(hours=24)
+
+
 @dataclass(frozen=True)
 class Deadline:
+    """When a decision is due: a date (working days, Asia/Shanghai) or, for emergency
+    aid, an instant (``due_at``, UTC). Exactly one of the two is set."""
+
     working_days: int | None
-    due_on: date
-    hours: int | None = None
+    due_on: date | None
+    due_at: datetime | None = None
 
 
-def deadline_for(kind: str, temporary_subtype: str | None, applied_on: date,
-                 settings: dict[str, Any], add_working_days: Callable[[date, int], date]
-                 ) -> Deadline:
+def deadline_for(kind: str, temporary_subtype: str | None, applied_at: datetime,
+                 settings: dict[str, Any], add_working_days: Callable[[date, int], date],
+                 tz: tzinfo) -> Deadline:
     """When the decision is due (DOMAIN.md deadlines, 001/002).
 
-    Emergency aid (急难型) must help within 24 hours (002), so its due date is the
-    next calendar day; other temporary aid has `temporary_deadline_working_days`
-    (001: ≤ 15); dibao, extreme poverty and the rest the dibao deadline (001: 20;
-    002: 12 — a setting).
+    Emergency aid (急难型) must help within 24 hours of intake (002): its deadline is the
+    instant ``applied_at + 24 h``, not a calendar date. Other temporary aid has
+    ``temporary_deadline_working_days`` (001: ≤ 15; 002: 12); dibao, extreme poverty and
+    the rest the dibao deadline (001: 20; 002: 12), counted from the intake date in `tz`.
     """
     if kind == "temporary" and temporary_subtype == "emergency":
-        return Deadline(None, applied_on + timedelta(days=1), hours=24)
+        return Deadline(None, None, applied_at.astimezone(UTC) + EMERGENCY_HELP_WITHIN)
     if kind == "temporary":
         days = settings["temporary_deadline_working_days"]
     else:
         days = settings["dibao_deadline_working_days"]
-    return Deadline(days, add_working_days(applied_on, days))
+    return Deadline(days, add_working_days(applied_at.astimezone(tz).date(), days))
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,11 @@ def team_problems(candidates: list[TeamCandidate], case_township: str,
     return problems
 
 
-def is_overdue(deadline_on: date | None, status: str, today: date) -> bool:
-    return deadline_on is not None and status in OPEN_STATUSES and today > deadline_on
-
-
-def applied_on_in_china(applied_at: datetime, tz: tzinfo) -> date:
-    return applied_at.astimezone(tz).date()
+def is_overdue(deadline_on: date | None, deadline_at: datetime | None, status: str,
+               now: datetime, tz: tzinfo) -> bool:
+    """An open case past its due instant, or past the end of its due date in `tz`."""
+    if status not in OPEN_STATUSES:
+        return False
+    if deadline_at is not None:
+        return now > deadline_at
+    return deadline_on is not None and now.astimezone(tz).date() > deadline_on

@@ -20,7 +20,10 @@ class CaseSchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     channel = fields.String()
     applied_at = fields.DateTime()
-    deadline_on = fields.Date(allow_none=True)
+    deadline_on = fields.Date(allow_none=True, metadata={
+        "description": "decision due on this date (working days, Asia/Shanghai)"})
+    deadline_at = fields.DateTime(allow_none=True, metadata={
+        "description": "emergency aid: help due by this UTC instant (24 h after intake)"})
     is_overdue = fields.Boolean()
     is_economic_check_authorized = fields.Boolean()
     has_honesty_pledge = fields.Boolean()

@@ -16,6 +16,7 @@ from backend.cases.models import Case, CaseTeamMember
 from backend.dbtypes import new_id, utc_from_iso
 from backend.errors import ProblemError
 from backend.extensions import db
+from backend.holidays import service as holidays
 from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
@@ -84,15 +85,18 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
                            {"household_id": ["unknown household"]}) from missing
     applied_at = payload.get("applied_at") or clock.now()
     settings = jurisdictions.effective_settings(household.jurisdiction_code)
+    holidays_entered = holidays.overrides()
     deadline = rules.deadline_for(
-        payload["kind"], payload.get("temporary_subtype"),
-        applied_at.astimezone(clock.SHANGHAI).date(), settings, clock.add_working_days)
+        payload["kind"], payload.get("temporary_subtype"), applied_at, settings,
+        lambda start, days: clock.add_working_days(start, days, holidays_entered),
+        clock.SHANGHAI)
     now = clock.now()
     case = Case(
         id=client_id or new_id(), household_id=household.id,
         jurisdiction_code=household.jurisdiction_code, kind=payload["kind"],
         temporary_subtype=payload.get("temporary_subtype"), status="accepted",
         channel=payload["channel"], applied_at=applied_at, deadline_on=deadline.due_on,
+        deadline_at=deadline.due_at,
         is_economic_check_authorized=payload["is_economic_check_authorized"],
         has_honesty_pledge=payload["has_honesty_pledge"],
         intake_by_id=caller.user_id, note=payload.get("note"), created_at=now, updated_at=now,
@@ -101,9 +105,14 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     db.session.flush()
     audit.record("case.created", "case", case.id, jurisdiction_code=case.jurisdiction_code,
                  after={"kind": case.kind, "subtype": case.temporary_subtype,
-                        "channel": case.channel, "deadline_on": str(case.deadline_on),
+                        "channel": case.channel, "deadline_on": _iso(case.deadline_on),
+                        "deadline_at": _iso(case.deadline_at),
                         "household": household.id})
     return case, True
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def check_version(case: Case, if_match: str | None) -> None:
@@ -273,13 +282,15 @@ def views(cases: list[Case], caller: Caller) -> list[dict]:
     """The views of many cases, their households and teams in a few queries."""
     households_by_id = households.views_by_id({c.household_id for c in cases}, caller)
     names = auth.display_names({m.user_id for c in cases for m in c.team})
-    today = clock.today_in_china()
+    now = clock.now()
     return [{
         "id": case.id, "household_id": case.household_id,
         "jurisdiction_code": case.jurisdiction_code, "kind": case.kind,
         "temporary_subtype": case.temporary_subtype, "status": case.status,
         "channel": case.channel, "applied_at": case.applied_at, "deadline_on": case.deadline_on,
-        "is_overdue": rules.is_overdue(case.deadline_on, case.status, today),
+        "deadline_at": case.deadline_at,
+        "is_overdue": rules.is_overdue(case.deadline_on, case.deadline_at, case.status,
+                                       now, clock.SHANGHAI),
         "is_economic_check_authorized": case.is_economic_check_authorized,
         "has_honesty_pledge": case.has_honesty_pledge, "note": case.note,
         "version": case.version, "created_at": case.created_at, "updated_at": case.updated_at,

@@ -44,9 +44,13 @@ def get_settings(code):
 @blp.arguments(SettingsUpdateSchema)
 @blp.response(200, SettingsSchema)
 def update_settings(body, code):
-    """Change settings of a place in your jurisdiction (administrators)."""
+    """Change settings of a place in your jurisdiction (administrators).
+
+    Values may be stricter than the regulations, never looser (422 `setting-out-of-bounds`
+    names the rule); integrity-flag thresholds only at county level (403 `county-level-only`).
+    """
     caller = current_caller()
     require_roles(caller, roles.ADMIN)
     if not caller.covers(code):
         raise ProblemError("jurisdiction-not-found", "No such jurisdiction in your area.")
-    return {"code": code, "settings": service.update_settings(code, body["settings"])}
+    return {"code": code, "settings": service.update_settings(code, body["settings"], caller)}

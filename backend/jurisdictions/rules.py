@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,62 +34,163 @@ def is_within(code: str, scope_code: str) -> bool:
 class Setting:
     default: object
     kind: type | tuple[type, ...]
-    minimum: float | None = None
-    maximum: float | None = None
-    source: str = ""
+    about: str = ""
 
 
 # Defaults from DOMAIN.md; each is overridable per jurisdiction (the nearest wins).
 SETTINGS: dict[str, Setting] = {
-    "dibao_deadline_working_days": Setting(20, int, 1, 60, "001: 20 working days; 002: 12"),
-    "dibao_extended_deadline_working_days": Setting(30, int, 1, 60, "001: at most 30"),
-    "economic_check_extension_trigger_days": Setting(15, int, 1, 60, "001: check > 15 days"),
-    "temporary_deadline_working_days": Setting(15, int, 1, 60, "001: temporary aid <= 15"),
-    "is_panel_review_held": Setting(True, bool, source="004 holds it; 002 cancels it"),
-    "panel_min_members": Setting(9, int, 1, 99, "004: >= 9"),
-    "panel_pool_min": Setting(30, int, 1, 999, "004: pool >= 30"),
-    "special_case_panel_min_members": Setting(12, int, 1, 99, "001: >= 12"),
-    "is_review_stage_notice_held": Setting(True, bool, source="004; 002 drops it"),
-    "public_notice_days": Setting(7, int, 1, 30, "004/001: 7 days"),
-    "spot_check_ratio_dibao": Setting(0.30, (int, float), 0, 1, "001/004: >= 30%"),
-    "spot_check_ratio_temporary": Setting(0.20, (int, float), 0, 1, "001: >= 20%"),
-    "allowance_standard_monthly": Setting(650.0, (int, float), 0, 100000, "local standard"),
-    "low_income_margin_multiple": Setting(1.5, (int, float), 1, 5, "national frame: 1.5x"),
-    "emergency_aid_max_yuan": Setting(5000, (int, float), 0, 100000, "002: <= 5,000 yuan"),
-    "min_visit_team_size": Setting(2, int, 2, 10, "004: at least 2 staff"),
-    "max_home_distance_m": Setting(500, (int, float), 10, 100000, "integrity flag"),
-    "max_accuracy_m": Setting(100, (int, float), 1, 10000, "integrity flag"),
-    "min_visit_minutes": Setting(10, (int, float), 0, 600, "integrity flag"),
-    "max_team_distance_m": Setting(200, (int, float), 1, 100000, "integrity flag"),
-    "max_clock_skew_minutes": Setting(10, (int, float), 0, 1440, "integrity flag"),
-    "max_photo_distance_m": Setting(500, (int, float), 10, 100000, "integrity flag"),
-    "max_photo_time_gap_minutes": Setting(60, (int, float), 0, 1440, "integrity flag"),
-    "max_speed_kmh": Setting(150, (int, float), 1, 2000, "integrity flag"),
+    "dibao_deadline_working_days": Setting(20, int, "001: 20 working days; 002: 12"),
+    "dibao_extended_deadline_working_days": Setting(30, int, "001: at most 30"),
+    "economic_check_extension_trigger_days": Setting(15, int, "001: check > 15 days"),
+    "temporary_deadline_working_days": Setting(15, int, "001: temporary aid <= 15"),
+    "is_panel_review_held": Setting(True, bool, "004 holds it; 002 cancels it"),
+    "panel_min_members": Setting(9, int, "004: >= 9"),
+    "panel_pool_min": Setting(30, int, "004: pool >= 30"),
+    "special_case_panel_min_members": Setting(12, int, "001: >= 12"),
+    "is_review_stage_notice_held": Setting(True, bool, "004; 002 drops it"),
+    "public_notice_days": Setting(7, int, "004/001: 7 days"),
+    "spot_check_ratio_dibao": Setting(0.30, (int, float), "001/004: >= 30%"),
+    "spot_check_ratio_temporary": Setting(0.20, (int, float), "001: >= 20%"),
+    "allowance_standard_monthly": Setting(650.0, (int, float), "local standard"),
+    "low_income_margin_multiple": Setting(1.5, (int, float), "national frame: 1.5x"),
+    "emergency_aid_max_yuan": Setting(5000, (int, float), "002: <= 5,000 yuan"),
+    "min_visit_team_size": Setting(2, int, "004: at least 2 staff"),
+    "max_home_distance_m": Setting(500, (int, float), "integrity flag"),
+    "max_accuracy_m": Setting(100, (int, float), "integrity flag"),
+    "min_visit_minutes": Setting(10, (int, float), "integrity flag"),
+    "max_team_distance_m": Setting(200, (int, float), "integrity flag"),
+    "max_clock_skew_minutes": Setting(10, (int, float), "integrity flag"),
+    "max_photo_distance_m": Setting(500, (int, float), "integrity flag"),
+    "max_photo_time_gap_minutes": Setting(60, (int, float), "integrity flag"),
+    "max_speed_kmh": Setting(150, (int, float), "integrity flag"),
 }
 
+# Where a bound comes from: a regulation in regulations/ (DOMAIN.md names them 000-004),
+# the national frame, or plain plausibility where the law sets no limit on that side.
+PLAUSIBLE = "plausible range"
+NATIONAL = "national frame"
 
-def check_setting(key: str, value: object) -> str | None:
-    """An error message, or None when `value` is acceptable for `key`."""
+
+@dataclass(frozen=True)
+class Bound:
+    """The legal range of a setting: stricter than DOMAIN.md is allowed, looser never.
+
+    Each side names its source, so a refusal can say which rule it enforces.
+    """
+
+    minimum: float
+    minimum_source: str
+    maximum: float
+    maximum_source: str
+
+
+# setting -> the range it may take. One row per numeric setting (tests check there is one).
+BOUNDS: dict[str, Bound] = {
+    # 001: decision within 20 working days; 30 at most when the economic check ran long.
+    "dibao_deadline_working_days": Bound(1, PLAUSIBLE, 20, "001"),
+    "dibao_extended_deadline_working_days": Bound(1, PLAUSIBLE, 30, "001"),
+    # 001: the extension applies only when the economic check took more than 15 days.
+    "economic_check_extension_trigger_days": Bound(15, "001", 60, PLAUSIBLE),
+    # 001: temporary aid within 15 working days.
+    "temporary_deadline_working_days": Bound(1, PLAUSIBLE, 15, "001"),
+    # 004: a panel of at least 9 from a village pool of at least 30; 001: 12 for a special case.
+    "panel_min_members": Bound(9, "004", 99, PLAUSIBLE),
+    "panel_pool_min": Bound(30, "004", 999, PLAUSIBLE),
+    "special_case_panel_min_members": Bound(12, "001", 99, PLAUSIBLE),
+    # 004/001: notice for 7 days.
+    "public_notice_days": Bound(7, "004", 30, PLAUSIBLE),
+    # 001/004: county spot checks of at least 30% (dibao, extreme poverty); 001: 20% temporary.
+    "spot_check_ratio_dibao": Bound(0.30, "001", 1, PLAUSIBLE),
+    "spot_check_ratio_temporary": Bound(0.20, "001", 1, PLAUSIBLE),
+    # 003: 按标施保; the standard itself is local.
+    "allowance_standard_monthly": Bound(0, PLAUSIBLE, 100000, PLAUSIBLE),
+    "low_income_margin_multiple": Bound(1, NATIONAL, 5, PLAUSIBLE),
+    # 002: emergency aid of at most 5,000 yuan from the township reserve.
+    "emergency_aid_max_yuan": Bound(0, PLAUSIBLE, 5000, "002"),
+    # 004: at least 2 staff on every home visit.
+    "min_visit_team_size": Bound(2, "004", 10, PLAUSIBLE),
+    # Integrity-flag thresholds: no rule fixes them; keep them within sane ranges.
+    "max_home_distance_m": Bound(10, PLAUSIBLE, 100000, PLAUSIBLE),
+    "max_accuracy_m": Bound(1, PLAUSIBLE, 10000, PLAUSIBLE),
+    "min_visit_minutes": Bound(0, PLAUSIBLE, 600, PLAUSIBLE),
+    "max_team_distance_m": Bound(1, PLAUSIBLE, 100000, PLAUSIBLE),
+    "max_clock_skew_minutes": Bound(0, PLAUSIBLE, 1440, PLAUSIBLE),
+    "max_photo_distance_m": Bound(10, PLAUSIBLE, 100000, PLAUSIBLE),
+    "max_photo_time_gap_minutes": Bound(0, PLAUSIBLE, 1440, PLAUSIBLE),
+    "max_speed_kmh": Bound(1, PLAUSIBLE, 2000, PLAUSIBLE),
+}
+
+# The thresholds of the visit integrity flags watch township staff, so only the county
+# may set them (a township must not loosen the checks on its own investigators).
+COUNTY_ONLY_SETTINGS = frozenset({
+    "max_home_distance_m", "max_accuracy_m", "min_visit_minutes", "max_team_distance_m",
+    "max_clock_skew_minutes", "max_photo_distance_m", "max_photo_time_gap_minutes",
+    "max_speed_kmh",
+})
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    key: str
+    message: str
+    source: str | None = None  # the rule a bound comes from, when it is a bound
+
+
+def check_setting(key: str, value: object) -> SettingProblem | None:
+    """Why `value` is not acceptable for `key`, or None when it is."""
     setting = SETTINGS.get(key)
     if setting is None:
-        return "unknown setting"
+        return SettingProblem(key, "unknown setting")
     if isinstance(value, bool) and setting.kind is not bool:
-        return "must be a number"
+        return SettingProblem(key, "must be a number")
     if not isinstance(value, setting.kind):
-        return "must be true or false" if setting.kind is bool else "must be a number"
-    if setting.minimum is not None and value < setting.minimum:  # type: ignore[operator]
-        return f"must be at least {setting.minimum}"
-    if setting.maximum is not None and value > setting.maximum:  # type: ignore[operator]
-        return f"must be at most {setting.maximum}"
+        return SettingProblem(
+            key, "must be true or false" if setting.kind is bool else "must be a number")
+    if isinstance(value, float) and value != value:
+        return SettingProblem(key, "must be a number")
+    bound = BOUNDS.get(key)
+    if bound is None or not isinstance(value, int | float):
+        return None
+    if value < bound.minimum:
+        return SettingProblem(
+            key, f"must be at least {bound.minimum:g} ({_cite(bound.minimum_source)})",
+            bound.minimum_source)
+    if value > bound.maximum:
+        return SettingProblem(
+            key, f"must be at most {bound.maximum:g} ({_cite(bound.maximum_source)})",
+            bound.maximum_source)
     return None
 
 
+def _cite(source: str) -> str:
+    return f"rule {source}" if source[:1].isdigit() else source
+
+
+def consistency_problems(settings: dict[str, Any]) -> list[SettingProblem]:
+    """Problems between settings: the extended dibao deadline may not be shorter (001)."""
+    if settings["dibao_extended_deadline_working_days"] < settings["dibao_deadline_working_days"]:
+        return [SettingProblem("dibao_extended_deadline_working_days",
+                               "must be at least dibao_deadline_working_days (rule 001)", "001")]
+    return []
+
+
+def county_only_keys(keys: Iterable[str], changer_level: str | None) -> list[str]:
+    """The county-only settings among `keys` that a changer at `changer_level` may not set."""
+    if changer_level == "county":
+        return []
+    return sorted(key for key in keys if key in COUNTY_ONLY_SETTINGS)
+
+
 def effective_settings(overrides_root_first: list[dict[str, Any]]) -> dict[str, Any]:
-    """Defaults, then each ancestor's overrides from the county down to the place itself."""
+    """Defaults, then each ancestor's overrides from the county down to the place itself.
+
+    A stored value the bounds no longer allow (saved before they existed) is ignored,
+    so the law's limits hold whatever is in the table.
+    """
     merged = {key: setting.default for key, setting in SETTINGS.items()}
     for overrides in overrides_root_first:
         for key, value in overrides.items():
-            if key in SETTINGS:
+            if key in SETTINGS and check_setting(key, value) is None:
                 merged[key] = value
     return merged
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from backend import clock
 from backend.audit import service as audit
+from backend.auth.rules import Caller
 from backend.auth.service import Place
 from backend.errors import ProblemError
 from backend.extensions import db
@@ -53,7 +54,7 @@ def township_of(code: str) -> str:
     return code[:9] if len(code) >= 9 else code
 
 
-def effective_settings(code: str) -> dict:
+def _overrides_root_first(code: str) -> list[dict]:
     chain = ancestors_root_first(code)
     rows = db.session.scalars(
         select(JurisdictionSetting).where(JurisdictionSetting.jurisdiction_code.in_(chain))
@@ -61,17 +62,39 @@ def effective_settings(code: str) -> dict:
     by_place: dict[str, dict] = {c: {} for c in chain}
     for row in rows:
         by_place[row.jurisdiction_code][row.key] = row.value
-    return rules.effective_settings([by_place[c] for c in chain])
+    return [by_place[c] for c in chain]
 
 
-def update_settings(code: str, changes: dict) -> dict:
+def effective_settings(code: str) -> dict:
+    return rules.effective_settings(_overrides_root_first(code))
+
+
+def update_settings(code: str, changes: dict, changed_by: Caller | None = None) -> dict:
+    """Change settings of `code`; `changed_by` is None for the CLI and the demo seed.
+
+    Unknown keys and wrong types are `validation-failed`; a value outside the legal
+    bounds is `setting-out-of-bounds`, each error naming the rule it breaks; integrity
+    thresholds changed by anyone below the county are `county-level-only`.
+    """
     require(code)
-    errors = {}
-    for key, value in changes.items():
-        message = rules.check_setting(key, value)
-        if message:
-            errors[key] = [message]
-    if errors:
+    if changed_by is not None:
+        refused = rules.county_only_keys(changes, rules.level_of(changed_by.jurisdiction_code))
+        if refused:
+            raise ProblemError(
+                "county-level-only",
+                "Integrity-flag thresholds watch township staff, so only the county sets them.",
+                {key: ["only county-level administrators may change this"] for key in refused})
+    problems = [p for key, value in changes.items()
+                if (p := rules.check_setting(key, value)) is not None]
+    if not problems:
+        problems = rules.consistency_problems(
+            rules.effective_settings([*_overrides_root_first(code), changes]))
+    if problems:
+        errors = {p.key: [p.message] for p in problems}
+        if all(p.source for p in problems):
+            raise ProblemError(
+                "setting-out-of-bounds", "Some settings are looser than the regulations allow.",
+                errors, extra={"sources": {p.key: p.source for p in problems}})
         raise ProblemError("validation-failed", "Some settings are not valid.", errors)
     before = effective_settings(code)
     for key, value in changes.items():

@@ -66,6 +66,7 @@ class PushContext:
     keys: dict[str, DeviceKeyView] = field(default_factory=dict)
     photos: dict[str, PhotoView] = field(default_factory=dict)
     thresholds: dict[str, rules.IntegrityThresholds] = field(default_factory=dict)
+    min_attesters: dict[str, int] = field(default_factory=dict)
 
 
 def _rejected(record_id, slug: str, detail: str, errors: dict | None = None,
@@ -105,7 +106,9 @@ def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
     context.keys = auth.device_keys(key_ids)
     context.photos = evidence.by_hashes(photo_ids)
     for village in {case.jurisdiction_code for case in context.cases.values()}:
-        context.thresholds[village] = _thresholds(jurisdictions.effective_settings(village))
+        settings = jurisdictions.effective_settings(village)
+        context.thresholds[village] = _thresholds(settings)
+        context.min_attesters[village] = settings["min_visit_team_size"]
     return context
 
 
@@ -195,7 +198,9 @@ def _submission(context: PushContext, raw: dict,
                          errors), None
     flags = _flags(context, case, context.homes[case.household_id], loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
-                                             case.team, previous=[])
+                                             case.team, previous=[],
+                                             min_attesters=context.min_attesters[
+                                                 case.jurisdiction_code])
     missing = sorted({p["sha256"] for p in loaded["photos"]} - set(context.photos))
     staged = StagedSubmission(raw, loaded, case, digest, revision, existing is None, computed,
                               flags, attestation_rows, status.is_complete, status.attested_by,
@@ -276,7 +281,7 @@ def _reuse_flags(sha256: str, household_id: str) -> list[rules.Flag]:
 
 
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
-                  team: frozenset[str], previous: list[VisitAttestation]):
+                  team: frozenset[str], previous: list[VisitAttestation], min_attesters: int):
     rows = []
     checks: list[tuple[str, str | None, bool]] = [
         (a.user_id, a.key_user_id, a.is_signature_valid) for a in previous if a.digest == digest]
@@ -296,7 +301,8 @@ def _attestations(context: PushContext, submission_id: str, digest: str, items: 
             "signed_at": item.get("signed_at"), "received_at": context.batch.received_at,
             "is_signature_valid": ok,
         })
-    return rows, attestation.attestation_status(set(team), checks)
+    return rows, attestation.attestation_status(set(team), checks,
+                                                min_attesters=min_attesters)
 
 
 def _attestation_id(submission_id: str, digest: str, item: dict) -> str:
@@ -413,8 +419,9 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
                          "current version.")
     previous = list(db.session.scalars(select(VisitAttestation).where(
         VisitAttestation.submission_id == submission.id)))
-    rows, status = _attestations(context, submission.id, current_digest, [loaded], team,
-                                 previous)
+    rows, status = _attestations(
+        context, submission.id, current_digest, [loaded], team, previous,
+        min_attesters=context.min_attesters[context.cases[submission.case_id].jurisdiction_code])
     inserted = insert_ignoring_conflicts(VisitAttestation, rows, "id")
     if inserted:
         submission.is_complete = status.is_complete

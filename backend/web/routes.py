@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from backend.errors import problem_response
 from backend.extensions import db
+from backend.holidays import service as holidays
 
 PWA_ROOT = Path(__file__).resolve().parents[2] / "pwa"
 
@@ -53,4 +54,4 @@ def healthz():
     except Exception:  # noqa: BLE001 - any failure means the database is unreachable
         db.session.rollback()
         return problem_response("service-unavailable", "The database is not reachable.")
-    return {"status": "ok", "database": "reachable"}
+    return {"status": "ok", "database": "reachable", "calendar": holidays.coverage()}

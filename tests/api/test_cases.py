@@ -1,6 +1,7 @@
 """Cases: create (idempotent), read, edit with If-Match/412, team assignment, audit."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from backend.audit.models import AuditEvent
 from backend.forms.identity import is_valid_resident_id
@@ -41,10 +42,77 @@ def test_temporary_aid_needs_a_subtype(api, db_session):
     assert "temporary_subtype" in response.get_json()["errors"]
 
 
-def test_emergency_aid_is_due_next_day(api, db_session):
+def test_emergency_aid_is_due_24_hours_after_intake(api, db_session):
+    # 002: help within 24 hours; an intake at 23:30 is due at 23:30 the next day, not at
+    # the end of the next calendar date.
     response = new_case(api, db_session, kind="temporary", temporary_subtype="emergency",
-                        applied_at="2026-11-24T09:00:00+08:00")
-    assert response.get_json()["deadline_on"] == "2026-11-25"
+                        applied_at="2026-11-24T23:30:00+08:00")
+    case = response.get_json()
+    assert case["deadline_at"] == "2026-11-25T15:30:00+00:00"
+    assert case["deadline_on"] is None
+    event = db_session.query(AuditEvent).filter_by(object_id=case["id"],
+                                                   action="case.created").one()
+    assert event.after["deadline_at"] == "2026-11-25T15:30:00+00:00"
+
+
+def test_emergency_aid_is_overdue_after_24_hours_not_after_a_date(api, db_session):
+    now = datetime.now(UTC)
+    late = new_case(api, db_session, kind="temporary", temporary_subtype="emergency",
+                    applied_at=(now - timedelta(hours=24, minutes=5)).isoformat()).get_json()
+    in_time = new_case(api, db_session, kind="temporary", temporary_subtype="emergency",
+                       applied_at=(now - timedelta(hours=23, minutes=55)).isoformat()).get_json()
+    assert late["is_overdue"] is True
+    assert in_time["is_overdue"] is False
+
+
+def _case_in(api, db_session, township, username, **body):
+    return api.post(username, "/api/cases", json={
+        "household_id": household_of_township(db_session, township).id, "channel": "window",
+        "is_economic_check_authorized": True, "has_honesty_pledge": True, **body}).get_json()
+
+
+def test_deadlines_across_the_2026_spring_festival(api, db_session):
+    # Holiday 02-15..23; make-up workdays Sat 02-14 and Sat 02-28 (chinese-calendar 1.11).
+    applied = "2026-02-09T09:00:00+08:00"
+    longtou = _case_in(api, db_session, "530621101", "longtoushan_intake", kind="dibao",
+                       applied_at=applied)
+    # 12 working days (002): 02-10..13, 02-14, 02-24..27, 02-28, 03-02, 03-03.
+    assert longtou["deadline_on"] == "2026-03-03"
+    temporary = _case_in(api, db_session, "530621101", "longtoushan_intake", kind="temporary",
+                         temporary_subtype="expenditure", applied_at=applied)
+    assert temporary["deadline_on"] == "2026-03-03"  # the 002 township: 12 days for it too
+    wenping = _case_in(api, db_session, WENPING, "wenping_intake", kind="temporary",
+                       temporary_subtype="expenditure", applied_at=applied)
+    assert wenping["deadline_on"] == "2026-03-06"  # 001: 15 working days
+    # A deadline that lands on the make-up Saturday 02-28: 6 working days from Fri 02-13.
+    api.patch("wenping_admin", "/api/jurisdictions/530621100/settings",
+              json={"settings": {"temporary_deadline_working_days": 6}})
+    saturday = _case_in(api, db_session, WENPING, "wenping_intake", kind="temporary",
+                        temporary_subtype="expenditure", applied_at="2026-02-13T09:00:00+08:00")
+    assert saturday["deadline_on"] == "2026-02-28"
+
+
+def test_deadlines_across_national_day_2026(api, db_session):
+    # Mid-Autumn 09-25..27, National Day 10-01..07; make-up Sun 09-20 and Sat 10-10.
+    on_sunday = _case_in(api, db_session, "530621101", "longtoushan_intake", kind="dibao",
+                         applied_at="2026-09-07T09:00:00+08:00")
+    # 09-08..11 (4), 09-14..18 (9), Sun 09-20 (10), 09-21 (11), 09-22 (12).
+    assert on_sunday["deadline_on"] == "2026-09-22"
+    across = _case_in(api, db_session, "530621101", "longtoushan_intake", kind="dibao",
+                      applied_at="2026-09-21T09:00:00+08:00")
+    # 09-22..24 (3), 09-28..30 (6), 10-08, 10-09 (8), Sat 10-10 (9), 10-12..14 (12).
+    assert across["deadline_on"] == "2026-10-14"
+
+
+def test_a_holiday_table_row_changes_the_deadline(api, db_session):
+    applied = "2026-02-09T09:00:00+08:00"
+    assert _case_in(api, db_session, "530621101", "longtoushan_intake", kind="dibao",
+                    applied_at=applied)["deadline_on"] == "2026-03-03"
+    added = api.put("county_admin", "/api/holidays/2026-02-26",
+                    json={"is_working_day": False, "note": "县里补充假日"})
+    assert added.status_code == 201, added.get_json()
+    assert _case_in(api, db_session, "530621101", "longtoushan_intake", kind="dibao",
+                    applied_at=applied)["deadline_on"] == "2026-03-04"
 
 
 def test_deadline_follows_the_townships_setting(api, db_session):

@@ -67,8 +67,68 @@ def test_settings_changes_are_validated_and_admin_only(api):
                                                               "made_up": 1}})
     assert bad.status_code == 422
     assert set(bad.get_json()["errors"]) == {"public_notice_days", "made_up"}
-    ok = api.patch("wenping_admin", path, json={"settings": {"public_notice_days": 5}})
-    assert ok.get_json()["settings"]["public_notice_days"] == 5
+    ok = api.patch("wenping_admin", path, json={"settings": {"public_notice_days": 10}})
+    assert ok.get_json()["settings"]["public_notice_days"] == 10
+
+
+def test_settings_looser_than_the_law_are_refused_naming_the_rule(api, db_session):
+    path = "/api/jurisdictions/530621100/settings"
+    response = api.patch("wenping_admin", path, json={"settings": {
+        "public_notice_days": 6, "panel_min_members": 8, "panel_pool_min": 29,
+        "special_case_panel_min_members": 11, "spot_check_ratio_dibao": 0.25,
+        "spot_check_ratio_temporary": 0.1, "dibao_deadline_working_days": 21,
+        "dibao_extended_deadline_working_days": 31, "temporary_deadline_working_days": 16,
+        "emergency_aid_max_yuan": 6000, "min_visit_team_size": 1}})
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    problem = response.get_json()
+    assert problem["type"] == "setting-out-of-bounds"
+    assert problem["sources"] == {
+        "public_notice_days": "004", "panel_min_members": "004", "panel_pool_min": "004",
+        "special_case_panel_min_members": "001", "spot_check_ratio_dibao": "001",
+        "spot_check_ratio_temporary": "001", "dibao_deadline_working_days": "001",
+        "dibao_extended_deadline_working_days": "001", "temporary_deadline_working_days": "001",
+        "emergency_aid_max_yuan": "002", "min_visit_team_size": "004"}
+    assert problem["errors"]["public_notice_days"] == ["must be at least 7 (rule 004)"]
+    assert problem["errors"]["emergency_aid_max_yuan"] == ["must be at most 5000 (rule 002)"]
+    settings = api.get("wenping_admin", path).get_json()["settings"]
+    assert settings["public_notice_days"] == 7 and settings["min_visit_team_size"] == 2
+
+
+def test_extended_deadline_shorter_than_the_deadline_is_refused(api, db_session):
+    response = api.patch("wenping_admin", "/api/jurisdictions/530621100/settings",
+                         json={"settings": {"dibao_extended_deadline_working_days": 19}})
+    assert response.status_code == 422
+    assert response.get_json()["sources"] == {"dibao_extended_deadline_working_days": "001"}
+
+
+def test_integrity_thresholds_are_changed_only_at_county_level(api, db_session):
+    township = "/api/jurisdictions/530621100/settings"
+    refused = api.patch("wenping_admin", township,
+                        json={"settings": {"max_home_distance_m": 5000}})
+    assert refused.status_code == 403
+    assert refused.get_json()["type"] == "county-level-only"
+    assert set(refused.get_json()["errors"]) == {"max_home_distance_m"}
+    village = api.patch("wenping_admin", "/api/jurisdictions/530621100201/settings",
+                        json={"settings": {"min_visit_minutes": 1}})
+    assert village.status_code == 403
+    assert api.get("wenping_admin", township).get_json()["settings"][
+        "max_home_distance_m"] == 500
+    # Other settings stay the township's own.
+    assert api.patch("wenping_admin", township,
+                     json={"settings": {"panel_min_members": 11}}).status_code == 200
+    # The county administrator may set them, for the county or one township.
+    for path in (township, "/api/jurisdictions/530621/settings"):
+        ok = api.patch("county_admin", path, json={"settings": {"max_home_distance_m": 300}})
+        assert ok.status_code == 200, ok.get_json()
+        assert ok.get_json()["settings"]["max_home_distance_m"] == 300
+
+
+def test_the_002_style_township_sets_temporary_aid_to_12_days(api):
+    settings = api.get("longtoushan_reviewer",
+                       "/api/jurisdictions/530621101/settings").get_json()["settings"]
+    assert settings["temporary_deadline_working_days"] == 12
+    assert settings["dibao_deadline_working_days"] == 12
 
 
 def test_other_township_settings_are_hidden(api):

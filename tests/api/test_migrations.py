@@ -43,3 +43,60 @@ def test_upgrade_from_empty_then_check(empty_database):
     checked = flask("db", "check", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "No new upgrade operations detected" in checked.stdout + checked.stderr
+
+
+def test_emergency_cases_get_a_24_hour_due_instant_on_upgrade(empty_database):
+    """Existing emergency cases had the next calendar date; the upgrade gives them the
+    instant 24 hours after intake (002), and a downgrade gives a date back."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    from backend.config import sqlalchemy_url
+    from backend.dbtypes import UtcDateTime
+
+    env = {**os.environ, "DATABASE_URL": empty_database}
+    assert flask("db", "upgrade", "2642acaa0edc", env=env).returncode == 0
+    now = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+    stamp = {"created_at": now, "updated_at": now}
+    place = sa.table("jurisdiction", *(sa.column(c) for c in ("code", "name", "level")),
+                     sa.column("created_at", UtcDateTime), sa.column("updated_at", UtcDateTime))
+    home = sa.table("household", *(sa.column(c) for c in (
+        "id", "jurisdiction_code", "address", "is_relative_of_staff", "version")),
+        sa.column("created_at", UtcDateTime), sa.column("updated_at", UtcDateTime))
+    cases = sa.table("assistance_case", *(sa.column(c) for c in (
+        "id", "household_id", "jurisdiction_code", "kind", "temporary_subtype", "status",
+        "channel", "is_economic_check_authorized", "has_honesty_pledge", "version")),
+        sa.column("deadline_on", sa.Date), sa.column("applied_at", UtcDateTime),
+        sa.column("created_at", UtcDateTime), sa.column("updated_at", UtcDateTime))
+    engine = create_engine(sqlalchemy_url(empty_database))
+    case = {"household_id": "h1", "jurisdiction_code": "530621", "status": "accepted",
+            "channel": "window", "is_economic_check_authorized": True,
+            "has_honesty_pledge": True, "version": 1, "applied_at": now, **stamp}
+    with engine.begin() as connection:
+        connection.execute(place.insert().values(code="530621", name="鲁甸县", level="county",
+                                                 **stamp))
+        connection.execute(home.insert().values(id="h1", jurisdiction_code="530621",
+                                                address="x", is_relative_of_staff=False,
+                                                version=1, **stamp))
+        connection.execute(cases.insert(), [
+            {**case, "id": "emergency", "kind": "temporary", "temporary_subtype": "emergency",
+             "deadline_on": date(2026, 11, 25)},
+            {**case, "id": "dibao", "kind": "dibao", "temporary_subtype": None,
+             "deadline_on": date(2026, 12, 22)}])
+    upgraded = flask("db", "upgrade", "d1d781931d1e", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    due = sa.table("assistance_case", sa.column("id"), sa.column("deadline_on", sa.Date),
+                   sa.column("deadline_at", UtcDateTime))
+    with engine.connect() as connection:
+        rows = {r.id: r for r in connection.execute(sa.select(due))}
+    assert rows["emergency"].deadline_at == datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+    assert rows["emergency"].deadline_on is None
+    assert rows["dibao"].deadline_at is None and rows["dibao"].deadline_on == date(2026, 12, 22)
+    downgraded = flask("db", "downgrade", "2642acaa0edc", env=env)
+    assert downgraded.returncode == 0, downgraded.stderr
+    with engine.connect() as connection:
+        restored = connection.execute(sa.text(
+            "SELECT deadline_on FROM assistance_case WHERE id = 'emergency'")).scalar()
+    engine.dispose()
+    assert str(restored) == "2026-11-25"  # 23:30 in Shanghai on the 25th

@@ -50,3 +50,15 @@ def test_english_and_large_text_switches_persist(page, sign_in):
     page.reload()
     page.wait_for_selector("h1:text('My cases')")
     assert page.evaluate("document.documentElement.classList.contains('large-text')")
+
+
+def test_every_case_shows_its_deadline_emergency_aid_with_a_time(page, sign_in):
+    # Emergency aid is due 24 hours after intake (002): an instant, shown with its time.
+    sign_in(page, "wenping_fw1")
+    rows = page.locator("#case-list .case-row")
+    rows.first.wait_for()
+    texts = rows.all_inner_texts()
+    assert all("截止" in text for text in texts)
+    emergency = [text for text in texts if "急难" in text]
+    assert emergency and all(":" in text.split("截止")[1] for text in emergency)
+    assert page.js_errors == []

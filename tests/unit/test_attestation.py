@@ -175,7 +175,7 @@ TEAM = {"wang", "li", "zhao"}
 
 
 def test_two_distinct_team_members_complete():
-    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "li", True)])
+    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "li", True)], min_attesters=2)
 
     assert status.is_complete
     assert status.attested_by == ["li", "wang"]
@@ -183,7 +183,8 @@ def test_two_distinct_team_members_complete():
 
 
 def test_one_person_twice_is_incomplete():
-    status = attestation_status(TEAM, [("wang", "wang", True), ("wang", "wang", True)])
+    status = attestation_status(TEAM, [("wang", "wang", True), ("wang", "wang", True)],
+                                min_attesters=2)
 
     assert not status.is_complete
     assert status.attested_by == ["wang"]
@@ -191,7 +192,8 @@ def test_one_person_twice_is_incomplete():
 
 
 def test_non_member_does_not_count():
-    status = attestation_status(TEAM, [("wang", "wang", True), ("sun", "sun", True)])
+    status = attestation_status(TEAM, [("wang", "wang", True), ("sun", "sun", True)],
+                                min_attesters=2)
 
     assert not status.is_complete
     assert status.attested_by == ["wang"]
@@ -199,7 +201,8 @@ def test_non_member_does_not_count():
 
 
 def test_key_of_another_user_does_not_count():
-    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "wang", True)])
+    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "wang", True)],
+                                min_attesters=2)
 
     assert not status.is_complete
     assert status.attested_by == ["wang"]
@@ -207,7 +210,8 @@ def test_key_of_another_user_does_not_count():
 
 
 def test_forged_signature_does_not_count():
-    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "li", False)])
+    status = attestation_status(TEAM, [("wang", "wang", True), ("li", "li", False)],
+                                min_attesters=2)
 
     assert not status.is_complete
     assert status.attested_by == ["wang"]
@@ -218,6 +222,7 @@ def test_problems_do_not_prevent_completion_by_two_valid_ones():
     status = attestation_status(
         TEAM,
         [("li", "li", False), ("wang", "wang", True), ("li", "li", True), ("wang", "wang", True)],
+        min_attesters=2,
     )
 
     assert status.is_complete
@@ -226,7 +231,7 @@ def test_problems_do_not_prevent_completion_by_two_valid_ones():
 
 
 def test_no_attestations_is_incomplete():
-    status = attestation_status(TEAM, [])
+    status = attestation_status(TEAM, [], min_attesters=2)
 
     assert not status.is_complete
     assert status.attested_by == []
@@ -235,7 +240,8 @@ def test_no_attestations_is_incomplete():
 
 def test_three_members_all_count():
     status = attestation_status(
-        TEAM, [("wang", "wang", True), ("li", "li", True), ("zhao", "zhao", True)]
+        TEAM, [("wang", "wang", True), ("li", "li", True), ("zhao", "zhao", True)],
+        min_attesters=2,
     )
 
     assert status.is_complete
@@ -248,7 +254,14 @@ def test_end_to_end_webcrypto_attestation_counts(vector):
         vector["other_public_key_jwk"], vector["digest"], vector["signature_b64url"]
     )
 
-    status = attestation_status(TEAM, [("wang", "wang", ok), ("li", "li", forged)])
+    status = attestation_status(TEAM, [("wang", "wang", ok), ("li", "li", forged)], min_attesters=2)
 
     assert status.attested_by == ["wang"]
     assert status.problems == ["attestation-signature-invalid"]
+
+
+def test_a_jurisdiction_requiring_three_needs_three_signers():
+    # min_visit_team_size 3: two valid signatures are not enough, three are (004: at least 2).
+    two = [("wang", "wang", True), ("li", "li", True)]
+    assert not attestation_status(TEAM, two, min_attesters=3).is_complete
+    assert attestation_status(TEAM, [*two, ("zhao", "zhao", True)], min_attesters=3).is_complete

@@ -1,6 +1,6 @@
 // One case: the household, its members and where the home is – all from IndexedDB.
 import { h, clear } from '../dom.js';
-import { t, formatDate } from '../i18n.js';
+import { t, formatDate, formatDateTime } from '../i18n.js';
 import * as store from '../store.js';
 
 export async function render(root, { params, navigate }) {
@@ -22,7 +22,8 @@ export async function render(root, { params, navigate }) {
       h('dt', {}, t('case.kind')), h('dd', {}, t(`kind.${item.kind}`)),
       h('dt', {}, t('case.status')), h('dd', {}, t(`status.${item.status}`)),
       h('dt', {}, t('case.deadline')), h('dd', { class: item.is_overdue ? 'overdue' : '' },
-        formatDate(item.deadline_on), item.is_overdue ? ` ${t('cases.overdue')}` : ''),
+        item.deadline_at ? formatDateTime(item.deadline_at) : formatDate(item.deadline_on),
+        item.is_overdue ? ` ${t('cases.overdue')}` : ''),
       h('dt', {}, t('case.team')), h('dd', {}, (item.team ?? []).map((m) => m.display_name).join('、')),
       h('dt', {}, t('case.location')), h('dd', { id: 'case-location' }, hasHome
         ? `${household.home_lat.toFixed(5)}, ${household.home_lon.toFixed(5)}` : t('case.no_location')),

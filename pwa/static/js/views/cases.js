@@ -1,6 +1,6 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
 import { h, clear } from '../dom.js';
-import { t, formatDate, problemText } from '../i18n.js';
+import { t, formatDate, formatDateTime, problemText } from '../i18n.js';
 import * as store from '../store.js';
 import * as sync from '../sync.js';
 
@@ -14,7 +14,13 @@ function haystack(item) {
 
 function byUrgency(a, b) {
   return Number(b.is_overdue) - Number(a.is_overdue)
-    || (a.deadline_on ?? '9999').localeCompare(b.deadline_on ?? '9999');
+    || (a.deadline_at ?? a.deadline_on ?? '9999').localeCompare(b.deadline_at ?? b.deadline_on ?? '9999');
+}
+
+/** Emergency aid is due at an instant (24 h after intake), other kinds on a date. */
+function dueText(item) {
+  if (item.deadline_at) return formatDateTime(item.deadline_at);
+  return item.deadline_on ? formatDate(item.deadline_on) : '';
 }
 
 function caseRow(item, draftCaseIds) {
@@ -31,7 +37,7 @@ function caseRow(item, draftCaseIds) {
       h('span', { class: 'tag tag-status' }, t(`status.${item.status}`)),
       draftCaseIds.has(item.id) ? h('span', { class: 'tag tag-draft' }, t('cases.has_draft')) : null),
     h('span', { class: 'case-deadline' },
-      item.deadline_on ? t('cases.deadline', { date: formatDate(item.deadline_on) }) : '',
+      dueText(item) ? t('cases.deadline', { date: dueText(item) }) : '',
       item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
 }
 

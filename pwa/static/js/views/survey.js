@@ -67,6 +67,8 @@ export async function render(root, { params, navigate }) {
   }
   const household = (await store.get('households', item.household_id)) ?? item.household ?? {};
   const context = { case_kind: item.kind };
+  // The village's min_visit_team_size (004: at least 2); every one of them signs.
+  const signersNeeded = (await store.get('settings', item.jurisdiction_code))?.min_visit_team_size ?? 2;
   let draft = (await store.allByIndex('drafts', 'case_id', item.id)).find((d) => d.state === 'draft');
   if (!draft) {
     draft = { id: uuid(), case_id: item.id, form_id: defn.form_id, form_version: defn.version,
@@ -307,12 +309,12 @@ export async function render(root, { params, navigate }) {
     return h('section', { id: 'attest' }, h('h2', {}, t('survey.attest')), h('p', { class: 'hint' }, t('survey.attest_why')),
       h('ul', { class: 'members', id: 'signed-list' }, draft.attestations.map((a) =>
         h('li', { class: 'status-accepted' }, t('survey.signed_by', { name: names.get(a.user_id) ?? a.user_id })))),
-      waiting.length && draft.attestations.length < 2 ? h('div', { class: 'card stack' },
+      waiting.length && draft.attestations.length < signersNeeded ? h('div', { class: 'card stack' },
         h('label', { for: 'signer' }, t('survey.signer')), signer,
         h('p', { class: 'hint' }, t('survey.draw_signature')), canvas,
         h('button', { class: 'btn', type: 'button', onclick: () => { pen.clearRect(0, 0, canvas.width, canvas.height); hasInk = false; } }, t('survey.clear_signature')),
         h('label', { for: 'sign-pin' }, t('pin.enter')), pin, error, sign) : null,
-      people.length < 2 ? h('p', { class: 'warn' }, t('survey.need_two'), ' ', h('a', { href: '#/add-investigator' }, t('settings.add_investigator'))) : null);
+      people.length < signersNeeded ? h('p', { class: 'warn' }, t('survey.need_two', { n: signersNeeded }), ' ', h('a', { href: '#/add-investigator' }, t('settings.add_investigator'))) : null);
   }
 
   async function submit() {
@@ -322,7 +324,7 @@ export async function render(root, { params, navigate }) {
     if (!draft.stamps.some((s) => s.kind === 'start') || !draft.stamps.some((s) => s.kind === 'end')) {
       toast(t('survey.need_gps'), 'error'); return;
     }
-    if (new Set(draft.attestations.map((a) => a.user_id)).size < 2) { toast(t('survey.need_two'), 'error'); return; }
+    if (new Set(draft.attestations.map((a) => a.user_id)).size < signersNeeded) { toast(t('survey.need_two', { n: signersNeeded }), 'error'); return; }
     const ended = draft.stamps.find((s) => s.kind === 'end').captured_at;
     const record = { type: 'visit_submission', ...submissionContent(), base_revision: draft.base_revision ?? null,
       started_at: draft.started_at, ended_at: ended, captured_at: new Date().toISOString(),
