@@ -84,8 +84,11 @@ def start_gunicorn(url: str, photo_dir: str, port: int, workers: int, threads: i
                "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
                "--error-logfile", str(log_path), "--log-level", "warning",
                "backend:create_app()"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+    # The app logs its unhandled errors (with tracebacks) to stderr: keep them beside
+    # gunicorn's own log, so the report can name the exceptions behind any 500.
+    with open(log_path.with_suffix(".stderr"), "wb") as stderr:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=stderr, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -332,10 +335,14 @@ def register_keys(port: int) -> tuple[dict, list[dict]]:
 # --- report ---------------------------------------------------------------------------
 
 def server_exceptions(log_path: Path) -> collections.Counter:
-    """Exception types of the tracebacks gunicorn's workers logged."""
+    """Exception types of the tracebacks the workers logged (the last of each chain)."""
     found: collections.Counter = collections.Counter()
-    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    text = "".join(path.read_text(errors="replace") for path in
+                   (log_path, log_path.with_suffix(".stderr")) if path.exists())
     for block in text.split("Traceback (most recent call last):")[1:]:
+        if re.search(r"^(The above exception was|During handling of the above)", block,
+                     re.MULTILINE):
+            continue  # a cause: the chain's last traceback names what the request died of
         match = re.search(r"^([A-Za-z_][\w.]*(?:Error|Exception|Violation|Warning)[\w.]*)(?::|$)",
                           block, re.MULTILINE)
         found[match.group(1) if match else "unknown"] += 1
@@ -411,7 +418,7 @@ def report(tally: Tally, timeline, wall: float, log_path: Path) -> None:
         for (operation, status, kind), n in sorted(tally.record_problems.items()):
             print(f"  {operation:24s} {status} {kind}: {n}")
     exceptions = server_exceptions(log_path)
-    print("server exceptions (gunicorn log): " + (", ".join(
+    print(f"server exceptions (logs in {log_path.parent}): " + (", ".join(
         f"{name}: {n}" for name, n in exceptions.most_common()) or "none"))
     print("latency by operation (median / p95 / max, ms):")
     for operation, samples in sorted(tally.samples.items()):
