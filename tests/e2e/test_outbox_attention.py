@@ -4,6 +4,7 @@ with the server's words and what to do next, while the records behind it keep sy
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def queue_offline(page, context, records, photos=()):
         const outbox = await import('/static/js/outbox.js');
         for (const photo of photos) {
           const bytes = Uint8Array.from(atob(photo.base64), (ch) => ch.charCodeAt(0));
-          await store.put('photos', { sha256: photo.sha256, blob: new Blob([bytes], { type: 'image/jpeg' }),
-            type: 'image/jpeg', thumb: null, uploaded: false });
+          const blob = new Blob([bytes], { type: 'image/jpeg' });
+          await store.put('photos', { sha256: photo.sha256, blob, type: 'image/jpeg',
+            thumb: null, uploaded: false });
         }
         for (const record of records) await outbox.enqueue(record);
     }""", [records, list(photos)])
@@ -108,8 +110,6 @@ def test_refused_photo_parks_its_visit_only(phone, context, live_server):
         "sha256": sha, "field": None, "captured_at": "2026-11-25T08:00:00+08:00",
         "lat": None, "lon": None, "accuracy_m": None}])
     good = submission(second_case)
-    import base64
-
     queue_offline(page, context, [refused, good],
                   photos=[{"sha256": sha, "base64": base64.b64encode(broken).decode()}])
     send_now(page, context)
