@@ -87,6 +87,8 @@ def test_unassigned_case_waits_and_the_next_visit_is_accepted(phone, context, li
     from backend.extensions import db
 
     with live_server.app.app_context():  # the township takes the first case off this team
+        team = db.session.execute(text("SELECT * FROM case_team_member WHERE case_id = :c"),
+                                  {"c": first_case["id"]}).mappings().all()
         db.session.execute(text("DELETE FROM case_team_member WHERE case_id = :c"),
                            {"c": first_case["id"]})
         db.session.commit()
@@ -98,6 +100,19 @@ def test_unassigned_case_waits_and_the_next_visit_is_accepted(phone, context, li
     assert submissions_of(live_server, [first_case["id"], second_case["id"]]) == {
         first_case["id"]: 0, second_case["id"]: 1}
     assert "1 条需要处理" in page.inner_text("#outbox-line")
+
+    # What to do next: once the township assigns the case again, "send again" delivers it.
+    with live_server.app.app_context():
+        for member in team:
+            db.session.execute(text(
+                "INSERT INTO case_team_member (case_id, user_id, assigned_at, assigned_by_id)"
+                " VALUES (:case_id, :user_id, :assigned_at, :assigned_by_id)"), dict(member))
+        db.session.commit()
+        db.session.remove()
+    page.click(f"#outbox-list li[data-id='{refused['id']}'] button.retry")
+    page.wait_for_selector(f"#outbox-list li[data-id='{refused['id']}'][data-status=accepted]",
+                           timeout=30_000)
+    assert submissions_of(live_server, [first_case["id"]]) == {first_case["id"]: 1}
     assert page.js_errors == []
 
 
