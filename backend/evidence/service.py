@@ -6,6 +6,7 @@ import hashlib
 
 from flask import current_app
 from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
 from backend.audit import service as audit
@@ -76,16 +77,19 @@ def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
     )
     if not _insert_unless_present(values):
         # Another upload of the same bytes committed first: answer as its replay does.
-        winner = get(sha256)
-        if winner is None:  # only if the database isolates more than READ COMMITTED
-            raise ProblemError("conflict", "The same photo is arriving from elsewhere; retry.")
-        return winner, False
+        return _stored(sha256), False
     db.session.execute(insert(PhotoHashBand), [
         {"sha256": sha256, "band": b, "value": v} for b, v in bands_of(photo.dhash)])
-    row = get(sha256)
     audit.record("photo.uploaded", "photo", sha256, after={
-        "format": row.format, "bytes": row.byte_size, "has_gps": row.exif_lat is not None})
-    return row, True
+        "format": photo.format, "bytes": len(raw), "has_gps": photo.gps is not None})
+    return _stored(sha256), True
+
+
+def _stored(sha256: str) -> Photo:
+    row = get(sha256)
+    if row is None:  # only if the database isolated more strictly than READ COMMITTED
+        raise ProblemError("conflict", "The same photo is arriving from elsewhere; retry.")
+    return row
 
 
 def _insert_unless_present(values: dict) -> bool:
@@ -96,12 +100,10 @@ def _insert_unless_present(values: dict) -> bool:
     first to commit) skips, instead of failing on the primary key.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = (dialect_insert(Photo).values(**values).on_conflict_do_nothing()
-                 .returning(Photo.sha256))
-    return db.session.scalar(statement) is not None
+        statement = postgresql.insert(Photo).values(**values).on_conflict_do_nothing()
+        return db.session.scalar(statement.returning(Photo.sha256)) is not None
+    fallback = sqlite.insert(Photo).values(**values).on_conflict_do_nothing()
+    return db.session.scalar(fallback.returning(Photo.sha256)) is not None
 
 
 def similar_photos(sha256: str) -> list[tuple[str, int]]:
