@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock
 from backend.audit import service as audit
@@ -109,7 +110,7 @@ def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
     store = _store()
     store.put(f"{sha256}.orig", photo.stripped_original, photo.content_type_of_original)
     store.put(f"{sha256}.thumb", photo.thumbnail, "image/jpeg")
-    row = Photo(
+    values = dict(
         sha256=sha256, uploaded_by_id=caller.user_id, device_id=device_id,
         received_at=clock.now(), format=photo.format,
         content_type=photo.content_type_of_original, byte_size=len(raw),
@@ -120,13 +121,35 @@ def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
         exif_taken_at_local=photo.taken_at_local, exif_taken_at_offset=photo.taken_at_offset,
         camera=(photo.camera or "")[:100] or None, dhash=f"{photo.dhash:016x}",
     )
-    db.session.add(row)
-    db.session.add_all(PhotoHashBand(sha256=sha256, band=b, value=v)
-                       for b, v in bands_of(photo.dhash))
-    db.session.flush()
+    if not _insert_unless_present(values):
+        # Another upload of the same bytes committed first: answer as its replay does.
+        return _stored(sha256), False
+    db.session.execute(insert(PhotoHashBand), [
+        {"sha256": sha256, "band": b, "value": v} for b, v in bands_of(photo.dhash)])
     audit.record("photo.uploaded", "photo", sha256, after={
-        "format": row.format, "bytes": row.byte_size, "has_gps": row.exif_lat is not None})
-    return row, True
+        "format": photo.format, "bytes": len(raw), "has_gps": photo.gps is not None})
+    return _stored(sha256), True
+
+
+def _stored(sha256: str) -> Photo:
+    row = get(sha256)
+    if row is None:  # only if the database isolated more strictly than READ COMMITTED
+        raise ProblemError("conflict", "The same photo is arriving from elsewhere; retry.")
+    return row
+
+
+def _insert_unless_present(values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: False when the photo is already there.
+
+    Two uploads of one photo may both find it missing and both get this far; the
+    database lets one insert it and the other (on PostgreSQL, after waiting for the
+    first to commit) skips, instead of failing on the primary key.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(Photo).values(**values).on_conflict_do_nothing()
+        return db.session.scalar(statement.returning(Photo.sha256)) is not None
+    fallback = sqlite.insert(Photo).values(**values).on_conflict_do_nothing()
+    return db.session.scalar(fallback.returning(Photo.sha256)) is not None
 
 
 def similar_photos(sha256: str) -> list[tuple[str, int]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Request, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +14,7 @@ from backend.audit.actor import bind_actor
 from backend.audit.context import reset_actor
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
+from backend.web.strict_json import JsonBodyError, loads_strict
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,39 @@ JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 RAW_BODY_PREFIXES = ("/api/photos/",)
 
 
+class StrictJsonProvider(DefaultJSONProvider):
+    """`app.json`: Flask gives it to every request, so `request.get_json` parses within limits."""
+
+    def loads(self, s, **_kwargs):
+        return loads_strict(s)
+
+
+class StrictJsonRequest(Request):
+    """A request whose refused JSON body is a 400 `malformed-json` problem saying why."""
+
+    def on_json_loading_failed(self, e: ValueError | None):
+        if isinstance(e, JsonBodyError):
+            raise ProblemError("malformed-json", str(e))
+        return super().on_json_loading_failed(e)
+
+
+def check_json_body() -> None:
+    """Parse a JSON body once, within limits, before any route or webargs sees it.
+
+    webargs (under flask-smorest's `@blp.arguments`) parses the body again with the
+    plain json module; by then it is known to be shallow, finite and free of
+    duplicate keys, so both parses give the same value.
+    """
+    if not request.is_json or request.path.startswith(RAW_BODY_PREFIXES):
+        return
+    if request.get_data(cache=True):
+        request.get_json()  # raises ProblemError("malformed-json") through the request class
+
+
 def install(app: Flask) -> None:
+    app.json = StrictJsonProvider(app)
+    app.request_class = StrictJsonRequest
+
     @app.before_request
     def start_request():
         # `g` lives as long as the app context, which a test (or a CLI command) may
@@ -38,6 +72,7 @@ def install(app: Flask) -> None:
             return problem_response(
                 "unsupported-media-type",
                 "Send the body as JSON with Content-Type: application/json.")
+        check_json_body()
         return None
 
     @app.after_request

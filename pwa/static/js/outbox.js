@@ -1,12 +1,14 @@
 // Queued writes. Every record carries its client UUID, so sending it twice is harmless
 // (the server answers `duplicate`); a record leaves the queue only when the server says
-// accepted or duplicate. Drained on start, on `online`, every 60 s, on demand and on
-// Background Sync.
+// accepted or duplicate. One the server refuses for good waits as `needs_attention`
+// (domain/drain.js) while the others go on. Drained on start, on `online`, every 60 s,
+// on demand and on Background Sync.
 import * as store from './store.js';
 import { api, ApiError } from './api.js';
 import * as session from './session.js';
 import * as keys from './keys.js';
-import { sendOrder, afterResult, afterTransientFailure } from './domain/backoff.js';
+import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
+import { sendDue, problemOf } from './domain/drain.js';
 
 const listeners = new Set();
 export function onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); }
@@ -37,29 +39,18 @@ export async function enqueue(record, extra = {}) {
   return entry;
 }
 
-/** Hashes of every blob a record refers to: photos and drawn signatures. */
-export function blobsOf(record) {
-  return [...(record.photos ?? []).map((p) => p.sha256),
-    ...(record.attestations ?? []).map((a) => a.signature_image_sha256),
-    ...(record.type === 'visit_attestation' ? [record.signature_image_sha256] : [])].filter(Boolean);
-}
+export { blobsOf } from './domain/drain.js';
 
-async function uploadBlobs(hashes, progress) {
-  let done = 0;
-  for (const sha256 of hashes) {
-    const photo = await store.get('photos', sha256);
-    if (photo && !photo.uploaded) {
-      // HEAD first: after an interrupted sync the server may already have it.
-      let present = false;
-      try { await api.get(`/api/photos/${sha256}`, { method: 'HEAD', raw: true, retries: 1 }); present = true; } catch (error) {
-        if (!(error instanceof ApiError) || error.status !== 404) throw error;
-      }
-      if (!present) await api.put(`/api/photos/${sha256}`, photo.blob, { retries: 1 });
-      await store.put('photos', { ...photo, uploaded: true });
-    }
-    done += 1;
-    progress(done, hashes.length);
+/** Make sure the server holds one blob: HEAD first (an interrupted sync may have sent it). */
+async function uploadBlob(sha256) {
+  const photo = await store.get('photos', sha256);
+  if (!photo || photo.uploaded) return;
+  let present = false;
+  try { await api.get(`/api/photos/${sha256}`, { method: 'HEAD', raw: true, retries: 1 }); present = true; } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
   }
+  if (!present) await api.put(`/api/photos/${sha256}`, photo.blob, { retries: 1 });
+  await store.put('photos', { ...photo, uploaded: true });
 }
 
 async function registerPendingKeys() {
@@ -95,31 +86,45 @@ async function run(force) {
   emit({ type: 'start', count: due.length });
   try {
     await registerPendingKeys();
-    const hashes = [...new Set(due.flatMap((e) => blobsOf(e.record)))];
-    await uploadBlobs(hashes, (done, total) => emit({ type: 'photos', done, total }));
-    emit({ type: 'pushing' });
-    const answer = await api.post('/api/sync/push', {
-      device_id: session.getDeviceId(), sent_at: new Date().toISOString(),
-      records: due.map((e) => e.record) }, { retries: 1 });
-    const byId = new Map((answer.results ?? []).map((r) => [r.id, r]));
-    const at = new Date().toISOString();
-    for (const entry of due) {
-      const result = byId.get(entry.id);
-      if (!result) continue;
-      const next = afterResult(entry, result, at);
-      await store.put('outbox', next);
-      if (next.status === 'accepted') await store.del('drafts', entry.id);
-    }
-    emit({ type: 'done' });
   } catch (error) {
-    const transient = !(error instanceof ApiError) || error.isTransient || error.status === 401;
-    for (const entry of due) {
-      const next = transient ? afterTransientFailure(entry, Date.now())
-        : { ...entry, status: 'needs_attention', problem: error.problem ?? { type: error.type } };
-      await store.put('outbox', { ...next, last_error: error.problem ?? { type: error.type ?? 'network' } });
+    // The records still go: an attestation without a registered key is answered per record.
+    if (!isPermanentRefusal(error)) {
+      for (const entry of due) {
+        await store.put('outbox', { ...afterTransientFailure(entry, Date.now()), last_error: problemOf(error) });
+      }
+      emit({ type: 'error', error });
+      return;
     }
-    emit({ type: 'error', error });
   }
+  let pushing = false;
+  const outcome = await sendDue(due, {
+    uploadBlob,
+    push: async (records) => {
+      if (!pushing) { pushing = true; emit({ type: 'pushing' }); }
+      const answer = await api.post('/api/sync/push', {
+        device_id: session.getDeviceId(), sent_at: new Date().toISOString(), records }, { retries: 1 });
+      return answer.results ?? [];
+    },
+    save: async (next) => {
+      await store.put('outbox', next);
+      if (next.status === 'accepted') await store.del('drafts', next.id);
+    },
+    progress: (done, total) => emit({ type: 'photos', done, total }),
+    nowMs: () => Date.now(),
+    nowIso: () => new Date().toISOString(),
+  });
+  if (outcome.error) emit({ type: 'error', error: outcome.error });
+  else emit({ type: 'done', parked: outcome.parked });
+}
+
+/** A person dealt with a parked record (the case is assigned again…): queue it once more. */
+export async function retry(id) {
+  const entry = await store.get('outbox', id);
+  if (!entry || entry.status !== 'needs_attention') return;
+  await store.put('outbox', { ...entry, status: 'waiting', attempts: 0, next_attempt_at: null,
+    last_error: entry.problem ?? null, problem: null, result: null });
+  emit({ type: 'queued', id });
+  await drain({ force: true });
 }
 
 export function start() {

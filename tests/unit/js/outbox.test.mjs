@@ -1,8 +1,9 @@
-// Outbox ordering and retry timing (pwa/static/js/domain/backoff.js).
+// Outbox ordering and retry timing (domain/backoff.js); one outbox run (domain/drain.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, sendOrder, afterResult, afterTransientFailure, isDue }
+import { backoffDelay, sendOrder, afterResult, afterTransientFailure, isDue, isPermanentRefusal }
   from '../../../pwa/static/js/domain/backoff.js';
+import { sendDue } from '../../../pwa/static/js/domain/drain.js';
 
 test('backoff grows exponentially, is capped and jittered within [half, full]', () => {
   const low = (attempt) => backoffDelay(attempt, { baseMs: 1000, capMs: 60_000, random: () => 0 });
@@ -46,4 +47,136 @@ test('a transient failure schedules a later try and counts attempts', () => {
   assert.equal(isDue(once, now + 1000), true);
   const twice = afterTransientFailure(once, now, { random: () => 1 });
   assert.equal(Date.parse(twice.next_attempt_at) - now, 2000);
+});
+
+// --- one outbox run (pwa/static/js/domain/drain.js) ------------------------------------
+
+const NOW = Date.parse('2026-11-25T08:00:00Z');
+const visit = (id, photos = []) => entry(id, 'visit_submission', `2026-11-25T0${id.length}:00:00Z`,
+  { record: { type: 'visit_submission', id, photos: photos.map((sha256) => ({ sha256 })) } });
+const refusal = (status, type) => Object.assign(new Error(type), { status, type,
+  problem: { type, status, title: type, detail: `detail of ${type}` } });
+
+/** A fake server: `pushAnswer(records)` returns results or throws; photos in `badPhotos` are refused. */
+function fakeIo({ pushAnswer, badPhotos = {}, photoError } = {}) {
+  const saved = new Map();
+  const pushes = [];
+  const io = {
+    uploadBlob: async (sha) => {
+      if (photoError) throw photoError;
+      if (badPhotos[sha]) throw badPhotos[sha];
+    },
+    push: async (records) => { pushes.push(records.map((r) => r.id)); return pushAnswer(records); },
+    save: async (next) => { saved.set(next.id, next); },
+    nowMs: () => NOW,
+    nowIso: () => new Date(NOW).toISOString(),
+  };
+  return { io, saved, pushes };
+}
+const acceptAll = (records) => records.map((r) => ({ id: r.id, status: 'accepted' }));
+
+test('4xx problems are final, but not sign-in, timeouts, throttling, races or server errors', () => {
+  for (const [status, type] of [[400, 'malformed-json'], [403, 'case-not-assigned'],
+    [409, 'submission-conflict'], [413, 'body-too-large'], [415, 'photo-format-not-allowed'],
+    [422, 'photo-truncated']]) assert.equal(isPermanentRefusal({ status, type }), true, type);
+  for (const [status, type] of [[0, 'network'], [401, 'token-expired'], [401, 'not-authenticated'],
+    [408, 'bad-request'], [429, 'too-many-requests'], [409, 'conflict'], [500, 'internal-error'],
+    [503, 'service-unavailable'], [423, 'account-locked'], [403, 'account-disabled']]) {
+    assert.equal(isPermanentRefusal({ status, type }), false, `${status} ${type}`);
+  }
+});
+
+test('a record refused for good is parked and the records behind it are accepted', async () => {
+  const due = [visit('a'), visit('bb'), visit('ccc')];
+  const { io, saved } = fakeIo({ pushAnswer: (records) => records.map((r) => (r.id === 'a'
+    ? { id: 'a', status: 'rejected', problem: { type: 'case-not-assigned', status: 403 } }
+    : { id: r.id, status: 'accepted' })) });
+  const outcome = await sendDue(due, io);
+  assert.equal(outcome.error, null);
+  assert.equal(outcome.parked, 1);
+  assert.equal(saved.get('a').status, 'needs_attention');
+  assert.equal(saved.get('a').problem.type, 'case-not-assigned');
+  assert.equal(saved.get('bb').status, 'accepted');
+  assert.equal(saved.get('ccc').status, 'accepted');
+});
+
+test('a photo refused for good parks only the records that hold it', async () => {
+  const due = [visit('a', ['bad']), visit('bb', ['good']), visit('ccc')];
+  const { io, saved, pushes } = fakeIo({ pushAnswer: acceptAll,
+    badPhotos: { bad: refusal(422, 'photo-truncated') } });
+  const outcome = await sendDue(due, io);
+  assert.equal(outcome.error, null);
+  assert.equal(saved.get('a').status, 'needs_attention');
+  assert.equal(saved.get('a').problem.type, 'photo-truncated');
+  assert.equal(saved.get('a').problem.photo, 'bad');
+  assert.deepEqual(pushes, [['bb', 'ccc']]);
+  assert.equal(saved.get('bb').status, 'accepted');
+  assert.equal(saved.get('ccc').status, 'accepted');
+});
+
+test('a batch refused as a whole is sent record by record so only the culprit waits', async () => {
+  const due = [visit('a'), visit('bb'), visit('ccc')];
+  const { io, saved, pushes } = fakeIo({ pushAnswer: (records) => {
+    if (records.some((r) => r.id === 'bb')) throw refusal(400, 'malformed-json');
+    return acceptAll(records);
+  } });
+  const outcome = await sendDue(due, io);
+  assert.equal(outcome.error, null);
+  assert.deepEqual(pushes, [['a', 'bb', 'ccc'], ['a'], ['bb'], ['ccc']]);
+  assert.equal(saved.get('bb').status, 'needs_attention');
+  assert.equal(saved.get('bb').problem.type, 'malformed-json');
+  assert.equal(saved.get('a').status, 'accepted');
+  assert.equal(saved.get('ccc').status, 'accepted');
+});
+
+for (const [name, failure] of [['network', refusal(0, 'network')], ['5xx', refusal(503, 'service-unavailable')],
+  ['401', refusal(401, 'token-expired')], ['408', refusal(408, 'bad-request')],
+  ['429', refusal(429, 'too-many-requests')], ['commit race', refusal(409, 'conflict')]]) {
+  test(`a ${name} failure keeps every record waiting with backoff`, async () => {
+    const due = [visit('a'), visit('bb')];
+    const { io, saved } = fakeIo({ pushAnswer: () => { throw failure; } });
+    const outcome = await sendDue(due, io);
+    assert.equal(outcome.error, failure);
+    for (const id of ['a', 'bb']) {
+      assert.equal(saved.get(id).status, 'waiting');
+      assert.equal(saved.get(id).attempts, 1);
+      assert.ok(Date.parse(saved.get(id).next_attempt_at) > NOW);
+      assert.equal(saved.get(id).last_error.type, failure.type);
+    }
+  });
+}
+
+test('a transient photo failure stops the run: nothing is parked, all wait', async () => {
+  const due = [visit('a', ['x']), visit('bb')];
+  const { io, saved, pushes } = fakeIo({ pushAnswer: acceptAll, photoError: refusal(502, 'internal-error') });
+  const outcome = await sendDue(due, io);
+  assert.ok(outcome.error);
+  assert.deepEqual(pushes, []);
+  assert.equal(saved.get('a').status, 'waiting');
+  assert.equal(saved.get('bb').status, 'waiting');
+});
+
+test('a transient failure after some records settled leaves those settled', async () => {
+  const due = [visit('a'), visit('bb'), visit('ccc')];
+  let calls = 0;
+  const { io, saved } = fakeIo({ pushAnswer: (records) => {
+    calls += 1;
+    if (calls === 1) throw refusal(413, 'body-too-large');
+    if (records[0].id === 'bb') throw refusal(0, 'network');
+    return acceptAll(records);
+  } });
+  const outcome = await sendDue(due, io);
+  assert.ok(outcome.error);
+  assert.equal(saved.get('a').status, 'accepted');
+  assert.equal(saved.get('bb').status, 'waiting');
+  assert.equal(saved.get('ccc').status, 'waiting');
+});
+
+test('a per-record failure of the server itself (5xx) is retried later, not parked', () => {
+  const waiting = entry('a', 'visit_submission', '2026-11-25T06:00:00Z');
+  const next = afterResult(waiting, { status: 'rejected', problem: { type: 'internal-error', status: 500 } },
+    '2026-11-25T08:00:00.000Z', { random: () => 1 });
+  assert.equal(next.status, 'waiting');
+  assert.equal(next.attempts, 1);
+  assert.equal(next.last_error.type, 'internal-error');
 });

@@ -28,16 +28,40 @@ export function sendOrder(records, nowMs) {
       || a.queued_at.localeCompare(b.queued_at));
 }
 
+// Problems that say something about the session or the moment, not about the record:
+// sending the same record later can succeed, so they never park it.
+const NOT_ABOUT_THE_RECORD = new Set(['not-authenticated', 'token-expired', 'token-invalid',
+  'token-revoked', 'account-locked', 'account-disabled', 'conflict', 'service-unavailable']);
+
+/**
+ * Did the server refuse for good? `failure` is an ApiError or a problem ({status, type}).
+ * A 4xx problem is final, except 401 (sign in again), 408 and 429 (try later) and the
+ * problems above. Network errors (status 0) and 5xx are transient.
+ */
+export function isPermanentRefusal(failure) {
+  const status = Number(failure?.status ?? 0);
+  if (!(status >= 400 && status < 500)) return false;
+  if (status === 401 || status === 408 || status === 429) return false;
+  return !NOT_ABOUT_THE_RECORD.has(failure?.type ?? failure?.problem?.type);
+}
+
 /**
  * Next state of an outbox entry given the server's per-record result.
- * Only `accepted` and `duplicate` let the record go: anything else keeps it.
+ * `accepted` and `duplicate` let the record go; a refusal for good parks it for a
+ * person; a per-record failure that is the server's own (5xx) is tried again later.
  */
-export function afterResult(entry, result, nowIso) {
+export function afterResult(entry, result, nowIso, options) {
   if (result.status === 'accepted' || result.status === 'duplicate') {
     return { ...entry, status: 'accepted', result, attempts: 0, next_attempt_at: null,
       accepted_at: nowIso };
   }
-  return { ...entry, status: 'needs_attention', result, problem: result.problem ?? null };
+  const problem = result.problem ?? null;
+  if (problem && problem.status && !isPermanentRefusal(problem)) {
+    return { ...afterTransientFailure(entry, Date.parse(nowIso), options), result,
+      last_error: problem };
+  }
+  return { ...entry, status: 'needs_attention', result, problem, parked_at: nowIso,
+    next_attempt_at: null };
 }
 
 /** Next state after a failure that says nothing about the record (network, 5xx). */

@@ -28,6 +28,10 @@ export async function render(root) {
           entry.last_error ? ` · ${problemText(entry.last_error)}` : '') : null,
         problem ? h('p', { class: 'form-error problem', role: 'alert' }, problemText(problem),
           problem.detail ? h('span', { class: 'hint' }, ` (${problem.detail})`) : null) : null,
+        entry.status === 'needs_attention' ? h('p', { class: 'hint next-step' },
+          problem?.photo ? `${t('outbox.photo_refused')} ` : '', t('outbox.parked_next')) : null,
+        entry.status === 'needs_attention' ? h('button', { class: 'btn retry', type: 'button',
+          onclick: () => outbox.retry(entry.id) }, t('outbox.retry')) : null,
         missing && missing.missing_photos?.length ? h('p', { class: 'hint' },
           t('outbox.incomplete', { what: missing.missing_photos.length })) : null);
     }));
@@ -42,7 +46,7 @@ export async function render(root) {
       line.textContent = t('sync.photos', { done: event.done, total: event.total });
     } else if (event.type === 'done') {
       progress.hidden = true;
-      line.textContent = t('sync.done');
+      line.textContent = event.parked ? t('sync.done_parked', { n: event.parked }) : t('sync.done');
     } else if (event.type === 'error') {
       progress.hidden = true;
       line.textContent = problemText(event.error);

@@ -1,0 +1,89 @@
+"""Every JSON body is parsed within limits: a hostile body is a 400 `malformed-json`
+problem that says which limit it broke, never a 500 (issue 8, "Sync must survive")."""
+
+import json
+
+import pytest
+
+from tests.api.test_sync import push
+
+PROBLEM = "application/problem+json"
+
+DEEP = 50_000
+
+# (id, raw body, words the problem's detail must contain)
+HOSTILE_BODIES = [
+    ("deep-list", b"[" * DEEP + b"]" * DEEP, "nested more than 64"),
+    ("deep-object", b'{"a":' * DEEP + b"1" + b"}" * DEEP, "nested more than 64"),
+    ("deep-in-field", b'{"username": "a", "password": ' + b"[" * DEEP + b"]" * DEEP + b"}",
+     "nested more than 64"),
+    ("deep-unclosed", b'{"records": ' + b"[" * DEEP, "brackets do not match"),
+    ("huge-int", b'{"username": "a", "password": ' + b"9" * 5000 + b"}", "longer than 1000"),
+    ("huge-negative-int", b'{"records": [-' + b"1" * 100_000 + b"]}", "longer than 1000"),
+    ("float-overflow", b'{"username": "a", "password": 1e400}', "too large"),
+    ("long-float", b'{"records": [0.' + b"1" * 2000 + b"]}", "longer than 1000"),
+    ("nan", b'{"username": NaN, "password": "b"}', "NaN"),
+    ("infinity", b'{"username": "a", "password": Infinity}', "Infinity"),
+    ("minus-infinity", b'{"records": [-Infinity]}', "-Infinity"),
+    ("duplicate-key", b'{"username": "a", "username": "b", "password": "c"}',
+     "'username' appears twice"),
+    ("nested-duplicate", b'{"records": [{"id": "a", "id": "b"}]}', "'id' appears twice"),
+    ("invalid-utf8", b'{"username": "\xff\xfe", "password": "b"}', "not valid UTF-8"),
+    ("overlong-utf8", b'{"username": "\xc0\xaf", "password": "b"}', "not valid UTF-8"),
+    ("encoded-surrogate", b'{"username": "\xed\xa0\x80", "password": "b"}', "not valid UTF-8"),
+    ("lone-surrogate-escape", b'{"username": "\\ud800", "password": "b"}', "unpaired"),
+    ("lone-surrogate-key", b'{"\\udc00": 1}', "unpaired"),
+    ("syntax", b'{"username": "a", "password": ', "not valid JSON"),
+]
+
+
+def assert_refused(response, words):
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    assert response.mimetype == PROBLEM
+    problem = response.get_json()
+    assert problem["type"] == "malformed-json"
+    assert words in problem["detail"], problem["detail"]
+
+
+@pytest.mark.parametrize(("body", "words"), [(b, w) for _, b, w in HOSTILE_BODIES],
+                         ids=[name for name, _, _ in HOSTILE_BODIES])
+def test_hostile_login_body_is_a_400_problem(client, body, words):
+    response = client.post("/api/auth/login", data=body, content_type="application/json")
+    assert_refused(response, words)
+
+
+@pytest.mark.parametrize(("body", "words"), [(b, w) for _, b, w in HOSTILE_BODIES],
+                         ids=[name for name, _, _ in HOSTILE_BODIES])
+def test_hostile_push_body_is_a_400_problem(api, body, words):
+    response = api.post("wenping_fw1", "/api/sync/push", data=body,
+                        content_type="application/json")
+    assert_refused(response, words)
+
+
+def test_limits_hold_for_routes_parsed_by_hand_too(api):
+    """A route reading `request.get_json()` itself gets the same strict parser."""
+    from flask import request
+
+    app = api.client.application
+    with app.test_request_context("/api/x", method="POST", data=b'{"a": NaN}',
+                                  content_type="application/json"):
+        from backend.errors import ProblemError
+
+        with pytest.raises(ProblemError) as raised:
+            request.get_json()
+    assert raised.value.slug == "malformed-json"
+
+
+def test_bodies_within_the_limits_still_work(api):
+    nested = {"records": [{"type": "visit_submission", "id": "not-a-uuid",
+                           "data": json.loads("[" * 60 + "]" * 60)}]}
+    response = push(api, nested["records"])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["results"][0]["status"] == "rejected"
+    paired = client_login(api.client, "\\ud83d\\ude00")
+    assert paired.status_code == 401  # a real emoji escape is fine: just a wrong password
+
+
+def client_login(client, username_escape):
+    body = '{"username": "' + username_escape + '", "password": "nope-nope-nope"}'
+    return client.post("/api/auth/login", data=body.encode(), content_type="application/json")
