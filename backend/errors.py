@@ -41,8 +41,10 @@ CATALOGUE: dict[str, ProblemKind] = {
     "token-invalid": ProblemKind(401, "The sign-in token is not valid"),
     "token-revoked": ProblemKind(401, "This session was signed out"),
     "login-failed": ProblemKind(401, "Wrong username or password"),
-    "account-locked": ProblemKind(
-        423, "Too many failed sign-ins; the account is locked for a while"),
+    "too-many-sign-ins": ProblemKind(
+        429, "Too many failed sign-ins from here; wait before trying again"),
+    "too-many-requests": ProblemKind(429, "Too many requests; wait before trying again"),
+    "current-password-wrong": ProblemKind(403, "The current password is not right"),
     "account-disabled": ProblemKind(403, "This account is disabled"),
     "forbidden": ProblemKind(403, "Your role does not allow this"),
     # domain
@@ -148,6 +150,7 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     422: "validation-failed",
     428: "precondition-required",
+    429: "too-many-requests",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from flask import Flask, g, request
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backend.audit.context import ActorContext, reset_actor, set_actor
+from backend.auth.rules import DEVICE_ID_PATTERN, REQUEST_ID_PATTERN
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
 
@@ -18,6 +20,44 @@ log = logging.getLogger(__name__)
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes that take raw bytes instead of JSON (photo upload).
 RAW_BODY_PREFIXES = ("/api/photos/",)
+
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
+
+# No inline script anywhere: the pages load only their own files. Photos are shown from
+# blob: URLs (IndexedDB) and data: thumbnails; the service worker comes from our origin.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def valid_device_id(value: str | None) -> str | None:
+    """The client's X-Device-Id if well-formed; anything else is ignored, never stored."""
+    return value if value and _DEVICE_ID.fullmatch(value) else None
+
+
+def request_id_from(value: str | None) -> str:
+    """The client's X-Request-Id if well-formed, else a fresh one (the bad one is dropped)."""
+    return value if value and _REQUEST_ID.fullmatch(value) else str(uuid.uuid4())
 
 
 def bind_actor(user_id: str | None) -> None:
@@ -30,11 +70,18 @@ def bind_actor(user_id: str | None) -> None:
         request_id=g.get("request_id"),
         ip=request.remote_addr,
         user_agent=request.headers.get("User-Agent"),
-        device_id=(request.headers.get("X-Device-Id") or "")[:64] or None,
+        device_id=valid_device_id(request.headers.get("X-Device-Id")),
     ))
 
 
 def install(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
+
     @app.before_request
     def start_request():
         # `g` lives as long as the app context, which a test (or a CLI command) may
@@ -42,8 +89,7 @@ def install(app: Flask) -> None:
         for key in ("doorstep_caller", "doorstep_user", "doorstep_rolled_back",
                     "doorstep_actor_token"):
             g.pop(key, None)
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming[:64] if incoming else str(uuid.uuid4())
+        g.request_id = request_id_from(request.headers.get("X-Request-Id"))
         bind_actor(None)
         if (request.method in JSON_BODY_METHODS and request.path.startswith("/api/")
                 and not request.path.startswith(RAW_BODY_PREFIXES)
@@ -64,6 +110,7 @@ def install(app: Flask) -> None:
                 response = problem_response(
                     "conflict", "Another change reached the server at the same time; retry.")
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        add_security_headers(response)
         return response
 
     @app.teardown_request
@@ -91,6 +138,11 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def on_unexpected(error):
+        if isinstance(error, HTTPException) and error.response is not None:
+            # A ready answer (Flask-Limiter's 429 problem from throttle.on_breach).
+            db.session.rollback()
+            g.doorstep_rolled_back = True
+            return error.response
         if isinstance(error, HTTPException):
             from backend.extensions import api
 
@@ -103,6 +155,20 @@ def install(app: Flask) -> None:
                                 "The server failed; nothing was saved. Try again later.")
 
     _install_jwt_callbacks()
+
+    from backend.auth.throttle import limiter
+
+    limiter.init_app(app)
+
+
+def add_security_headers(response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+    if request.path.startswith("/api/"):
+        # Personal data (and photos) must not stay in the phone's HTTP cache after sign-out.
+        response.headers["Cache-Control"] = "no-store"
 
 
 def _install_jwt_callbacks() -> None:
