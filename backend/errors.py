@@ -177,6 +177,9 @@ class ProblemApi(Api):
         from backend.extensions import db  # late: extensions imports this module
 
         db.session.rollback()
+        if error.response is not None:
+            # A ready problem (Flask-Limiter's 429 from auth.throttle.on_breach).
+            return error.response
         data = getattr(error, "data", None) or {}
         code = error.code or 500
         messages = data.get("errors") or data.get("messages")

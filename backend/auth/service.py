@@ -132,11 +132,22 @@ def _count_failure(user: User, client: str, now) -> tuple[int, datetime | None]:
     return account_count, locked_until
 
 
+def _end_read_before_hashing() -> None:
+    """Close the read-only transaction before the slow password hash.
+
+    Argon2 takes a noticeable fraction of a second; on SQLite the transaction holds the
+    database's write lock (BEGIN IMMEDIATE), so a township signing in at 8 am would queue
+    past the busy timeout. Nothing has been written yet, so there is nothing to lose.
+    """
+    db.session.rollback()
+
+
 def login(username: str, password: str, device_id: str | None) -> tuple[User, dict]:
     now = clock.now()
     client = _client_key()
     user = find_by_username(username)
     if user is None:
+        _end_read_before_hashing()
         verify_password(DUMMY_HASH, password)
         audit.record("auth.login_failed", "login_name", login_name_key(username),
                      after={"reason": "unknown user", "client": client})
@@ -145,7 +156,11 @@ def login(username: str, password: str, device_id: str | None) -> tuple[User, di
     throttle = db.session.get(LoginThrottle, (user.id, client))
     if throttle is not None and rules.is_locked(throttle.locked_until, now):
         raise _throttled(throttle.locked_until, now, user, client)
-    if not verify_password(user.password_hash, password):
+    user_id, password_hash = user.id, user.password_hash
+    _end_read_before_hashing()
+    is_right = verify_password(password_hash, password)
+    user = get_user(user_id)
+    if not is_right:
         account_count, locked_until = _count_failure(user, client, now)
         audit.record("auth.login_failed", "user", user.id, actor_id=user.id,
                      after={"reason": "wrong password", "client": client,
@@ -156,7 +171,7 @@ def login(username: str, password: str, device_id: str | None) -> tuple[User, di
                            keep_changes=True)
     if not user.is_active:
         raise ProblemError("account-disabled", "Ask your administrator to enable the account.")
-    if needs_rehash(user.password_hash):
+    if needs_rehash(password_hash):
         user.password_hash = hash_password(password)
     _forget_failures(user.id, client)
     session = AuthSession(id=new_id(), user_id=user.id, device_id=device_id, created_at=now)

@@ -138,11 +138,6 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def on_unexpected(error):
-        if isinstance(error, HTTPException) and error.response is not None:
-            # A ready answer (Flask-Limiter's 429 problem from throttle.on_breach).
-            db.session.rollback()
-            g.doorstep_rolled_back = True
-            return error.response
         if isinstance(error, HTTPException):
             from backend.extensions import api
 
