@@ -165,19 +165,31 @@ class ChainReport:
         return self.broken is None
 
 
-def _rows_in_chain_order() -> Iterator:
+def _rows_in_chain_order(after_seq: int) -> Iterator:
     columns = [getattr(AuditEvent, name) for name in rules.HASHED_FIELDS]
     query = (select(*columns, AuditEvent.prev_hash, AuditEvent.row_hash)
+             .where((AuditEvent.chain_seq > after_seq) | AuditEvent.chain_seq.is_(None))
              .order_by(AuditEvent.chain_seq.is_(None), AuditEvent.chain_seq, AuditEvent.id)
              .execution_options(yield_per=1000))
     yield from db.session.execute(query).mappings()
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole chain; report the first row that does not hold, if any."""
-    previous, expected_seq, count = rules.GENESIS_HASH, 1, 0
+def verify_chain(since_seq: int = 0) -> ChainReport:
+    """Walk the chain (from after `since_seq`, trusting that row, or from the start).
+
+    Reports the first row that does not hold, if any: changed, deleted, reordered or
+    never chained; and a chain that ends before the head says it should.
+    """
+    previous, expected_seq, count = rules.GENESIS_HASH, since_seq + 1, 0
+    if since_seq:
+        anchor = db.session.scalar(select(AuditEvent.row_hash)
+                                   .where(AuditEvent.chain_seq == since_seq))
+        if anchor is None:
+            return ChainReport(0, since_seq, "", ChainBreak(
+                None, None, f"no row at position {since_seq} to start from"))
+        previous = anchor
     last_at = None
-    for row in _rows_in_chain_order():
+    for row in _rows_in_chain_order(since_seq):
         fields = dict(row)
         broken = None
         if row["chain_seq"] is None:
@@ -194,8 +206,8 @@ def verify_chain() -> ChainReport:
                                ChainBreak(row["id"], row["at"], broken))
         previous, expected_seq, count = row["row_hash"], expected_seq + 1, count + 1
         last_at = row["at"]
-    head = db.session.get(AuditChainHead, HEAD_ID)
-    if count and (head is None or head.last_seq != expected_seq - 1
+    head = db.session.get(AuditChainHead, HEAD_ID, populate_existing=True)
+    if (count or since_seq) and (head is None or head.last_seq != expected_seq - 1
                   or head.last_hash != previous):
         return ChainReport(count, expected_seq - 1, previous, ChainBreak(
             None, last_at, "the chain ends early: the newest rows were deleted "
