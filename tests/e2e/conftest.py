@@ -100,9 +100,15 @@ def context(browser, live_server):
 def page(context):
     page = context.new_page()
     errors: list[str] = []
+    csp_violations: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.js_errors = errors  # type: ignore[attr-defined]
+    page.csp_violations = csp_violations  # type: ignore[attr-defined]
     yield page
+    # Every page of every e2e test runs under the app's CSP without a single violation.
+    assert csp_violations == []
 
 
 def _sign_in(page, username: str, password: str = DEMO_PASSWORD, pin: str | None = "246810"):
