@@ -40,6 +40,10 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
+        # If Redis is down, count in this process rather than refuse every sign-in: the
+        # per-(account, client) lock in SQL still holds.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none).
         "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
         "PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),

@@ -194,7 +194,8 @@ def test_admin_resets_a_password_in_their_jurisdiction_and_ends_its_sessions(api
     me = api.client.get("/api/me", headers={"Authorization": f"Bearer {victim['access_token']}"})
     assert me.status_code == 401
     assert api.login("wenping_fw2", "reset-pass-2027").status_code == 200
-    event = db_session.query(AuditEvent).filter_by(action="user.password_reset").one()
+    event = db_session.query(AuditEvent).filter_by(
+        action="user.password_reset", object_id=victim["user"]["id"]).one()
     assert event.actor_id == api.user_id(admin)
     assert event.object_id == victim["user"]["id"]
 
