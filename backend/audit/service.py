@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, event, select, update
@@ -171,7 +172,24 @@ def _rows_in_chain_order(after_seq: int) -> Iterator:
              .where((AuditEvent.chain_seq > after_seq) | AuditEvent.chain_seq.is_(None))
              .order_by(AuditEvent.chain_seq.is_(None), AuditEvent.chain_seq, AuditEvent.id)
              .execution_options(yield_per=1000))
-    yield from db.session.execute(query).mappings()
+    result = db.session.execute(query)  # a server-side cursor on PostgreSQL
+    try:
+        yield from result.mappings()
+    finally:
+        result.close()
+
+
+def _why_broken(row, previous: str, expected_seq: int) -> str | None:
+    if row["chain_seq"] is None:
+        return "not in the chain (written without the chain, or its link was erased)"
+    if row["chain_seq"] != expected_seq:
+        return (f"expected position {expected_seq} in the chain, found {row['chain_seq']}: "
+                "rows before it were deleted or reordered")
+    if row["prev_hash"] != previous:
+        return "does not link to the row before it (that row was changed or deleted)"
+    if row["row_hash"] != rules.row_hash(previous, dict(row)):
+        return "its content does not match its hash (the row was changed)"
+    return None
 
 
 def verify_chain(since_seq: int = 0) -> ChainReport:
@@ -189,23 +207,14 @@ def verify_chain(since_seq: int = 0) -> ChainReport:
                 None, None, f"no row at position {since_seq} to start from"))
         previous = anchor
     last_at = None
-    for row in _rows_in_chain_order(since_seq):
-        fields = dict(row)
-        broken = None
-        if row["chain_seq"] is None:
-            broken = "not in the chain (written without the chain, or its link was erased)"
-        elif row["chain_seq"] != expected_seq:
-            broken = (f"expected position {expected_seq} in the chain, found "
-                      f"{row['chain_seq']}: rows before it were deleted or reordered")
-        elif row["prev_hash"] != previous:
-            broken = "does not link to the row before it (that row was changed or deleted)"
-        elif row["row_hash"] != rules.row_hash(previous, fields):
-            broken = "its content does not match its hash (the row was changed)"
-        if broken:
-            return ChainReport(count, expected_seq - 1, previous,
-                               ChainBreak(row["id"], row["at"], broken))
-        previous, expected_seq, count = row["row_hash"], expected_seq + 1, count + 1
-        last_at = row["at"]
+    with closing(_rows_in_chain_order(since_seq)) as rows:
+        for row in rows:
+            broken = _why_broken(row, previous, expected_seq)
+            if broken:
+                return ChainReport(count, expected_seq - 1, previous,
+                                   ChainBreak(row["id"], row["at"], broken))
+            previous, expected_seq, count = row["row_hash"], expected_seq + 1, count + 1
+            last_at = row["at"]
     head = db.session.get(AuditChainHead, HEAD_ID, populate_existing=True)
     if (count or since_seq) and (head is None or head.last_seq != expected_seq - 1
                   or head.last_hash != previous):
