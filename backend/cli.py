@@ -1,4 +1,10 @@
-"""Flask commands: create-user, import-jurisdictions, seed-demo."""
+"""Flask commands: create-user, change-password, reset-password, verify-audit,
+import-jurisdictions, seed-demo.
+
+Passwords are never command-line arguments (they would sit in shell history and in
+`ps` for every local user to read): commands prompt for them without echo, or read
+them from standard input when it is not a terminal.
+"""
 
 from __future__ import annotations
 
@@ -17,29 +23,95 @@ def _as_cli(command_name: str):
                                   user_agent="flask-cli"))
 
 
+def _new_password(prompt: str = "New password") -> str:
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+def _run(command_name: str, use_case):
+    """Run one use case as the CLI, commit it, and turn problems into clean errors."""
+    token = _as_cli(command_name)
+    try:
+        result = use_case()
+        db.session.commit()
+        return result
+    except ProblemError as problem:
+        if problem.keep_changes:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        details = "; ".join(f"{k}: {', '.join(v)}" for k, v in problem.errors.items())
+        raise click.ClickException(
+            f"{problem.detail or problem.slug} {details}".strip()) from None
+    finally:
+        reset_actor(token)
+
+
+def _user_id(username: str) -> str:
+    from backend.auth import service as auth
+
+    user = auth.find_by_username(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user.id
+
+
 def register_commands(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--username", required=True)
-    @click.option("--password", required=True)
     @click.option("--role", "roles", multiple=True, required=True)
     @click.option("--jurisdiction", required=True, help="division code, e.g. 530621100")
     @click.option("--name", "display_name", default=None)
-    def create_user(username, password, roles, jurisdiction, display_name):
-        """Create a user with one or more roles in a jurisdiction."""
+    def create_user(username, roles, jurisdiction, display_name):
+        """Create a user with one or more roles in a jurisdiction (asks for the password)."""
         from backend.auth import service as auth
 
-        token = _as_cli("create-user")
-        try:
-            user = auth.create_user(username, password, list(roles), jurisdiction, display_name)
-            db.session.commit()
-        except ProblemError as problem:
-            db.session.rollback()
-            details = "; ".join(f"{k}: {', '.join(v)}" for k, v in problem.errors.items())
-            raise click.ClickException(
-                f"{problem.detail or problem.slug} {details}".strip()) from None
-        finally:
-            reset_actor(token)
+        password = _new_password("Password")
+        user = _run("create-user", lambda: auth.create_user(
+            username, password, list(roles), jurisdiction, display_name))
         click.echo(f"created {user.username} ({', '.join(sorted(user.roles))}) in {jurisdiction}")
+
+    @app.cli.command("change-password")
+    @click.option("--username", required=True)
+    def change_password(username):
+        """Change a user's password, given the current one; ends all their sign-ins."""
+        from backend.auth import service as auth
+
+        user_id = _user_id(username)
+        current = click.prompt("Current password", hide_input=True)
+        new = _new_password()
+        _run("change-password", lambda: auth.change_password(user_id, current, new))
+        click.echo(f"password of {username} changed; every session of theirs has ended")
+
+    @app.cli.command("reset-password")
+    @click.option("--username", required=True)
+    def reset_password(username):
+        """Set a new password for a user (as the server's operator); ends all their sign-ins."""
+        from backend.auth import service as auth
+
+        user_id = _user_id(username)
+        new = _new_password()
+        _run("reset-password", lambda: auth.reset_password(None, user_id, new))
+        click.echo(f"password of {username} reset; every session of theirs has ended")
+
+    @app.cli.command("verify-audit")
+    @click.option("--since", "since_seq", type=int, default=0,
+                  help="start after this chain position (one checked before), trusting it")
+    def verify_audit(since_seq):
+        """Check the audit trail's hash chain; name the first broken row (exit 1) or say OK."""
+        from backend.audit import service as audit
+
+        report = audit.verify_chain(since_seq)
+        if report.is_intact:
+            click.echo(f"OK: {report.rows} audit rows chained; head {report.last_seq} "
+                       f"{report.last_hash}")
+            return
+        broken = report.broken
+        where = (f"row id {broken.row_id} at {broken.at.isoformat() if broken.at else '?'}"
+                 if broken.row_id is not None else
+                 f"after the last row (at {broken.at.isoformat() if broken.at else '?'})")
+        click.echo(f"BROKEN: {where}: {broken.reason}. The {report.rows} rows before it hold.",
+                   err=True)
+        raise SystemExit(1)
 
     @app.cli.command("import-jurisdictions")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

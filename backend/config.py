@@ -30,8 +30,22 @@ def load_config(instance_path: str) -> dict:
         "JWT_TOKEN_LOCATION": ["headers"],
         # Whole request bodies are bounded; photos have their own, smaller limit.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024),
+        # Failed sign-ins lock one (account, client) pair, never the account; see
+        # docs/decisions/0004-sign-in-throttling.md.
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
+        "LOGIN_LIMIT_PER_CLIENT": os.environ.get("LOGIN_LIMIT_PER_CLIENT", "30 per 10 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "50 per hour"),
+        # Flask-Limiter's counters: in memory for one embedded process, Redis in production.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # If Redis is down, count in this process rather than refuse every sign-in: the
+        # per-(account, client) lock in SQL still holds.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Behind a reverse proxy: how many proxies set X-Forwarded-* (0 trusts none).
+        "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
         "PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 40_000_000),
         # Names as backend.evidence.storage.make_blob_store reads them.

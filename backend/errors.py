@@ -41,8 +41,10 @@ CATALOGUE: dict[str, ProblemKind] = {
     "token-invalid": ProblemKind(401, "The sign-in token is not valid"),
     "token-revoked": ProblemKind(401, "This session was signed out"),
     "login-failed": ProblemKind(401, "Wrong username or password"),
-    "account-locked": ProblemKind(
-        423, "Too many failed sign-ins; the account is locked for a while"),
+    "too-many-sign-ins": ProblemKind(
+        429, "Too many failed sign-ins from here; wait before trying again"),
+    "too-many-requests": ProblemKind(429, "Too many requests; wait before trying again"),
+    "current-password-wrong": ProblemKind(403, "The current password is not right"),
     "account-disabled": ProblemKind(403, "This account is disabled"),
     "forbidden": ProblemKind(403, "Your role does not allow this"),
     # domain
@@ -151,6 +153,7 @@ _HTTP_SLUGS = {
     415: "unsupported-media-type",
     422: "validation-failed",
     428: "precondition-required",
+    429: "too-many-requests",
 }
 
 
@@ -191,6 +194,9 @@ class ProblemApi(Api):
     def handle_http_exception(self, error: HTTPException):
         # The app's Flask-SQLAlchemy, found through the app: extensions imports this module.
         current_app.extensions["sqlalchemy"].session.rollback()
+        if error.response is not None:
+            # A ready problem (Flask-Limiter's 429 from auth.throttle.on_breach).
+            return error.response
         data = getattr(error, "data", None) or {}
         code = error.code or 500
         messages = data.get("errors") or data.get("messages")

@@ -66,9 +66,11 @@ def db_session(app):
     """
     from sqlalchemy.orm import scoped_session, sessionmaker
 
+    from backend.auth.throttle import limiter
     from backend.extensions import db
 
     with app.app_context():
+        limiter.reset()  # sign-in limits count per test, not per session
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from backend.audit.context import ActorContext, reset_actor, set_actor
+from backend.audit.context import ActorContext, reset_actor, set_actor, valid_device_id
 
 
 def bind_actor(user_id: str | None) -> None:
@@ -17,5 +17,5 @@ def bind_actor(user_id: str | None) -> None:
         request_id=g.get("request_id"),
         ip=request.remote_addr,
         user_agent=request.headers.get("User-Agent"),
-        device_id=(request.headers.get("X-Device-Id") or "")[:64] or None,
+        device_id=valid_device_id(request.headers.get("X-Device-Id")),
     ))

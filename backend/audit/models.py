@@ -27,8 +27,28 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     device_id: Mapped[str | None] = mapped_column(String(64))
+    # The hash chain (docs/decisions/0005-audit-hash-chain.md): rows are numbered and
+    # linked when their transaction commits, under a lock, so the order is total.
+    chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_at", "at"),
     )
+
+
+class AuditChainHead(db.Model):
+    """The one row that serialises appends to the chain and remembers its end.
+
+    Every committing transaction with audit rows locks it (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), so two writers
+    never link to the same predecessor, and deleting the newest rows shows.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_hash: Mapped[str] = mapped_column(String(64), nullable=False)

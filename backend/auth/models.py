@@ -21,8 +21,9 @@ class User(db.Model):
     )
     phone: Mapped[str | None] = mapped_column(String(11))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Consecutive failed sign-ins from anywhere, counted atomically in SQL; it never
+    # locks the account (see docs/decisions/0004-sign-in-throttling.md), it is evidence.
     failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -56,6 +57,28 @@ class AuthSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The id (`rti` claim) of the one refresh token that may still be used; each refresh
+    # replaces it, so a used refresh token dies, and presenting an old one again
+    # means the token was copied: the whole session is revoked.
+    refresh_token_id: Mapped[str | None] = mapped_column(String(36))
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins for one account from one client (IP): the unit that gets locked.
+
+    Locking the pair, not the account, means a stranger guessing from elsewhere locks
+    only themselves out, never the field worker at the township office.
+    """
+
+    __tablename__ = "login_throttle"
+
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("user_account.id"), primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DeviceKey(db.Model):

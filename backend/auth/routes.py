@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from backend.audit.actor import bind_actor
 from backend.auth import service as auth
+from backend.auth import throttle
 from backend.auth.guard import current_caller
 from backend.auth.schemas import (
     DeviceKeyCreateSchema,
@@ -11,6 +12,8 @@ from backend.auth.schemas import (
     LoginResultSchema,
     LoginSchema,
     MeSchema,
+    PasswordChangeSchema,
+    PasswordResetSchema,
     TokenSchema,
 )
 
@@ -28,6 +31,11 @@ def me_payload(user) -> dict:
 
 
 @blp.route("/auth/login", methods=["POST"])
+@throttle.limiter.limit(throttle.per_client_limit, deduct_when=throttle.sign_in_failed,
+                        on_breach=throttle.on_breach, scope="login-client")
+@throttle.limiter.limit(throttle.per_account_limit, key_func=throttle.account_key,
+                        deduct_when=throttle.sign_in_failed, on_breach=throttle.on_breach,
+                        exempt_when=throttle.signs_in_from_known_device, scope="login-account")
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 def login(body):
@@ -41,9 +49,14 @@ def login(body):
 @jwt_required(refresh=True)
 @blp.response(200, TokenSchema)
 def refresh():
-    """Trade a refresh token (in the Authorization header) for a new access token."""
+    """Trade a refresh token (in the Authorization header) for a new pair of tokens.
+
+    The refresh token sent is used up: store the new one. Sending a used one again
+    ends the whole sign-in (someone else holds a copy).
+    """
     bind_actor(get_jwt_identity())
-    return auth.refresh(get_jwt_identity(), get_jwt().get("sid"))
+    claims = get_jwt()
+    return auth.refresh(get_jwt_identity(), claims.get("sid"), claims.get("rti"))
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -64,6 +77,23 @@ class Me(MethodView):
         from flask import g
 
         return me_payload(g.doorstep_user)
+
+
+@blp.route("/me/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+def change_password(body):
+    """Change your own password (needs the current one); every sign-in of yours ends."""
+    caller = current_caller()
+    auth.change_password(caller.user_id, body["current_password"], body["new_password"])
+
+
+@blp.route("/users/<user_id>/password", methods=["POST"])
+@blp.arguments(PasswordResetSchema)
+@blp.response(204)
+def reset_password(body, user_id):
+    """An administrator sets a new password for a user of their jurisdiction."""
+    auth.reset_password(current_caller(), user_id, body["new_password"])
 
 
 @blp.route("/devices/keys", methods=["POST"])

@@ -57,28 +57,39 @@ class Caller:
         return code.startswith(self.jurisdiction_code)
 
 
-@dataclass(frozen=True)
-class LockoutDecision:
-    failed_login_count: int
-    locked_until: datetime | None
-    just_locked: bool
+def pair_lock_until(failed_count: int, now: datetime, max_failures: int,
+                    lock_minutes: int) -> datetime | None:
+    """When an (account, client) pair that has now failed `failed_count` times unlocks.
 
-
-def after_failed_login(failed_count: int, now: datetime, max_failures: int,
-                       lock_minutes: int) -> LockoutDecision:
-    count = failed_count + 1
-    if count >= max_failures:
-        return LockoutDecision(0, now + timedelta(minutes=lock_minutes), True)
-    return LockoutDecision(count, None, False)
+    Every `max_failures` consecutive failures lock the pair, each lock twice as long as
+    the one before (capped at a day): guessing gets slower and slower, and only for
+    the client that guesses.
+    """
+    if max_failures <= 0 or failed_count < max_failures or failed_count % max_failures:
+        return None
+    rounds = failed_count // max_failures
+    return now + timedelta(minutes=min(lock_minutes * 2 ** (rounds - 1), 24 * 60))
 
 
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and locked_until > now
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < 8:
-        return "at least 8 characters"
-    if len(password) > 128:
-        return "at most 128 characters"
+# Client-sent device and request ids reach the audit trail: audit owns their shapes.
+from backend.audit.context import DEVICE_ID_PATTERN, REQUEST_ID_PATTERN  # noqa: E402, F401
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+
+
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """Why a new password is not acceptable, or None (length, and not the username)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"at most {MAX_PASSWORD_LENGTH} characters"
+    if username and username.casefold() in password.casefold():
+        return "must not contain the username"
+    if len(set(password)) < 4:
+        return "too simple: use more different characters"
     return None

@@ -1,13 +1,26 @@
 from marshmallow import Schema, fields, validate
 
-from backend.auth.rules import ROLES
+from backend.auth.rules import DEVICE_ID_PATTERN, MAX_PASSWORD_LENGTH, ROLES
 
 
 class LoginSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=128),
                              load_only=True)
-    device_id = fields.String(validate=validate.Length(max=64), load_default=None)
+    device_id = fields.String(validate=validate.Regexp(DEVICE_ID_PATTERN), load_default=None,
+                              allow_none=True)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
+
+
+class PasswordResetSchema(Schema):
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
 
 
 class TokenSchema(Schema):

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend import clock
 from backend.audit import service as audit
+from backend.audit.context import current_actor
 from backend.auth import rules
 from backend.auth.keys import is_p256_public_jwk
-from backend.auth.models import AuthSession, DeviceKey, User, UserRole
+from backend.auth.models import AuthSession, DeviceKey, LoginThrottle, User, UserRole
 from backend.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from backend.bulk import chunks
 from backend.dbtypes import new_id
@@ -70,7 +76,7 @@ def create_user(username: str, password: str, roles: list[str], jurisdiction_cod
         errors["username"] = ["1-64 characters"]
     elif find_by_username(username):
         errors["username"] = ["already taken"]
-    problem = rules.password_problem(password)
+    problem = rules.password_problem(password, username)
     if problem:
         errors["password"] = [problem]
     unknown = [r for r in roles if r not in rules.ROLES]
@@ -96,59 +102,139 @@ def create_user(username: str, password: str, roles: list[str], jurisdiction_cod
 
 
 def _tokens_for(user: User, session: AuthSession) -> dict:
+    """A fresh access token and a fresh refresh token; only the new refresh token is valid."""
+    session.refresh_token_id = new_id()
     claims = {"sid": session.id, "roles": sorted(user.roles), "jur": user.jurisdiction_code}
     return {
         "access_token": create_access_token(identity=user.id, additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=user.id, additional_claims=claims),
+        "refresh_token": create_refresh_token(
+            identity=user.id, additional_claims={**claims, "rti": session.refresh_token_id}),
         "token_type": "Bearer",
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
 
-def login(username: str, password: str, device_id: str | None) -> tuple[User, dict]:
+def login_name_key(username: str) -> str:
+    """A username as the audit trail and the rate limiter may keep it: keyed, not readable.
+
+    Failed sign-ins often carry a password typed into the username field; storing the
+    HMAC instead still lets an auditor match repeated attempts on the same name.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, username.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+
+def _client_key() -> str:
+    return (current_actor().ip or "unknown")[:64]
+
+
+def _throttled(retry_at, now, user: User, client: str) -> ProblemError:
+    seconds = max(1, int((retry_at - now).total_seconds()) + 1)
+    minutes = (seconds + 59) // 60
+    audit.record("auth.login_throttled", "user", user.id, actor_id=user.id,
+                 after={"client": client, "retry_after_seconds": seconds})
+    return ProblemError(
+        "too-many-sign-ins",
+        f"Too many failed sign-ins from this device. Try again in {minutes} minutes "
+        "or ask your administrator.",
+        extra={"retry_after_seconds": seconds}, keep_changes=True,
+        headers={"Retry-After": str(seconds)})
+
+
+def _count_failure(user: User, client: str, now) -> tuple[int, datetime | None]:
+    """Count one failed sign-in atomically, for the (account, client) pair and the account.
+
+    Both counters are single SQL statements (an upsert and an UPDATE ... RETURNING), so
+    parallel guesses cannot lose updates the way a read-modify-write in Python does.
+    """
     config = current_app.config
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    upsert = insert(LoginThrottle).values(
+        user_id=user.id, client_key=client, failed_count=1, last_failed_at=now)
+    pair_count = db.session.execute(upsert.on_conflict_do_update(
+        index_elements=[LoginThrottle.user_id, LoginThrottle.client_key],
+        set_={"failed_count": LoginThrottle.failed_count + 1, "last_failed_at": now},
+    ).returning(LoginThrottle.failed_count)).scalar_one()
+    locked_until = rules.pair_lock_until(pair_count, now, config["LOGIN_MAX_FAILURES"],
+                                         config["LOGIN_LOCK_MINUTES"])
+    if locked_until is not None:
+        db.session.execute(update(LoginThrottle).where(
+            LoginThrottle.user_id == user.id, LoginThrottle.client_key == client,
+        ).values(locked_until=locked_until).execution_options(synchronize_session=False))
+    account_count = db.session.execute(update(User).where(User.id == user.id).values(
+        failed_login_count=User.failed_login_count + 1).returning(User.failed_login_count)
+        .execution_options(synchronize_session=False)).scalar_one()
+    return account_count, locked_until
+
+
+def _end_read_before_hashing() -> None:
+    """Close the read-only transaction before the slow password hash.
+
+    Argon2 takes a noticeable fraction of a second; on SQLite the transaction holds the
+    database's write lock (BEGIN IMMEDIATE), so a township signing in at 8 am would queue
+    past the busy timeout. Nothing has been written yet, so there is nothing to lose.
+    """
+    db.session.rollback()
+
+
+def login(username: str, password: str, device_id: str | None) -> tuple[User, dict]:
     now = clock.now()
+    client = _client_key()
     user = find_by_username(username)
     if user is None:
+        _end_read_before_hashing()
         verify_password(DUMMY_HASH, password)
-        audit.record("auth.login_failed", "user", username[:64], after={"reason": "unknown user"})
+        audit.record("auth.login_failed", "login_name", login_name_key(username),
+                     after={"reason": "unknown user", "client": client})
         raise ProblemError("login-failed", "Check the username and password and try again.",
                            keep_changes=True)
-    if rules.is_locked(user.locked_until, now):
-        audit.record("auth.login_refused_locked", "user", user.id, actor_id=user.id)
-        locked_until = user.locked_until
-        assert locked_until is not None  # is_locked said so
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise ProblemError(
-            "account-locked",
-            f"Too many failed sign-ins. Try again in {minutes} minutes or ask your administrator.",
-            extra={"retry_after_minutes": minutes}, keep_changes=True,
-            headers={"Retry-After": str(minutes * 60)})
-    if not verify_password(user.password_hash, password):
-        decision = rules.after_failed_login(user.failed_login_count, now,
-                                            config["LOGIN_MAX_FAILURES"],
-                                            config["LOGIN_LOCK_MINUTES"])
-        user.failed_login_count = decision.failed_login_count
-        user.locked_until = decision.locked_until
+    throttle = db.session.get(LoginThrottle, (user.id, client))
+    if throttle is not None and rules.is_locked(throttle.locked_until, now):
+        raise _throttled(throttle.locked_until, now, user, client)
+    user_id, password_hash = user.id, user.password_hash
+    _end_read_before_hashing()
+    is_right = verify_password(password_hash, password)
+    user = get_user(user_id)
+    if not is_right:
+        account_count, locked_until = _count_failure(user, client, now)
         audit.record("auth.login_failed", "user", user.id, actor_id=user.id,
-                     after={"reason": "wrong password", "locked": decision.just_locked})
-        if decision.just_locked:
-            assert decision.locked_until is not None  # locking sets it
-            audit.record("auth.account_locked", "user", user.id, actor_id=user.id,
-                         after={"locked_until": decision.locked_until.isoformat()})
+                     after={"reason": "wrong password", "client": client,
+                            "account_failures": account_count,
+                            "client_locked_until": locked_until.isoformat()
+                            if locked_until else None})
         raise ProblemError("login-failed", "Check the username and password and try again.",
                            keep_changes=True)
     if not user.is_active:
         raise ProblemError("account-disabled", "Ask your administrator to enable the account.")
-    if needs_rehash(user.password_hash):
+    if needs_rehash(password_hash):
         user.password_hash = hash_password(password)
-    user.failed_login_count = 0
-    user.locked_until = None
+    _forget_failures(user.id, client)
     session = AuthSession(id=new_id(), user_id=user.id, device_id=device_id, created_at=now)
     db.session.add(session)
+    tokens = _tokens_for(user, session)
     audit.record("auth.login", "user", user.id, actor_id=user.id,
                  after={"session": session.id, "device": device_id})
-    return user, _tokens_for(user, session)
+    return user, tokens
+
+
+def _forget_failures(user_id: str, client: str | None) -> None:
+    """A success clears this client's failures; other clients' locks stay."""
+    db.session.execute(update(User).where(User.id == user_id, User.failed_login_count != 0)
+                       .values(failed_login_count=0)
+                       .execution_options(synchronize_session=False))
+    query = delete(LoginThrottle).where(LoginThrottle.user_id == user_id)
+    if client is not None:
+        query = query.where(LoginThrottle.client_key == client)
+    db.session.execute(query.execution_options(synchronize_session=False))
+
+
+def is_known_device(user_id: str, device_id: str | None) -> bool:
+    """Has this user signed in on this device before? (It may pass an account-wide limit.)"""
+    if not device_id:
+        return False
+    return db.session.scalar(select(AuthSession.id).where(
+        AuthSession.user_id == user_id, AuthSession.device_id == device_id).limit(1)) is not None
 
 
 def is_session_revoked(session_id: str | None) -> bool:
@@ -158,27 +244,114 @@ def is_session_revoked(session_id: str | None) -> bool:
     return session is None or session.revoked_at is not None
 
 
-def refresh(user_id: str, session_id: str) -> dict:
+def refresh(user_id: str, session_id: str, refresh_token_id: str | None = None) -> dict:
+    """Rotate: the presented refresh token dies, a new pair is returned.
+
+    The swap is one conditional UPDATE, so of two requests presenting the same refresh
+    token only one wins. A token that was already rotated away means someone holds a
+    copy: the whole session is revoked and the reuse audited.
+    """
     user = get_user(user_id)
     if user is None or not user.is_active:
         raise ProblemError("token-revoked", "Sign in again.")
-    session = db.session.get(AuthSession, session_id)
-    if session is None:
-        raise ProblemError("token-revoked", "Sign in again.")
-    session.refreshed_at = clock.now()
-    claims = {"sid": session.id, "roles": sorted(user.roles), "jur": user.jurisdiction_code}
-    return {
-        "access_token": create_access_token(identity=user.id, additional_claims=claims),
-        "token_type": "Bearer",
-        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
-    }
+    now = clock.now()
+    next_id = new_id()
+    rotated = db.session.execute(update(AuthSession).where(
+        AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
+        AuthSession.refresh_token_id.is_(None) if refresh_token_id is None
+        else AuthSession.refresh_token_id == refresh_token_id,
+    ).values(refresh_token_id=next_id, refreshed_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if rotated != 1:
+        revoked = db.session.execute(update(AuthSession).where(
+            AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
+        ).values(revoked_at=now, revoked_reason="refresh-token-reused")
+            .execution_options(synchronize_session=False)).rowcount
+        if revoked:
+            audit.record("auth.refresh_token_reused", "user", user_id, actor_id=user_id,
+                         after={"session": session_id, "session_revoked": True})
+        raise ProblemError("token-revoked", "This sign-in was ended; sign in again.",
+                           keep_changes=True)
+    session = db.session.get(AuthSession, session_id, populate_existing=True)
+    tokens = _tokens_for(user, session)
+    audit.record("auth.refresh", "user", user_id, actor_id=user_id,
+                 after={"session": session_id})
+    return tokens
 
 
 def logout(user_id: str, session_id: str) -> None:
     session = db.session.get(AuthSession, session_id)
     if session is not None and session.revoked_at is None:
         session.revoked_at = clock.now()
+        session.revoked_reason = "logout"
         audit.record("auth.logout", "user", user_id, after={"session": session_id})
+
+
+def revoke_all_sessions(user_id: str, reason: str) -> int:
+    """End every sign-in of a user, on every device; returns how many were open."""
+    return db.session.execute(update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
+    ).values(revoked_at=clock.now(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _new_password_hash(user: User, new_password: str) -> str:
+    problem = rules.password_problem(new_password, user.username)
+    if problem:
+        raise ProblemError("validation-failed", "Choose another password.",
+                           {"new_password": [problem]})
+    return hash_password(new_password)
+
+
+def change_password(user_id: str, current_password: str, new_password: str) -> None:
+    """A user changes their own password; every session of theirs ends (this one too)."""
+    user = get_user(user_id)
+    if user is None or not user.is_active:
+        raise ProblemError("token-revoked", "Sign in again.")
+    now = clock.now()
+    client = _client_key()
+    throttle = db.session.get(LoginThrottle, (user.id, client))
+    if throttle is not None and rules.is_locked(throttle.locked_until, now):
+        raise _throttled(throttle.locked_until, now, user, client)
+    if not verify_password(user.password_hash, current_password):
+        # A stolen access token must not become a way to guess the password.
+        _count_failure(user, client, now)
+        audit.record("user.password_change_failed", "user", user.id,
+                     jurisdiction_code=user.jurisdiction_code, after={"client": client})
+        raise ProblemError("current-password-wrong",
+                           "The current password is not right.", keep_changes=True)
+    if verify_password(user.password_hash, new_password):
+        raise ProblemError("validation-failed", "Choose another password.",
+                           {"new_password": ["must differ from the current password"]})
+    user.password_hash = _new_password_hash(user, new_password)
+    ended = revoke_all_sessions(user.id, "password-changed")
+    _forget_failures(user.id, None)
+    audit.record("user.password_changed", "user", user.id,
+                 jurisdiction_code=user.jurisdiction_code, after={"sessions_revoked": ended})
+
+
+def reset_password(caller: rules.Caller | None, user_id: str, new_password: str) -> User:
+    """An administrator sets a new password for a user of their jurisdiction.
+
+    `caller` None is the server's own CLI (whoever can run it owns the database anyway).
+    Every session of the user ends, and the account's failed sign-ins are forgotten.
+    """
+    user = get_user(user_id)
+    if caller is not None:
+        if not caller.has(rules.ADMIN):
+            raise ProblemError("forbidden", "Only an administrator may reset passwords.")
+        if user is None or not caller.covers(user.jurisdiction_code):
+            raise ProblemError("user-not-found", "No such user in your jurisdiction.")
+    elif user is None:
+        raise ProblemError("user-not-found")
+    user.password_hash = _new_password_hash(user, new_password)
+    ended = revoke_all_sessions(user.id, "password-reset")
+    _forget_failures(user.id, None)
+    audit.record("user.password_reset", "user", user.id,
+                 jurisdiction_code=user.jurisdiction_code,
+                 actor_id=caller.user_id if caller else None,
+                 after={"sessions_revoked": ended})
+    return user
 
 
 def register_device_key(user_id: str, device_id: str, public_key_jwk: dict) -> DeviceKey:

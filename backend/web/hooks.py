@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from flask import Flask, Request, g, request
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backend.audit.actor import bind_actor
-from backend.audit.context import reset_actor
+from backend.audit.context import REQUEST_ID_PATTERN, reset_actor
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
 from backend.web.strict_json import JsonBodyError, loads_strict
@@ -21,6 +22,38 @@ log = logging.getLogger(__name__)
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes that take raw bytes instead of JSON (photo upload).
 RAW_BODY_PREFIXES = ("/api/photos/",)
+
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
+
+# No inline script anywhere: the pages load only their own files. Photos are shown from
+# blob: URLs (IndexedDB) and data: thumbnails; the service worker comes from our origin.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def request_id_from(value: str | None) -> str:
+    """The client's X-Request-Id if well-formed, else a fresh one (the bad one is dropped)."""
+    return value if value and _REQUEST_ID.fullmatch(value) else str(uuid.uuid4())
 
 
 class StrictJsonProvider(DefaultJSONProvider):
@@ -55,6 +88,12 @@ def check_json_body() -> None:
 def install(app: Flask) -> None:
     app.json = StrictJsonProvider(app)
     app.request_class = StrictJsonRequest
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
 
     @app.before_request
     def start_request():
@@ -63,8 +102,7 @@ def install(app: Flask) -> None:
         for key in ("doorstep_caller", "doorstep_user", "doorstep_rolled_back",
                     "doorstep_actor_token"):
             g.pop(key, None)
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming[:64] if incoming else str(uuid.uuid4())
+        g.request_id = request_id_from(request.headers.get("X-Request-Id"))
         bind_actor(None)
         if (request.method in JSON_BODY_METHODS and request.path.startswith("/api/")
                 and not request.path.startswith(RAW_BODY_PREFIXES)
@@ -86,6 +124,7 @@ def install(app: Flask) -> None:
                 response = problem_response(
                     "conflict", "Another change reached the server at the same time; retry.")
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        add_security_headers(response)
         return response
 
     @app.teardown_request
@@ -125,6 +164,20 @@ def install(app: Flask) -> None:
                                 "The server failed; nothing was saved. Try again later.")
 
     _install_jwt_callbacks()
+
+    from backend.auth.throttle import limiter
+
+    limiter.init_app(app)
+
+
+def add_security_headers(response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+    if request.path.startswith("/api/"):
+        # Personal data (and photos) must not stay in the phone's HTTP cache after sign-out.
+        response.headers["Cache-Control"] = "no-store"
 
 
 def _install_jwt_callbacks() -> None:

@@ -17,6 +17,7 @@ const SHELL_ASSETS = [
   '/static/icons/icon-192.png',
   '/static/icons/maskable-192.png',
   '/static/vendor/idb/idb.js',
+  '/static/js/boot.js',
   '/static/js/app.js',
   '/static/js/api.js',
   '/static/js/background.js',

@@ -76,17 +76,18 @@ def test_logout_of_one_session_keeps_the_other(api):
     assert me.status_code == 200
 
 
-def test_repeated_failures_lock_the_account_and_are_audited(api, db_session):
+def test_repeated_failures_lock_this_client_out_and_are_audited(api, db_session):
     # LOGIN_MAX_FAILURES is 3 in the test app.
     for _ in range(3):
         assert api.login("wenping_fw2", "wrong-password").status_code == 401
     locked = api.login("wenping_fw2", DEMO_PASSWORD)
-    assert locked.status_code == 423
-    assert locked.get_json()["type"] == "account-locked"
-    assert "Retry-After" in locked.headers
+    assert locked.status_code == 429
+    assert locked.mimetype == "application/problem+json"
+    assert locked.get_json()["type"] == "too-many-sign-ins"
+    assert int(locked.headers["Retry-After"]) > 0
     actions = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
     assert actions.count("auth.login_failed") >= 3
-    assert "auth.account_locked" in actions
+    assert "auth.login_throttled" in actions
 
 
 def test_a_success_resets_the_failure_count(api):
@@ -108,3 +109,195 @@ def test_garbage_token_is_a_problem(client):
     response = client.get("/api/cases", headers={"Authorization": "Bearer not.a.token"})
     assert response.status_code == 401
     assert response.get_json()["type"] == "token-invalid"
+
+
+def _refresh(api, refresh_token):
+    return api.client.post("/api/auth/refresh",
+                           headers={"Authorization": f"Bearer {refresh_token}"})
+
+
+def test_refresh_rotates_the_refresh_token(api):
+    first = api.tokens("wenping_fw1")["refresh_token"]
+    response = _refresh(api, first)
+    assert response.status_code == 200
+    second = response.get_json()["refresh_token"]
+    assert second and second != first
+    third = _refresh(api, second)
+    assert third.status_code == 200, third.get_json()
+
+
+def test_a_used_refresh_token_dies_and_its_reuse_ends_the_session(api, db_session):
+    tokens = api.tokens("wenping_fw1")
+    rotated = _refresh(api, tokens["refresh_token"]).get_json()
+    reused = _refresh(api, tokens["refresh_token"])
+    assert reused.status_code == 401
+    assert reused.get_json()["type"] == "token-revoked"
+    # The thief's reuse ended the session for the holder of the newest tokens as well.
+    assert _refresh(api, rotated["refresh_token"]).status_code == 401
+    me = api.client.get("/api/me", headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    assert me.status_code == 401
+    assert me.get_json()["type"] == "token-revoked"
+    actions = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "auth.refresh_token_reused" in actions
+
+
+def test_reuse_of_a_refresh_token_leaves_other_sessions_alone(api):
+    phone = api.login("wenping_fw1").get_json()
+    laptop = api.login("wenping_fw1").get_json()
+    _refresh(api, phone["refresh_token"])
+    assert _refresh(api, phone["refresh_token"]).status_code == 401
+    assert _refresh(api, laptop["refresh_token"]).status_code == 200
+
+
+def _change(api, username, current, new, token=None):
+    headers = {"Authorization": f"Bearer {token or api.tokens(username)['access_token']}"}
+    return api.client.post("/api/me/password", headers=headers,
+                           json={"current_password": current, "new_password": new})
+
+
+def test_change_password_needs_the_current_one_and_ends_every_session(api, db_session):
+    other = api.login("wenping_fw1").get_json()
+    wrong = _change(api, "wenping_fw1", "not-my-password", "a-new-pass-2027")
+    assert wrong.status_code == 403
+    assert wrong.get_json()["type"] == "current-password-wrong"
+    changed = _change(api, "wenping_fw1", DEMO_PASSWORD, "a-new-pass-2027")
+    assert changed.status_code == 204
+    for tokens in (other, api.tokens("wenping_fw1")):
+        me = api.client.get("/api/me",
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert me.status_code == 401
+        assert _refresh(api, tokens["refresh_token"]).status_code == 401
+    assert api.login("wenping_fw1").status_code == 401
+    assert api.login("wenping_fw1", "a-new-pass-2027").status_code == 200
+    actions = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "user.password_changed" in actions
+    assert "user.password_change_failed" in actions
+
+
+def test_new_passwords_follow_the_policy(api):
+    for weak in ("short-1", "wenping_fw1-secret", "aaaaaaaaaaaa"):
+        response = _change(api, "wenping_fw1", DEMO_PASSWORD, weak)
+        assert response.status_code == 422, weak
+        assert response.get_json()["errors"]["new_password"]
+    assert _change(api, "wenping_fw1", DEMO_PASSWORD, DEMO_PASSWORD).status_code == 422
+
+
+def _reset(api, admin, user_id, new="reset-pass-2027"):
+    return api.post(admin, f"/api/users/{user_id}/password", json={"new_password": new})
+
+
+def test_admin_resets_a_password_in_their_jurisdiction_and_ends_its_sessions(api, db_session):
+    victim = api.tokens("wenping_fw2")
+    admin = _admin_of("530621100", db_session)
+    response = _reset(api, admin, victim["user"]["id"])
+    assert response.status_code == 204
+    me = api.client.get("/api/me", headers={"Authorization": f"Bearer {victim['access_token']}"})
+    assert me.status_code == 401
+    assert api.login("wenping_fw2", "reset-pass-2027").status_code == 200
+    event = db_session.query(AuditEvent).filter_by(
+        action="user.password_reset", object_id=victim["user"]["id"]).one()
+    assert event.actor_id == api.user_id(admin)
+    assert event.object_id == victim["user"]["id"]
+
+
+def test_admin_of_another_township_cannot_reset(api, db_session):
+    target = api.user_id("wenping_fw2")
+    # An admin whose area does not cover 530621100 (the county admin does: not an outsider).
+    outsider = next(name for name in _admins(db_session)
+                    if not "530621100".startswith(_jurisdiction_of(name, db_session)))
+    response = _reset(api, outsider, target)
+    assert response.status_code == 404
+    assert response.get_json()["type"] == "user-not-found"
+    assert api.login("wenping_fw2").status_code == 200
+
+
+def test_only_admins_reset_passwords(api):
+    response = _reset(api, "wenping_fw1", api.user_id("wenping_fw2"))
+    assert response.status_code == 403
+    assert response.get_json()["type"] == "forbidden"
+
+
+def _admins(db_session) -> list[str]:
+    from backend.auth.models import User, UserRole
+
+    return [u.username for u in db_session.query(User).join(UserRole)
+            .filter(UserRole.role == "admin").order_by(User.username)]
+
+
+def _jurisdiction_of(username, db_session) -> str:
+    from backend.auth.service import find_by_username
+
+    return find_by_username(username).jurisdiction_code
+
+
+def _admin_of(code, db_session) -> str:
+    return next(name for name in _admins(db_session)
+                if code.startswith(_jurisdiction_of(name, db_session)))
+
+
+def test_an_attacker_elsewhere_failing_100_times_does_not_stop_the_real_user(app, api):
+    attacker = app.test_client()
+    for _ in range(100):
+        response = attacker.post("/api/auth/login",
+                                 json={"username": "wenping_fw1", "password": "guess-guess-1"},
+                                 environ_base={"REMOTE_ADDR": "203.0.113.66"})
+        assert response.status_code in (401, 429)
+    assert response.status_code == 429  # the attacker is throttled...
+    # ...and the field worker at the township office signs in at once.
+    real = api.client.post("/api/auth/login",
+                           json={"username": "wenping_fw1", "password": DEMO_PASSWORD},
+                           environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert real.status_code == 200, real.get_json()
+
+
+def test_failures_spread_over_many_addresses_slow_new_devices_not_known_ones(app, api):
+    known = api.login("wenping_fw1", device_id="phone-of-wenping-fw1").get_json()
+    assert known["access_token"]
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "5 per hour"
+    try:
+        for n in range(6):
+            app.test_client().post(
+                "/api/auth/login", json={"username": "wenping_fw1", "password": "guess-guess-1"},
+                environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"})
+        new_device = api.client.post("/api/auth/login", json={
+            "username": "wenping_fw1", "password": DEMO_PASSWORD, "device_id": "new-phone-123"},
+            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+        assert new_device.status_code == 429
+        assert new_device.get_json()["type"] == "too-many-sign-ins"
+        assert int(new_device.headers["Retry-After"]) > 0
+        same_phone = api.login("wenping_fw1", device_id="phone-of-wenping-fw1")
+        assert same_phone.status_code == 200, same_phone.get_json()
+    finally:
+        app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "50 per hour"
+
+
+def test_one_client_spraying_many_accounts_is_throttled(app, api):
+    app.config["LOGIN_LIMIT_PER_CLIENT"] = "4 per 10 minutes"
+    try:
+        statuses = [api.login(name, "guess-guess-1").status_code for name in (
+            "wenping_fw1", "wenping_fw2", "wenping_fw3", "nobody-1", "nobody-2", "nobody-3")]
+        assert statuses[:4] == [401] * 4
+        assert statuses[4:] == [429, 429]
+    finally:
+        app.config["LOGIN_LIMIT_PER_CLIENT"] = "30 per 10 minutes"
+
+
+def test_unknown_usernames_are_audited_hashed_never_as_typed(api, db_session):
+    typed = "Zhang-Secret-Pass-99"
+    api.login(typed, "whatever-1")
+    event = db_session.query(AuditEvent).filter_by(action="auth.login_failed").order_by(
+        AuditEvent.id.desc()).first()
+    assert event.object_type == "login_name"
+    assert typed not in str([event.object_id, event.before, event.after])
+    assert len(event.object_id) == 64
+    again = api.login(typed.lower(), "whatever-1")
+    assert again.status_code == 401
+    latest = db_session.query(AuditEvent).filter_by(action="auth.login_failed").order_by(
+        AuditEvent.id.desc()).first()
+    assert latest.object_id == event.object_id  # the same name can still be matched
+
+
+def test_an_invalid_device_id_at_sign_in_is_refused(api):
+    response = api.login("wenping_fw1", device_id="<script>alert(1)</script>")
+    assert response.status_code == 422
+    assert "device_id" in response.get_json()["errors"]

@@ -3,8 +3,8 @@
 from backend.jurisdictions.models import Jurisdiction
 
 
-def run(app, *args):
-    return app.test_cli_runner().invoke(args=list(args))
+def run(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
 
 
 def test_import_adds_then_renames_without_duplicates(app, db_session, tmp_path):
@@ -40,12 +40,12 @@ def test_parent_must_match_the_code(app, db_session, tmp_path):
 
 
 def test_create_user_command(app, db_session):
-    result = run(app, "create-user", "--username", "new_fw", "--password", "long-enough-1",
+    result = run(app, "create-user", "--username", "new_fw",
                  "--role", "field_worker", "--role", "village_assistant",
-                 "--jurisdiction", "530621100")
+                 "--jurisdiction", "530621100", input="long-enough-1\nlong-enough-1\n")
     assert result.exit_code == 0, result.output
-    bad = run(app, "create-user", "--username", "x2", "--password", "short", "--role",
-              "field_worker", "--jurisdiction", "530621100")
+    bad = run(app, "create-user", "--username", "x2", "--role",
+              "field_worker", "--jurisdiction", "530621100", input="short\nshort\n")
     assert bad.exit_code != 0 and "password" in bad.output
 
 

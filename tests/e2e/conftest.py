@@ -100,9 +100,17 @@ def context(browser, live_server):
 def page(context):
     page = context.new_page()
     errors: list[str] = []
+    csp_violations: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.js_errors = errors  # type: ignore[attr-defined]
+    page.csp_violations = csp_violations  # type: ignore[attr-defined]
     yield page
+    # Every page of every e2e test runs under the app's CSP without a single violation.
+    # (The CSP forbids eval, so give page.wait_for_function arrow functions, not bare
+    # expressions: Playwright evals an expression in the page each time it polls.)
+    assert csp_violations == []
 
 
 def _sign_in(page, username: str, password: str = DEMO_PASSWORD, pin: str | None = "246810"):

@@ -10,7 +10,8 @@ pytestmark = pytest.mark.e2e
 
 def wait_for_service_worker(page):
     page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=20_000)
 
 
 def test_app_opens_offline_with_cached_assignments(page, context, sign_in):

@@ -75,7 +75,7 @@ def next_section(page):
     page.click("#next")
     try:
         page.wait_for_function(
-            f"document.querySelector('#section-title')?.dataset.section !== '{title}'",
+            f"() => document.querySelector('#section-title')?.dataset.section !== '{title}'",
             timeout=5_000)
     except Exception as error:
         shown = page.locator(".field-error:not(:empty)").evaluate_all(
@@ -91,7 +91,7 @@ def field_phone(context, page, sign_in, live_server):
     add_second_investigator(page)
     page.goto("/#/cases")
     page.wait_for_selector("#case-list .case-row")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
     return page
 
 
@@ -144,7 +144,7 @@ def fill_survey_offline(page, context):
     page.fill("[data-field='members.0.income_wages'] input", "600")
     page.locator("[data-field='members.0.income_wages'] input").dispatch_event("change")
     page.wait_for_function(
-        "document.querySelector('[data-calc=per_capita_monthly_income]') === null")
+        "() => document.querySelector('[data-calc=per_capita_monthly_income]') === null")
     while page.get_attribute("#section-title", "data-section") != "__review":
         fill_visible_section(page)
         if page.get_attribute("#section-title", "data-section") == "summary":
@@ -156,7 +156,7 @@ def fill_survey_offline(page, context):
     page.wait_for_selector("#gps-end:not(:empty)")
     page.set_input_files("#visit-photo", [str(PHOTOS / "visit_gps.jpg"),
                                           str(PHOTOS / "other_scene.jpg")])
-    page.wait_for_function("document.querySelectorAll('#photo-thumbs img').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#photo-thumbs img').length === 2")
     for signer, pin in (("文屏镇调查员1", PIN_1), ("文屏镇调查员2", PIN_2)):
         page.locator("#sig-canvas").scroll_into_view_if_needed()
         box = page.locator("#sig-canvas").bounding_box()
@@ -169,7 +169,7 @@ def fill_survey_offline(page, context):
         count = page.locator("#signed-list li").count()
         page.click("#sign")
         page.wait_for_function(
-            f"document.querySelectorAll('#signed-list li').length === {count + 1}"
+            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
             " || document.querySelector('#sign-error')?.textContent")
         assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
     page.click("#submit")

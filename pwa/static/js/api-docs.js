@@ -3,5 +3,6 @@ window.ui = window.SwaggerUIBundle({
   url: '/api/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
-  persistAuthorization: true,
+  // Never keep the token in localStorage: it would outlive the tab on a shared computer.
+  persistAuthorization: false,
 });

@@ -19,7 +19,7 @@ export class ApiError extends Error {
 // The app plugs its session in here so this module stays free of storage and UI.
 const hooks = {
   session: () => null,                 // → {access_token, refresh_token} or null
-  saveAccessToken: async () => {},
+  saveTokens: async () => {},          // ({access_token, refresh_token}) after a refresh
   signedOut: () => {},                 // the server says this sign-in is over
   deviceId: () => null,
 };
@@ -35,8 +35,10 @@ async function refreshAccess() {
     const response = await fetch('/api/auth/refresh', {
       method: 'POST', headers: { Authorization: `Bearer ${refreshToken}` } });
     if (!response.ok) throw await toError(response);
-    const { access_token: accessToken } = await response.json();
-    await hooks.saveAccessToken(accessToken);
+    // Refresh tokens rotate: the one just sent is dead now, so keep the new one (sending
+    // the old one again would end this sign-in on every device that holds it).
+    const { access_token: accessToken, refresh_token: nextRefreshToken } = await response.json();
+    await hooks.saveTokens({ access_token: accessToken, refresh_token: nextRefreshToken });
   })().finally(() => { refreshing = null; });
   return refreshing;
 }

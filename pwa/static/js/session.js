@@ -22,8 +22,9 @@ export async function init() {
   configure({
     session: () => current,
     deviceId: () => deviceId,
-    saveAccessToken: async (token) => {
-      current = { ...current, access_token: token };
+    saveTokens: async ({ access_token: accessToken, refresh_token: refreshToken }) => {
+      current = { ...current, access_token: accessToken,
+        refresh_token: refreshToken ?? current?.refresh_token };
       await store.put('session', current, 'current');
     },
     signedOut: async () => {

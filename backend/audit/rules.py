@@ -1,0 +1,38 @@
+"""The audit hash chain's arithmetic (pure): canonical bytes of a row and its hash.
+
+Never change these functions: rows already stored were hashed with them. A new format
+would need a version number in the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+GENESIS_HASH = "0" * 64
+
+# The columns a row's hash covers, in this order (the id and its place in the chain
+# included, so moving a row shows).
+HASHED_FIELDS = ("id", "chain_seq", "at", "actor_id", "action", "object_type", "object_id",
+                 "jurisdiction_code", "before", "after", "request_id", "ip", "user_agent",
+                 "device_id")
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def canonical_row(fields: dict) -> bytes:
+    """One row's fields as canonical JSON: sorted keys, no spaces, UTF-8."""
+    document = {name: _plain(fields.get(name)) for name in HASHED_FIELDS}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode()
+
+
+def row_hash(prev_hash: str, fields: dict) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_row(fields)).hexdigest()

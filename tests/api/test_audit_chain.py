@@ -1,0 +1,234 @@
+"""The audit trail is a hash chain; `flask verify-audit` names the first row that breaks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, func, select, text, update
+
+from backend.audit import rules
+from backend.audit.models import AuditChainHead, AuditEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_canonical_row_is_stable_and_covers_every_field():
+    fields = {name: None for name in rules.HASHED_FIELDS}
+    fields.update(id=7, chain_seq=3, at=datetime(2026, 11, 26, 1, 2, 3, 4, tzinfo=UTC),
+                  action="case.created", object_type="case", object_id="c1",
+                  after={"b": 1, "a": "甲"})
+    digest = rules.row_hash(rules.GENESIS_HASH, fields)
+    assert digest == rules.row_hash(rules.GENESIS_HASH, dict(reversed(list(fields.items()))))
+    for name in rules.HASHED_FIELDS:
+        changed = {**fields, name: "x" if fields[name] != "x" else "y"}
+        assert rules.row_hash(rules.GENESIS_HASH, changed) != digest, name
+    assert rules.row_hash("1" * 64, fields) != digest
+
+
+def _head(db_session) -> int:
+    db_session.expire_all()
+    return db_session.get(AuditChainHead, 1).last_seq
+
+
+def _verify(app, since):
+    return app.test_cli_runner().invoke(args=["verify-audit", "--since", str(since)])
+
+
+def _make_rows(api):
+    for _ in range(3):
+        api.login("nobody-at-all", "guess-guess-1")
+    api.tokens("wenping_fw1")
+
+
+def _chained(db_session, since):
+    return db_session.scalars(select(AuditEvent).where(AuditEvent.chain_seq > since)
+                              .order_by(AuditEvent.chain_seq)).all()
+
+
+def test_rows_are_chained_when_their_transaction_commits(app, api, db_session):
+    since = _head(db_session)
+    _make_rows(api)
+    rows = _chained(db_session, since)
+    assert len(rows) >= 4
+    assert [row.chain_seq for row in rows] == list(range(since + 1, since + 1 + len(rows)))
+    assert all(row.row_hash and len(row.row_hash) == 64 for row in rows)
+    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:], strict=False))
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK")
+
+
+def test_a_changed_field_is_named(app, api, db_session):
+    since = _head(db_session)
+    _make_rows(api)
+    victim = _chained(db_session, since)[1]
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == victim.id)
+                       .values(ip="10.9.9.9"))
+    result = _verify(app, since)
+    assert result.exit_code == 1
+    assert f"row id {victim.id} at {victim.at.isoformat()}" in result.output
+    assert "changed" in result.output
+
+
+def test_a_deleted_row_is_named_by_the_row_after_it(app, api, db_session):
+    since = _head(db_session)
+    _make_rows(api)
+    rows = _chained(db_session, since)
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id == rows[1].id))
+    result = _verify(app, since)
+    assert result.exit_code == 1
+    assert f"row id {rows[2].id}" in result.output
+
+
+def test_reordered_rows_are_named(app, api, db_session):
+    since = _head(db_session)
+    _make_rows(api)
+    first, second = _chained(db_session, since)[:2]
+    seq_one, seq_two = first.chain_seq, second.chain_seq
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(chain_seq=-1))
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == second.id)
+                       .values(chain_seq=seq_one))
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == first.id)
+                       .values(chain_seq=seq_two))
+    result = _verify(app, since)
+    assert result.exit_code == 1
+    assert f"row id {second.id}" in result.output
+
+
+def test_deleting_the_newest_rows_shows(app, api, db_session):
+    since = _head(db_session)
+    _make_rows(api)
+    newest = _chained(db_session, since)[-1]
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id == newest.id))
+    result = _verify(app, since)
+    assert result.exit_code == 1
+    assert "ends early" in result.output
+
+
+def test_concurrent_writers_build_one_unbroken_chain(app):
+    """Threads committing audit rows at once never link two rows to the same predecessor."""
+    from backend.auth.throttle import limiter
+    from backend.extensions import db
+
+    with app.app_context():
+        since = db.session.get(AuditChainHead, 1).last_seq
+    barrier = threading.Barrier(6, timeout=60)
+    statuses = []
+
+    def write(n):
+        client = app.test_client()
+        barrier.wait()
+        for _ in range(2):
+            statuses.append(client.post("/api/auth/login", json={
+                "username": f"nobody-{n}", "password": "guess-guess-1"},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"}).status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    limiter.reset()
+    assert statuses == [401] * 12
+    with app.app_context():
+        report = __import__("backend.audit.service", fromlist=["verify_chain"]).verify_chain(
+            since)
+        assert report.is_intact, report.broken
+        assert report.rows >= 12
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.chain_seq.is_(None))) == 0
+
+
+# The whole trail, through the migration that chains rows written before it --------------
+
+def flask(*args, env, input=None):
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "backend", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          input=input)
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path}/audit.sqlite3"
+        return
+    from backend.config import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS audit_chain_check CASCADE"))
+        connection.execute(text("CREATE SCHEMA audit_chain_check"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3Daudit_chain_check"
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS audit_chain_check CASCADE"))
+    engine.dispose()
+
+
+def test_verify_audit_over_an_upgraded_database(empty_database):
+    from backend.config import sqlalchemy_url
+
+    env = {**os.environ, "DATABASE_URL": empty_database, "PYTHONPATH": str(ROOT)}
+    assert flask("db", "upgrade", "2642acaa0edc", env=env).returncode == 0
+    engine = create_engine(sqlalchemy_url(empty_database))
+    with engine.begin() as connection:  # rows written before the chain existed
+        for n in range(3):
+            connection.execute(text(
+                "INSERT INTO audit_event (at, action, object_type, object_id, after) "
+                "VALUES (:at, 'legacy.event', 'thing', :oid, :after)"),
+                {"at": datetime(2026, 1, 1, 8, n, tzinfo=UTC), "oid": f"t{n}",
+                 "after": f'{{"n": {n}}}'})
+    try:
+        upgraded = flask("db", "upgrade", env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert flask("seed-demo", env=env).returncode == 0
+        ok = flask("verify-audit", env=env)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert ok.stdout.startswith("OK")
+        with engine.begin() as connection:
+            target = connection.execute(text(
+                "SELECT id, at FROM audit_event WHERE object_id = 't1'")).one()
+            connection.execute(text("UPDATE audit_event SET object_id = 't9' WHERE id = :id"),
+                               {"id": target.id})
+        broken = flask("verify-audit", env=env)
+        assert broken.returncode == 1
+        assert f"row id {target.id}" in broken.stderr
+    finally:
+        engine.dispose()
+
+
+def test_cli_password_commands_read_the_password_from_stdin_never_argv(app):
+    from backend.auth import service as auth
+
+    runner = app.test_cli_runner()
+    for command in ("create-user", "change-password", "reset-password"):
+        params = {p.name for p in app.cli.get_command(None, command).params}
+        assert "password" not in params and "new_password" not in params, command
+    with app.app_context():
+        reset = runner.invoke(args=["reset-password", "--username", "longtoushan_fw3"],
+                              input="cli-reset-pass-1\ncli-reset-pass-1\n")
+        assert reset.exit_code == 0, reset.output
+        assert "cli-reset-pass-1" not in reset.output
+        user = auth.find_by_username("longtoushan_fw3")
+        from backend.auth.passwords import verify_password
+
+        assert verify_password(user.password_hash, "cli-reset-pass-1")
+        mismatch = runner.invoke(args=["change-password", "--username", "longtoushan_fw3"],
+                                 input="cli-reset-pass-1\nanother-pass-22\ntypo-pass-22\n"
+                                       "another-pass-22\nanother-pass-22\n")
+        assert mismatch.exit_code == 0, mismatch.output
+        user = auth.find_by_username("longtoushan_fw3")
+        assert verify_password(user.password_hash, "another-pass-22")
+        wrong = runner.invoke(args=["change-password", "--username", "longtoushan_fw3"],
+                              input="not-the-password\nanother-pass-33\nanother-pass-33\n")
+        assert wrong.exit_code != 0
+        back = runner.invoke(args=["reset-password", "--username", "longtoushan_fw3"],
+                             input="demo-pass-2026\ndemo-pass-2026\n")
+        assert back.exit_code == 0, back.output
