@@ -383,7 +383,10 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
 
 
 def _home_fix(context: PushContext, s: StagedSubmission) -> tuple[float, float] | None:
-    """The first start stamp accurate enough to locate the home, if any."""
+    """The first start stamp accurate enough to locate the home, if any (None when the
+    household already had a location before this batch: nothing for households to do)."""
+    if context.homes[s.case.household_id].home is not None:
+        return None
     limit = context.thresholds[s.case.jurisdiction_code].max_accuracy_m
     starts = [st for st in s.loaded["stamps"]
               if st["kind"] == "start" and (st["accuracy_m"] or 1e9) <= limit]
