@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.cases.routes import blp as cases_blp
+    from backend.devices.routes import blp as devices_blp
     from backend.evidence.routes import blp as photos_blp
     from backend.forms.routes import blp as forms_blp
     from backend.households.routes import blp as households_blp
@@ -68,7 +69,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
 
-    for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
+    for blueprint in (auth_blp, devices_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
                       sync_blp, photos_blp, visits_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)

@@ -18,6 +18,10 @@ def _as_cli(command_name: str):
 
 
 def register_commands(app: Flask) -> None:
+    from backend.devices.cli import register_commands as register_device_commands
+
+    register_device_commands(app)
+
     @app.cli.command("create-user")
     @click.option("--username", required=True)
     @click.option("--password", required=True)

@@ -5,8 +5,6 @@ from flask_smorest import Blueprint
 from backend.auth import service as auth
 from backend.auth.guard import current_caller
 from backend.auth.schemas import (
-    DeviceKeyCreateSchema,
-    DeviceKeySchema,
     LoginResultSchema,
     LoginSchema,
     MeSchema,
@@ -15,7 +13,7 @@ from backend.auth.schemas import (
 from backend.jurisdictions import service as jurisdictions
 from backend.web.hooks import bind_actor
 
-blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in, tokens and devices")
+blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in and tokens")
 
 
 def me_payload(user) -> dict:
@@ -65,11 +63,3 @@ class Me(MethodView):
 
         return me_payload(g.doorstep_user)
 
-
-@blp.route("/devices/keys", methods=["POST"])
-@blp.arguments(DeviceKeyCreateSchema)
-@blp.response(201, DeviceKeySchema)
-def register_key(body):
-    """Register this device's attestation public key for the signed-in user."""
-    caller = current_caller()
-    return auth.register_device_key(caller.user_id, body["device_id"], body["public_key_jwk"])

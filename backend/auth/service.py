@@ -7,8 +7,7 @@ from sqlalchemy import select
 from backend import clock
 from backend.audit import service as audit
 from backend.auth import rules
-from backend.auth.keys import is_p256_public_jwk
-from backend.auth.models import AuthSession, DeviceKey, User, UserRole
+from backend.auth.models import AuthSession, User, UserRole
 from backend.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
@@ -138,26 +137,3 @@ def logout(user_id: str, session_id: str) -> None:
         session.revoked_at = clock.now()
         audit.record("auth.logout", "user", user_id, after={"session": session_id})
 
-
-def register_device_key(user_id: str, device_id: str, public_key_jwk: dict) -> DeviceKey:
-    """Keep a device's attestation key; re-registering the same key is a no-op."""
-    if not is_p256_public_jwk(public_key_jwk):
-        raise ProblemError("device-key-invalid",
-                           "Send the public half of an ECDSA P-256 key as a JWK.")
-    public = {k: public_key_jwk[k] for k in ("kty", "crv", "x", "y")}
-    existing = db.session.scalars(select(DeviceKey).where(
-        DeviceKey.user_id == user_id, DeviceKey.device_id == device_id,
-        DeviceKey.revoked_at.is_(None))).all()
-    for key in existing:
-        if key.public_key_jwk == public:
-            return key
-    key = DeviceKey(id=new_id(), user_id=user_id, device_id=device_id, public_key_jwk=public,
-                    created_at=clock.now())
-    db.session.add(key)
-    audit.record("device_key.registered", "device_key", key.id, actor_id=user_id,
-                 after={"device": device_id, "x": public["x"][:12]})
-    return key
-
-
-def device_key(key_id: str) -> DeviceKey | None:
-    return db.session.get(DeviceKey, key_id)

@@ -16,10 +16,10 @@ from sqlalchemy import insert, select, update
 
 from backend import clock
 from backend.audit import service as audit
-from backend.auth.models import DeviceKey
 from backend.auth.rules import Caller
 from backend.cases import rules as case_rules
 from backend.cases.models import Case, CaseTeamMember
+from backend.devices import service as devices
 from backend.errors import ProblemError, problem_body
 from backend.evidence import service as evidence
 from backend.evidence.models import Photo
@@ -51,7 +51,7 @@ class PushContext:
     households: dict[str, Household] = field(default_factory=dict)
     submissions: dict[str, VisitSubmission] = field(default_factory=dict)
     digests: dict[tuple[str, int], str] = field(default_factory=dict)
-    keys: dict[str, DeviceKey] = field(default_factory=dict)
+    keys: dict[str, devices.DeviceKeyView] = field(default_factory=dict)
     photos: dict[str, Photo] = field(default_factory=dict)
     thresholds: dict[str, rules.IntegrityThresholds] = field(default_factory=dict)
 
@@ -165,10 +165,9 @@ def _prefetch(context: PushContext, parsed) -> None:
                     VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
                     .where(VisitRevision.submission_id.in_(chunk))):
                 context.digests[(submission_id, revision)] = digest
-    for chunk in _chunks(key_ids):
-        for key in db.session.scalars(select(DeviceKey).where(
-                DeviceKey.id.in_(chunk), DeviceKey.revoked_at.is_(None))):
-            context.keys[key.id] = key
+    # A key revoked by the time this push arrived vouches for nothing in it: the
+    # attestation is stored but does not count (devices.rules.is_key_active).
+    context.keys.update(devices.active_keys(key_ids, context.received_at))
     for chunk in _chunks(photo_ids):
         for photo in db.session.scalars(select(Photo).where(Photo.sha256.in_(chunk))):
             context.photos[photo.sha256] = photo
