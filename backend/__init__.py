@@ -69,8 +69,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
 
-    for blueprint in (auth_blp, devices_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
-                      sync_blp, photos_blp, visits_blp):
+    for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
+                      sync_blp, photos_blp, visits_blp, devices_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(
