@@ -76,3 +76,25 @@ def test_only_public_p256_keys_are_accepted():
     assert not is_p256_public_jwk({**pair.jwk, "d": "x"})
     assert not is_p256_public_jwk({**pair.jwk, "x": "@@@"})
     assert not is_p256_public_jwk("jwk")
+
+
+def test_the_pwas_registration_proof_verifies_on_the_server():
+    """A proof made with WebCrypto and pwa/static/js/domain/device-keys.js (Node) verifies
+    with the server's rule: both sides build the same message."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = Path(__file__).parent / "js" / "make_registration_vector.mjs"
+    vector = json.loads(subprocess.run([node, str(script)], capture_output=True, text=True,
+                                       check=True, timeout=60).stdout)
+    assert verify_proof(vector["public_key_jwk"], vector["user_id"], vector["device_id"],
+                        vector["nonce"], vector["signature_b64url"])
+    assert not verify_proof(vector["public_key_jwk"], vector["user_id"], vector["device_id"],
+                            vector["nonce"] + "x", vector["signature_b64url"])
