@@ -26,6 +26,9 @@ from backend.errors import ProblemError
 from backend.extensions import db
 
 
+MAX_OUTSTANDING_CHALLENGES = 5
+
+
 @dataclass(frozen=True)
 class DeviceKeyView:
     id: str
@@ -78,6 +81,14 @@ def issue_challenge(user_id: str, device_id: str) -> DeviceKeyChallenge:
                                    expires_at=now + timedelta(seconds=seconds))
     db.session.add(challenge)
     db.session.flush()
+    # A few outstanding nonces per user are plenty (a retry, a second tab); older ones go.
+    stale = db.session.scalars(select(DeviceKeyChallenge.nonce).where(
+        DeviceKeyChallenge.user_id == user_id).order_by(
+        DeviceKeyChallenge.created_at.desc(), DeviceKeyChallenge.nonce)
+        .offset(MAX_OUTSTANDING_CHALLENGES)).all()
+    if stale:
+        db.session.execute(DeviceKeyChallenge.__table__.delete().where(
+            DeviceKeyChallenge.nonce.in_(stale)))
     return challenge
 
 

@@ -305,3 +305,16 @@ def test_cli_names_unknown_users_and_keys(app, db_session):
     assert unknown_key.exit_code != 0 and "no-such-key" in unknown_key.output
     none_yet = run(app, "list-keys", "--username", "wenping_fw3")
     assert none_yet.exit_code == 0 and "no device keys" in none_yet.output
+
+
+def test_outstanding_challenges_are_bounded_per_user(api, db_session):
+    from sqlalchemy import func
+
+    from backend.devices.models import DeviceKeyChallenge
+    from backend.devices.service import MAX_OUTSTANDING_CHALLENGES
+
+    nonces = [challenge(api, "wenping_fw1", DEVICE) for _ in range(MAX_OUTSTANDING_CHALLENGES + 3)]
+    held = db_session.scalar(select(func.count()).select_from(DeviceKeyChallenge).where(
+        DeviceKeyChallenge.user_id == api.user_id("wenping_fw1")))
+    assert held == MAX_OUTSTANDING_CHALLENGES
+    assert db_session.get(DeviceKeyChallenge, nonces[-1]) is not None

@@ -182,3 +182,27 @@ def test_an_old_pin_wrapped_key_is_made_again_at_the_next_sign_in(page, sign_in,
     assert new["version"] == 2 and not new["has_wrapped"] and new["private_extractable"] is False
     assert new["key_id"] != old["key_id"]
     assert not page.js_errors
+
+
+def test_settings_lists_my_keys_and_revokes_a_lost_phones_key(page, sign_in, live_server):
+    sign_in(page, "wenping_fw1", pin=PIN_1)
+    fw1 = user_id(live_server, "wenping_fw1")
+    mine = key_record(page, fw1)["key_id"]
+    # A key of the same user on another phone, registered through the API.
+    from tests.conftest import Api
+    from tests.device_keys import registered_key
+
+    with live_server.app.app_context():
+        api = Api(live_server.app.test_client())
+        _, lost = registered_key(api, "wenping_fw1", "device-lost-phone")
+    page.click("#nav-settings")
+    page.wait_for_selector(f"#my-keys li[data-key='{lost}']")
+    assert page.locator(f"#my-keys li[data-key='{mine}']").count() == 1
+    assert page.locator(f"#people li[data-user='{fw1}'] .key-state").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#my-keys li[data-key='{lost}'] button")
+    page.wait_for_selector(f"#my-keys li[data-key='{lost}']", state="detached")
+    rows = server_rows(live_server, "SELECT id, revoked_reason FROM device_key WHERE user_id = :u"
+                       " AND revoked_at IS NOT NULL", u=fw1)
+    assert lost in {r["id"] for r in rows} and mine not in {r["id"] for r in rows}
+    assert not page.js_errors
