@@ -25,7 +25,6 @@ from backend.devices.models import DeviceKey, DeviceKeyChallenge
 from backend.errors import ProblemError
 from backend.extensions import db
 
-
 MAX_OUTSTANDING_CHALLENGES = 5
 
 
