@@ -262,6 +262,27 @@ def test_revoked_keys_attestation_does_not_complete_a_visit(api):
     assert result["is_complete"] is False
 
 
+def test_revoked_keys_later_attestation_record_does_not_complete_a_visit(api):
+    """The second investigator signs later from their own phone, after their key was
+    revoked (lost phone): the `visit_attestation` does not count."""
+    import uuid
+
+    from backend.visits.rules import submission_digest
+
+    case = _assigned_case(api)
+    pair1, key1 = registered_key(api, "wenping_fw1", DEVICE)
+    pair2, key2 = registered_key(api, "wenping_fw2", OTHER_DEVICE)
+    record = attest(submission(case), api.user_id("wenping_fw1"), key1, pair1)
+    assert _push(api, [record])[0]["is_complete"] is False
+    assert api.post("wenping_admin", f"/api/devices/keys/{key2}/revoke").status_code == 200
+    digest = submission_digest(record)
+    later = {"type": "visit_attestation", "id": str(uuid.uuid4()), "submission_id": record["id"],
+             "user_id": api.user_id("wenping_fw2"), "key_id": key2, "digest": digest,
+             "signature": pair2.sign(digest)}
+    result = _push(api, [later], username="wenping_fw2")[0]
+    assert result["is_complete"] is False
+
+
 def test_attestation_received_before_revocation_keeps_counting(api):
     """Revocation looks forward: what the key vouched for before stays vouched for."""
     case = _assigned_case(api)
