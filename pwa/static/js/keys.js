@@ -67,7 +67,9 @@ export async function register(userId, bearer, { endSession = false } = {}) {
   const record = await keyFor(userId);
   if (!record) throw new Error('no key for this user');
   if (record.key_id) return record;
-  if (isLegacyRecord(record)) throw new Error('this key must be made again');
+  // An old-layout key cannot prove possession without its PIN; it is replaced at the next
+  // sign-in. Answer it unregistered rather than stop the outbox.
+  if (isLegacyRecord(record)) return record;
   const options = { bearer, retries: 1 };
   const challenge = await api.post('/api/devices/keys/challenge',
     { device_id: record.device_id }, options);
