@@ -95,6 +95,7 @@ def _log_calendar_gaps(app: Flask) -> None:
 def _register_blueprints(app: Flask, api) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.cases.routes import blp as cases_blp
+    from backend.devices.routes import blp as devices_blp
     from backend.evidence.routes import blp as photos_blp
     from backend.forms.routes import blp as forms_blp
     from backend.holidays.routes import blp as holidays_blp
@@ -105,7 +106,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.web.routes import bp as web_bp
 
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
-                      sync_blp, photos_blp, visits_blp, holidays_blp):
+                      sync_blp, photos_blp, visits_blp, holidays_blp, devices_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(

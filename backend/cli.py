@@ -56,6 +56,10 @@ def _user_id(username: str) -> str:
 
 
 def register_commands(app: Flask) -> None:
+    from backend.devices.cli import register_commands as register_device_commands
+
+    register_device_commands(app)
+
     @app.cli.command("create-user")
     @click.option("--username", required=True)
     @click.option("--role", "roles", multiple=True, required=True)

@@ -54,6 +54,10 @@ def load_config(instance_path: str) -> dict:
         "PHOTO_S3_ENDPOINT_URL": os.environ.get("PHOTO_S3_ENDPOINT_URL"),
         "PHOTO_S3_PREFIX": os.environ.get("PHOTO_S3_PREFIX", ""),
         "PHOTO_S3_REGION": os.environ.get("PHOTO_S3_REGION"),
+        # A device-key challenge (nonce) lives this long; wrong PINs before the phone
+        # destroys its signing key (docs/decisions/0002-offline-attestation.md).
+        "DEVICE_KEY_CHALLENGE_SECONDS": _env_int("DEVICE_KEY_CHALLENGE_SECONDS", 300),
+        "PIN_MAX_ATTEMPTS": _env_int("PIN_MAX_ATTEMPTS", 5),
         "SYNC_PAGE_SIZE": _env_int("SYNC_PAGE_SIZE", 200),
         "API_TITLE": "Doorstep API",
         "API_VERSION": "1",

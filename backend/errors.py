@@ -71,6 +71,13 @@ CATALOGUE: dict[str, ProblemKind] = {
     "form-invalid": ProblemKind(422, "The survey answers do not satisfy the form"),
     "submission-conflict": ProblemKind(409, "The submission changed on the server"),
     "device-key-invalid": ProblemKind(422, "The device key is not a P-256 public key"),
+    "device-key-challenge-invalid": ProblemKind(
+        422, "The key challenge is unknown, already used, or issued to another user or device"),
+    "device-key-challenge-expired": ProblemKind(422, "The key challenge expired"),
+    "device-key-proof-invalid": ProblemKind(
+        422, "The signature over the key challenge does not match the key"),
+    "device-key-in-use": ProblemKind(409, "This key was registered before"),
+    "device-key-not-found": ProblemKind(404, "No such device key"),
     "photo-not-found": ProblemKind(404, "No such photo"),
     "photo-hash-mismatch": ProblemKind(422, "The photo's content does not match its hash"),
     "photo-empty": ProblemKind(422, "The photo is empty"),

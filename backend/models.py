@@ -1,8 +1,9 @@
 """Imports every package's tables so Alembic and create_app see the whole schema."""
 
 from backend.audit.models import AuditEvent  # noqa: F401
-from backend.auth.models import AuthSession, DeviceKey, User, UserRole  # noqa: F401
+from backend.auth.models import AuthSession, User, UserRole  # noqa: F401
 from backend.cases.models import Case, CaseTeamMember  # noqa: F401
+from backend.devices.models import DeviceKey, DeviceKeyChallenge  # noqa: F401
 from backend.evidence.models import Photo, PhotoHashBand  # noqa: F401
 from backend.holidays.models import HolidayOverride  # noqa: F401
 from backend.households.models import Household, Member, StaffRelative  # noqa: F401

@@ -39,7 +39,8 @@ def main() -> None:
     from backend.demo import seed
     from backend.extensions import db
     from tests.conftest import Api
-    from tests.visit_factory import DeviceKeyPair, attest, submission
+    from tests.device_keys import registered_key
+    from tests.visit_factory import attest, submission
 
     workdir = tempfile.mkdtemp(prefix="doorstep-bench-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
@@ -55,9 +56,7 @@ def main() -> None:
     api = Api(app.test_client())
     keys = {}
     for user, device in (("wenping_fw1", "bench-device-1"), ("wenping_fw2", "bench-device-2")):
-        pair = DeviceKeyPair()
-        key_id = api.post(user, "/api/devices/keys", json={
-            "device_id": device, "public_key_jwk": pair.jwk}).get_json()["id"]
+        pair, key_id = registered_key(api, user, device)
         keys[user] = (api.user_id(user), key_id, pair)
     cases = [c for c in api.get("wenping_fw1", "/api/cases?assigned_to_me=true&page_size=100")
              .get_json()["items"] if c["kind"] != "extreme_poverty"]

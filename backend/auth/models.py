@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.dbtypes import UtcDateTime
@@ -80,17 +80,3 @@ class LoginThrottle(db.Model):
     last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-
-class DeviceKey(db.Model):
-    """A device-held P-256 public key a user signs attestations with (谁调查谁签字)."""
-
-    __tablename__ = "device_key"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("user_account.id"), nullable=False, index=True
-    )
-    device_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    public_key_jwk: Mapped[dict] = mapped_column(JSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,8 +7,6 @@ from backend.auth import service as auth
 from backend.auth import throttle
 from backend.auth.guard import current_caller
 from backend.auth.schemas import (
-    DeviceKeyCreateSchema,
-    DeviceKeySchema,
     LoginResultSchema,
     LoginSchema,
     MeSchema,
@@ -17,7 +15,7 @@ from backend.auth.schemas import (
     TokenSchema,
 )
 
-blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in, tokens and devices")
+blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in and tokens")
 
 
 def me_payload(user) -> dict:
@@ -94,12 +92,3 @@ def change_password(body):
 def reset_password(body, user_id):
     """An administrator sets a new password for a user of their jurisdiction."""
     auth.reset_password(current_caller(), user_id, body["new_password"])
-
-
-@blp.route("/devices/keys", methods=["POST"])
-@blp.arguments(DeviceKeyCreateSchema)
-@blp.response(201, DeviceKeySchema)
-def register_key(body):
-    """Register this device's attestation public key for the signed-in user."""
-    caller = current_caller()
-    return auth.register_device_key(caller.user_id, body["device_id"], body["public_key_jwk"])

@@ -47,15 +47,3 @@ class MeSchema(Schema):
 class LoginResultSchema(TokenSchema):
     user = fields.Nested(MeSchema)
 
-
-class DeviceKeyCreateSchema(Schema):
-    device_id = fields.String(required=True, validate=validate.Length(min=8, max=64))
-    public_key_jwk = fields.Dict(required=True)
-
-
-class DeviceKeySchema(Schema):
-    id = fields.String()
-    user_id = fields.String()
-    device_id = fields.String()
-    public_key_jwk = fields.Dict()
-    created_at = fields.DateTime()

@@ -16,8 +16,7 @@ from backend import clock
 from backend.audit import service as audit
 from backend.audit.context import current_actor
 from backend.auth import rules
-from backend.auth.keys import is_p256_public_jwk
-from backend.auth.models import AuthSession, DeviceKey, LoginThrottle, User, UserRole
+from backend.auth.models import AuthSession, LoginThrottle, User, UserRole
 from backend.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from backend.bulk import chunks
 from backend.dbtypes import new_id
@@ -352,48 +351,3 @@ def reset_password(caller: rules.Caller | None, user_id: str, new_password: str)
                  actor_id=caller.user_id if caller else None,
                  after={"sessions_revoked": ended})
     return user
-
-
-def register_device_key(user_id: str, device_id: str, public_key_jwk: dict) -> DeviceKey:
-    """Keep a device's attestation key; re-registering the same key is a no-op."""
-    if not is_p256_public_jwk(public_key_jwk):
-        raise ProblemError("device-key-invalid",
-                           "Send the public half of an ECDSA P-256 key as a JWK.")
-    public = {k: public_key_jwk[k] for k in ("kty", "crv", "x", "y")}
-    existing = db.session.scalars(select(DeviceKey).where(
-        DeviceKey.user_id == user_id, DeviceKey.device_id == device_id,
-        DeviceKey.revoked_at.is_(None))).all()
-    for key in existing:
-        if key.public_key_jwk == public:
-            return key
-    key = DeviceKey(id=new_id(), user_id=user_id, device_id=device_id, public_key_jwk=public,
-                    created_at=clock.now())
-    db.session.add(key)
-    audit.record("device_key.registered", "device_key", key.id, actor_id=user_id,
-                 after={"device": device_id, "x": public["x"][:12]})
-    return key
-
-
-def device_key(key_id: str) -> DeviceKey | None:
-    return db.session.get(DeviceKey, key_id)
-
-
-@dataclass(frozen=True)
-class DeviceKeyView:
-    """An active device key, for signature checks made elsewhere (attestations)."""
-
-    id: str
-    user_id: str
-    device_id: str
-    public_key_jwk: dict
-
-
-def device_keys(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:
-    """The active (not revoked) keys among ``key_ids``, by id."""
-    found: dict[str, DeviceKeyView] = {}
-    for chunk in chunks(key_ids):
-        for key in db.session.scalars(select(DeviceKey).where(
-                DeviceKey.id.in_(chunk), DeviceKey.revoked_at.is_(None))):
-            found[key.id] = DeviceKeyView(key.id, key.user_id, key.device_id,
-                                          key.public_key_jwk)
-    return found

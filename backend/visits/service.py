@@ -20,11 +20,11 @@ from backend import clock, events
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
 from backend.audit import service as audit
-from backend.auth import service as auth
-from backend.auth.service import DeviceKeyView
 from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
 from backend.cases import service as cases
 from backend.cases.service import CaseForPush
+from backend.devices import service as devices
+from backend.devices.service import DeviceKeyView
 from backend.errors import ProblemError, problem_body
 from backend.evidence import service as evidence
 from backend.evidence.service import PhotoView
@@ -103,7 +103,9 @@ def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
                 VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
                 .where(VisitRevision.submission_id.in_(chunk))):
             context.digests[(submission_id, revision)] = digest
-    context.keys = auth.device_keys(key_ids)
+    # A key revoked by the time this push arrived vouches for nothing in it: the
+    # attestation is stored but does not count (devices.rules.is_key_active).
+    context.keys = devices.active_keys(key_ids, batch.received_at)
     context.photos = evidence.by_hashes(photo_ids)
     for village in {case.jurisdiction_code for case in context.cases.values()}:
         settings = jurisdictions.effective_settings(village)

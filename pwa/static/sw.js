@@ -34,6 +34,7 @@ const SHELL_ASSETS = [
   '/static/js/domain/backoff.js',
   '/static/js/domain/canonical.js',
   '/static/js/domain/drain.js',
+  '/static/js/domain/device-keys.js',
   '/static/js/domain/exif.js',
   '/static/js/domain/expressions.js',
   '/static/js/domain/form.js',

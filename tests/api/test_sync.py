@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from backend.audit.models import AuditEvent
 from backend.demo import resident_id
 from backend.visits.models import VisitAttestation, VisitFlag, VisitRevision, VisitSubmission
-from tests.visit_factory import DeviceKeyPair, attest, member, submission, survey_answers
+from tests.device_keys import registered_key
+from tests.visit_factory import attest, member, submission, survey_answers
 
 
 def assigned_case(api, username="wenping_fw1", kind=None):
@@ -20,11 +21,7 @@ def assigned_case(api, username="wenping_fw1", kind=None):
 
 
 def register_key(api, username, device="device-" + "a" * 8):
-    pair = DeviceKeyPair()
-    response = api.post(username, "/api/devices/keys",
-                        json={"device_id": device, "public_key_jwk": pair.jwk})
-    assert response.status_code == 201, response.get_json()
-    return pair, response.get_json()["id"]
+    return registered_key(api, username, device)
 
 
 def push(api, records, username="wenping_fw1", **extra):
@@ -253,16 +250,6 @@ def test_second_investigator_attests_later_from_own_phone(api, db_session):
     again = push(api, [later], username="wenping_fw2").get_json()["results"][0]
     assert again["status"] == "duplicate"
     assert count(db_session, VisitAttestation, submission_id=record["id"]) == 2
-
-
-def test_device_key_must_be_a_p256_public_key(api):
-    pair = DeviceKeyPair()
-    for bad in ({"kty": "RSA"}, {**pair.jwk, "crv": "P-384"}, {**pair.jwk, "x": "AAAA"},
-                {**pair.jwk, "d": "secret"}):
-        response = api.post("wenping_fw1", "/api/devices/keys",
-                            json={"device_id": "device-aaaaaaaa", "public_key_jwk": bad})
-        assert response.status_code == 422
-        assert response.get_json()["type"] == "device-key-invalid"
 
 
 # --- flags --------------------------------------------------------------------------------

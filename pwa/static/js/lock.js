@@ -1,7 +1,8 @@
 // Inactivity lock: after 5 minutes without a touch the screen locks until the signed-in
-// user's PIN is entered. The last activity time lives in IndexedDB so a reload does not
-// skip the lock.
-import { h } from './dom.js';
+// user's PIN is entered. Wrong PINs here count towards the same limit as signing: at the
+// last one the key is destroyed and the phone asks for the password. The last activity
+// time lives in IndexedDB so a reload does not skip the lock.
+import { h, toast } from './dom.js';
 import { t } from './i18n.js';
 import * as store from './store.js';
 import * as keys from './keys.js';
@@ -42,9 +43,18 @@ export async function lockNow() {
         overlay.remove();
         locked = false;
         touch();
-      } catch {
-        error.textContent = t('pin.wrong');
+      } catch (failure) {
         pin.value = '';
+        if (failure instanceof keys.KeyDestroyed) {
+          // The PIN guesses are used up: only the password (online) lets anyone back in.
+          await session.requireSignIn();
+          overlay.remove();
+          locked = false;
+          toast(t('problem.pin-locked-out'), 'error');
+          return;
+        }
+        error.textContent = failure instanceof keys.WrongPin && Number.isInteger(failure.remaining)
+          ? t('pin.wrong_left', { count: failure.remaining }) : t('pin.wrong');
       }
     } }, h('h1', {}, t('lock.title')), h('p', {}, user.display_name), h('p', { class: 'hint' }, t('lock.why')),
     pin, error, h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'unlock' }, t('lock.unlock'))));

@@ -27,15 +27,21 @@ export async function init() {
         refresh_token: refreshToken ?? current?.refresh_token };
       await store.put('session', current, 'current');
     },
-    signedOut: async () => {
-      // The server ended this sign-in (revoked, or the refresh token expired). Keep the
-      // data – it is this user's unsent work – and ask for the password again.
-      if (!current) return;
-      current = { ...current, needs_sign_in: true };
-      await store.put('session', current, 'current');
-      changed();
-    },
+    // The server ended this sign-in (revoked, or the refresh token expired).
+    signedOut: () => requireSignIn(),
   });
+}
+
+/**
+ * Ask for the password again (the server ended the sign-in, or the phone destroyed the
+ * user's signing key after too many wrong PINs). Keep the data – it is this user's
+ * unsent work.
+ */
+export async function requireSignIn() {
+  if (!current) return;
+  current = { ...current, needs_sign_in: true };
+  await store.put('session', current, 'current');
+  changed();
 }
 
 export function getDeviceId() { return deviceId; }

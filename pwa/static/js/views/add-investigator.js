@@ -1,34 +1,38 @@
 // "Add investigator to this phone": the second team member signs in with their own
-// password (online, once) and sets their own PIN; the session stays the first user's.
+// password (online, once) and sets their own PIN for a new signing key; their sign-in is
+// ended right after, so the session stays the first user's alone.
 import { h, clear } from '../dom.js';
 import { t, problemText } from '../i18n.js';
 import * as session from '../session.js';
 import * as store from '../store.js';
-import { ensureKey } from '../keys-ui.js';
+import { enrolInvestigator } from '../keys-ui.js';
 
 export function render(root, { navigate }) {
   const error = h('p', { class: 'form-error', role: 'alert', id: 'add-error' });
   const username = h('input', { id: 'add-username', autocomplete: 'off', autocapitalize: 'none' });
   const password = h('input', { id: 'add-password', type: 'password', autocomplete: 'off' });
   const submit = h('button', { class: 'btn btn-primary btn-block', id: 'add-submit', type: 'submit' }, t('login.submit'));
-  clear(root).append(h('form', { class: 'card stack', onsubmit: async (event) => {
+  const form = h('form', { class: 'card stack', onsubmit: async (event) => {
     event.preventDefault();
     error.textContent = '';
     if (!navigator.onLine) { error.textContent = t('login.needs_network'); return; }
     submit.disabled = true;
     try {
       const result = await session.verifyOtherInvestigator(username.value.trim(), password.value);
+      password.value = '';
+      await enrolInvestigator(root, result.user, result.access_token);
       await store.put('people', { ...result.user, added_at: new Date().toISOString() });
-      await ensureKey(root, result.user, result.access_token);
       clear(root).append(h('p', { class: 'notice', id: 'add-done' }, t('add.done', { name: result.user.display_name })),
         h('a', { class: 'btn btn-block', href: '#/cases' }, t('nav.cases')));
     } catch (failure) {
+      clear(root).append(form);
       error.textContent = problemText(failure);
       submit.disabled = false;
     }
   } }, h('h1', {}, t('add.title')), h('p', { class: 'hint' }, t('add.why')),
   h('label', { for: 'add-username' }, t('login.username')), username,
-  h('label', { for: 'add-password' }, t('login.password')), password, error, submit));
+  h('label', { for: 'add-password' }, t('login.password')), password, error, submit);
+  clear(root).append(form);
   username.focus();
   void navigate;
 }

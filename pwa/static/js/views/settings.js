@@ -1,10 +1,45 @@
 // Settings and "about": who is signed in, storage used, lock, sign-out.
-import { h, clear } from '../dom.js';
-import { t } from '../i18n.js';
+import { h, clear, toast } from '../dom.js';
+import { t, problemText, formatDate } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
+import * as keys from '../keys.js';
+import { isLegacyRecord } from '../domain/device-keys.js';
 
 function megabytes(bytes) { return (bytes / 1024 / 1024).toFixed(1); }
+
+/** What this phone holds for an investigator: an i18n key. */
+function keyState(record) {
+  if (!record) return 'keys.none';
+  if (isLegacyRecord(record)) return 'keys.legacy';
+  return record.key_id ? 'keys.ready' : 'keys.unregistered';
+}
+
+/** The signed-in user's keys on the server (online): revoke the one of a lost phone. */
+async function showMyKeys(host, local) {
+  if (!navigator.onLine) { host.replaceChildren(h('p', { class: 'muted' }, t('keys.offline'))); return; }
+  let items;
+  try { items = await keys.serverKeys(); } catch (error) {
+    host.replaceChildren(h('p', { class: 'muted' }, problemText(error)));
+    return;
+  }
+  const active = items.filter((key) => !key.revoked_at);
+  host.replaceChildren(h('ul', { class: 'members' }, active.map((key) => h('li', { 'data-key': key.id },
+    t(key.id === local?.key_id ? 'keys.this_phone' : 'keys.other_phone'), ' ',
+    h('span', { class: 'muted' }, formatDate(key.created_at)), ' ',
+    h('button', { class: 'btn btn-danger', type: 'button', onclick: async (event) => {
+      if (!window.confirm(t('keys.revoke_confirm'))) return;
+      event.target.disabled = true;
+      try {
+        await keys.revokeServerKey(key.id);
+        if (key.id === local?.key_id) await keys.destroyKey(local.user_id);
+        showMyKeys(host, key.id === local?.key_id ? null : local);
+      } catch (error) {
+        toast(problemText(error), 'error');
+        event.target.disabled = false;
+      }
+    } }, t('keys.revoke'))))));
+}
 
 export async function render(root, { navigate }) {
   const me = session.user();
@@ -12,12 +47,17 @@ export async function render(root, { navigate }) {
   const people = await store.all('people');
   const unsent = (await store.all('outbox')).filter((r) => r.status !== 'accepted').length;
   const lockEnabled = (await store.get('device', 'lock_enabled')) !== false;
+  const keyRecords = new Map((await store.all('keys')).map((record) => [record.user_id, record]));
+  const myKeys = h('div', { id: 'my-keys' });
   clear(root).append(
     h('h1', {}, t('settings.title')),
     h('p', {}, t('settings.signed_in_as', { name: me?.display_name ?? '', place: me?.jurisdiction?.name ?? '' })),
     h('h2', {}, t('settings.investigators')),
-    h('ul', { class: 'members' }, people.map((p) => h('li', {}, p.display_name, ' ', h('span', { class: 'muted' }, p.username)))),
+    h('ul', { class: 'members', id: 'people' }, people.map((p) => h('li', { 'data-user': p.id },
+      p.display_name, ' ', h('span', { class: 'muted' }, p.username), ' ',
+      h('span', { class: 'key-state' }, t(keyState(keyRecords.get(p.id))))))),
     h('a', { class: 'btn btn-block', href: '#/add-investigator', id: 'add-investigator' }, t('settings.add_investigator')),
+    h('h2', {}, t('settings.my_keys')), myKeys,
     h('h2', {}, t('settings.storage')), storage,
     h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: 'lock-enabled', checked: lockEnabled,
       onchange: (event) => store.put('device', event.target.checked, 'lock_enabled') }), t('settings.lock')),
@@ -32,6 +72,7 @@ export async function render(root, { navigate }) {
         navigate('login');
       } }, t('settings.sign_out'))),
   );
+  showMyKeys(myKeys, keyRecords.get(me?.id));
   if (navigator.storage?.estimate) {
     const { usage = 0, quota = 0 } = await navigator.storage.estimate();
     const persisted = await navigator.storage.persisted?.();

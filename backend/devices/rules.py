@@ -1,0 +1,103 @@
+"""Pure rules about device attestation keys (谁调查谁签字): shape, proof of possession,
+which key counts when. Uses the cryptography library, nothing of Flask or SQLAlchemy."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+# Domain separation: a registration proof can never be replayed as an attestation
+# ("doorstep-attestation:v1:…", backend/visits/rules.py) and the other way round.
+PROOF_PREFIX = "doorstep-device-key:v1:"
+_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def _b64url(text: object) -> bytes:
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def is_p256_public_jwk(jwk: object) -> bool:
+    """True for the public half of an ECDSA P-256 key as WebCrypto exports it."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        return False
+    if "d" in jwk:  # a private key must never leave the device
+        return False
+    try:
+        x, y = _b64url(jwk["x"]), _b64url(jwk["y"])
+        if len(x) != 32 or len(y) != 32:
+            return False
+        ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        ).public_key()
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def public_part(jwk: dict) -> dict:
+    """Only the members that name the public key, so equal keys compare equal."""
+    return {k: jwk[k] for k in ("kty", "crv", "x", "y")}
+
+
+def jwk_thumbprint(jwk: dict) -> str:
+    """RFC 7638 SHA-256 thumbprint of a P-256 public JWK, base64url: one key, one name."""
+    members = {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).decode().rstrip("=")
+
+
+def proof_message(user_id: str, device_id: str, nonce: str) -> bytes:
+    """What a new key signs to prove the device holds it: the server's nonce, bound to
+    the user and device it was issued for (pwa/static/js/domain/device-keys.js)."""
+    return f"{PROOF_PREFIX}{user_id}:{device_id}:{nonce}".encode()
+
+
+def verify_proof(public_key_jwk: dict, user_id: str, device_id: str, nonce: str,
+                 signature_b64url: object) -> bool:
+    """Whether ``signature_b64url`` (WebCrypto ECDSA P-256/SHA-256, raw r||s, base64url)
+    signs ``proof_message``. Malformed input gives False, never an exception."""
+    if not is_p256_public_jwk(public_key_jwk):
+        return False
+    try:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(
+            ec.SECP256R1(),
+            b"\x04" + _b64url(public_key_jwk["x"]) + _b64url(public_key_jwk["y"]))
+        raw = _b64url(signature_b64url)
+        if len(raw) != 64:
+            return False
+        signature = encode_dss_signature(int.from_bytes(raw[:32], "big"),
+                                         int.from_bytes(raw[32:], "big"))
+        key.verify(signature, proof_message(user_id, device_id, nonce),
+                   ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError, TypeError, binascii.Error):
+        return False
+
+
+def is_key_active(revoked_at: datetime | None, at: datetime) -> bool:
+    """A key vouches for what the server received before it was revoked, never after:
+    an attestation received at ``at`` counts only if the key was not revoked by then."""
+    return revoked_at is None or revoked_at > at
+
+
+def is_challenge_usable(challenge_user_id: str, challenge_device_id: str,
+                        expires_at: datetime, used_at: datetime | None,
+                        user_id: str, device_id: str, now: datetime) -> str | None:
+    """None when the nonce may be spent now by ``user_id`` on ``device_id``, else why not
+    (a problem slug): single use, short-lived, bound to the user and device it was issued to."""
+    if used_at is not None or challenge_user_id != user_id or challenge_device_id != device_id:
+        return "device-key-challenge-invalid"
+    if expires_at <= now:
+        return "device-key-challenge-expired"
+    return None
