@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backend.forms.expressions import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, evaluate
@@ -125,7 +125,8 @@ numbers = st.one_of(
     st.floats(-1000, 1000, allow_nan=False).map(lambda x: round(x, 3)),
 )
 texts = st.one_of(
-    st.sampled_from(["", " ", "a", "b", "a b", " a  b ", "5", "张三", "𠀀", "é", "ｅ", "Z", "z"]),
+    st.sampled_from(["", " ", "a", "b", "a b", " a  b ", "5", "张三", "𠀀", "é", "ｅ", "Z", "z",
+                     "ｅ𠀀", "𠀀ｅ", "a𠀀", "aｅ"]),
     # ｅ (U+FF45) sorts after 𠀀 (U+20000) in UTF-16 units, before it in code points.
     st.text(alphabet=st.sampled_from("ab 5张𠀀éｅ"), max_size=6),
 )
@@ -246,12 +247,30 @@ at_the_limits = st.one_of(
     st.integers(MAX_LENGTH - 2, MAX_LENGTH + 2).map(lambda n: ("1+" * n)[: n - 1] + "1"),
     st.integers(MAX_LENGTH - 2, MAX_LENGTH + 2).map(lambda n: "'" + "𠀀" * (n - 2) + "'"),
 )
-expressions = st.one_of(*[shallow] * 4, *[well_formed] * 3, mutated(), at_the_limits)
+# Text rules (code points, not UTF-16 units) only show with text on both sides.
+text_leaves = st.one_of(string_literals, st.just("${s}"))
+about_text = st.one_of(
+    st.builds(lambda x: f"string-length({x})", text_leaves),
+    st.builds(_binary, text_leaves, st.sampled_from(["<", "<=", ">", ">=", "=", "!="]),
+              text_leaves, space, st.just(False)),
+    st.builds(lambda x, v: f"selected({x}, {v})", text_leaves, text_leaves),
+    st.builds(lambda x: f"count-selected({x})", text_leaves),
+)
+expressions = st.one_of(*[shallow] * 4, *[well_formed] * 3, about_text, mutated(),
+                        at_the_limits)
 
 
 @settings(max_examples=300, derandomize=True, database=None, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(batch=st.lists(expressions, min_size=1, max_size=8), context=contexts())
+# Spots a few hundred random examples rarely reach, always run: code point order and length
+# (UTF-16 would differ), decimal rounding, a syntax error after a character outside the BMP.
+@example(batch=["'ｅ' < '𠀀'", "'a𠀀' >= 'aｅ'", "string-length('𠀀é')", "${s} < 'ｅ'",
+                "'𠀀' +", "'𠀀𠀀' = ", "selected(${sel}, '𠀀')", "count-selected(${sel})"],
+         context={"values": {"s": "𠀀", "sel": "a 𠀀  b"}})
+@example(batch=["round(2.675, 2)", "round(-2.5)", "round(1.005, 2)", "round(0.045, 2)",
+                "round(${a}, -1)", "round(1e21)", "int(-0.5)", "${a} / 0", "sum(${g.x})"],
+         context={"values": {"a": 15, "g": [{"x": 0.1}, {"x": 0.2}, {"y": 1}]}})
 def test_python_and_the_device_agree(node_evaluate, batch, context):
     # Several expressions per example over one set of bindings: more ground per example.
     for expr in batch:
