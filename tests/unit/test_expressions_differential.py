@@ -268,7 +268,8 @@ expressions = st.one_of(*[shallow] * 4, *[well_formed] * 3, about_text, mutated(
 @example(batch=["'ｅ' < '𠀀'", "'a𠀀' >= 'aｅ'", "string-length('𠀀é')", "${s} < 'ｅ'",
                 "'𠀀' +", "'𠀀𠀀' = ", "selected(${sel}, '𠀀')", "count-selected(${sel})"],
          context={"values": {"s": "𠀀", "sel": "a 𠀀  b"}})
-@example(batch=["round(2.675, 2)", "round(-2.5)", "round(1.005, 2)", "round(0.045, 2)",
+@example(batch=["round(2.675, 2)", "round(-2.5)", "round(0.5)", "round(-0.05, 1)",
+                "round(1.005, 2)", "round(0.045, 2)",
                 "round(${a}, -1)", "round(1e21)", "int(-0.5)", "${a} / 0", "sum(${g.x})"],
          context={"values": {"a": 15, "g": [{"x": 0.1}, {"x": 0.2}, {"y": 1}]}})
 def test_python_and_the_device_agree(node_evaluate, batch, context):
