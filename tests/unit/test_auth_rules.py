@@ -67,9 +67,9 @@ def test_roles_add_up():
     assert not caller(FIELD_WORKER).has(APPROVER, REVIEWER)
 
 
-# --- 004: the home visit is done by the visit team; others read the whole jurisdiction ------
+# --- scope: a field worker sees their visit team's cases; others the whole jurisdiction ----
 
-def test_004_a_field_worker_alone_reads_only_cases_of_their_visit_team():
+def test_a_field_worker_alone_reads_only_cases_of_their_visit_team():
     assert not caller(FIELD_WORKER).reads_all_cases_in_scope
 
 
