@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+# Client-sent device and request ids reach the audit trail, which owns their shapes.
+from backend.audit.context import DEVICE_ID_PATTERN, REQUEST_ID_PATTERN
+
+__all__ = ["DEVICE_ID_PATTERN", "REQUEST_ID_PATTERN"]  # re-exported for the auth schemas
+
 FIELD_WORKER = "field_worker"
 VILLAGE_ASSISTANT = "village_assistant"
 INTAKE_CLERK = "intake_clerk"
@@ -74,9 +79,6 @@ def pair_lock_until(failed_count: int, now: datetime, max_failures: int,
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and locked_until > now
 
-
-# Client-sent device and request ids reach the audit trail: audit owns their shapes.
-from backend.audit.context import DEVICE_ID_PATTERN, REQUEST_ID_PATTERN  # noqa: E402, F401
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128

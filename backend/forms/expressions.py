@@ -123,7 +123,8 @@ def _tokenize(text: str) -> list[tuple[str, Any, int]]:
                 i += 1
                 while i < n and text[i] in _DIGITS:
                     i += 1
-            tokens.append(("num", float(text[start:i]), start))
+            # A literal too big for a double is null, like any other non-finite number.
+            tokens.append(("num", _finite(float(text[start:i])), start))
         elif c in "'\"":
             end = text.find(c, i + 1)
             if end < 0:

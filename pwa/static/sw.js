@@ -31,6 +31,8 @@ const SHELL_ASSETS = [
   '/static/js/session.js',
   '/static/js/store.js',
   '/static/js/sync.js',
+  '/static/js/device/camera.js',
+  '/static/js/device/geolocation.js',
   '/static/js/domain/backoff.js',
   '/static/js/domain/canonical.js',
   '/static/js/domain/drain.js',
@@ -45,6 +47,8 @@ const SHELL_ASSETS = [
   '/static/js/views/outbox.js',
   '/static/js/views/settings.js',
   '/static/js/views/survey.js',
+  '/static/js/widgets/fields.js',
+  '/static/js/widgets/signature.js',
 ];
 
 self.addEventListener('install', (event) => {

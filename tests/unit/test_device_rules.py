@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from backend.attestation.rules import verify_attestation
 from backend.devices.rules import (
     is_challenge_usable,
     is_key_active,
@@ -10,7 +11,6 @@ from backend.devices.rules import (
     proof_message,
     verify_proof,
 )
-from backend.attestation.rules import verify_attestation
 from tests.device_keys import sign_proof
 from tests.visit_factory import DeviceKeyPair
 

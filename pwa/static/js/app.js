@@ -39,13 +39,27 @@ async function viewFor(name) {
   return extraViews[name];
 }
 
+/** A screen whose module (or one it imports) failed to load: say so, never a blank page. */
+const loadFailed = {
+  render(root) {
+    root.replaceChildren(h('div', { class: 'card stack', id: 'load-error', role: 'alert' },
+      h('p', { class: 'form-error' }, t('app.view_failed')),
+      h('button', { class: 'btn', type: 'button', onclick: () => location.reload() }, t('app.retry_load')),
+      h('a', { class: 'btn', href: '#/cases' }, t('nav.back'))));
+    root.dataset.ready = 'true';
+  },
+};
+
 async function route() {
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const wanted = session.needsSignIn() ? 'login' : name;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   appState.isFormOpen = false;
-  const view = await viewFor(wanted) ?? VIEWS.cases;
+  const view = await viewFor(wanted).catch((error) => {
+    console.error(`view ${wanted} failed to load`, error);
+    return loadFailed;
+  }) ?? VIEWS.cases;
   const root = main();
   delete root.dataset.ready;
   root.dataset.view = wanted;

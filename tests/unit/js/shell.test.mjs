@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const root = new URL('../../../pwa/', import.meta.url).pathname;
 const sw = readFileSync(join(root, 'static/sw.js'), 'utf8');
@@ -25,4 +26,12 @@ test('every app module is precached (else the app breaks offline)', () => {
   const modules = walk(join(root, 'static/js')).map((p) => p.slice(join(root).length - 1))
     .filter((p) => p.endsWith('.js') && !p.endsWith('api-docs.js'));
   for (const module of modules) assert.ok(listed.includes(module), `${module} is not precached`);
+});
+
+test('the precached shell stays within 100 KB gzipped (a phone on a weak signal)', () => {
+  // '/' and the manifest are rendered from pwa/templates; their templates stand in for them.
+  const files = listed.map((url) => (url.startsWith('/static/') ? join(root, url)
+    : url === '/' ? join(root, 'templates/app.html') : join(root, 'templates/manifest.webmanifest')));
+  const gzipped = files.reduce((sum, path) => sum + gzipSync(readFileSync(path), { level: 9 }).length, 0);
+  assert.ok(gzipped <= 100 * 1024, `shell is ${(gzipped / 1024).toFixed(1)} KB gzipped`);
 });

@@ -69,7 +69,8 @@ function tokenize(chars) {
         i += 1;
         while (i < n && has(DIGITS, chars[i])) i += 1;
       }
-      tokens.push(['num', Number(chars.slice(start, i).join('')), start]);
+      // A literal too big for a double is null, like any other non-finite number.
+      tokens.push(['num', finite(Number(chars.slice(start, i).join(''))), start]);
     } else if (c === "'" || c === '"') {
       const end = chars.indexOf(c, i + 1);
       if (end < 0) throw new ExpressionSyntaxError('unterminated string', i);

@@ -1,0 +1,29 @@
+// The camera: a "take photo" button that opens the rear camera, and the step that turns a
+// camera file into stored photo evidence (photos.js) with a fallback position.
+import { h, toast } from '../dom.js';
+import { t } from '../i18n.js';
+import { addPhoto } from '../photos.js';
+
+/**
+ * A label styled as a button around a hidden file input that asks for the rear camera.
+ * `onFiles(files)` gets the chosen files; other attributes (id, dataset, multiple) go to the input.
+ */
+export function cameraButton({ className = 'btn', onFiles, ...input }) {
+  return h('label', { class: className }, t('survey.take_photo'),
+    h('input', { type: 'file', accept: 'image/*', capture: 'environment', hidden: true, ...input,
+      onchange: async (event) => {
+        const files = Array.from(event.target.files);
+        if (files.length) await onFiles(files);
+      } }));
+}
+
+/**
+ * Store one camera file as evidence and return its metadata. Without EXIF GPS the photo
+ * falls back to `lastFix` (the phone's last stamp), and the worker is told.
+ */
+export async function capturePhoto(file, { field = null, lastFix = null } = {}) {
+  toast(t('survey.photo_processing'));
+  const meta = await addPhoto(file, { field, fallbackPosition: lastFix });
+  if (meta.lat === null) toast(t('survey.photo_no_gps'));
+  return meta;
+}
