@@ -74,3 +74,5 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    # Every operation needs a bearer token unless it says otherwise (sign-in does).
+    api.spec.options["security"] = [{"bearer": []}]

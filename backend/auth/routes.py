@@ -12,6 +12,7 @@ from backend.auth.schemas import (
     MeSchema,
     TokenSchema,
 )
+from backend.errors import BODY_PROBLEMS, problems
 from backend.jurisdictions import service as jurisdictions
 from backend.web.hooks import bind_actor
 
@@ -28,8 +29,10 @@ def me_payload(user) -> dict:
 
 
 @blp.route("/auth/login", methods=["POST"])
+@blp.doc(security=[])
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
+@problems(*BODY_PROBLEMS, 401, 403, 423, 429)
 def login(body):
     """Sign in with username and password; returns an access and a refresh token."""
     user, tokens = auth.login(body["username"], body["password"], body.get("device_id"))
@@ -40,6 +43,7 @@ def login(body):
 @blp.route("/auth/refresh", methods=["POST"])
 @jwt_required(refresh=True)
 @blp.response(200, TokenSchema)
+@problems(401)
 def refresh():
     """Trade a refresh token (in the Authorization header) for a new access token."""
     bind_actor(get_jwt_identity())
@@ -49,6 +53,7 @@ def refresh():
 @blp.route("/auth/logout", methods=["POST"])
 @jwt_required(verify_type=False)
 @blp.response(204)
+@problems(401)
 def logout():
     """Revoke this sign-in: its access and refresh tokens stop working at once."""
     bind_actor(get_jwt_identity())
@@ -58,6 +63,7 @@ def logout():
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
+    @problems(401)
     def get(self):
         """The signed-in user, roles and jurisdiction."""
         current_caller()
@@ -69,6 +75,7 @@ class Me(MethodView):
 @blp.route("/devices/keys", methods=["POST"])
 @blp.arguments(DeviceKeyCreateSchema)
 @blp.response(201, DeviceKeySchema)
+@problems(*BODY_PROBLEMS, 401)
 def register_key(body):
     """Register this device's attestation public key for the signed-in user."""
     caller = current_caller()

@@ -11,6 +11,7 @@ from backend.cases.schemas import (
     CaseUpdateSchema,
     TeamAssignSchema,
 )
+from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases",
                 description="Applications for assistance")
@@ -23,6 +24,7 @@ def _etag(case) -> dict:
 @blp.route("", methods=["GET"])
 @blp.arguments(CaseQuerySchema, location="query")
 @blp.response(200, CasePageSchema)
+@problems(401, 422)
 def list_cases(query):
     """Cases in your jurisdiction; field workers see the cases assigned to them."""
     caller = current_caller()
@@ -33,7 +35,10 @@ def list_cases(query):
 
 @blp.route("", methods=["POST"])
 @blp.arguments(CaseCreateSchema)
-@blp.response(201, CaseSchema)
+@blp.response(201, CaseSchema, headers=ETAG_HEADER)
+@blp.alt_response(200, schema=CaseSchema, headers=ETAG_HEADER, success=True,
+                  description="A case with this `id` already exists: the retry's answer")
+@problems(*BODY_PROBLEMS, 401, 403, 404, 409)
 def create_case(body):
     """Accept an application (受理). Retrying with the same `id` is safe."""
     caller = current_caller()
@@ -42,8 +47,10 @@ def create_case(body):
 
 
 @blp.route("/<string:case_id>", methods=["GET"])
-@blp.response(200, CaseSchema)
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(401, 404)
 def get_case(case_id):
+    """A case with its household and visit team; the ETag is its version."""
     caller = current_caller()
     case = service.get_visible(caller, case_id)
     return service.to_view(case, caller), 200, _etag(case)
@@ -51,7 +58,9 @@ def get_case(case_id):
 
 @blp.route("/<string:case_id>", methods=["PATCH"])
 @blp.arguments(CaseUpdateSchema)
-@blp.response(200, CaseSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(*BODY_PROBLEMS, 401, 403, 404, 412, 428)
 def update_case(changes, case_id):
     """Edit a case. Send `If-Match` with the version you read; a stale one gets 412."""
     caller = current_caller()
@@ -61,7 +70,9 @@ def update_case(changes, case_id):
 
 @blp.route("/<string:case_id>/team", methods=["PUT"])
 @blp.arguments(TeamAssignSchema)
-@blp.response(200, CaseSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(*BODY_PROBLEMS, 401, 403, 404, 412, 428)
 def assign_team(body, case_id):
     """Assign the home-visit team: at least two field workers of the township (004)."""
     caller = current_caller()
