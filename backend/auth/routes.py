@@ -3,7 +3,7 @@ from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
 
 from backend.auth import service as auth
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.auth.schemas import (
     DeviceKeyCreateSchema,
     DeviceKeySchema,
@@ -73,6 +73,7 @@ class Me(MethodView):
 
 
 @blp.route("/devices/keys", methods=["POST"])
+@signed_in
 @blp.arguments(DeviceKeyCreateSchema)
 @blp.response(201, DeviceKeySchema)
 @problems(*BODY_PROBLEMS, 401)

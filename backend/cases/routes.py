@@ -1,7 +1,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.cases import service
 from backend.cases.schemas import (
     CaseCreateSchema,
@@ -22,6 +22,7 @@ def _etag(case) -> dict:
 
 
 @blp.route("", methods=["GET"])
+@signed_in
 @blp.arguments(CaseQuerySchema, location="query")
 @blp.response(200, CasePageSchema)
 @problems(401, 422)
@@ -34,6 +35,7 @@ def list_cases(query):
 
 
 @blp.route("", methods=["POST"])
+@signed_in
 @blp.arguments(CaseCreateSchema)
 @blp.response(201, CaseSchema, headers=ETAG_HEADER)
 @blp.alt_response(200, schema=CaseSchema, headers=ETAG_HEADER, success=True,
@@ -57,6 +59,7 @@ def get_case(case_id):
 
 
 @blp.route("/<string:case_id>", methods=["PATCH"])
+@signed_in
 @blp.arguments(CaseUpdateSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, CaseSchema, headers=ETAG_HEADER)
@@ -69,6 +72,7 @@ def update_case(changes, case_id):
 
 
 @blp.route("/<string:case_id>/team", methods=["PUT"])
+@signed_in
 @blp.arguments(TeamAssignSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, CaseSchema, headers=ETAG_HEADER)

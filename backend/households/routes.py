@@ -1,6 +1,6 @@
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, problems
 from backend.households import service
 from backend.households.schemas import (
@@ -15,6 +15,7 @@ blp = Blueprint("households", __name__, url_prefix="/api/households",
 
 
 @blp.route("", methods=["GET"])
+@signed_in
 @blp.arguments(HouseholdQuerySchema, location="query")
 @blp.response(200, HouseholdPageSchema)
 @problems(401, 422)
@@ -28,6 +29,7 @@ def list_households(query):
 
 
 @blp.route("", methods=["POST"])
+@signed_in
 @blp.arguments(HouseholdCreateSchema)
 @blp.response(201, HouseholdSchema)
 @blp.alt_response(200, schema=HouseholdSchema, success=True,

@@ -1,7 +1,7 @@
 from flask_smorest import Blueprint
 
 from backend.auth import rules as roles
-from backend.auth.guard import current_caller, require_roles
+from backend.auth.guard import current_caller, require_roles, signed_in
 from backend.errors import BODY_PROBLEMS, ProblemError, problems
 from backend.jurisdictions import service
 from backend.jurisdictions.schemas import (
@@ -42,6 +42,7 @@ def get_settings(code):
 
 
 @blp.route("/<string:code>/settings", methods=["PATCH"])
+@signed_in
 @blp.arguments(SettingsUpdateSchema)
 @blp.response(200, SettingsSchema)
 @problems(*BODY_PROBLEMS, 401, 403, 404)

@@ -1,7 +1,7 @@
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, problems
 from backend.sync import service
 from backend.sync.schemas import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
@@ -13,6 +13,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/sync",
 
 
 @blp.route("/pull", methods=["GET"])
+@signed_in
 @blp.arguments(PullQuerySchema, location="query")
 @blp.response(200, PullSchema)
 @problems(401, 422)
@@ -23,6 +24,7 @@ def pull(query):
 
 
 @blp.route("/push", methods=["POST"])
+@signed_in
 @blp.arguments(PushSchema)
 @blp.response(200, PushResultSchema)
 @problems(*BODY_PROBLEMS, 401)
