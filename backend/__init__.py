@@ -47,7 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     from backend.web import hooks
+    from backend.web.logs import configure_logging
 
+    configure_logging(app)
     hooks.install(app)
     _register_blueprints(app, api)
 
