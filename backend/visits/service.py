@@ -84,7 +84,8 @@ def push(caller: Caller, device_id: str | None, sent_at: datetime | None,
     for index, raw in enumerate(records):
         record_id = raw.get("id") if isinstance(raw, dict) else None
         kind = raw.get("type") if isinstance(raw, dict) else None
-        schema = RECORD_SCHEMAS.get(kind)
+        # A list or an object as `type` cannot be looked up (unhashable): unknown too.
+        schema = RECORD_SCHEMAS.get(kind) if isinstance(kind, str) else None
         if schema is None:
             results[index] = _rejected(record_id, "validation-failed",
                                        "Unknown record type.", {"type": ["unknown type"]})
