@@ -154,3 +154,21 @@ def _contract_test(role: str):
 # Once per role: each sees other operations, other scopes and other refusals.
 for _role in ROLE_USERS:
     globals()[f"test_api_keeps_its_contract_as_{_role}"] = _contract_test(_role)
+
+
+def test_anonymous_caller_is_refused_before_the_body_is_read(client):
+    """Found by Schemathesis: an invalid body without a token was a 422 that described the
+    body's fields to an anonymous caller; authentication now comes first."""
+    for method, path, body in (("POST", "/api/sync/push", {"records": [None], "x": 1}),
+                               ("POST", "/api/cases", {"kind": 3}),
+                               ("GET", "/api/cases?page=0", None)):
+        response = client.open(path, method=method, json=body)
+        assert response.status_code == 401, (path, response.get_json())
+        assert response.get_json()["type"] == "not-authenticated"
+
+
+def test_head_for_an_unknown_photo_is_a_documented_problem(api):
+    response = api.client.head("/api/photos/" + "0" * 64,
+                               headers=api.headers("wenping_fw1"))
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
