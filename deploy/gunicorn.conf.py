@@ -29,6 +29,9 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# No runtime control socket: nothing here uses it, and two instances on one host would
+# share its default path (older gunicorn versions ignore this setting).
+control_socket_disable = True
 # nginx in front terminates TLS; trust its X-Forwarded-* only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The app writes one JSON line per request (with its request id); gunicorn's own
