@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres test-js bench lint chromium clean
+.PHONY: run serve test test-sqlite test-postgres test-js bench lint chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 	$(FLASK) seed-demo
 	@echo "Doorstep is at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn, workers sized to the CPU (WEB_CONCURRENCY overrides), on
+# DATABASE_URL, PHOTO_S3_* and REDIS_URL from the environment; see docs/deploy.md.
+serve: $(STAMP)
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)

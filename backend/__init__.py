@@ -47,7 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     from backend.web import hooks
+    from backend.web.logs import configure_logging
 
+    configure_logging(app)
     hooks.install(app)
     _register_concepts(app)
     _register_blueprints(app, api)
@@ -111,3 +113,5 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    # Every operation needs a bearer token unless it says otherwise (sign-in does).
+    api.spec.options["security"] = [{"bearer": []}]

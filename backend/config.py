@@ -59,6 +59,12 @@ def load_config(instance_path: str) -> dict:
         "DEVICE_KEY_CHALLENGE_SECONDS": _env_int("DEVICE_KEY_CHALLENGE_SECONDS", 300),
         "PIN_MAX_ATTEMPTS": _env_int("PIN_MAX_ATTEMPTS", 5),
         "SYNC_PAGE_SIZE": _env_int("SYNC_PAGE_SIZE", 200),
+        # Optional in the embedded default; production uses it (sign-in throttling), and
+        # /readyz checks it when set.
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        # "json" (gunicorn.conf.py sets it): JSON lines with the request id; else plain text.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "API_TITLE": "Doorstep API",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

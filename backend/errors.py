@@ -6,10 +6,13 @@ clients and tests rely on; the PWA translates slugs into words for the user.
 
 from __future__ import annotations
 
+import http
 from dataclasses import dataclass
 
 from flask import Response, current_app, json
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
+from marshmallow import INCLUDE, Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -184,19 +187,97 @@ def _flatten_webargs_messages(messages) -> dict:
     if not isinstance(messages, dict):
         return {"_body": messages if isinstance(messages, list) else [str(messages)]}
     flat: dict = {}
-    for location, fields in messages.items():
-        if isinstance(fields, dict):
-            for name, value in fields.items():
+    for location, by_field in messages.items():
+        if isinstance(by_field, dict):
+            for name, value in by_field.items():
                 flat[name] = value
         else:
-            flat[f"_{location}"] = fields if isinstance(fields, list) else [str(fields)]
+            flat[f"_{location}"] = by_field if isinstance(by_field, list) else [str(by_field)]
     return flat
+
+
+class ProblemSchema(Schema):
+    """What every error body holds (RFC 9457), as the OpenAPI document shows it."""
+
+    class Meta:
+        # Some problems carry more members: `current_version` on a stale edit,
+        # `server_version` and `your_version` on a sync conflict.
+        unknown = INCLUDE
+
+    type = fields.String(required=True, validate=validate.OneOf(sorted(CATALOGUE)),
+                         metadata={"description": "stable slug from the problem catalogue "
+                                                  "(backend/errors.py); clients switch on it"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, validate=validate.Range(400, 599))
+    detail = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), required=True,
+                         metadata={"description": "messages by field path; empty when the "
+                                                  "problem is not about fields"})
+
+
+def response_name(status: int) -> str:
+    """The name of the shared OpenAPI response that documents problems of this status."""
+    return http.HTTPStatus(status).name
+
+
+def _status_description(status: http.HTTPStatus) -> str:
+    slugs = sorted(slug for slug, kind in CATALOGUE.items() if kind.status == status)
+    if not slugs:
+        return status.phrase
+    return f"{status.phrase}. Problem types: {', '.join(slugs)}."
+
+
+# Never registered: only lends its `alt_response` to the `problems` decorator below.
+_DOCS = Blueprint("problem-docs", __name__)
+
+# Statuses any JSON-body operation may answer: malformed JSON, too large, not JSON, invalid.
+BODY_PROBLEMS = (400, 413, 415, 422)
+
+
+def problems(*statuses: int):
+    """Document the problems an operation can answer, each as `application/problem+json`.
+
+    Every API operation reads the database, so 503 (`service-unavailable`) is always added.
+    """
+
+    def decorator(func):
+        for status in sorted({*statuses, 503}, reverse=True):
+            func = _DOCS.alt_response(status, response_name(status))(func)
+        return func
+
+    return decorator
+
+
+# Optimistic concurrency on edits (STYLE.md): read the ETag, send it back as If-Match.
+IF_MATCH_PARAMETER = {
+    "in": "header", "name": "If-Match", "required": True,
+    "description": "The ETag of the version you edited, e.g. `\"3\"`. Missing: 428 "
+                   "`precondition-required`; stale: 412 `stale-version`.",
+    "schema": {"type": "string", "maxLength": 300},
+}
+ETAG_HEADER = {
+    "ETag": {"description": "The record's version, quoted; send it back as If-Match to edit.",
+             "required": True, "schema": {"type": "string", "pattern": r'^"\d+"$'}},
+}
 
 
 class ProblemApi(Api):
     """flask-smorest's Api answering every HTTP error as problem+json."""
 
-    ERROR_SCHEMA = None  # documented through the catalogue instead
+    ERROR_SCHEMA = ProblemSchema
+    # No catch-all `default` response: each operation lists the statuses it can answer,
+    # so a status outside that list is a contract bug that Schemathesis reports.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self):
+        """The shared error responses, served as problem+json with the Problem schema."""
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response = {"description": _status_description(status), "schema": "Problem"}
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         # The app's Flask-SQLAlchemy, found through the app: extensions imports this module.

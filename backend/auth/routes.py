@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from backend.audit.actor import bind_actor
 from backend.auth import service as auth
 from backend.auth import throttle
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.auth.schemas import (
     LoginResultSchema,
     LoginSchema,
@@ -14,6 +14,7 @@ from backend.auth.schemas import (
     PasswordResetSchema,
     TokenSchema,
 )
+from backend.errors import BODY_PROBLEMS, problems
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in and tokens")
 
@@ -29,6 +30,7 @@ def me_payload(user) -> dict:
 
 
 @blp.route("/auth/login", methods=["POST"])
+@blp.doc(security=[])
 @throttle.limiter.limit(throttle.per_client_limit, deduct_when=throttle.sign_in_failed,
                         on_breach=throttle.on_breach, scope="login-client")
 @throttle.limiter.limit(throttle.per_account_limit, key_func=throttle.account_key,
@@ -36,6 +38,7 @@ def me_payload(user) -> dict:
                         exempt_when=throttle.signs_in_from_known_device, scope="login-account")
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
+@problems(*BODY_PROBLEMS, 401, 403, 423, 429)
 def login(body):
     """Sign in with username and password; returns an access and a refresh token."""
     user, tokens = auth.login(body["username"], body["password"], body.get("device_id"))
@@ -46,6 +49,7 @@ def login(body):
 @blp.route("/auth/refresh", methods=["POST"])
 @jwt_required(refresh=True)
 @blp.response(200, TokenSchema)
+@problems(401)
 def refresh():
     """Trade a refresh token (in the Authorization header) for a new pair of tokens.
 
@@ -60,6 +64,7 @@ def refresh():
 @blp.route("/auth/logout", methods=["POST"])
 @jwt_required(verify_type=False)
 @blp.response(204)
+@problems(401)
 def logout():
     """Revoke this sign-in: its access and refresh tokens stop working at once."""
     bind_actor(get_jwt_identity())
@@ -69,6 +74,7 @@ def logout():
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
+    @problems(401)
     def get(self):
         """The signed-in user, roles and jurisdiction."""
         current_caller()
@@ -78,8 +84,10 @@ class Me(MethodView):
 
 
 @blp.route("/me/password", methods=["POST"])
+@signed_in
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
+@problems(*BODY_PROBLEMS, 401, 403, 429)
 def change_password(body):
     """Change your own password (needs the current one); every sign-in of yours ends."""
     caller = current_caller()
@@ -87,8 +95,10 @@ def change_password(body):
 
 
 @blp.route("/users/<user_id>/password", methods=["POST"])
+@signed_in
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
+@problems(*BODY_PROBLEMS, 401, 403, 404)
 def reset_password(body, user_id):
     """An administrator sets a new password for a user of their jurisdiction."""
     auth.reset_password(current_caller(), user_id, body["new_password"])

@@ -1,7 +1,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.cases import service
 from backend.cases.schemas import (
     CaseCreateSchema,
@@ -11,6 +11,7 @@ from backend.cases.schemas import (
     CaseUpdateSchema,
     TeamAssignSchema,
 )
+from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases",
                 description="Applications for assistance")
@@ -21,8 +22,10 @@ def _etag(case) -> dict:
 
 
 @blp.route("", methods=["GET"])
+@signed_in
 @blp.arguments(CaseQuerySchema, location="query")
 @blp.response(200, CasePageSchema)
+@problems(401, 422)
 def list_cases(query):
     """Cases in your jurisdiction; field workers see the cases assigned to them."""
     caller = current_caller()
@@ -32,8 +35,12 @@ def list_cases(query):
 
 
 @blp.route("", methods=["POST"])
+@signed_in
 @blp.arguments(CaseCreateSchema)
-@blp.response(201, CaseSchema)
+@blp.response(201, CaseSchema, headers=ETAG_HEADER)
+@blp.alt_response(200, schema=CaseSchema, headers=ETAG_HEADER, success=True,
+                  description="A case with this `id` already exists: the retry's answer")
+@problems(*BODY_PROBLEMS, 401, 403, 404, 409)
 def create_case(body):
     """Accept an application (受理). Retrying with the same `id` is safe."""
     caller = current_caller()
@@ -42,16 +49,21 @@ def create_case(body):
 
 
 @blp.route("/<string:case_id>", methods=["GET"])
-@blp.response(200, CaseSchema)
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(401, 404)
 def get_case(case_id):
+    """A case with its household and visit team; the ETag is its version."""
     caller = current_caller()
     case = service.get_visible(caller, case_id)
     return service.to_view(case, caller), 200, _etag(case)
 
 
 @blp.route("/<string:case_id>", methods=["PATCH"])
+@signed_in
 @blp.arguments(CaseUpdateSchema)
-@blp.response(200, CaseSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(*BODY_PROBLEMS, 401, 403, 404, 412, 428)
 def update_case(changes, case_id):
     """Edit a case. Send `If-Match` with the version you read; a stale one gets 412."""
     caller = current_caller()
@@ -60,8 +72,11 @@ def update_case(changes, case_id):
 
 
 @blp.route("/<string:case_id>/team", methods=["PUT"])
+@signed_in
 @blp.arguments(TeamAssignSchema)
-@blp.response(200, CaseSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, CaseSchema, headers=ETAG_HEADER)
+@problems(*BODY_PROBLEMS, 401, 403, 404, 412, 428)
 def assign_team(body, case_id):
     """Assign the home-visit team: at least two field workers of the township (004)."""
     caller = current_caller()

@@ -2,7 +2,7 @@ from flask import current_app
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
 from backend.devices import service
 from backend.devices.schemas import (
     ChallengeCreateSchema,
@@ -12,14 +12,17 @@ from backend.devices.schemas import (
     DeviceKeyQuerySchema,
     DeviceKeySchema,
 )
+from backend.errors import BODY_PROBLEMS, problems
 
 blp = Blueprint("devices", __name__, url_prefix="/api/devices",
                 description="Attestation keys held by devices (谁调查谁签字)")
 
 
 @blp.route("/keys/challenge", methods=["POST"])
+@signed_in
 @blp.arguments(ChallengeCreateSchema)
 @blp.response(201, ChallengeSchema)
+@problems(*BODY_PROBLEMS, 401, 429)
 def challenge(body):
     """A single-use nonce, valid a few minutes, that a new key signs to be registered."""
     caller = current_caller()
@@ -30,9 +33,11 @@ def challenge(body):
 
 
 @blp.route("/keys", methods=["POST"])
+@signed_in
 @blp.arguments(DeviceKeyCreateSchema)
 @blp.response(201, DeviceKeySchema)
 @blp.alt_response(200, schema=DeviceKeySchema, description="This key was already registered")
+@problems(*BODY_PROBLEMS, 401, 409)
 def register_key(body):
     """Register this device's attestation key, proving possession by signing a challenge.
 
@@ -46,8 +51,10 @@ def register_key(body):
 
 
 @blp.route("/keys", methods=["GET"])
+@signed_in
 @blp.arguments(DeviceKeyQuerySchema, location="query")
 @blp.response(200, DeviceKeyListSchema)
+@problems(401, 403, 404, 422)
 def list_keys(query):
     """Your device keys, newest first; an admin may name a user of their jurisdiction."""
     caller = current_caller()
@@ -55,7 +62,9 @@ def list_keys(query):
 
 
 @blp.route("/keys/<key_id>/revoke", methods=["POST"])
+@signed_in
 @blp.response(200, DeviceKeySchema)
+@problems(401, 403, 404)
 def revoke_key(key_id):
     """Revoke a key: it completes no visit received from now on."""
     caller = current_caller()

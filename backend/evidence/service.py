@@ -34,6 +34,11 @@ def _store():
     return store
 
 
+def storage_readiness() -> dict:
+    """Raises unless photo storage takes writes (readiness check)."""
+    return _store().readiness()
+
+
 def get(sha256: str) -> Photo | None:
     return db.session.get(Photo, sha256)
 

@@ -79,6 +79,14 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise BlobNotFound(key) from None
 
+    def readiness(self) -> dict:
+        """Raises unless a file can be written and removed under the root."""
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        probe = self.root_dir / f".ready-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        return {"kind": "local", "path": str(self.root_dir)}
+
     def exists(self, key: str) -> bool:
         return self.path_of(key).is_file()
 
@@ -124,6 +132,11 @@ class S3BlobStore:
             return body.read()
         finally:
             body.close()
+
+    def readiness(self) -> dict:
+        """Raises unless the bucket answers (and these credentials may see it)."""
+        self.client.head_bucket(Bucket=self.bucket)
+        return {"kind": "s3", "bucket": self.bucket}
 
     def exists(self, key: str) -> bool:
         try:

@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 
-from backend.auth.guard import current_caller
+from backend.auth.guard import current_caller, signed_in
+from backend.errors import BODY_PROBLEMS, ETAG_HEADER, problems
 from backend.households import service
 from backend.households.schemas import (
     HouseholdCreateSchema,
@@ -14,8 +15,10 @@ blp = Blueprint("households", __name__, url_prefix="/api/households",
 
 
 @blp.route("", methods=["GET"])
+@signed_in
 @blp.arguments(HouseholdQuerySchema, location="query")
 @blp.response(200, HouseholdPageSchema)
+@problems(401, 422)
 def list_households(query):
     """Households in your jurisdiction (field workers: those of their assigned cases)."""
     caller = current_caller()
@@ -26,8 +29,12 @@ def list_households(query):
 
 
 @blp.route("", methods=["POST"])
+@signed_in
 @blp.arguments(HouseholdCreateSchema)
 @blp.response(201, HouseholdSchema)
+@blp.alt_response(200, schema=HouseholdSchema, success=True,
+                  description="A household with this `id` already exists: the retry's answer")
+@problems(*BODY_PROBLEMS, 401, 403, 404, 409)
 def create_household(body):
     """Register a household with its members. Retrying with the same `id` is safe."""
     caller = current_caller()
@@ -36,8 +43,10 @@ def create_household(body):
 
 
 @blp.route("/<string:household_id>", methods=["GET"])
-@blp.response(200, HouseholdSchema)
+@blp.response(200, HouseholdSchema, headers=ETAG_HEADER)
+@problems(401, 404)
 def get_household(household_id):
+    """A household with its members; the ETag is its version."""
     caller = current_caller()
     household = service.get_visible(caller, household_id)
     return service.to_view(household, caller), 200, {"ETag": f'"{household.version}"'}

@@ -1,8 +1,8 @@
 from flask_smorest import Blueprint
 
 from backend.auth import rules as roles
-from backend.auth.guard import current_caller, require_roles
-from backend.errors import ProblemError
+from backend.auth.guard import current_caller, require_roles, signed_in
+from backend.errors import BODY_PROBLEMS, ProblemError, problems
 from backend.jurisdictions import service
 from backend.jurisdictions.rules import is_within
 from backend.jurisdictions.schemas import (
@@ -25,6 +25,7 @@ def _in_scope(code: str):
 
 @blp.route("", methods=["GET"])
 @blp.response(200, JurisdictionSchema(many=True))
+@problems(401)
 def list_jurisdictions():
     """Your jurisdiction and everything below it."""
     caller = current_caller()
@@ -33,6 +34,7 @@ def list_jurisdictions():
 
 @blp.route("/<string:code>/settings", methods=["GET"])
 @blp.response(200, SettingsSchema)
+@problems(401, 404)
 def get_settings(code):
     """The settings in force here: defaults, overridden by the county, township, village."""
     _in_scope(code)
@@ -41,8 +43,10 @@ def get_settings(code):
 
 
 @blp.route("/<string:code>/settings", methods=["PATCH"])
+@signed_in
 @blp.arguments(SettingsUpdateSchema)
 @blp.response(200, SettingsSchema)
+@problems(*BODY_PROBLEMS, 401, 403, 404)
 def update_settings(body, code):
     """Change settings of a place in your jurisdiction (administrators).
 

@@ -62,3 +62,51 @@ RECORD_SCHEMAS = {
     "visit_submission": VisitSubmissionRecordSchema(),
     "visit_attestation": VisitAttestationRecordSchema(),
 }
+
+
+class FlagSchema(Schema):
+    revision = fields.Integer(required=True)
+    code = fields.String(required=True)
+    severity = fields.String(required=True)
+    detail_zh = fields.String(required=True)
+    detail_en = fields.String(required=True)
+    data = fields.Dict(required=True)
+
+
+class RevisionSchema(Schema):
+    revision = fields.Integer(required=True)
+    digest = fields.String(required=True)
+    author_id = fields.String(required=True)
+    device_id = fields.String(allow_none=True)
+    captured_at = fields.DateTime(allow_none=True, metadata={"description": "device clock"})
+    received_at = fields.DateTime(required=True, metadata={"description": "server clock"})
+    content = fields.Dict(required=True, metadata={"description": "the attested content"})
+    computed = fields.Dict(required=True, metadata={"description": "values the form computed"})
+
+
+class AttestationViewSchema(Schema):
+    user_id = fields.String(required=True)
+    key_id = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    digest = fields.String(required=True)
+    is_signature_valid = fields.Boolean(required=True)
+    signed_at = fields.DateTime(allow_none=True, metadata={"description": "device clock"})
+    received_at = fields.DateTime(required=True)
+
+
+class VisitDetailSchema(Schema):
+    """A visit with every revision, integrity flag and attestation."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    revision = fields.Integer(required=True, metadata={"description": "the current revision"})
+    is_complete = fields.Boolean(required=True)
+    attested_by = fields.List(fields.String(), required=True)
+    missing_photos = fields.List(fields.String(), required=True)
+    case_id = fields.String(required=True)
+    form_id = fields.String(required=True)
+    form_version = fields.Integer(required=True)
+    received_at = fields.DateTime(required=True)
+    revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+    flags = fields.List(fields.Nested(FlagSchema), required=True)
+    attestations = fields.List(fields.Nested(AttestationViewSchema), required=True)

@@ -55,3 +55,20 @@ def healthz():
         db.session.rollback()
         return problem_response("service-unavailable", "The database is not reachable.")
     return {"status": "ok", "database": "reachable", "calendar": holidays.coverage()}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to serve: database, photo storage and (when configured) Redis all answer.
+
+    200 with each check's outcome, or 503 problem+json naming the check that failed, so a
+    load balancer stops sending traffic here until it recovers.
+    """
+    from backend.web.readiness import run_checks
+
+    ready, checks = run_checks()
+    if not ready:
+        failed = ", ".join(name for name, result in checks.items() if not result["ok"])
+        return problem_response("service-unavailable", f"Not ready: {failed} failed.",
+                                extra={"checks": checks})
+    return {"status": "ready", "checks": checks}

@@ -1,0 +1,166 @@
+"""The production path: readiness, JSON logs with the request id, and gunicorn starting."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBLEM = "application/problem+json"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends
+
+
+def test_ready_when_database_and_storage_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    checks = response.get_json()["checks"]
+    assert checks["database"]["ok"] and checks["storage"]["ok"]
+    assert checks["storage"]["kind"] == "local"
+    assert checks["redis"] == {"ok": True, "skipped": "REDIS_URL is not set"}
+
+
+def test_not_ready_when_redis_does_not_answer(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/3")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["type"] == "service-unavailable"
+    assert "redis" in body["detail"]
+    assert body["checks"]["redis"]["ok"] is False
+    assert "ConnectionRefusedError" in body["checks"]["redis"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_ready_with_a_live_redis(app, client, monkeypatch):
+    """The PING speaks real RESP: against the Redis of the test machine when there is one."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/3")
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["checks"]["redis"]["ok"] is True
+
+
+def test_not_ready_when_photo_storage_is_not_writable(app, client, monkeypatch, tmp_path):
+    from backend.evidence.storage import LocalBlobStore
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the photo directory should be")
+    monkeypatch.setitem(app.extensions, "doorstep_blob_store", LocalBlobStore(blocker))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"]["ok"] is False
+
+
+def test_s3_readiness_asks_the_bucket():
+    from backend.evidence.storage import S3BlobStore
+
+    class Client:
+        asked = []
+
+        def head_bucket(self, Bucket):  # noqa: N803 - boto3's spelling
+            self.asked.append(Bucket)
+
+    client = Client()
+    assert S3BlobStore("photos", client).readiness() == {"kind": "s3", "bucket": "photos"}
+    assert client.asked == ["photos"]
+
+
+def test_log_lines_are_json_with_the_request_id(app):
+    from backend.web.logs import JsonFormatter
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger = logging.getLogger("doorstep.test")
+    handler = Keep()
+    logger.addHandler(handler)
+    try:
+        with app.test_request_context("/api/me", headers={"X-Request-Id": "req-123"}):
+            app.preprocess_request()
+            logger.warning("visit %s rejected", "v-1", extra={"record_id": "v-1"})
+            line = JsonFormatter().format(records[0])
+    finally:
+        logger.removeHandler(handler)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["request_id"] == "req-123"
+    assert entry["message"] == "visit v-1 rejected"
+    assert entry["level"] == "WARNING" and entry["record_id"] == "v-1"
+
+
+def test_make_serve_runs_gunicorn_with_the_config():
+    recipe = subprocess.run(["make", "-n", "serve", "STAMP=Makefile"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    assert "db upgrade" in recipe
+    assert "gunicorn --config deploy/gunicorn.conf.py" in recipe
+
+
+def test_workers_follow_the_cpu_unless_overridden(monkeypatch):
+    import runpy
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    settings = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert settings["workers"] == 2 * len(os.sched_getaffinity(0)) + 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"] == 3
+
+
+def test_gunicorn_serves_the_app(tmp_path):
+    """What `make serve` runs, on a free port with a SQLite file: /healthz and /readyz answer,
+    and the worker logs JSON lines."""
+    port = _closed_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
+           "PHOTO_DATA_DIR": str(tmp_path), "SECRET_KEY": "test-only-secret-key-32-bytes-long",
+           "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json"}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "backend", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                                timeout=2) as answer:
+                        assert answer.status == 200
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise AssertionError(log.read_text()) from None
+                    time.sleep(0.3)
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz",
+                                             headers={"X-Request-Id": "serve-test-1"})
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 200
+                assert json.load(answer)["status"] == "ready"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(entry.get("request_id") == "serve-test-1" and entry.get("path") == "/readyz"
+               for entry in lines), log.read_text()
