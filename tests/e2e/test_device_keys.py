@@ -114,7 +114,8 @@ def test_wrong_pin_five_times_destroys_the_key_and_asks_for_the_password(
         page.fill("#unlock-pin", "000000")
         page.click("#unlock")
         page.wait_for_function(
-            f"document.querySelector('#lock .form-error')?.textContent.includes('{5 - attempt}')")
+            "(left) => document.querySelector('#lock .form-error')?.textContent.includes(left)",
+            arg=str(5 - attempt))
         assert key_record(page, fw1)["failed_attempts"] == attempt
     page.fill("#unlock-pin", "000000")
     page.click("#unlock")
