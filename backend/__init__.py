@@ -103,10 +103,11 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.holidays.routes import blp as holidays_blp
     from backend.households.routes import blp as households_blp
     from backend.jurisdictions.routes import blp as jurisdictions_blp
-    from backend.sync.routes import blp as sync_blp
+    from backend.sync.routes import make_blueprint as make_sync_blueprint
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
 
+    sync_blp = make_sync_blueprint(app.extensions["doorstep.sync"])
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
                       sync_blp, photos_blp, visits_blp, holidays_blp, devices_blp):
         api.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 
@@ -19,7 +20,7 @@ HASHED_FIELDS = ("id", "chain_seq", "at", "actor_id", "action", "object_type", "
                  "device_id")
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
@@ -27,12 +28,12 @@ def _plain(value):
     return value
 
 
-def canonical_row(fields: dict) -> bytes:
+def canonical_row(fields: dict[str, Any]) -> bytes:
     """One row's fields as canonical JSON: sorted keys, no spaces, UTF-8."""
     document = {name: _plain(fields.get(name)) for name in HASHED_FIELDS}
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str).encode()
 
 
-def row_hash(prev_hash: str, fields: dict) -> str:
+def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_row(fields)).hexdigest()

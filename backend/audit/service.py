@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
@@ -166,7 +167,7 @@ class ChainReport:
         return self.broken is None
 
 
-def _rows_in_chain_order(after_seq: int) -> Iterator:
+def _rows_in_chain_order(after_seq: int) -> Generator[Any, None, None]:
     columns = [getattr(AuditEvent, name) for name in rules.HASHED_FIELDS]
     query = (select(*columns, AuditEvent.prev_hash, AuditEvent.row_hash)
              .where((AuditEvent.chain_seq > after_seq) | AuditEvent.chain_seq.is_(None))

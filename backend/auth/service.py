@@ -195,6 +195,9 @@ def login(username: str, password: str, device_id: str | None) -> tuple[User, di
     _end_read_before_hashing()
     is_right = verify_password(password_hash, password)
     user = get_user(user_id)
+    if user is None:  # removed while the password was being checked
+        raise ProblemError("login-failed", "Check the username and password and try again.",
+                           keep_changes=True)
     if not is_right:
         account_count, locked_until = _count_failure(user, client, now)
         audit.record("auth.login_failed", "user", user.id, actor_id=user.id,
@@ -260,18 +263,19 @@ def refresh(user_id: str, session_id: str, refresh_token_id: str | None = None) 
         AuthSession.refresh_token_id.is_(None) if refresh_token_id is None
         else AuthSession.refresh_token_id == refresh_token_id,
     ).values(refresh_token_id=next_id, refreshed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     if rotated != 1:
         revoked = db.session.execute(update(AuthSession).where(
             AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
         ).values(revoked_at=now, revoked_reason="refresh-token-reused")
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
         if revoked:
             audit.record("auth.refresh_token_reused", "user", user_id, actor_id=user_id,
                          after={"session": session_id, "session_revoked": True})
         raise ProblemError("token-revoked", "This sign-in was ended; sign in again.",
                            keep_changes=True)
     session = db.session.get(AuthSession, session_id, populate_existing=True)
+    assert session is not None  # the conditional update above just matched it
     tokens = _tokens_for(user, session)
     audit.record("auth.refresh", "user", user_id, actor_id=user_id,
                  after={"session": session_id})
@@ -291,7 +295,7 @@ def revoke_all_sessions(user_id: str, reason: str) -> int:
     return db.session.execute(update(AuthSession).where(
         AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
     ).values(revoked_at=clock.now(), revoked_reason=reason)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
 
 
 def _new_password_hash(user: User, new_password: str) -> str:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from datetime import datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -45,12 +46,12 @@ def is_p256_public_jwk(jwk: object) -> bool:
     return True
 
 
-def public_part(jwk: dict) -> dict:
+def public_part(jwk: dict[str, Any]) -> dict[str, Any]:
     """Only the members that name the public key, so equal keys compare equal."""
     return {k: jwk[k] for k in ("kty", "crv", "x", "y")}
 
 
-def jwk_thumbprint(jwk: dict) -> str:
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638 SHA-256 thumbprint of a P-256 public JWK, base64url: one key, one name."""
     members = {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"]}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
@@ -63,7 +64,7 @@ def proof_message(user_id: str, device_id: str, nonce: str) -> bytes:
     return f"{PROOF_PREFIX}{user_id}:{device_id}:{nonce}".encode()
 
 
-def verify_proof(public_key_jwk: dict, user_id: str, device_id: str, nonce: str,
+def verify_proof(public_key_jwk: dict[str, Any], user_id: str, device_id: str, nonce: str,
                  signature_b64url: object) -> bool:
     """Whether ``signature_b64url`` (WebCrypto ECDSA P-256/SHA-256, raw r||s, base64url)
     signs ``proof_message``. Malformed input gives False, never an exception."""

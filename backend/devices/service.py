@@ -105,7 +105,7 @@ def _spend_challenge(user_id: str, device_id: str, nonce: str) -> None:
         spent = db.session.execute(update(DeviceKeyChallenge).where(
             DeviceKeyChallenge.nonce == nonce, DeviceKeyChallenge.used_at.is_(None))
             .values(used_at=now).execution_options(synchronize_session=False))
-        if spent.rowcount != 1:
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
             slug = "device-key-challenge-invalid"
     if slug is not None:
         raise ProblemError(slug, "Ask for a new challenge (POST /api/devices/keys/challenge) "

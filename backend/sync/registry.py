@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema
+from marshmallow.fields import Field
 
 from backend.auth.rules import Caller
 from backend.sync.rules import Cursor
@@ -73,6 +74,9 @@ class PullProvider:
     name: str
     cursor_fields: tuple[str, ...]
     pull: PullHandler
+    # The keys this slice adds to the pull's answer, as marshmallow fields: they document the
+    # pull in OpenAPI and are what the answer may carry (an undeclared key is dropped).
+    answer_fields: dict[str, "Field[Any]"] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,10 +89,14 @@ class SyncRegistry:
             raise ValueError(f"record type {name!r} is already registered")
         self.record_types[name] = RecordType(name, schema, handle)
 
-    def provide(self, name: str, cursor_fields: tuple[str, ...], pull: PullHandler) -> None:
+    def provide(self, name: str, cursor_fields: tuple[str, ...], pull: PullHandler,
+                answer_fields: dict[str, "Field[Any]"] | None = None) -> None:
         unknown = set(cursor_fields) - CURSOR_FIELDS
         owned = {f for p in self.providers.values() for f in p.cursor_fields}
         if unknown or owned & set(cursor_fields) or name in self.providers:
             raise ValueError(f"pull provider {name!r}: cursor fields {cursor_fields} are "
                              "unknown or already owned")
-        self.providers[name] = PullProvider(name, cursor_fields, pull)
+        declared = {key for p in self.providers.values() for key in p.answer_fields}
+        if declared & set(answer_fields or {}):
+            raise ValueError(f"pull provider {name!r}: answer keys already declared")
+        self.providers[name] = PullProvider(name, cursor_fields, pull, dict(answer_fields or {}))

@@ -5,37 +5,37 @@ from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, problems
 from backend.sync import service
 from backend.sync.registry import SyncRegistry
-from backend.sync.schemas import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
-
-blp = Blueprint("sync", __name__, url_prefix="/api/sync",
-                description="Offline sync: pull assignments, push visits "
-                            "(see docs/sync-contract.md)")
+from backend.sync.schemas import PullQuerySchema, PushResultSchema, PushSchema, pull_schema_for
 
 
-@blp.route("/pull", methods=["GET"])
-@signed_in
-@blp.arguments(PullQuerySchema, location="query")
-@blp.response(200, PullSchema)
-@problems(401, 422)
-def pull(query):
-    """Assignments, households, forms and settings changed since `cursor`."""
-    caller = current_caller()
-    return service.pull(_registry(), caller, query["cursor"],
-                        current_app.config["SYNC_PAGE_SIZE"])
+def make_blueprint(registry: SyncRegistry) -> Blueprint:
+    """The sync routes of one app: the pull's answer schema is what its providers declared."""
+    blp = Blueprint("sync", __name__, url_prefix="/api/sync",
+                    description="Offline sync: pull assignments, push visits "
+                                "(see docs/sync-contract.md)")
 
+    @blp.route("/pull", methods=["GET"])
+    @signed_in
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.response(200, pull_schema_for(registry))
+    @problems(401, 422)
+    def pull(query):
+        """Assignments, households, forms and settings changed since `cursor`."""
+        caller = current_caller()
+        return service.pull(registry, caller, query["cursor"],
+                            current_app.config["SYNC_PAGE_SIZE"])
 
-@blp.route("/push", methods=["POST"])
-@signed_in
-@blp.arguments(PushSchema)
-@blp.response(200, PushResultSchema)
-@problems(*BODY_PROBLEMS, 401)
-def push(body):
-    """A batch of device records; each answered `accepted`, `duplicate` or `rejected`."""
-    caller = current_caller()
-    device_id = body["device_id"] or request.headers.get("X-Device-Id")
-    return {"results": service.push(_registry(), caller, device_id, body["sent_at"],
-                                    body["records"])}
+    @blp.route("/push", methods=["POST"])
+    @signed_in
+    @blp.arguments(PushSchema)
+    @blp.response(200, PushResultSchema)
+    @problems(*BODY_PROBLEMS, 401)
+    def push(body):
+        """A batch of device records; each answered `accepted`, `duplicate` or `rejected`."""
+        caller = current_caller()
+        device_id = body["device_id"] or request.headers.get("X-Device-Id")
+        return {"results": service.push(registry, caller, device_id, body["sent_at"],
+                                        body["records"])}
 
+    return blp
 
-def _registry() -> SyncRegistry:
-    return current_app.extensions["doorstep.sync"]

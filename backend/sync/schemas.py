@@ -1,9 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from backend.cases.schemas import CaseSchema
 from backend.errors import ProblemSchema
-from backend.forms.schemas import FormDefinitionSchema
-from backend.households.schemas import HouseholdSchema
+from backend.sync.registry import SyncRegistry
 
 RECORD_STATUSES = ("accepted", "duplicate", "rejected")
 
@@ -12,19 +10,20 @@ class PullQuerySchema(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=600))
 
 
-class PullSchema(Schema):
-    """What changed since the cursor; empty lists are left out (a no-change pull is tiny)."""
+def pull_schema_for(registry: SyncRegistry) -> type[Schema]:
+    """The pull's answer: the cursor and `has_more`, then every provider's declared keys.
 
-    cursor = fields.String(required=True, metadata={"description": "send it on the next pull"})
-    has_more = fields.Boolean(required=True, metadata={"description": "pull again at once"})
-    cases = fields.List(fields.Nested(CaseSchema))
-    households = fields.List(fields.Nested(HouseholdSchema))
-    forms = fields.List(fields.Nested(FormDefinitionSchema))
-    settings = fields.Dict(keys=fields.String(), values=fields.Dict(),
-                           metadata={"description": "effective settings by village code"})
-    case_ids = fields.List(fields.String(), metadata={
-        "description": "every assigned case id, sent when the set changed: delete local cases "
-                       "not in it"})
+    Built at app start from the registry, so sync names no concept package; empty lists are
+    left out by the providers (a no-change pull is tiny).
+    """
+    declared: dict[str, fields.Field] = {
+        "cursor": fields.String(required=True,
+                                metadata={"description": "send it on the next pull"}),
+        "has_more": fields.Boolean(required=True, metadata={"description": "pull again at once"}),
+    }
+    for provider in registry.providers.values():
+        declared.update(provider.answer_fields)
+    return Schema.from_dict(declared, name="Pull")
 
 
 class PushSchema(Schema):
