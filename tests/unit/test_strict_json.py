@@ -1,7 +1,6 @@
 """loads_strict: JSON within limits of depth, number size, keys and encoding."""
 
 import json
-import time
 
 import pytest
 
@@ -23,11 +22,10 @@ def test_brackets_inside_strings_do_not_count():
     assert loads_strict(text)["note"].startswith("[[[[")
 
 
-def test_fifty_thousand_levels_are_refused_quickly_without_recursion():
-    started = time.perf_counter()
-    with pytest.raises(JsonBodyError):
+def test_fifty_thousand_levels_are_refused_without_recursion():
+    # Tests never assert on time (bench/ does); a recursive parser would raise RecursionError.
+    with pytest.raises(JsonBodyError, match="more than 64 levels"):
         loads_strict(b"[" * 50_000 + b"]" * 50_000)
-    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize("literal", ["1" * 1001, "-" + "1" * 1000, "1e400", "-1e400",
