@@ -11,6 +11,8 @@ from backend.cases import service as cases
 from backend.errors import ProblemError
 from backend.evidence import service as evidence
 from backend.extensions import db
+from backend.privacy import rules as privacy_rules
+from backend.privacy import service as privacy
 from backend.visits import flags
 from backend.visits.models import (
     VisitAttestation,
@@ -88,8 +90,10 @@ def visit_detail(caller: Caller, submission_id: str) -> dict:
         "form_version": submission.form_version, "received_at": submission.received_at,
         "revisions": [{"revision": r.revision, "digest": r.digest, "author_id": r.author_id,
                        "device_id": r.device_id, "captured_at": r.captured_at,
-                       "received_at": r.received_at, "content": r.content,
-                       "computed": r.computed} for r in revisions],
+                       "received_at": r.received_at,
+                       "content": privacy.visit_content(caller, r.content),
+                       "computed": privacy_rules.mask_values(r.computed, caller)}
+                      for r in revisions],
         "flags": [{"revision": f.revision, "code": f.code, "severity": f.severity,
                    "detail_zh": flags.render(f.code, f.data, "zh"),
                    "detail_en": flags.render(f.code, f.data, "en"), "data": f.data}
