@@ -199,6 +199,11 @@ def _submission(context: PushContext, raw: dict,
         return _rejected(record_id, "form-invalid",
                          "Some answers need fixing before the visit can be filed; see errors.",
                          errors), None
+    foreign = _foreign_photos(context, case, loaded["photos"])
+    if foreign:
+        return _rejected(record_id, "photo-not-yours",
+                         "Some photos were not uploaded by this case's visit team; take them "
+                         "again on this visit.", {"photos": foreign}), None
     flags = _flags(context, case, context.homes[case.household_id], loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
                                              case.team, previous=[],
@@ -228,6 +233,17 @@ def _conflict(context: PushContext, record_id: str, existing: VisitSubmission, r
                                   "received_at": server.received_at.isoformat()},
                "your_version": {"base_revision": base,
                                 "content": privacy.visit_content(caller, yours)}})
+
+
+def _foreign_photos(context: PushContext, case: CaseForPush, refs: list[dict]) -> list[str]:
+    """Stored photos a visit names that neither a member of its team uploaded nor an earlier
+    visit filed on its case: naming them would open another team's photo to this one. (A
+    photo not on the server yet belongs to whoever uploads it; the app uploads first.)"""
+    suspect = sorted({ref["sha256"] for ref in refs if ref["sha256"] in context.photos
+                      and context.photos[ref["sha256"]].uploaded_by_id not in case.team})
+    if not suspect:
+        return []
+    return sorted(set(suspect) - queries.photos_filed_on(case.id, suspect))
 
 
 def _aware_exif_time(photo: PhotoView) -> datetime | None:
