@@ -82,6 +82,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "device-key-in-use": ProblemKind(409, "This key was registered before"),
     "device-key-not-found": ProblemKind(404, "No such device key"),
     "photo-not-found": ProblemKind(404, "No such photo"),
+    "photo-not-yours": ProblemKind(
+        403, "A visit may name only photos its team uploaded or already filed on its case"),
     "photo-hash-mismatch": ProblemKind(422, "The photo's content does not match its hash"),
     "photo-empty": ProblemKind(422, "The photo is empty"),
     "photo-too-large": ProblemKind(413, "The photo is too large"),

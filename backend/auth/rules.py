@@ -35,6 +35,9 @@ ROLES_EDITING_CASES = {INTAKE_CLERK, REVIEWER, APPROVER, ADMIN}
 # none of them sees only the cases whose visit team they are on.
 ROLES_READING_ALL_CASES = {VILLAGE_ASSISTANT, INTAKE_CLERK, REVIEWER, APPROVER,
                            COUNTY_SUPERVISOR, ADMIN}
+# Who may learn which other household a reused photo was filed for: those who check
+# township work (reviewer, county supervisor), and only inside their own jurisdiction.
+ROLES_SEEING_REUSE_SOURCE = {REVIEWER, COUNTY_SUPERVISOR}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Caller:
     @property
     def sees_full_phone(self) -> bool:
         return bool(self.roles & ROLES_SEEING_FULL_PHONE)
+
+    @property
+    def sees_reuse_source(self) -> bool:
+        return bool(self.roles & ROLES_SEEING_REUSE_SOURCE)
 
     @property
     def reads_all_cases_in_scope(self) -> bool:

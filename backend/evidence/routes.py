@@ -11,11 +11,13 @@ blp = Blueprint("photos", __name__, url_prefix="/api/photos",
 
 SHA = "<string(length=64):sha256>"
 _HEX = set("0123456789abcdef")
+# One answer for a missing photo and for one the caller may not see.
+NOT_FOUND = "No such photo in your area; upload it if it is yours."
 
 
 def _checked(sha256: str) -> str:
     if not set(sha256) <= _HEX:
-        raise ProblemError("photo-not-found", "A photo is named by 64 lowercase hex characters.")
+        raise ProblemError("photo-not-found", NOT_FOUND)
     return sha256
 
 
@@ -58,11 +60,13 @@ def upload(sha256):
 @blp.response(200, description="The server holds this photo: skip the upload")
 @problems(401, 404)
 def exists(sha256):
-    """200 when the server already holds this photo (the app then skips the upload)."""
-    current_caller()
+    """200 when the server holds this photo and you may see it (you uploaded it, or it is in
+    a visit you may see): the app then skips the upload. Otherwise 404, the same whether the
+    photo is missing or someone else's, so a hash reveals nothing."""
+    caller = current_caller()
     _checked(sha256)
-    if service.get(sha256) is None:
-        return problem_response("photo-not-found", "Upload it.")
+    if not service.can_view(caller, sha256):
+        return problem_response("photo-not-found", NOT_FOUND)
     return Response(status=200)
 
 
@@ -70,7 +74,7 @@ def _readable(sha256):
     caller = current_caller()
     _checked(sha256)
     if not service.can_view(caller, sha256):
-        raise ProblemError("photo-not-found", "No such photo in your area.")
+        raise ProblemError("photo-not-found", NOT_FOUND)
     return service.get(sha256)
 
 

@@ -98,14 +98,17 @@ def bands_of(dhash: int) -> list[tuple[int, int]]:
 
 def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
            device_id: str | None) -> tuple[Photo, bool]:
-    """Store a photo once; a retried upload of the same bytes is a no-op."""
-    existing = get(sha256)
-    if existing is not None:
-        return existing, False
+    """Store a photo once; a retried upload of the same bytes is a no-op.
+
+    The bytes are checked against the hash first, also for a photo already stored: only
+    someone holding the photo learns that the server has it (and its metadata)."""
     if hashlib.sha256(raw).hexdigest() != sha256:
         raise ProblemError("photo-hash-mismatch",
                            "The bytes received do not match the photo's hash: the upload was "
                            "cut or changed on the way. The app will send it again.")
+    existing = get(sha256)
+    if existing is not None:
+        return existing, False
     config = current_app.config
     limits = PhotoLimits(max_bytes=config["PHOTO_MAX_BYTES"], max_pixels=config["PHOTO_MAX_PIXELS"])
     try:

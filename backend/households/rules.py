@@ -1,16 +1,12 @@
-"""Pure rules about households and members: identity checks and what a role may see."""
+"""Pure rules about households and members: identity checks (what a role may see of them is
+backend.privacy.rules, the one masker)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from backend.forms.identity import (
-    is_valid_mobile,
-    is_valid_resident_id,
-    mask_mobile,
-    mask_resident_id,
-)
+from backend.forms.identity import is_valid_mobile, is_valid_resident_id
 
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
 
@@ -31,18 +27,6 @@ def member_problems(member: dict[str, Any]) -> dict[str, list[str]]:
     if phone and not is_valid_mobile(phone):
         problems["phone"] = ["不是有效的手机号 (11 digits starting 13-19)"]
     return problems
-
-
-def shown_id(id_number: str | None, sees_full: bool) -> str | None:
-    if id_number is None:
-        return None
-    return id_number if sees_full else mask_resident_id(id_number)
-
-
-def shown_phone(phone: str | None, sees_full: bool) -> str | None:
-    if phone is None:
-        return None
-    return phone if sees_full else mask_mobile(phone)
 
 
 def head_of(members: list[dict[str, Any]]) -> dict[str, Any] | None:

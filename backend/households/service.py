@@ -18,6 +18,7 @@ from backend.households import rules
 from backend.households.models import Household, Member, StaffRelative
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
+from backend.privacy import rules as privacy
 
 TeamScope = Callable[[Caller], Select]
 _team_scopes: list[TeamScope] = []
@@ -199,12 +200,10 @@ def views(households: list[Household], caller: Caller) -> dict[str, dict]:
     answer = {}
     for household in households:
         members = [
-            {
-                "id": m.id, "name": m.name, "relation": m.relation,
-                "id_number": rules.shown_id(m.id_number, caller.sees_full_id),
-                "phone": rules.shown_phone(m.phone, caller.sees_full_phone),
-                "sex": m.sex, "birth_on": m.birth_on,
-            }
+            privacy.mask_member({
+                "id": m.id, "name": m.name, "relation": m.relation, "id_number": m.id_number,
+                "phone": m.phone, "sex": m.sex, "birth_on": m.birth_on,
+            }, caller)
             for m in household.members
         ]
         head = rules.head_of(members)

@@ -11,6 +11,9 @@ from backend.cases import service as cases
 from backend.errors import ProblemError
 from backend.evidence import service as evidence
 from backend.extensions import db
+from backend.households import service as households
+from backend.privacy import rules as privacy_rules
+from backend.privacy import service as privacy
 from backend.visits import flags
 from backend.visits.models import (
     VisitAttestation,
@@ -66,6 +69,13 @@ def result_for(submission_id: str) -> dict:
     return results_for([submission_id])[submission_id]
 
 
+def photos_filed_on(case_id: str, sha256s: list[str]) -> set[str]:
+    """Which of ``sha256s`` a stored visit of the case already names."""
+    return set(db.session.scalars(select(VisitPhoto.sha256).join(
+        VisitSubmission, VisitSubmission.id == VisitPhoto.submission_id).where(
+        VisitSubmission.case_id == case_id, VisitPhoto.sha256.in_(sha256s))))
+
+
 def photo_in_visible_visit(caller: Caller, sha256: str) -> bool:
     """Whether a visit of a case the caller may see names this photo (evidence asks)."""
     case_ids = db.session.scalars(select(VisitSubmission.case_id).join(
@@ -88,16 +98,34 @@ def visit_detail(caller: Caller, submission_id: str) -> dict:
         "form_version": submission.form_version, "received_at": submission.received_at,
         "revisions": [{"revision": r.revision, "digest": r.digest, "author_id": r.author_id,
                        "device_id": r.device_id, "captured_at": r.captured_at,
-                       "received_at": r.received_at, "content": r.content,
-                       "computed": r.computed} for r in revisions],
-        "flags": [{"revision": f.revision, "code": f.code, "severity": f.severity,
-                   "detail_zh": flags.render(f.code, f.data, "zh"),
-                   "detail_en": flags.render(f.code, f.data, "en"), "data": f.data}
-                  for f in db.session.scalars(select(VisitFlag).where(
-                      VisitFlag.submission_id == submission_id).order_by(VisitFlag.id))],
+                       "received_at": r.received_at,
+                       "content": privacy.visit_content(caller, r.content),
+                       "computed": privacy_rules.mask_values(r.computed, caller)}
+                      for r in revisions],
+        "flags": _flag_views(caller, list(db.session.scalars(select(VisitFlag).where(
+            VisitFlag.submission_id == submission_id).order_by(VisitFlag.id)))),
         "attestations": [{"user_id": a.user_id, "key_id": a.key_id, "device_id": a.device_id,
                           "digest": a.digest, "is_signature_valid": a.is_signature_valid,
                           "signed_at": a.signed_at, "received_at": a.received_at}
                          for a in db.session.scalars(select(VisitAttestation).where(
                              VisitAttestation.submission_id == submission_id))],
     }
+
+
+def _flag_views(caller: Caller, rows: list[VisitFlag]) -> list[dict]:
+    """Flags as the caller may read them: a reused photo names the other household only to
+    a reviewer or county supervisor whose jurisdiction holds it; others see the flag alone."""
+    others = {f.data.get("other_household_id") for f in rows if "other_household_id" in f.data}
+    places = households.homes(sorted(o for o in others if isinstance(o, str)))
+    views = []
+    for f in rows:
+        data = dict(f.data)
+        other = places.get(data.get("other_household_id"))  # type: ignore[arg-type]
+        if "other_household_id" in data and not (
+                caller.sees_reuse_source and other is not None
+                and caller.covers(other.jurisdiction_code)):
+            del data["other_household_id"]
+        views.append({"revision": f.revision, "code": f.code, "severity": f.severity,
+                      "detail_zh": flags.render(f.code, data, "zh"),
+                      "detail_en": flags.render(f.code, data, "en"), "data": data})
+    return views

@@ -33,6 +33,7 @@ from backend.forms import service as forms
 from backend.households import service as households
 from backend.households.service import HomeView
 from backend.jurisdictions import service as jurisdictions
+from backend.privacy import service as privacy
 from backend.sync.registry import ParsedRecord, PushBatch
 from backend.visits import queries, rules
 from backend.visits.models import (
@@ -185,7 +186,7 @@ def _submission(context: PushContext, raw: dict,
         if digest in known:
             return StoredDuplicate(record_id), None  # completed in an earlier batch
         if loaded["base_revision"] != existing.current_revision:
-            return _conflict(record_id, existing, raw, loaded["base_revision"]), None
+            return _conflict(context, record_id, existing, raw, loaded["base_revision"]), None
         revision = existing.current_revision + 1
     case = context.cases[loaded["case_id"]]
     try:
@@ -198,6 +199,11 @@ def _submission(context: PushContext, raw: dict,
         return _rejected(record_id, "form-invalid",
                          "Some answers need fixing before the visit can be filed; see errors.",
                          errors), None
+    foreign = _foreign_photos(context, case, loaded["photos"])
+    if foreign:
+        return _rejected(record_id, "photo-not-yours",
+                         "Some photos were not uploaded by this case's visit team; take them "
+                         "again on this visit.", {"photos": foreign}), None
     flags = _flags(context, case, context.homes[case.household_id], loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
                                              case.team, previous=[],
@@ -210,18 +216,34 @@ def _submission(context: PushContext, raw: dict,
     return None, staged
 
 
-def _conflict(record_id: str, existing: VisitSubmission, raw: dict, base: int | None) -> dict:
+def _conflict(context: PushContext, record_id: str, existing: VisitSubmission, raw: dict,
+              base: int | None) -> dict:
     server = db.session.get(VisitRevision, (record_id, existing.current_revision))
     assert server is not None  # every submission has its current revision
+    # Both versions carry survey answers: masked for the pusher like any other read.
+    caller = context.batch.caller
+    yours = {k: raw.get(k) for k in canonical.ATTESTED_KEYS}
     return _rejected(
         record_id, "submission-conflict",
         "Someone changed this visit on the server after your copy. Compare both versions, "
         "then send your change again based on the server's revision.",
-        extra={"server_version": {"revision": server.revision, "content": server.content,
+        extra={"server_version": {"revision": server.revision,
+                                  "content": privacy.visit_content(caller, server.content),
                                   "author_id": server.author_id,
                                   "received_at": server.received_at.isoformat()},
                "your_version": {"base_revision": base,
-                                "content": {k: raw.get(k) for k in canonical.ATTESTED_KEYS}}})
+                                "content": privacy.visit_content(caller, yours)}})
+
+
+def _foreign_photos(context: PushContext, case: CaseForPush, refs: list[dict]) -> list[str]:
+    """Stored photos a visit names that neither a member of its team uploaded nor an earlier
+    visit filed on its case: naming them would open another team's photo to this one. (A
+    photo not on the server yet belongs to whoever uploads it; the app uploads first.)"""
+    suspect = sorted({ref["sha256"] for ref in refs if ref["sha256"] in context.photos
+                      and context.photos[ref["sha256"]].uploaded_by_id not in case.team})
+    if not suspect:
+        return []
+    return sorted(set(suspect) - queries.photos_filed_on(case.id, suspect))
 
 
 def _aware_exif_time(photo: PhotoView) -> datetime | None:

@@ -18,13 +18,8 @@ from backend.forms.identity import (
     normalize_resident_id,
     resident_id_check_char,
 )
-from backend.households.rules import (
-    birth_date_and_sex,
-    head_of,
-    member_problems,
-    shown_id,
-    shown_phone,
-)
+from backend.households.rules import birth_date_and_sex, head_of, member_problems
+from backend.privacy.rules import shown_id, shown_phone
 
 # The standard's own worked example (GB 11643-1999, appendix): born 1 January 1880.
 STANDARD_EXAMPLE = "440524188001010014"
