@@ -76,7 +76,7 @@ class PullProvider:
     pull: PullHandler
     # The keys this slice adds to the pull's answer, as marshmallow fields: they document the
     # pull in OpenAPI and are what the answer may carry (an undeclared key is dropped).
-    answer_fields: dict[str, "Field[Any]"] = field(default_factory=dict)
+    answer_fields: dict[str, Field[Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,7 +90,7 @@ class SyncRegistry:
         self.record_types[name] = RecordType(name, schema, handle)
 
     def provide(self, name: str, cursor_fields: tuple[str, ...], pull: PullHandler,
-                answer_fields: dict[str, "Field[Any]"] | None = None) -> None:
+                answer_fields: dict[str, Field[Any]] | None = None) -> None:
         unknown = set(cursor_fields) - CURSOR_FIELDS
         owned = {f for p in self.providers.values() for f in p.cursor_fields}
         if unknown or owned & set(cursor_fields) or name in self.providers:
