@@ -175,7 +175,13 @@ def _submission(context: PushContext, raw: dict,
     problem = _case_problem(context, loaded["case_id"])
     if problem:
         return {"id": record_id, "status": "rejected", "problem": problem}, None
-    digest = canonical.submission_digest(raw)
+    try:
+        digest = canonical.submission_digest(raw)
+    except ValueError as unsignable:  # rfc8785: an integer beyond +-(2**53 - 1), a NaN...
+        return _rejected(record_id, "record-not-canonical",
+                         "A value in this visit cannot be signed as canonical JSON (for "
+                         "example a number beyond 9007199254740991); correct it and save "
+                         "again.", {"_record": [str(unsignable)[:200]]}), None
     existing = context.submissions.get(record_id)
     revision = 1
     if existing is not None:
