@@ -23,6 +23,7 @@ from backend.audit import service as audit
 from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
 from backend.cases import service as cases
 from backend.cases.service import CaseForPush
+from backend.devices import rules as device_rules
 from backend.devices import service as devices
 from backend.devices.service import DeviceKeyView
 from backend.errors import ProblemError, problem_body
@@ -103,9 +104,9 @@ def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
                 VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
                 .where(VisitRevision.submission_id.in_(chunk))):
             context.digests[(submission_id, revision)] = digest
-    # A key revoked by the time this push arrived vouches for nothing in it: the
-    # attestation is stored but does not count (devices.rules.is_key_active).
-    context.keys = devices.active_keys(key_ids, batch.received_at)
+    # Revoked keys too: an attestation under a key revoked by the time this push arrived
+    # is stored but does not count, and says why (attestation-key-revoked).
+    context.keys = devices.keys_by_id(key_ids)
     context.photos = evidence.by_hashes(photo_ids)
     for village in {case.jurisdiction_code for case in context.cases.values()}:
         settings = jurisdictions.effective_settings(village)
@@ -291,14 +292,19 @@ def _reuse_flags(sha256: str, household_id: str) -> list[rules.Flag]:
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
                   team: frozenset[str], previous: list[VisitAttestation], min_attesters: int):
     rows = []
-    checks: list[tuple[str, str | None, bool]] = [
-        (a.user_id, a.key_user_id, a.is_signature_valid) for a in previous if a.digest == digest]
+    checks: list[attestation.AttestationCheck] = [
+        attestation.AttestationCheck(a.user_id, a.key_user_id, a.is_signature_valid)
+        for a in previous if a.digest == digest]
     for item in items:
         key = context.keys.get(item["key_id"])
-        ok = key is not None and attestation.verify_attestation(key.public_key_jwk, digest,
-                                                                item["signature"])
+        signed = key is not None and attestation.verify_attestation(key.public_key_jwk, digest,
+                                                                    item["signature"])
+        # A key vouches only for what arrived before it was revoked (devices.rules).
+        active = key is None or device_rules.is_key_active(key.revoked_at,
+                                                           context.batch.received_at)
+        ok = signed and active
         key_user = key.user_id if key is not None else None
-        checks.append((item["user_id"], key_user, ok))
+        checks.append(attestation.AttestationCheck(item["user_id"], key_user, signed, active))
         rows.append({
             "id": item.get("id") or _attestation_id(submission_id, digest, item),
             "submission_id": submission_id, "digest": digest, "user_id": item["user_id"],
@@ -414,6 +420,12 @@ def push_attestations(batch: PushBatch, records: list[ParsedRecord]) -> list[dic
 
 
 def _attestation_record(context: PushContext, loaded: dict) -> dict:
+    caller_id = context.batch.caller.user_id
+    if loaded["user_id"] != caller_id:
+        # 谁调查谁签字: a signature travels only from its signer's own sign-in.
+        return _rejected(loaded["id"], "attestation-not-yours",
+                         "Only the investigator who signed may send their signature; they "
+                         "sync it from their own sign-in.")
     submission = context.submissions.get(loaded["submission_id"])
     if submission is None or submission.case_id not in context.cases:
         return _rejected(loaded["id"], "not-found",
@@ -422,7 +434,15 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
     if db.session.get(VisitAttestation, loaded["id"]) is not None:
         stored = queries.result_for(submission.id)
         return stored | {"status": "duplicate", "id": loaded["id"]}
-    team = context.cases[submission.case_id].team
+    case = context.cases[submission.case_id]
+    if caller_id not in case.team:
+        return _rejected(loaded["id"], "attestation-not-team-member",
+                         "You are not on this visit's team, so you cannot attest it; ask the "
+                         "township to assign you.")
+    if not case.is_open:
+        return _rejected(loaded["id"], "case-closed",
+                         "This case is already decided; its visits can no longer be signed.")
+    team = case.team
     current_digest = context.digests[(submission.id, submission.current_revision)]
     if loaded.get("digest") and loaded["digest"] != current_digest:
         return _rejected(loaded["id"], "submission-conflict",
