@@ -46,6 +46,14 @@ class VisitAccepted:
     home_fix: tuple[float, float] | None
 
 
+@dataclass(frozen=True)
+class PhotoStored:
+    """A photo's bytes reached the server for the first time (it may be one a stored visit
+    already names: an upload interrupted and resumed after the push)."""
+
+    sha256: str
+
+
 # --- the bus -------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from backend.households.service import HomeView
 from backend.jurisdictions import service as jurisdictions
 from backend.sync.registry import ParsedRecord, PushBatch
 from backend.visits import queries, rules
+from backend.visits.flags import PHOTO_FLAG_CODES
 from backend.visits.models import (
     VisitAttestation,
     VisitFlag,
@@ -43,6 +44,7 @@ from backend.visits.models import (
     VisitRevision,
     VisitSubmission,
 )
+from backend.visits.schemas import PhotoRefSchema, StampSchema
 
 
 @dataclass(frozen=True)
@@ -247,15 +249,17 @@ def _aware_exif_time(photo: PhotoView) -> datetime | None:
     return local.replace(tzinfo=clock.SHANGHAI)
 
 
-def _flags(context: PushContext, case: CaseForPush, home: HomeView,
-           loaded: dict) -> list[rules.Flag]:
-    batch = context.batch
-    stamps = [rules.GpsStamp(s["lat"], s["lon"], s["accuracy_m"], s["captured_at"], s["kind"],
-                             s["device_id"] or batch.device_id, s["user_id"])
-              for s in loaded["stamps"]]
+def _stamps(stamps: list[dict], device_id: str | None) -> list[rules.GpsStamp]:
+    return [rules.GpsStamp(s["lat"], s["lon"], s["accuracy_m"], s["captured_at"], s["kind"],
+                           s["device_id"] or device_id, s["user_id"]) for s in stamps]
+
+
+def _photo_evidence(stored_photos: dict[str, PhotoView],
+                    refs: list[dict]) -> list[rules.PhotoEvidence]:
+    """What the photos say: their EXIF once the server has them, else the device's claim."""
     photos = []
-    for ref in loaded["photos"]:
-        stored = context.photos.get(ref["sha256"])
+    for ref in refs:
+        stored = stored_photos.get(ref["sha256"])
         gps: tuple[float, float] | None
         if stored is not None and stored.exif_lat is not None and stored.exif_lon is not None:
             gps = (stored.exif_lat, stored.exif_lon)
@@ -265,11 +269,23 @@ def _flags(context: PushContext, case: CaseForPush, home: HomeView,
             gps = None
         taken = (_aware_exif_time(stored) if stored is not None else None) or ref["captured_at"]
         photos.append(rules.PhotoEvidence(ref["sha256"], gps, taken))
+    return photos
+
+
+def _photo_reuse_flags(stored_photos: dict[str, PhotoView], refs: list[dict],
+                       household_id: str) -> list[rules.Flag]:
+    return [flag for ref in refs if ref["sha256"] in stored_photos
+            for flag in _reuse_flags(ref["sha256"], household_id)]
+
+
+def _flags(context: PushContext, case: CaseForPush, home: HomeView,
+           loaded: dict) -> list[rules.Flag]:
+    batch = context.batch
+    stamps = _stamps(loaded["stamps"], batch.device_id)
+    photos = _photo_evidence(context.photos, loaded["photos"])
     flags = rules.integrity_flags(home.home, stamps, photos, batch.received_at, batch.sent_at,
                                   context.thresholds[case.jurisdiction_code])
-    for ref in loaded["photos"]:
-        if ref["sha256"] in context.photos:
-            flags.extend(_reuse_flags(ref["sha256"], home.id))
+    flags.extend(_photo_reuse_flags(context.photos, loaded["photos"], home.id))
     return flags
 
 
@@ -463,3 +479,50 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
     return {"id": loaded["id"], "status": "accepted" if inserted else "duplicate",
             "revision": submission.current_revision, "is_complete": status.is_complete,
             "attested_by": status.attested_by, "attestation_problems": status.problems}
+
+
+# --- a photo arriving after its visit -------------------------------------------------------
+
+
+def on_photo_stored(event: events.PhotoStored) -> None:
+    """A photo reached the server after a visit naming it was stored (an interrupted upload):
+    the photo checks of that visit's current revision are made again, now with its EXIF."""
+    rows = db.session.execute(
+        select(VisitSubmission, VisitRevision)
+        .join(VisitRevision, (VisitRevision.submission_id == VisitSubmission.id)
+              & (VisitRevision.revision == VisitSubmission.current_revision))
+        .join(VisitPhoto, (VisitPhoto.submission_id == VisitSubmission.id)
+              & (VisitPhoto.revision == VisitSubmission.current_revision))
+        .where(VisitPhoto.sha256 == event.sha256)
+        .order_by(VisitSubmission.id)).all()
+    for submission, revision in rows:
+        _recheck_photos(submission, revision)
+
+
+def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> None:
+    home = households.homes([submission.household_id])[submission.household_id]
+    thresholds = _thresholds(jurisdictions.effective_settings(home.jurisdiction_code))
+    content = revision.content
+    stamps = _stamps(StampSchema(many=True).load(content.get("stamps") or []),
+                     revision.device_id)
+    refs = PhotoRefSchema(many=True).load(content.get("photos") or [])
+    stored = evidence.by_hashes({ref["sha256"] for ref in refs})
+    flags = rules.check_photos(home.home, stamps, _photo_evidence(stored, refs), thresholds)
+    flags.extend(_photo_reuse_flags(stored, refs, submission.household_id))
+    current = db.session.scalars(select(VisitFlag).where(
+        VisitFlag.submission_id == submission.id, VisitFlag.revision == revision.revision,
+        VisitFlag.code.in_(PHOTO_FLAG_CODES)).order_by(VisitFlag.id)).all()
+    before = [(f.code, f.data) for f in current]
+    after = [(f.code, f.data) for f in flags]
+    if before == after:
+        return
+    for row in current:
+        db.session.delete(row)
+    now = clock.now()
+    insert_rows(VisitFlag, [{
+        "submission_id": submission.id, "revision": revision.revision, "code": f.code,
+        "severity": f.severity, "data": f.data, "raised_at": now} for f in flags])
+    audit.record("visit.photos_rechecked", "visit_submission", submission.id,
+                 before={"revision": revision.revision, "flags": [c for c, _ in before]},
+                 after={"revision": revision.revision, "flags": [c for c, _ in after]},
+                 jurisdiction_code=home.jurisdiction_code)
