@@ -140,15 +140,16 @@ def test_any_value_in_one_record_never_changes_its_neighbours(api, db_session):
     pair2, key2 = registered_key(api, "wenping_fw2", "device-bbbbbbbb")
     complete_case, later_case, far_case, own_case = _cases(api, 4)
 
-    half_signed = attest(submission(later_case), fw1, key1, pair1)
-    other_half_signed = attest(submission(own_case), fw1, key1, pair1)
+    # fw2 signed these on the visit; fw1, who pushes the batch, signs later on their own.
+    half_signed = attest(submission(later_case), fw2, key2, pair2)
+    other_half_signed = attest(submission(own_case), fw2, key2, pair2)
     assert [r["status"] for r in push(api, [half_signed, other_half_signed])
             .get_json()["results"]] == ["accepted", "accepted"]
     digest = submission_digest(half_signed)
     neighbours = [
         attest(attest(submission(complete_case), fw1, key1, pair1), fw2, key2, pair2),
         {"type": "visit_attestation", "id": str(uuid.uuid4()), "submission_id": half_signed["id"],
-         "user_id": fw2, "key_id": key2, "digest": digest, "signature": pair2.sign(digest)},
+         "user_id": fw1, "key_id": key1, "digest": digest, "signature": pair1.sign(digest)},
         submission(far_case, offset_m=3000, minutes=4),
     ]
     other_digest = submission_digest(other_half_signed)
@@ -158,8 +159,8 @@ def test_any_value_in_one_record_never_changes_its_neighbours(api, db_session):
                                              "lat": 27.1, "lon": 103.5, "accuracy_m": 10}]),
                fw1, key1, pair1),
         {"type": "visit_attestation", "id": str(uuid.uuid4()),
-         "submission_id": other_half_signed["id"], "user_id": fw2, "key_id": key2,
-         "digest": other_digest, "signature": pair2.sign(other_digest)},
+         "submission_id": other_half_signed["id"], "user_id": fw1, "key_id": key1,
+         "digest": other_digest, "signature": pair1.sign(other_digest)},
     ]
     places = [(t, path) for t in templates for path in _paths(t)]
     places += [(t, path + ("extra",)) for t in templates for path in _paths(t)
