@@ -73,6 +73,12 @@ CATALOGUE: dict[str, ProblemKind] = {
     "form-not-found": ProblemKind(404, "No such form version"),
     "form-invalid": ProblemKind(422, "The survey answers do not satisfy the form"),
     "submission-conflict": ProblemKind(409, "The submission changed on the server"),
+    "record-not-canonical": ProblemKind(
+        422, "The record holds a value that cannot be signed (RFC 8785 canonical JSON)"),
+    "attestation-not-yours": ProblemKind(403, "Only the signer may send their own attestation"),
+    "attestation-not-team-member": ProblemKind(
+        403, "Only a member of the visit's team may attest it"),
+    "case-closed": ProblemKind(409, "The case is decided; its visits can no longer change"),
     "device-key-invalid": ProblemKind(422, "The device key is not a P-256 public key"),
     "device-key-challenge-invalid": ProblemKind(
         422, "The key challenge is unknown, already used, or issued to another user or device"),

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from backend.extensions import db
 
 PENDING = "doorstep_events"
+MARKS = "doorstep_event_marks"  # savepoint -> how many events were pending when it began
 Event = Any
 E = TypeVar("E")
 
@@ -43,6 +44,14 @@ class VisitAccepted:
     household_id: str
     jurisdiction_code: str
     home_fix: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class PhotoStored:
+    """A photo's bytes reached the server for the first time (it may be one a stored visit
+    already names: an upload interrupted and resumed after the push)."""
+
+    sha256: str
 
 
 # --- the bus -------------------------------------------------------------------------------------
@@ -86,8 +95,25 @@ def _dispatch_before_commit(session: Session) -> None:
         dispatch(session)
 
 
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(MARKS, {})[transaction] = len(session.info.get(PENDING, []))
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    session.info.get(MARKS, {}).pop(transaction, None)
+
+
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, _previous: object) -> None:
-    # Any rollback of the session (of the whole transaction, or of the savepoint the tests
-    # run each request in) drops what the rolled-back work raised.
-    session.info.pop(PENDING, None)
+def _drop_on_rollback(session: Session, previous: SessionTransaction) -> None:
+    # A rolled-back savepoint drops only what was raised inside it (the sync dispatcher
+    # isolates each group of records in one); any other rollback (of the whole
+    # transaction, or of the savepoint the tests run each request in) drops everything.
+    mark = session.info.get(MARKS, {}).get(previous) if previous.nested else None
+    pending = session.info.get(PENDING)
+    if mark is not None and pending is not None:
+        del pending[mark:]
+    else:
+        session.info.pop(PENDING, None)

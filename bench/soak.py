@@ -10,6 +10,9 @@ runs N client threads for --duration seconds. Each client mixes:
   pull       a no-change pull with its cursor, sometimes a full pull from scratch
   photo      a new photo; half the time two connections upload the same photo at once
   case read  the assigned-case list and one case
+  refresh    trade its refresh token for a new pair (tokens rotate: the used one dies)
+Every client signs in on its own and keeps only its latest refresh token, never sharing
+one (a rotated token used again would end that sign-in).
 Then it stops gunicorn and prints: requests, answers by status, unexpected answers by
 operation and status, the server's exceptions by type (from gunicorn's log), latency per
 operation, and every worker's resident memory over time (from /proc).
@@ -45,7 +48,7 @@ PASSWORD = "demo-pass-2026"
 USERS = ("wenping_fw1", "wenping_fw2")
 BATCH = 50
 # Operation mix (weights); the figure the issue's 10-minute soak used had the same kinds.
-MIX = {"push": 3, "replay": 2, "pull": 4, "photo": 3, "case-read": 4}
+MIX = {"push": 3, "replay": 2, "pull": 4, "photo": 3, "case-read": 4, "refresh": 1}
 
 
 # --- server ---------------------------------------------------------------------------
@@ -167,7 +170,8 @@ class Client:
         self.port, self.username, self.tally, self.keys = port, username, tally, keys
         self.cases, self.rng = cases, rng
         self.device_id = f"soak-{uuid.uuid4().hex[:12]}"
-        self.token = login(port, username)
+        tokens = sign_in(port, username)  # a sign-in of its own: tokens are never shared
+        self.token, self.refresh_token = tokens["access_token"], tokens["refresh_token"]
         self.batches: list[list[dict]] = []
         self.cursor: str | None = None
 
@@ -181,10 +185,25 @@ class Client:
         started = time.perf_counter()
         status, data = request(self.port, method, path, payload, headers)
         if status == 401 and b"token-expired" in data:
-            self.token = login(self.port, self.username)
+            self.renew()
             return self.call(operation, method, path, body, expected, content_type)
         self.tally.add(operation, status, time.perf_counter() - started, set(expected), data)
         return status, data
+
+    def renew(self) -> int:
+        """Rotate the tokens: keep the new refresh token, the one sent is dead now. Only
+        if the refresh is refused (its sign-in ended) sign in again."""
+        started = time.perf_counter()
+        status, data = request(self.port, "POST", "/api/auth/refresh", None,
+                               {"Authorization": f"Bearer {self.refresh_token}",
+                                "X-Device-Id": self.device_id})
+        self.tally.add("refresh", status, time.perf_counter() - started, {200}, data)
+        tokens = json.loads(data) if status == 200 else sign_in(self.port, self.username)
+        self.token, self.refresh_token = tokens["access_token"], tokens["refresh_token"]
+        return status
+
+    def do_refresh(self) -> None:
+        self.renew()
 
     def step(self) -> None:
         operation = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
@@ -313,6 +332,7 @@ def fresh_photo(rng: random.Random) -> bytes:
 
 def register_keys(port: int) -> tuple[dict, list[dict]]:
     """Each investigator's device key, so every pushed visit carries two real signatures."""
+    from tests.device_keys import sign_proof
     from tests.visit_factory import DeviceKeyPair
 
     keys = {}
@@ -320,9 +340,17 @@ def register_keys(port: int) -> tuple[dict, list[dict]]:
         session = sign_in(port, username)
         headers = {"Authorization": f"Bearer {session['access_token']}",
                    "Content-Type": "application/json"}
-        pair = DeviceKeyPair()
+        device_id = f"soak-keys-{index}"
+        status, data = request(port, "POST", "/api/devices/keys/challenge",
+                               json.dumps({"device_id": device_id}).encode(), headers)
+        if status != 201:
+            raise SystemExit(f"asking for a key challenge failed: {status} {data[:200]!r}")
+        nonce = json.loads(data)["nonce"]
+        pair = DeviceKeyPair()  # proof of possession: the new key signs the server's nonce
         status, data = request(port, "POST", "/api/devices/keys", json.dumps({
-            "device_id": f"soak-keys-{index}", "public_key_jwk": pair.jwk}).encode(), headers)
+            "device_id": device_id, "public_key_jwk": pair.jwk, "nonce": nonce,
+            "signature": sign_proof(pair, session["user"]["id"], device_id, nonce)}).encode(),
+            headers)
         if status != 201:
             raise SystemExit(f"registering a device key failed: {status} {data[:200]!r}")
         keys[username] = (session["user"]["id"], json.loads(data)["id"], pair)

@@ -7,11 +7,10 @@ No Flask, no SQLAlchemy: the caller loads keys and earlier attestations and pass
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -24,26 +23,55 @@ _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 
 
-def _b64url_lenient(text: str) -> bytes:
+def _b64url_decode(text: object) -> bytes:
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def is_p256_public_jwk(jwk: object) -> bool:
-    """True for the public half of an ECDSA P-256 key as WebCrypto exports it."""
+    """True for the public half of an ECDSA P-256 key as WebCrypto exports it (``kty`` EC,
+    ``crv`` P-256, ``x``/``y`` base64url of 32 bytes each, a point on the curve)."""
     if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         return False
     if "d" in jwk:  # a private key must never leave the device
         return False
     try:
-        x, y = _b64url_lenient(jwk["x"]), _b64url_lenient(jwk["y"])
+        x, y = _b64url_decode(jwk.get("x")), _b64url_decode(jwk.get("y"))
         if len(x) != 32 or len(y) != 32:
             return False
         ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
         ).public_key()
-    except (KeyError, TypeError, ValueError):
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
         return False
     return True
+
+
+def verify_p256(public_key_jwk: object, message: bytes, signature_b64url: object) -> bool:
+    """Whether ``signature_b64url`` is a WebCrypto ECDSA P-256/SHA-256 signature of
+    ``message`` by the key ``public_key_jwk``.
+
+    WebCrypto signs in IEEE P1363 form, raw r||s (64 bytes, base64url); it is converted to
+    DER for ``cryptography``. Any malformed input gives False, never an exception. Used for
+    attestations (``verify_attestation``) and device-key proofs (devices.rules.verify_proof).
+    """
+    if not is_p256_public_jwk(public_key_jwk):
+        return False
+    assert isinstance(public_key_jwk, dict)
+    try:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(
+            ec.SECP256R1(),
+            b"\x04" + _b64url_decode(public_key_jwk["x"]) + _b64url_decode(public_key_jwk["y"]))
+        raw = _b64url_decode(signature_b64url)
+        if len(raw) != 64:
+            return False
+        signature = encode_dss_signature(int.from_bytes(raw[:32], "big"),
+                                         int.from_bytes(raw[32:], "big"))
+        key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError, TypeError):
+        return False
 
 
 def attestation_message(digest_hex: str) -> bytes:
@@ -53,43 +81,23 @@ def attestation_message(digest_hex: str) -> bytes:
     return (ATTESTATION_PREFIX + digest_hex).encode("ascii")
 
 
-def _b64url_decode(text: object) -> bytes:
-    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def verify_attestation(
     public_key_jwk: dict[str, Any], digest_hex: str, signature_b64url: str
 ) -> bool:
-    """Whether ``signature_b64url`` is a valid WebCrypto ECDSA P-256/SHA-256 signature.
-
-    The key is a JWK as WebCrypto exports it (``kty`` EC, ``crv`` P-256, ``x``/``y``
-    base64url, 32 bytes each). WebCrypto signs in IEEE P1363 form, raw r||s (64 bytes); it is
-    converted to DER for ``cryptography``. The message is ``attestation_message(digest_hex)``.
-    Any malformed input gives False, never an exception.
-    """
-    try:
-        if not isinstance(public_key_jwk, dict):
-            return False
-        if public_key_jwk.get("kty") != "EC" or public_key_jwk.get("crv") != "P-256":
-            return False
-        x = _b64url_decode(public_key_jwk.get("x"))
-        y = _b64url_decode(public_key_jwk.get("y"))
-        if len(x) != 32 or len(y) != 32:
-            return False
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
-        raw = _b64url_decode(signature_b64url)
-        if len(raw) != 64:
-            return False
-        r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-        message = attestation_message(digest_hex) if isinstance(digest_hex, str) else None
-        if message is None:
-            return False
-        key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
-        return True
-    except (InvalidSignature, ValueError, TypeError, binascii.Error):
+    """Whether ``signature_b64url`` signs ``attestation_message(digest_hex)`` with the
+    device key ``public_key_jwk`` (``verify_p256``). Malformed input gives False."""
+    if not isinstance(digest_hex, str) or not _DIGEST_RE.fullmatch(digest_hex):
         return False
+    return verify_p256(public_key_jwk, attestation_message(digest_hex), signature_b64url)
+
+
+class AttestationCheck(NamedTuple):
+    """One attestation as ``attestation_status`` weighs it."""
+
+    user_id: str  # who claims to sign
+    key_user_id: str | None  # to whom the signing key is registered
+    signature_ok: bool  # verify_attestation's answer
+    key_active: bool = True  # the key was not revoked when the server received it
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,8 @@ class AttestationStatus:
 
 
 def attestation_status(
-    team_user_ids: set[str], attestations: Iterable[tuple[str, str | None, bool]], *,
+    team_user_ids: set[str],
+    attestations: Iterable[AttestationCheck | tuple[str, str | None, bool]], *,
     min_attesters: int,
 ) -> AttestationStatus:
     """Whether the visit is signed by `min_attesters` distinct investigators of its team.
@@ -108,9 +117,12 @@ def attestation_status(
     `min_attesters` is the jurisdiction's ``min_visit_team_size`` (004: at least 2 staff;
     a place may require more), and every one of them signs (谁调查谁签字, 002/004).
 
-    Each attestation is ``(user_id, key_user_id, signature_ok)``: who claims to sign, to whom
-    the signing key is registered, and ``verify_attestation``'s answer. One counts only when
-    the signature is valid (else ``attestation-signature-invalid``), the key belongs to the
+    Each attestation is an ``AttestationCheck`` ``(user_id, key_user_id, signature_ok,
+    key_active)``: who claims to sign, to whom the signing key is registered,
+    ``verify_attestation``'s answer, and whether the key was still active when the server
+    received it. One counts only when the signature is valid (else
+    ``attestation-signature-invalid``), its key was not revoked by then
+    (``attestation-key-revoked``), the key belongs to the
     signer (``attestation-key-not-owned``), and the signer is on the visit's team
     (``attestation-not-team-member``); a second one by the same person counts once
     (``attestation-same-person``). Complete with `min_attesters` that count. ``problems`` lists each
@@ -123,9 +135,12 @@ def attestation_status(
         if slug not in problems:
             problems.append(slug)
 
-    for user_id, key_user_id, signature_ok in attestations:
+    for check in attestations:
+        user_id, key_user_id, signature_ok, key_active = AttestationCheck(*check)
         if not signature_ok:
             note("attestation-signature-invalid")
+        elif not key_active:
+            note("attestation-key-revoked")
         elif key_user_id != user_id:
             note("attestation-key-not-owned")
         elif user_id not in team_user_ids:

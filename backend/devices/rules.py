@@ -4,46 +4,19 @@ which key counts when. Uses the cryptography library, nothing of Flask or SQLAlc
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
-import re
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from backend.attestation.rules import is_p256_public_jwk, verify_p256
+
+__all__ = ["is_p256_public_jwk", "is_challenge_usable", "is_key_active", "jwk_thumbprint",
+           "proof_message", "public_part", "verify_proof"]
 
 # Domain separation: a registration proof can never be replayed as an attestation
 # ("doorstep-attestation:v1:…", backend/visits/rules.py) and the other way round.
 PROOF_PREFIX = "doorstep-device-key:v1:"
-_B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
-
-
-def _b64url(text: object) -> bytes:
-    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def is_p256_public_jwk(jwk: object) -> bool:
-    """True for the public half of an ECDSA P-256 key as WebCrypto exports it."""
-    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-        return False
-    if "d" in jwk:  # a private key must never leave the device
-        return False
-    try:
-        x, y = _b64url(jwk["x"]), _b64url(jwk["y"])
-        if len(x) != 32 or len(y) != 32:
-            return False
-        ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-        ).public_key()
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        return False
-    return True
 
 
 def public_part(jwk: dict[str, Any]) -> dict[str, Any]:
@@ -68,22 +41,8 @@ def verify_proof(public_key_jwk: dict[str, Any], user_id: str, device_id: str, n
                  signature_b64url: object) -> bool:
     """Whether ``signature_b64url`` (WebCrypto ECDSA P-256/SHA-256, raw r||s, base64url)
     signs ``proof_message``. Malformed input gives False, never an exception."""
-    if not is_p256_public_jwk(public_key_jwk):
-        return False
-    try:
-        key = ec.EllipticCurvePublicKey.from_encoded_point(
-            ec.SECP256R1(),
-            b"\x04" + _b64url(public_key_jwk["x"]) + _b64url(public_key_jwk["y"]))
-        raw = _b64url(signature_b64url)
-        if len(raw) != 64:
-            return False
-        signature = encode_dss_signature(int.from_bytes(raw[:32], "big"),
-                                         int.from_bytes(raw[32:], "big"))
-        key.verify(signature, proof_message(user_id, device_id, nonce),
-                   ec.ECDSA(hashes.SHA256()))
-        return True
-    except (InvalidSignature, ValueError, TypeError, binascii.Error):
-        return False
+    return verify_p256(public_key_jwk, proof_message(user_id, device_id, nonce),
+                       signature_b64url)
 
 
 def is_key_active(revoked_at: datetime | None, at: datetime) -> bool:

@@ -1,7 +1,8 @@
 """Device attestation keys: challenge, register with proof of possession, list, revoke.
 
-Other packages read keys only through ``keys_by_id`` and ``active_keys`` (plain
-dataclasses), never through the table.
+Other packages read keys only through ``keys_by_id`` (plain dataclasses, revoked keys
+with ``revoked_at``; ``rules.is_key_active`` says whether one counted at a time), never
+through the table.
 """
 
 from __future__ import annotations
@@ -56,13 +57,6 @@ def keys_by_id(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:
         for key in db.session.scalars(select(DeviceKey).where(DeviceKey.id.in_(chunk))):
             found[key.id] = _view(key)
     return found
-
-
-def active_keys(key_ids: Iterable[str], at: datetime) -> dict[str, DeviceKeyView]:
-    """The named keys that may vouch for something the server received at ``at``: a key
-    revoked at or before then is left out (``rules.is_key_active``)."""
-    return {key_id: key for key_id, key in keys_by_id(key_ids).items()
-            if rules.is_key_active(key.revoked_at, at)}
 
 
 # --- registration ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from backend import clock
+from backend import clock, events
 from backend.audit import service as audit
 from backend.auth.rules import Caller
 from backend.bulk import chunks
@@ -136,6 +136,7 @@ def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
         {"sha256": sha256, "band": b, "value": v} for b, v in bands_of(photo.dhash)])
     audit.record("photo.uploaded", "photo", sha256, after={
         "format": photo.format, "bytes": len(raw), "has_gps": photo.gps is not None})
+    events.raise_(events.PhotoStored(sha256))  # visits re-check the visits naming it
     return _stored(sha256), True
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select, update
 
 from backend import clock
 from backend.audit import service as audit
@@ -165,22 +165,27 @@ def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
 
 
 def on_visit_accepted(event: VisitAccepted) -> None:
-    """A household without a registered location takes its first visit's start stamp."""
+    """A household without a registered location takes its first visit's start stamp.
+
+    One conditional UPDATE (only WHERE the location is still unknown), so of two pushes
+    locating the same home at once the first to commit keeps its fix and the other changes
+    nothing; neither fails. The version is not checked nor bumped: the location is derived
+    from evidence, not an edit a device could hold a stale copy of (``updated_at`` moves,
+    so devices pull it).
+    """
     if event.home_fix is None:
         return
-    household = db.session.get(Household, event.household_id)
-    if household is not None and household.home_lat is None:
-        set_home_location(household, *event.home_fix)
-
-
-def set_home_location(household: Household, lat: float, lon: float) -> None:
-    """The first visit fixes the home's location when intake did not record one."""
-    before = {"lat": household.home_lat, "lon": household.home_lon}
-    household.home_lat, household.home_lon = lat, lon
-    household.home_located_at = clock.now()
-    household.updated_at = clock.now()
-    audit.record("household.located", "household", household.id, before=before,
-                 after={"lat": lat, "lon": lon}, jurisdiction_code=household.jurisdiction_code)
+    lat, lon = event.home_fix
+    now = clock.now()
+    located = db.session.execute(
+        update(Household)
+        .where(Household.id == event.household_id, Household.home_lat.is_(None))
+        .values(home_lat=lat, home_lon=lon, home_located_at=now, updated_at=now)
+        .execution_options(synchronize_session="fetch"))
+    if located.rowcount == 1:  # type: ignore[attr-defined]
+        audit.record("household.located", "household", event.household_id,
+                     before={"lat": None, "lon": None}, after={"lat": lat, "lon": lon},
+                     jurisdiction_code=event.jurisdiction_code)
 
 
 def to_view(household: Household, caller: Caller) -> dict:

@@ -31,7 +31,8 @@ class PushSchema(Schema):
     sent_at = fields.AwareDateTime(load_default=None)
     # Records are checked one by one in the service, so one bad record cannot sink the batch:
     # any JSON value is a record here, and a malformed one is answered `rejected`.
-    records = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=2000),
+    records = fields.List(fields.Raw(allow_none=True), required=True,
+                          validate=validate.Length(min=1, max=2000),
                           metadata={"description": "visit_submission and visit_attestation "
                                                    "records (docs/sync-contract.md)"})
 

@@ -3,17 +3,22 @@ packages registered; pull merges the slices of the registered providers behind o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, cast
 
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from backend import clock, events
 from backend.auth.rules import Caller
 from backend.errors import ProblemError, field_paths, problem_body
+from backend.extensions import db
 from backend.sync import rules
-from backend.sync.registry import ParsedRecord, PushBatch, SyncRegistry
+from backend.sync.registry import ParsedRecord, PushBatch, RecordType, SyncRegistry
+
+log = logging.getLogger(__name__)
 
 
 def _rejected(record_id: Any, slug: str, detail: str, errors: dict | None = None) -> dict:
@@ -43,15 +48,53 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
             continue
         by_type[record_type.name].append(ParsedRecord(index, raw, loaded))
     for name, parsed in by_type.items():
-        if not parsed:
-            continue
-        answers = registry.record_types[name].handle(batch, parsed)
-        for record, answer in zip(parsed, answers, strict=True):
-            results[record.index] = answer
+        if parsed:
+            for record, answer in zip(parsed, _handle(registry.record_types[name], batch, parsed),
+                                      strict=True):
+                results[record.index] = answer
     events.dispatch()  # side effects of this unit of work, in its transaction
     if any(result is None for result in results):
         raise RuntimeError("a push handler left a record unanswered")
     return cast(list[dict], results)
+
+
+def _handle(record_type: RecordType, batch: PushBatch,
+            parsed: list[ParsedRecord]) -> list[dict]:
+    """The handler's answers for a group of records, each group in a SAVEPOINT.
+
+    Whatever fails while a group is handled (a ProblemError, a value the database refuses,
+    a bug) rolls back that group alone, with the events it raised; the group is then
+    handled again one record per SAVEPOINT, so only the record that fails is rejected:
+    with its problem (4xx: the device parks it for a person), or as `internal-error`
+    (5xx: the device retries it later). A lost database (OperationalError) fails the push.
+    """
+    try:
+        with db.session.begin_nested():
+            answers = record_type.handle(batch, parsed)
+            events.dispatch()  # the group's side effects fail with the group
+            if len(answers) != len(parsed):
+                raise RuntimeError(f"the {record_type.name} handler answered "
+                                   f"{len(answers)} of {len(parsed)} records")
+        return answers
+    except OperationalError:
+        raise
+    except Exception as failure:  # isolated per record below
+        if len(parsed) > 1:
+            return [answer for record in parsed
+                    for answer in _handle(record_type, batch, [record])]
+        return [_failed(parsed[0], failure)]
+
+
+def _failed(record: ParsedRecord, failure: Exception) -> dict:
+    record_id = record.loaded.get("id")
+    if isinstance(failure, ProblemError):
+        return {"id": record_id, "status": "rejected",
+                "problem": problem_body(failure.slug, failure.detail, failure.errors,
+                                        failure.extra)}
+    log.error("sync record %s (%s) failed", record_id, record.raw.get("type"),
+              exc_info=failure)
+    return _rejected(record_id, "internal-error",
+                     "The server failed on this record; the app will send it again later.")
 
 
 def pull(registry: SyncRegistry, caller: Caller, cursor_text: str | None,

@@ -87,6 +87,12 @@ CATALOGUE: dict[str, FlagType] = {t.code: t for t in (
 )}
 
 
+# The flags a visit's photos raise (rules.check_photos and the reuse check): made again when
+# a photo the visit names reaches the server after it.
+PHOTO_FLAG_CODES = frozenset({"photo-no-exif-location", "photo-far-from-visit",
+                              "photo-time-outside-visit", "photo-reused-other-household"})
+
+
 def severity_of(code: str) -> Severity:
     return CATALOGUE[code].severity
 

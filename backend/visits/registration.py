@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backend import events
 from backend.evidence import service as evidence
 from backend.sync.registry import SyncRegistry
 from backend.visits import queries, service
@@ -16,3 +17,4 @@ def register(sync: SyncRegistry) -> None:
     sync.accept("visit_submission", RECORD_SCHEMAS["visit_submission"],
                 service.push_submissions)
     evidence.allow_viewing(queries.photo_in_visible_visit)
+    events.subscribe(events.PhotoStored, service.on_photo_stored)

@@ -23,6 +23,7 @@ from backend.audit import service as audit
 from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
 from backend.cases import service as cases
 from backend.cases.service import CaseForPush
+from backend.devices import rules as device_rules
 from backend.devices import service as devices
 from backend.devices.service import DeviceKeyView
 from backend.errors import ProblemError, problem_body
@@ -36,6 +37,7 @@ from backend.jurisdictions import service as jurisdictions
 from backend.privacy import service as privacy
 from backend.sync.registry import ParsedRecord, PushBatch
 from backend.visits import queries, rules
+from backend.visits.flags import PHOTO_FLAG_CODES
 from backend.visits.models import (
     VisitAttestation,
     VisitFlag,
@@ -43,6 +45,7 @@ from backend.visits.models import (
     VisitRevision,
     VisitSubmission,
 )
+from backend.visits.schemas import PhotoRefSchema, StampSchema
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,9 @@ def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
                 VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
                 .where(VisitRevision.submission_id.in_(chunk))):
             context.digests[(submission_id, revision)] = digest
-    # A key revoked by the time this push arrived vouches for nothing in it: the
-    # attestation is stored but does not count (devices.rules.is_key_active).
-    context.keys = devices.active_keys(key_ids, batch.received_at)
+    # Revoked keys too: an attestation under a key revoked by the time this push arrived
+    # is stored but does not count, and says why (attestation-key-revoked).
+    context.keys = devices.keys_by_id(key_ids)
     context.photos = evidence.by_hashes(photo_ids)
     for village in {case.jurisdiction_code for case in context.cases.values()}:
         settings = jurisdictions.effective_settings(village)
@@ -176,7 +179,13 @@ def _submission(context: PushContext, raw: dict,
     problem = _case_problem(context, loaded["case_id"])
     if problem:
         return {"id": record_id, "status": "rejected", "problem": problem}, None
-    digest = canonical.submission_digest(raw)
+    try:
+        digest = canonical.submission_digest(raw)
+    except ValueError as unsignable:  # rfc8785: an integer beyond +-(2**53 - 1), a NaN...
+        return _rejected(record_id, "record-not-canonical",
+                         "A value in this visit cannot be signed as canonical JSON (for "
+                         "example a number beyond 9007199254740991); correct it and save "
+                         "again.", {"_record": [str(unsignable)[:200]]}), None
     existing = context.submissions.get(record_id)
     revision = 1
     if existing is not None:
@@ -262,15 +271,17 @@ def _aware_exif_time(photo: PhotoView) -> datetime | None:
     return local.replace(tzinfo=clock.SHANGHAI)
 
 
-def _flags(context: PushContext, case: CaseForPush, home: HomeView,
-           loaded: dict) -> list[rules.Flag]:
-    batch = context.batch
-    stamps = [rules.GpsStamp(s["lat"], s["lon"], s["accuracy_m"], s["captured_at"], s["kind"],
-                             s["device_id"] or batch.device_id, s["user_id"])
-              for s in loaded["stamps"]]
+def _stamps(stamps: list[dict], device_id: str | None) -> list[rules.GpsStamp]:
+    return [rules.GpsStamp(s["lat"], s["lon"], s["accuracy_m"], s["captured_at"], s["kind"],
+                           s["device_id"] or device_id, s["user_id"]) for s in stamps]
+
+
+def _photo_evidence(stored_photos: dict[str, PhotoView],
+                    refs: list[dict]) -> list[rules.PhotoEvidence]:
+    """What the photos say: their EXIF once the server has them, else the device's claim."""
     photos = []
-    for ref in loaded["photos"]:
-        stored = context.photos.get(ref["sha256"])
+    for ref in refs:
+        stored = stored_photos.get(ref["sha256"])
         gps: tuple[float, float] | None
         if stored is not None and stored.exif_lat is not None and stored.exif_lon is not None:
             gps = (stored.exif_lat, stored.exif_lon)
@@ -280,11 +291,23 @@ def _flags(context: PushContext, case: CaseForPush, home: HomeView,
             gps = None
         taken = (_aware_exif_time(stored) if stored is not None else None) or ref["captured_at"]
         photos.append(rules.PhotoEvidence(ref["sha256"], gps, taken))
+    return photos
+
+
+def _photo_reuse_flags(stored_photos: dict[str, PhotoView], refs: list[dict],
+                       household_id: str) -> list[rules.Flag]:
+    return [flag for ref in refs if ref["sha256"] in stored_photos
+            for flag in _reuse_flags(ref["sha256"], household_id)]
+
+
+def _flags(context: PushContext, case: CaseForPush, home: HomeView,
+           loaded: dict) -> list[rules.Flag]:
+    batch = context.batch
+    stamps = _stamps(loaded["stamps"], batch.device_id)
+    photos = _photo_evidence(context.photos, loaded["photos"])
     flags = rules.integrity_flags(home.home, stamps, photos, batch.received_at, batch.sent_at,
                                   context.thresholds[case.jurisdiction_code])
-    for ref in loaded["photos"]:
-        if ref["sha256"] in context.photos:
-            flags.extend(_reuse_flags(ref["sha256"], home.id))
+    flags.extend(_photo_reuse_flags(context.photos, loaded["photos"], home.id))
     return flags
 
 
@@ -307,14 +330,19 @@ def _reuse_flags(sha256: str, household_id: str) -> list[rules.Flag]:
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
                   team: frozenset[str], previous: list[VisitAttestation], min_attesters: int):
     rows = []
-    checks: list[tuple[str, str | None, bool]] = [
-        (a.user_id, a.key_user_id, a.is_signature_valid) for a in previous if a.digest == digest]
+    checks: list[attestation.AttestationCheck] = [
+        attestation.AttestationCheck(a.user_id, a.key_user_id, a.is_signature_valid)
+        for a in previous if a.digest == digest]
     for item in items:
         key = context.keys.get(item["key_id"])
-        ok = key is not None and attestation.verify_attestation(key.public_key_jwk, digest,
-                                                                item["signature"])
+        signed = key is not None and attestation.verify_attestation(key.public_key_jwk, digest,
+                                                                    item["signature"])
+        # A key vouches only for what arrived before it was revoked (devices.rules).
+        active = key is None or device_rules.is_key_active(key.revoked_at,
+                                                           context.batch.received_at)
+        ok = signed and active
         key_user = key.user_id if key is not None else None
-        checks.append((item["user_id"], key_user, ok))
+        checks.append(attestation.AttestationCheck(item["user_id"], key_user, signed, active))
         rows.append({
             "id": item.get("id") or _attestation_id(submission_id, digest, item),
             "submission_id": submission_id, "digest": digest, "user_id": item["user_id"],
@@ -430,6 +458,12 @@ def push_attestations(batch: PushBatch, records: list[ParsedRecord]) -> list[dic
 
 
 def _attestation_record(context: PushContext, loaded: dict) -> dict:
+    caller_id = context.batch.caller.user_id
+    if loaded["user_id"] != caller_id:
+        # 谁调查谁签字: a signature travels only from its signer's own sign-in.
+        return _rejected(loaded["id"], "attestation-not-yours",
+                         "Only the investigator who signed may send their signature; they "
+                         "sync it from their own sign-in.")
     submission = context.submissions.get(loaded["submission_id"])
     if submission is None or submission.case_id not in context.cases:
         return _rejected(loaded["id"], "not-found",
@@ -438,7 +472,15 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
     if db.session.get(VisitAttestation, loaded["id"]) is not None:
         stored = queries.result_for(submission.id)
         return stored | {"status": "duplicate", "id": loaded["id"]}
-    team = context.cases[submission.case_id].team
+    case = context.cases[submission.case_id]
+    if caller_id not in case.team:
+        return _rejected(loaded["id"], "attestation-not-team-member",
+                         "You are not on this visit's team, so you cannot attest it; ask the "
+                         "township to assign you.")
+    if not case.is_open:
+        return _rejected(loaded["id"], "case-closed",
+                         "This case is already decided; its visits can no longer be signed.")
+    team = case.team
     current_digest = context.digests[(submission.id, submission.current_revision)]
     if loaded.get("digest") and loaded["digest"] != current_digest:
         return _rejected(loaded["id"], "submission-conflict",
@@ -459,3 +501,50 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
     return {"id": loaded["id"], "status": "accepted" if inserted else "duplicate",
             "revision": submission.current_revision, "is_complete": status.is_complete,
             "attested_by": status.attested_by, "attestation_problems": status.problems}
+
+
+# --- a photo arriving after its visit -------------------------------------------------------
+
+
+def on_photo_stored(event: events.PhotoStored) -> None:
+    """A photo reached the server after a visit naming it was stored (an interrupted upload):
+    the photo checks of that visit's current revision are made again, now with its EXIF."""
+    rows = db.session.execute(
+        select(VisitSubmission, VisitRevision)
+        .join(VisitRevision, (VisitRevision.submission_id == VisitSubmission.id)
+              & (VisitRevision.revision == VisitSubmission.current_revision))
+        .join(VisitPhoto, (VisitPhoto.submission_id == VisitSubmission.id)
+              & (VisitPhoto.revision == VisitSubmission.current_revision))
+        .where(VisitPhoto.sha256 == event.sha256)
+        .order_by(VisitSubmission.id)).all()
+    for submission, revision in rows:
+        _recheck_photos(submission, revision)
+
+
+def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> None:
+    home = households.homes([submission.household_id])[submission.household_id]
+    thresholds = _thresholds(jurisdictions.effective_settings(home.jurisdiction_code))
+    content = revision.content
+    stamps = _stamps(StampSchema(many=True).load(content.get("stamps") or []),
+                     revision.device_id)
+    refs = PhotoRefSchema(many=True).load(content.get("photos") or [])
+    stored = evidence.by_hashes({ref["sha256"] for ref in refs})
+    flags = rules.check_photos(home.home, stamps, _photo_evidence(stored, refs), thresholds)
+    flags.extend(_photo_reuse_flags(stored, refs, submission.household_id))
+    current = db.session.scalars(select(VisitFlag).where(
+        VisitFlag.submission_id == submission.id, VisitFlag.revision == revision.revision,
+        VisitFlag.code.in_(PHOTO_FLAG_CODES)).order_by(VisitFlag.id)).all()
+    before = [(f.code, f.data) for f in current]
+    after = [(f.code, f.data) for f in flags]
+    if before == after:
+        return
+    for row in current:
+        db.session.delete(row)
+    now = clock.now()
+    insert_rows(VisitFlag, [{
+        "submission_id": submission.id, "revision": revision.revision, "code": f.code,
+        "severity": f.severity, "data": f.data, "raised_at": now} for f in flags])
+    audit.record("visit.photos_rechecked", "visit_submission", submission.id,
+                 before={"revision": revision.revision, "flags": [c for c, _ in before]},
+                 after={"revision": revision.revision, "flags": [c for c, _ in after]},
+                 jurisdiction_code=home.jurisdiction_code)

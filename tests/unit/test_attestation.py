@@ -277,3 +277,34 @@ def test_a_jurisdiction_requiring_three_needs_three_signers():
     two = [("wang", "wang", True), ("li", "li", True)]
     assert not attestation_status(TEAM, two, min_attesters=3).is_complete
     assert attestation_status(TEAM, [*two, ("zhao", "zhao", True)], min_attesters=3).is_complete
+
+
+def test_a_revoked_key_does_not_count_and_says_so():
+    from backend.attestation.rules import AttestationCheck
+
+    status = attestation_status({"u1", "u2"}, [
+        AttestationCheck("u1", "u1", True),
+        AttestationCheck("u2", "u2", True, key_active=False),
+    ], min_attesters=2)
+    assert status.is_complete is False and status.attested_by == ["u1"]
+    assert status.problems == ["attestation-key-revoked"]
+
+
+def test_one_p256_check_serves_attestations_and_device_key_proofs():
+    """devices.rules uses attestation.rules' key check and verifier, with its own message:
+    a registration proof never verifies as an attestation, nor the other way round."""
+    from backend.attestation import rules as attestation
+    from backend.devices import rules as devices
+    from tests.device_keys import sign_proof
+    from tests.visit_factory import DeviceKeyPair
+
+    assert devices.is_p256_public_jwk is attestation.is_p256_public_jwk
+    pair = DeviceKeyPair()
+    proof = sign_proof(pair, "u1", "device-1", "nonce")
+    assert devices.verify_proof(pair.jwk, "u1", "device-1", "nonce", proof)
+    assert attestation.verify_p256(pair.jwk, devices.proof_message("u1", "device-1", "nonce"),
+                                   proof)
+    digest = "0" * 64
+    assert not verify_attestation(pair.jwk, digest, proof)
+    assert verify_attestation(pair.jwk, digest, pair.sign(digest))
+    assert not devices.verify_proof(pair.jwk, "u1", "device-1", "nonce", pair.sign(digest))
