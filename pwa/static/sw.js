@@ -35,6 +35,7 @@ const SHELL_ASSETS = [
   '/static/js/device/geolocation.js',
   '/static/js/domain/backoff.js',
   '/static/js/domain/canonical.js',
+  '/static/js/domain/dates.js',
   '/static/js/domain/drain.js',
   '/static/js/domain/device-keys.js',
   '/static/js/domain/exif.js',

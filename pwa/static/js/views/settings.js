@@ -1,5 +1,5 @@
 // Settings and "about": who is signed in, storage used, lock, sign-out.
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t, problemText, formatDate } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
@@ -49,7 +49,7 @@ export async function render(root, { navigate }) {
   const lockEnabled = (await store.get('device', 'lock_enabled')) !== false;
   const keyRecords = new Map((await store.all('keys')).map((record) => [record.user_id, record]));
   const myKeys = h('div', { id: 'my-keys' });
-  clear(root).append(
+  fill(root, 
     h('h1', {}, t('settings.title')),
     h('p', {}, t('settings.signed_in_as', { name: me?.display_name ?? '', place: me?.jurisdiction?.name ?? '' })),
     h('h2', {}, t('settings.investigators')),

@@ -3,7 +3,7 @@
 // signatures. Every change is saved to a draft in IndexedDB at once, and reopening
 // returns to the same section and field. The widgets (fields, signature, camera, GPS) are
 // shared with the recipient check-in; this module only composes them around a draft.
-import { h, clear, toast, uuid } from '../dom.js';
+import { h, clear, fill, toast, uuid } from '../dom.js';
 import { t } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
@@ -209,7 +209,7 @@ export async function render(root, { params, navigate }) {
     const step = all[current];
     const isReview = step.name === '__review';
     const body = isReview ? await reviewBody() : step.fields.map((f) => fieldBlock(form, f, f.name, null));
-    clear(root).append(
+    fill(root,
       h('a', { class: 'back', href: `#/case/${item.id}` }, `‹ ${household.head_name ?? ''}`),
       loadError ? loadErrorBlock() : null,
       h('nav', { class: 'steps', 'aria-label': t('survey.title') }, all.map((s, i) => h('button', {

@@ -48,7 +48,7 @@ export function fieldInput(form, field, path, value) {
           onchange: onChange((el) => Array.from(el.closest('[role=group]').querySelectorAll('input:checked'), (x) => x.value)) }),
         label(c.label))));
     case 'yes_no':
-      return h('div', { ...common, role: 'radiogroup' }, [[true, '是 / Yes'], [false, '否 / No']].map(([v, text]) => h('label', { class: 'choice' },
+      return h('div', { ...common, role: 'radiogroup' }, [[true, t('choice.yes')], [false, t('choice.no')]].map(([v, text]) => h('label', { class: 'choice' },
         h('input', { type: 'radio', name: path, value: String(v), checked: value === v,
           onchange: onChange((el) => el.value === 'true') }), text)));
     case 'date':
