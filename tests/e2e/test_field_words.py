@@ -57,3 +57,48 @@ def test_yes_no_in_english(worker):
     choices = page.locator("[data-field=address_confirmed] label.choice").all_inner_texts()
     assert [c.strip() for c in choices] == ["Yes", "No"]
     assert not re.search(r"[是否]", " ".join(choices))
+
+
+def mount_attestation(page):
+    """The signing section alone in the page, over a small fixed content."""
+    page.evaluate("""async () => {
+        const { attestationBlock } = await import('/static/js/widgets/signature.js');
+        const section = await attestationBlock({ attestations: [], needed: 2,
+          content: () => ({ id: 'x', case_id: 'c', data: {}, stamps: [], photos: [] }),
+          onSigned: async () => {} });
+        document.querySelector('#main').replaceChildren(section);
+    }""")
+
+
+def draw_and_sign(page, pin):
+    box = page.locator("#sig-canvas").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
+    page.mouse.up()
+    page.fill("#sign-pin", pin)
+    page.click("#sign")
+
+
+def test_signing_with_a_wrong_pin_says_how_many_tries_are_left(worker):
+    page = worker
+    mount_attestation(page)
+    draw_and_sign(page, "000000")
+    page.wait_for_function("() => document.querySelector('#sign-error')?.textContent")
+    assert "再错 4 次" in page.inner_text("#sign-error")
+
+
+def test_a_destroyed_key_leaves_the_signer_list_and_says_why(worker):
+    page = worker
+    page.evaluate("""async () => {
+        const store = await import('/static/js/store.js');
+        const [record] = await store.all('keys');
+        await store.put('keys', { ...record, failed_attempts: (record.max_attempts ?? 5) - 1 });
+    }""")
+    mount_attestation(page)
+    assert page.locator("#signer option").count() == 1
+    draw_and_sign(page, "000000")
+    page.wait_for_function("() => document.querySelector('#sign-error')?.textContent")
+    assert page.locator("#signer option").count() == 0
+    assert page.inner_text("#sign-error") == page.evaluate(
+        "async () => (await import('/static/js/i18n.js')).t('problem.pin-locked-out')")
