@@ -9,6 +9,7 @@ import * as session from './session.js';
 import * as keys from './keys.js';
 import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
 import { sendDue, problemOf } from './domain/drain.js';
+import { pruneConfirmed } from './device/storage.js';
 
 const listeners = new Set();
 export function onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); }
@@ -115,6 +116,7 @@ async function run(force) {
   });
   if (outcome.error) emit({ type: 'error', error: outcome.error });
   else emit({ type: 'done', parked: outcome.parked });
+  await pruneConfirmed().catch((error) => console.warn('prune failed', error));
 }
 
 /** A person dealt with a parked record (the case is assigned again…): queue it once more. */
@@ -134,5 +136,6 @@ export function start() {
     if (event.data?.type === 'drain-outbox') drain({ force: true });
   });
   setInterval(() => drain(), 60_000);
+  pruneConfirmed().catch((error) => console.warn('prune failed', error));
   drain();
 }
