@@ -102,3 +102,32 @@ def test_a_destroyed_key_leaves_the_signer_list_and_says_why(worker):
     assert page.locator("#signer option").count() == 0
     assert page.inner_text("#sign-error") == page.evaluate(
         "async () => (await import('/static/js/i18n.js')).t('problem.pin-locked-out')")
+
+
+def test_masked_members_are_prefilled_and_confirmed_on_site(worker):
+    from tests.e2e.test_visit_offline import fill_visible_section, next_section
+
+    page = worker
+    page.goto(f"/#/survey/{dibao_case_id(page)}")
+    page.wait_for_selector("#section-title")
+    page.check("[data-field=address_confirmed] input[value=true]")
+    fill_visible_section(page)
+    next_section(page)
+    assert page.get_attribute("#section-title", "data-section") == "members"
+    entries = page.locator("[data-repeat=members] .repeat")
+    assert entries.count() >= 1
+    first = entries.first
+    assert first.locator("[data-field$='.name'] input").input_value()
+    assert first.locator("[data-field$='.relation'] select").input_value()
+    masked = first.locator("[data-field$='.id_number'] input").input_value()
+    assert "*" in masked and len(masked) == 18, masked
+    assert "没有变化就不用改" in first.inner_text()
+    # Not confirmed on site: the section cannot be left.
+    page.click("#next")
+    page.wait_for_timeout(300)
+    assert page.get_attribute("#section-title", "data-section") == "members"
+    # Confirm every registered member and fill the rest: the masked ID passes as unchanged.
+    fill_visible_section(page)
+    assert page.locator("[data-repeat=members] .repeat [data-field$='.id_number'] input").first \
+        .input_value() == masked
+    next_section(page)
