@@ -4,7 +4,7 @@
 // (domain/drain.js) while the others go on. Drained on start, on `online`, every 60 s,
 // on demand and on Background Sync.
 import * as store from './store.js';
-import { api, ApiError } from './api.js';
+import { api, ApiError, upload } from './api.js';
 import * as session from './session.js';
 import * as keys from './keys.js';
 import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
@@ -43,14 +43,16 @@ export async function enqueue(record, extra = {}) {
 export { blobsOf } from './domain/drain.js';
 
 /** Make sure the server holds one blob: HEAD first (an interrupted sync may have sent it). */
-async function uploadBlob(sha256) {
+async function uploadBlob(sha256, onProgress) {
   const photo = await store.get('photos', sha256);
   if (!photo || photo.uploaded) return;
   let present = false;
   try { await api.get(`/api/photos/${sha256}`, { method: 'HEAD', raw: true, retries: 1 }); present = true; } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
   }
-  if (!present) await api.put(`/api/photos/${sha256}`, photo.blob, { retries: 1 });
+  // A photo already sent (uploaded flag, or the HEAD above) is never sent again: an
+  // interrupted sync resumes with the photo it was on.
+  if (!present) await upload(`/api/photos/${sha256}`, photo.blob, { onProgress });
   await store.put('photos', { ...photo, uploaded: true });
 }
 
