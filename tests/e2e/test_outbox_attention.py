@@ -42,7 +42,7 @@ def queue_offline(page, context, records, photos=()):
     }""", [records, list(photos)])
     page.goto("/#/outbox")
     page.wait_for_function(
-        "document.querySelectorAll('#outbox-list li[data-status=waiting]').length === "
+        "() => document.querySelectorAll('#outbox-list li[data-status=waiting]').length === "
         f"{len(records)}")
 
 
@@ -75,7 +75,8 @@ def assert_needs_attention(page, record_id, words):
 def phone(page, sign_in):
     sign_in(page, "wenping_fw1")
     page.wait_for_selector("#case-list .case-row")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null",
+                            timeout=20_000)
     return page
 
 
