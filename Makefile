@@ -51,6 +51,7 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_photos.py
 	$(PY) bench/bench_pwa.py
+	$(PY) bench/bench_2g.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check backend tests bench

@@ -22,6 +22,8 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _RESIDENT_ID = re.compile(r"[1-9][0-9]{16}[0-9X]")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# A resident ID as the field-worker role is shown it (mask_resident_id): 4 + 10 stars + 4.
+_MASKED_RESIDENT_ID = re.compile(r"[1-9][0-9]{3}\*{10}[0-9]{3}[0-9X]")
 
 
 def is_calendar_date(year: int, month: int, day: int) -> bool:
@@ -67,6 +69,15 @@ def _mask(text: str, head: int, tail: int) -> str:
 def mask_resident_id(text: str) -> str:
     """Keep the first 4 and last 4 characters: 110105199003071234 → 1101**********1234."""
     return _mask(text, 4, 4)
+
+
+def is_masked_resident_id(text: object) -> bool:
+    """A masked ID sent back untouched: the worker confirmed the registered number unchanged.
+
+    A survey prefills members' IDs masked for the field-worker role; the worker types a full
+    number only when it changed, so a masked one answers "as registered".
+    """
+    return isinstance(text, str) and _MASKED_RESIDENT_ID.fullmatch(text) is not None
 
 
 def mask_mobile(text: str) -> str:

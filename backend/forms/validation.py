@@ -28,7 +28,12 @@ import re
 from typing import Any
 
 from backend.forms.expressions import evaluate, is_truthy, round_half_away
-from backend.forms.identity import is_calendar_date, is_valid_mobile, is_valid_resident_id
+from backend.forms.identity import (
+    is_calendar_date,
+    is_masked_resident_id,
+    is_valid_mobile,
+    is_valid_resident_id,
+)
 
 MESSAGES = {
     "required": "此项为必填项",
@@ -140,7 +145,8 @@ def _answer_errors(field: dict, value: Any, values: dict, entry: dict | None) ->
         return [problem]
     errors = []
     fmt = field.get("format")
-    if fmt == "resident_id" and not is_valid_resident_id(value):
+    # A masked ID (as prefilled for the field worker) stands for the registered one unchanged.
+    if fmt == "resident_id" and not (is_valid_resident_id(value) or is_masked_resident_id(value)):
         errors.append(MESSAGES["resident_id"])
     if fmt == "mobile" and not is_valid_mobile(value):
         errors.append(MESSAGES["mobile"])

@@ -54,7 +54,11 @@ def _fill_once(page):
             continue
         path = field.get_attribute("data-field")
         select = field.locator("select")
-        if select.count() and not select.input_value():
+        confirm = field.locator("input[type=checkbox]")
+        if path.endswith(".confirmed_on_site"):
+            if not confirm.is_checked():
+                confirm.check()
+        elif select.count() and not select.input_value():
             select.select_option(index=1)
         elif (field.locator("input[type=radio]").count()
               and not field.locator("input:checked").count()):

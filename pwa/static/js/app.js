@@ -28,6 +28,8 @@ export function navigate(path) {
 }
 
 async function afterSignIn() {
+  // Ask the browser to keep drafts, the outbox and photos under storage pressure.
+  import('./device/storage.js').then((m) => m.requestPersistence()).catch(() => {});
   const { afterSignIn: hook } = await import('./keys-ui.js').catch(() => ({}));
   if (hook) await hook({ navigate });
   else navigate('cases');

@@ -18,6 +18,13 @@ export function h(tag, attrs = {}, ...children) {
 
 export function clear(element) { element.replaceChildren(); return element; }
 
+/** Replace an element's children, skipping null/false ones (a hidden field, an absent
+ *  block) the way h() does: the DOM's own append() would show them as "null". */
+export function fill(element, ...children) {
+  element.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return element;
+}
+
 /** A short status message read out by screen readers. */
 export function toast(text, kind = 'info') {
   const host = document.getElementById('toasts');

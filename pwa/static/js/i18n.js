@@ -1,5 +1,7 @@
 // Words for the screens: Simplified Chinese by default, English on request; the choice
 // is a device preference (localStorage), not personal data.
+import * as dates from './domain/dates.js';
+
 const LANG_KEY = 'doorstep.lang';
 export const LANGS = ['zh-CN', 'en'];
 
@@ -42,14 +44,8 @@ export function problemText(error) {
   return error?.detail || error?.message || t('problem.internal-error');
 }
 
-export function formatDate(iso) {
-  if (!iso) return '';
-  const date = new Date(iso.length === 10 ? `${iso}T00:00:00+08:00` : iso);
-  return date.toLocaleDateString(lang, { timeZone: 'Asia/Shanghai', month: 'short', day: 'numeric' });
-}
+/** A date ("2026-11-26") or instant in the user's language, on China's calendar. */
+export function formatDate(value) { return dates.formatDate(value, lang); }
 
-export function formatDateTime(iso) {
-  if (!iso) return '';
-  return new Date(iso).toLocaleString(lang, { timeZone: 'Asia/Shanghai', month: 'short',
-    day: 'numeric', hour: '2-digit', minute: '2-digit' });
-}
+/** An instant with its time of day, on China's clock: "2026年11月26日 08:42". */
+export function formatDateTime(value) { return dates.formatDateTime(value, lang); }

@@ -29,8 +29,10 @@ function touch() {
 }
 
 export async function lockNow() {
-  if (locked || !(await isEnabled())) return;
+  // Claimed before the first await: two timer ticks at once must not draw two overlays.
+  if (locked) return;
   locked = true;
+  if (!(await isEnabled())) { locked = false; return; }
   const user = session.user();
   const pin = h('input', { id: 'unlock-pin', type: 'password', inputmode: 'numeric', maxlength: 6,
     autocomplete: 'off', 'aria-label': t('pin.enter') });

@@ -4,11 +4,12 @@
 // (domain/drain.js) while the others go on. Drained on start, on `online`, every 60 s,
 // on demand and on Background Sync.
 import * as store from './store.js';
-import { api, ApiError } from './api.js';
+import { api, ApiError, upload } from './api.js';
 import * as session from './session.js';
 import * as keys from './keys.js';
 import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
 import { sendDue, problemOf } from './domain/drain.js';
+import { pruneConfirmed } from './device/storage.js';
 
 const listeners = new Set();
 export function onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); }
@@ -42,14 +43,16 @@ export async function enqueue(record, extra = {}) {
 export { blobsOf } from './domain/drain.js';
 
 /** Make sure the server holds one blob: HEAD first (an interrupted sync may have sent it). */
-async function uploadBlob(sha256) {
+async function uploadBlob(sha256, onProgress) {
   const photo = await store.get('photos', sha256);
   if (!photo || photo.uploaded) return;
   let present = false;
   try { await api.get(`/api/photos/${sha256}`, { method: 'HEAD', raw: true, retries: 1 }); present = true; } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
   }
-  if (!present) await api.put(`/api/photos/${sha256}`, photo.blob, { retries: 1 });
+  // A photo already sent (uploaded flag, or the HEAD above) is never sent again: an
+  // interrupted sync resumes with the photo it was on.
+  if (!present) await upload(`/api/photos/${sha256}`, photo.blob, { onProgress });
   await store.put('photos', { ...photo, uploaded: true });
 }
 
@@ -115,6 +118,7 @@ async function run(force) {
   });
   if (outcome.error) emit({ type: 'error', error: outcome.error });
   else emit({ type: 'done', parked: outcome.parked });
+  await pruneConfirmed().catch((error) => console.warn('prune failed', error));
 }
 
 /** A person dealt with a parked record (the case is assigned again…): queue it once more. */
@@ -134,5 +138,6 @@ export function start() {
     if (event.data?.type === 'drain-outbox') drain({ force: true });
   });
   setInterval(() => drain(), 60_000);
+  pruneConfirmed().catch((error) => console.warn('prune failed', error));
   drain();
 }

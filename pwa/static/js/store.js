@@ -69,6 +69,16 @@ export async function wipePersonalData() {
   await tx.done;
 }
 
+/** Forget records the server confirmed long ago and the photos only they used (one transaction). */
+export async function prune({ entryIds = [], photoHashes = [] }) {
+  if (!entryIds.length && !photoHashes.length) return;
+  const database = await db();
+  const tx = database.transaction(['outbox', 'photos'], 'readwrite');
+  for (const id of entryIds) tx.objectStore('outbox').delete(id);
+  for (const sha256 of photoHashes) tx.objectStore('photos').delete(sha256);
+  await tx.done;
+}
+
 /** For tests and "reset this phone": remove the whole database. */
 export async function destroy() {
   (await db()).close();

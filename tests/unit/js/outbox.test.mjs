@@ -180,3 +180,19 @@ test('a per-record failure of the server itself (5xx) is retried later, not park
   assert.equal(next.attempts, 1);
   assert.equal(next.last_error.type, 'internal-error');
 });
+
+test('photo progress moves within a photo as its bytes leave', async () => {
+  const { sendDue } = await import('../../../pwa/static/js/domain/drain.js');
+  const seen = [];
+  const entry = { id: 'r1', status: 'waiting', attempts: 0, record: { id: 'r1', type: 'visit_submission',
+    photos: [{ sha256: 'a' }, { sha256: 'b' }], attestations: [] } };
+  await sendDue([entry], {
+    uploadBlob: async (sha256, onProgress) => { onProgress(0.25); onProgress(0.5); onProgress(1); },
+    push: async (records) => records.map((r) => ({ id: r.id, status: 'accepted' })),
+    save: async () => {},
+    progress: (done, total) => seen.push([done, total]),
+    nowMs: () => 0, nowIso: () => '2026-11-26T00:00:00Z',
+  });
+  assert.deepEqual(seen.map(([done]) => done), [0.25, 0.5, 1, 1, 1.25, 1.5, 2, 2]);
+  assert.ok(seen.every(([, total]) => total === 2));
+});

@@ -3,18 +3,24 @@
 import { h, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { addPhoto } from '../photos.js';
+import { spaceLow } from './storage.js';
 
 /**
  * A label styled as a button around a hidden file input that asks for the rear camera.
  * `onFiles(files)` gets the chosen files; other attributes (id, dataset, multiple) go to the input.
  */
 export function cameraButton({ className = 'btn', onFiles, ...input }) {
-  return h('label', { class: className }, t('survey.take_photo'),
+  // Checked as the button is drawn and again as it is tapped, so the worker hears that
+  // space is short before the photo is taken, not after it fails to save.
+  const warning = h('p', { class: 'warn storage-low', role: 'alert', hidden: true }, t('survey.space_low'));
+  const check = () => spaceLow().then((low) => { warning.hidden = !low; }).catch(() => {});
+  check();
+  return h('div', { class: 'camera' }, warning, h('label', { class: className, onclick: check }, t('survey.take_photo'),
     h('input', { type: 'file', accept: 'image/*', capture: 'environment', hidden: true, ...input,
       onchange: async (event) => {
         const files = Array.from(event.target.files);
         if (files.length) await onFiles(files);
-      } }));
+      } })));
 }
 
 /**

@@ -29,10 +29,11 @@ export function parked(entry, problem, nowIso) {
 
 /**
  * Send `due` (in send order). `io`:
- *   uploadBlob(sha256)  resolves when the server holds the blob; throws {status, type, problem}
+ *   uploadBlob(sha256, onProgress)  resolves when the server holds the blob (onProgress(0..1)
+ *                       as its bytes leave); throws {status, type, problem}
  *   push(records)       resolves to the per-record results; throws like uploadBlob
  *   save(entry)         stores an entry's next state
- *   progress(done, total), nowMs(), nowIso()
+ *   progress(done, total) (done may be fractional mid-photo), nowMs(), nowIso()
  * Resolves to {error, parked}: error is the transient failure that stopped the run, if any.
  */
 export async function sendDue(due, io) {
@@ -49,7 +50,7 @@ export async function sendDue(due, io) {
     const refused = new Map();
     for (const [index, sha256] of hashes.entries()) {
       try {
-        await io.uploadBlob(sha256);
+        await io.uploadBlob(sha256, (fraction) => io.progress?.(index + Math.min(1, fraction), hashes.length));
       } catch (error) {
         if (!isPermanentRefusal(error)) throw error;
         refused.set(sha256, problemOf(error));

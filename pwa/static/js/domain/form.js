@@ -36,6 +36,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS = '10X98765432';
 const RESIDENT_ID = /^[1-9][0-9]{16}[0-9X]$/;
+// As the field-worker role is shown an ID (4 + 10 stars + 4): "unchanged from the register".
+const MASKED_RESIDENT_ID = /^[1-9][0-9]{3}\*{10}[0-9]{3}[0-9X]$/;
 const MOBILE = /^1[3-9][0-9]{9}$/;
 
 export function isCalendarDate(year, month, day) {
@@ -63,6 +65,11 @@ export function isValidResidentId(text) {
   const day = Number(text.slice(12, 14));
   if (year < 1800 || !isCalendarDate(year, month, day)) return false;
   return residentIdCheckChar(text.slice(0, 17)) === text[17];
+}
+
+/** A masked ID sent back untouched: the worker confirmed the registered number unchanged. */
+export function isMaskedResidentId(text) {
+  return typeof text === 'string' && MASKED_RESIDENT_ID.test(text);
 }
 
 export function isValidMobile(text) {
@@ -146,7 +153,7 @@ function answerErrors(field, value, values, entry) {
   const problem = typeError(field, value);
   if (problem) return [problem];
   const errors = [];
-  if (field.format === 'resident_id' && !isValidResidentId(value)) errors.push(MESSAGES.resident_id);
+  if (field.format === 'resident_id' && !isValidResidentId(value) && !isMaskedResidentId(value)) errors.push(MESSAGES.resident_id);
   if (field.format === 'mobile' && !isValidMobile(value)) errors.push(MESSAGES.mobile);
   if (field.min !== undefined && value < field.min) errors.push(MESSAGES.min.replace('{}', String(field.min)));
   if (field.max !== undefined && value > field.max) errors.push(MESSAGES.max.replace('{}', String(field.max)));

@@ -1,12 +1,12 @@
 // One case: the household, its members and where the home is – all from IndexedDB.
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import * as store from '../store.js';
 
 export async function render(root, { params, navigate }) {
   const item = await store.get('cases', params[0]);
   if (!item) {
-    clear(root).append(h('p', { class: 'empty' }, t('case.missing')),
+    fill(root, h('p', { class: 'empty' }, t('case.missing')),
       h('a', { class: 'btn', href: '#/cases' }, t('nav.back')));
     return;
   }
@@ -14,7 +14,7 @@ export async function render(root, { params, navigate }) {
   const drafts = await store.allByIndex('drafts', 'case_id', item.id);
   const draft = drafts.find((d) => d.state !== 'queued');
   const hasHome = household.home_lat != null && household.home_lon != null;
-  clear(root).append(
+  fill(root, 
     h('a', { class: 'back', href: '#/cases' }, `‹ ${t('nav.cases')}`),
     h('h1', {}, household.head_name ?? ''),
     h('p', { class: 'muted' }, household.village_name ?? '', ' · ', household.address ?? ''),

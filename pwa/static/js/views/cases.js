@@ -1,5 +1,5 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
-import { h, clear } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, formatDate, formatDateTime, problemText } from '../i18n.js';
 import * as store from '../store.js';
 import * as sync from '../sync.js';
@@ -49,7 +49,7 @@ export async function render(root, { navigate }) {
   const status = h('p', { class: 'sync-line', id: 'sync-line' });
   const refresh = h('button', { class: 'btn', type: 'button', id: 'pull-now',
     onclick: () => pullNow() }, t('cases.refresh'));
-  clear(root).append(
+  fill(root, 
     h('div', { class: 'toolbar' }, h('h1', {}, t('cases.title')), refresh),
     h('div', { class: 'search' }, search), status, list, empty);
 
@@ -59,7 +59,7 @@ export async function render(root, { navigate }) {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
     const pulledAt = await store.get('device', 'pulled_at');
-    status.textContent = pulledAt ? t('cases.pulled_at', { when: new Date(pulledAt).toLocaleString() })
+    status.textContent = pulledAt ? t('cases.pulled_at', { when: formatDateTime(pulledAt) })
       : t('cases.never_pulled');
     show();
   }

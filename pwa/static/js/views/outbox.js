@@ -6,7 +6,8 @@ import * as store from '../store.js';
 
 export async function render(root) {
   const list = h('ul', { class: 'outbox-list', id: 'outbox-list' });
-  const progress = h('progress', { class: 'progress', id: 'upload-progress', max: 1, value: 0, hidden: true });
+  const progress = h('progress', { class: 'progress', id: 'upload-progress', max: 1, value: 0, hidden: true,
+    role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': t('sync.upload_progress') });
   const line = h('p', { class: 'sync-line', id: 'outbox-line', role: 'status' });
   const send = h('button', { class: 'btn btn-primary', type: 'button', id: 'send-now',
     onclick: () => { line.textContent = t('sync.pushing'); outbox.drain({ force: true }); } }, t('outbox.send_now'));
@@ -43,7 +44,10 @@ export async function render(root) {
       progress.hidden = false;
       progress.max = event.total;
       progress.value = event.done;
-      line.textContent = t('sync.photos', { done: event.done, total: event.total });
+      progress.setAttribute('aria-valuenow', String(Math.round((100 * event.done) / event.total)));
+      line.textContent = t('sync.photos', { done: Math.floor(event.done), total: event.total });
+      // Bytes of one photo report many times a second: only a finished photo redraws the list.
+      if (!Number.isInteger(event.done)) return;
     } else if (event.type === 'done') {
       progress.hidden = true;
       line.textContent = event.parked ? t('sync.done_parked', { n: event.parked }) : t('sync.done');

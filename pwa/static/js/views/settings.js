@@ -1,10 +1,11 @@
 // Settings and "about": who is signed in, storage used, lock, sign-out.
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t, problemText, formatDate } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
 import * as keys from '../keys.js';
 import { isLegacyRecord } from '../domain/device-keys.js';
+import * as storage from '../device/storage.js';
 
 function megabytes(bytes) { return (bytes / 1024 / 1024).toFixed(1); }
 
@@ -43,13 +44,14 @@ async function showMyKeys(host, local) {
 
 export async function render(root, { navigate }) {
   const me = session.user();
-  const storage = h('p', { id: 'storage-estimate' }, '…');
+  const used = h('p', { id: 'storage-estimate' }, '…');
+  const kept = h('div', { id: 'storage-persisted' });
   const people = await store.all('people');
   const unsent = (await store.all('outbox')).filter((r) => r.status !== 'accepted').length;
   const lockEnabled = (await store.get('device', 'lock_enabled')) !== false;
   const keyRecords = new Map((await store.all('keys')).map((record) => [record.user_id, record]));
   const myKeys = h('div', { id: 'my-keys' });
-  clear(root).append(
+  fill(root, 
     h('h1', {}, t('settings.title')),
     h('p', {}, t('settings.signed_in_as', { name: me?.display_name ?? '', place: me?.jurisdiction?.name ?? '' })),
     h('h2', {}, t('settings.investigators')),
@@ -58,7 +60,7 @@ export async function render(root, { navigate }) {
       h('span', { class: 'key-state' }, t(keyState(keyRecords.get(p.id))))))),
     h('a', { class: 'btn btn-block', href: '#/add-investigator', id: 'add-investigator' }, t('settings.add_investigator')),
     h('h2', {}, t('settings.my_keys')), myKeys,
-    h('h2', {}, t('settings.storage')), storage,
+    h('h2', {}, t('settings.storage')), used, kept,
     h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: 'lock-enabled', checked: lockEnabled,
       onchange: (event) => store.put('device', event.target.checked, 'lock_enabled') }), t('settings.lock')),
     h('h2', {}, t('settings.about')),
@@ -73,12 +75,23 @@ export async function render(root, { navigate }) {
       } }, t('settings.sign_out'))),
   );
   showMyKeys(myKeys, keyRecords.get(me?.id));
-  if (navigator.storage?.estimate) {
-    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
-    const persisted = await navigator.storage.persisted?.();
-    storage.textContent = t('settings.storage_used', { used: megabytes(usage), quota: megabytes(quota) })
-      + (persisted ? ` · ${t('settings.persisted')}` : '');
+  await showStorage(used, kept);
+}
+
+/** Storage used, and whether the browser promised to keep it; when not, what to do. */
+async function showStorage(used, kept) {
+  const { persisted, usage, quota } = await storage.status();
+  used.textContent = usage === null ? t('settings.storage_unknown')
+    : t('settings.storage_used', { used: megabytes(usage), quota: megabytes(quota ?? 0) });
+  kept.dataset.persisted = String(persisted);
+  if (persisted) {
+    kept.replaceChildren(h('p', { class: 'status-accepted' }, t('settings.persisted')));
   } else {
-    storage.textContent = t('settings.storage_unknown');
+    kept.replaceChildren(h('p', { class: 'warn' }, t(persisted === null ? 'settings.persist_unknown' : 'settings.not_persisted')),
+      h('p', { class: 'hint', id: 'persist-advice' }, t('settings.persist_advice')),
+      h('button', { class: 'btn', type: 'button', id: 'persist-retry', onclick: async () => {
+        await storage.requestPersistence();
+        await showStorage(used, kept);
+      } }, t('settings.persist_retry')));
   }
 }

@@ -3,7 +3,7 @@
 // signatures. Every change is saved to a draft in IndexedDB at once, and reopening
 // returns to the same section and field. The widgets (fields, signature, camera, GPS) are
 // shared with the recipient check-in; this module only composes them around a draft.
-import { h, clear, toast, uuid } from '../dom.js';
+import { h, clear, fill, toast, uuid } from '../dom.js';
 import { t } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
@@ -38,11 +38,24 @@ async function latestForm() {
     ?? forms.sort((a, b) => b.version - a.version)[0];
 }
 
-/** Repeat entries prefilled from the household's registered members. */
-function prefillMembers(group, household) {
+/**
+ * Repeat entries prefilled from the household's registered members: name, relation and
+ * the ID as this role sees it (masked for field workers). A masked ID sent back unchanged
+ * means "as registered"; the worker types a full number only when it changed, and
+ * confirms each registered member on site (`confirmed_on_site`).
+ */
+export function prefillMembers(group, household) {
   const names = new Set((group.fields ?? []).map((f) => f.name));
-  return (household.members ?? []).map((member) => Object.fromEntries(
-    Object.entries(member).filter(([k, v]) => names.has(k) && v != null && !String(v).includes('*'))));
+  return (household.members ?? []).map((member) => ({
+    ...Object.fromEntries(Object.entries(member).filter(([k, v]) => names.has(k) && v != null)),
+    registered_member_id: member.id ?? null, confirmed_on_site: false }));
+}
+
+/** Registered members of `section`'s repeats not yet confirmed on site: "members.0"… */
+export function unconfirmedMembers(section, data) {
+  return (section.fields ?? []).filter((f) => f.type === 'repeat').flatMap((group) =>
+    (data[group.name] ?? []).map((entry, index) => (entry.registered_member_id && entry.confirmed_on_site !== true
+      ? `${group.name}.${index}` : null)).filter(Boolean));
 }
 
 function newDraft(item, defn, household) {
@@ -141,6 +154,12 @@ export async function render(root, { params, navigate }) {
       ({ errors } = validateAll());
       const bad = sectionErrors(steps()[stepIndex()], errors);
       if (bad.length) { draw(); toast(t('survey.fix_errors', { count: bad.length }), 'error'); return; }
+      const unconfirmed = unconfirmedMembers(steps()[stepIndex()], draft.data);
+      if (unconfirmed.length) {
+        draw();
+        toast(t('survey.confirm_members', { count: unconfirmed.length }), 'error');
+        return;
+      }
     }
     draft.step_name = steps()[step].name;
     draft.focus = null;
@@ -209,7 +228,7 @@ export async function render(root, { params, navigate }) {
     const step = all[current];
     const isReview = step.name === '__review';
     const body = isReview ? await reviewBody() : step.fields.map((f) => fieldBlock(form, f, f.name, null));
-    clear(root).append(
+    fill(root,
       h('a', { class: 'back', href: `#/case/${item.id}` }, `‹ ${household.head_name ?? ''}`),
       loadError ? loadErrorBlock() : null,
       h('nav', { class: 'steps', 'aria-label': t('survey.title') }, all.map((s, i) => h('button', {

@@ -48,7 +48,7 @@ export function fieldInput(form, field, path, value) {
           onchange: onChange((el) => Array.from(el.closest('[role=group]').querySelectorAll('input:checked'), (x) => x.value)) }),
         label(c.label))));
     case 'yes_no':
-      return h('div', { ...common, role: 'radiogroup' }, [[true, '是 / Yes'], [false, '否 / No']].map(([v, text]) => h('label', { class: 'choice' },
+      return h('div', { ...common, role: 'radiogroup' }, [[true, t('choice.yes')], [false, t('choice.no')]].map(([v, text]) => h('label', { class: 'choice' },
         h('input', { type: 'radio', name: path, value: String(v), checked: value === v,
           onchange: onChange((el) => el.value === 'true') }), text)));
     case 'date':
@@ -109,6 +109,7 @@ export function repeatBlock(form, group) {
   return h('section', { dataset: { repeat: group.name } }, h('h2', {}, label(group.label)),
     entries.map((entry, index) => h('div', { class: 'repeat', dataset: { index } },
       h('h3', {}, t('survey.member', { n: index + 1 }), entry.name ? ` · ${entry.name}` : ''),
+      entry.registered_member_id ? memberCheck(form, group, index, entry) : null,
       (group.fields ?? []).map((f) => fieldBlock(form, f, `${group.name}.${index}.${f.name}`,
         form.values[group.name]?.[index] ?? entry)),
       h('button', { class: 'btn btn-danger', type: 'button', onclick: () => {
@@ -119,6 +120,17 @@ export function repeatBlock(form, group) {
       entries.push({});
       return form.answer(group.name, entries, { redraw: true });
     } }, t('survey.add_member')));
+}
+
+/** A registered member: confirm them on site; a masked ID stays unless it changed. */
+function memberCheck(form, group, index, entry) {
+  const path = `${group.name}.${index}.confirmed_on_site`;
+  const masked = typeof entry.id_number === 'string' && entry.id_number.includes('*');
+  return h('div', { class: 'field member-check', dataset: { field: path } },
+    h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: `f-${path}`, checked: entry.confirmed_on_site === true,
+      dataset: { path }, onchange: (event) => form.answer(path, event.target.checked, { redraw: true }) }),
+    t('survey.member_confirm')),
+    masked ? h('p', { class: 'hint' }, t('survey.member_id_masked')) : null);
 }
 
 /** Refresh calculated values in place (while typing, without re-rendering the inputs). */

@@ -48,13 +48,30 @@ export async function attest(userId, pin, pad, content) {
  * `onSigned(attestation)` stores the new attestation and redraws.
  */
 export async function attestationBlock({ attestations, content, onSigned, needed = 2 }) {
+  const section = h('section', { id: 'attest' });
+  await fillAttestation(section, { attestations, content, onSigned, needed });
+  return section;
+}
+
+/** What a failed signing attempt tells the signer: the PIN guesses left, or that it is gone. */
+function failureText(failure) {
+  if (failure instanceof keys.KeyDestroyed) return t('problem.pin-locked-out');
+  if (failure instanceof keys.WrongPin) {
+    return Number.isInteger(failure.remaining) ? t('pin.wrong_left', { count: failure.remaining }) : t('pin.wrong');
+  }
+  return problemText(failure);
+}
+
+/** (Re)draw the section: a destroyed key drops its owner from the signers, so it is redrawn. */
+async function fillAttestation(section, options, message = '') {
+  const { attestations, content, onSigned, needed } = options;
   const people = await store.all('keys');
   const signed = new Set(attestations.map((a) => a.user_id));
   const waiting = people.filter((p) => !signed.has(p.user_id));
   const pad = signaturePad();
   const signer = h('select', { id: 'signer' }, waiting.map((p) => h('option', { value: p.user_id }, p.display_name)));
   const pin = h('input', { id: 'sign-pin', type: 'password', inputmode: 'numeric', maxlength: 6, autocomplete: 'off', 'aria-label': t('pin.enter') });
-  const error = h('p', { class: 'form-error', id: 'sign-error', role: 'alert' });
+  const error = h('p', { class: 'form-error', id: 'sign-error', role: 'alert' }, message);
   const sign = h('button', { class: 'btn btn-primary btn-block', type: 'button', id: 'sign', onclick: async () => {
     error.textContent = '';
     if (!pad.hasInk()) { error.textContent = t('survey.need_signature'); return; }
@@ -62,18 +79,20 @@ export async function attestationBlock({ attestations, content, onSigned, needed
     try {
       await onSigned(await attest(signer.value, pin.value, pad, content()));
     } catch (failure) {
-      error.textContent = failure instanceof keys.WrongPin ? t('pin.wrong') : problemText(failure);
+      if (failure instanceof keys.KeyDestroyed) { await fillAttestation(section, options, failureText(failure)); return; }
+      error.textContent = failureText(failure);
+      pin.value = '';
       sign.disabled = false;
     }
   } }, t('survey.sign'));
   const names = new Map(people.map((p) => [p.user_id, p.display_name]));
-  return h('section', { id: 'attest' }, h('h2', {}, t('survey.attest')), h('p', { class: 'hint' }, t('survey.attest_why')),
+  section.replaceChildren(h('h2', {}, t('survey.attest')), h('p', { class: 'hint' }, t('survey.attest_why')),
     h('ul', { class: 'members', id: 'signed-list' }, attestations.map((a) =>
       h('li', { class: 'status-accepted' }, t('survey.signed_by', { name: names.get(a.user_id) ?? a.user_id })))),
     waiting.length && attestations.length < needed ? h('div', { class: 'card stack' },
       h('label', { for: 'signer' }, t('survey.signer')), signer,
       h('p', { class: 'hint' }, t('survey.draw_signature')), pad.canvas,
       h('button', { class: 'btn', type: 'button', onclick: () => pad.clear() }, t('survey.clear_signature')),
-      h('label', { for: 'sign-pin' }, t('pin.enter')), pin, error, sign) : null,
+      h('label', { for: 'sign-pin' }, t('pin.enter')), pin, error, sign) : h('p', { class: 'form-error', id: 'sign-error', role: 'alert' }, message),
     people.length < needed ? h('p', { class: 'warn' }, t('survey.need_two', { n: needed }), ' ', h('a', { href: '#/add-investigator' }, t('settings.add_investigator'))) : null);
 }
