@@ -12,6 +12,26 @@ class PullQuerySchema(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=600))
 
 
+class ReviewTaskCommentSchema(Schema):
+    field = fields.String(allow_none=True, metadata={
+        "description": "the commented field, e.g. `members[0].id_number`; null: the whole visit"})
+    text = fields.String(required=True)
+    created_at = fields.String(required=True)
+
+
+class ReviewTaskSchema(Schema):
+    """A visit a reviewer sent back to its team (registered by reviews)."""
+
+    submission_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(
+        ["has_issues", "revisit_requested"]), metadata={
+        "description": "has_issues: fix and send a new revision (base_revision = revision); "
+                       "revisit_requested: visit the household again as a new visit"})
+    revision = fields.Integer(required=True, metadata={"description": "the reviewed revision"})
+    comments = fields.List(fields.Nested(ReviewTaskCommentSchema), required=True)
+
+
 class PullSchema(Schema):
     """What changed since the cursor; empty lists are left out (a no-change pull is tiny)."""
 
@@ -25,6 +45,9 @@ class PullSchema(Schema):
     case_ids = fields.List(fields.String(), metadata={
         "description": "every assigned case id, sent when the set changed: delete local cases "
                        "not in it"})
+    review_tasks = fields.List(fields.Nested(ReviewTaskSchema), metadata={
+        "description": "every open review task of the caller's cases, sent when the list "
+                       "changed (an empty list too): replace the tasks held on the device"})
 
 
 class PushSchema(Schema):

@@ -1,0 +1,12 @@
+"""What reviews plug into at app start: the visits they start reviewing, the pull's tasks."""
+
+from __future__ import annotations
+
+from backend import events
+from backend.reviews import service
+from backend.sync.registry import SyncRegistry
+
+
+def register(sync: SyncRegistry) -> None:
+    events.subscribe(events.VisitAccepted, service.on_visit_accepted)
+    sync.provide("review_tasks", ("review_tasks",), service.pull_tasks)
