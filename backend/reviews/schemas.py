@@ -2,13 +2,9 @@ from marshmallow import Schema, fields, validate
 
 from backend.reviews.rules import STATES
 
-FIELD_PATH = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d{1,4}\]\.[A-Za-z_][A-Za-z0-9_]*)?$",
-                             error="a field name, or group[row].name")
-
-
 class CommentCreateSchema(Schema):
     field = fields.String(load_default=None, allow_none=True,
-                          validate=[validate.Length(max=100), FIELD_PATH], metadata={
+                          validate=validate.Length(max=100), metadata={
                               "description": "a field of the visit's form, e.g. `housing_area` "
                                              "or `members[0].id_number`; null: the whole visit"})
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
