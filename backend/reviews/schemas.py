@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from backend.reviews.rules import STATES
 
+
 class CommentCreateSchema(Schema):
     field = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(max=100), metadata={
