@@ -62,7 +62,11 @@ async function route() {
     console.error(`view ${wanted} failed to load`, error);
     return loadFailed;
   }) ?? VIEWS.cases;
-  const root = main();
+  // A fresh element per navigation: a slower screen still rendering (settings waiting on the
+  // storage estimate, say) writes into the detached old one, never over the screen now shown.
+  const stale = main();
+  const root = stale.cloneNode(false);
+  stale.replaceWith(root);
   delete root.dataset.ready;
   root.dataset.view = wanted;
   document.body.classList.toggle('signed-in', !session.needsSignIn());
