@@ -79,7 +79,7 @@ def offline_list_seconds(base: str, runs: int = 3) -> float:
         page.fill("#pin-2", "246810")
         page.click("#pin-save")
         page.wait_for_selector("#case-list .case-row")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
         context.set_offline(True)
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
