@@ -68,11 +68,12 @@ def _register_concepts(app: Flask) -> None:
     from backend.forms import registration as forms
     from backend.households import registration as households
     from backend.jurisdictions import registration as jurisdictions
+    from backend.reviews import registration as reviews
     from backend.sync.registry import SyncRegistry
     from backend.visits import registration as visits
 
     sync = SyncRegistry()
-    for package in (jurisdictions, cases, forms, households, visits):
+    for package in (jurisdictions, cases, forms, households, visits, reviews):
         package.register(sync)
     app.extensions["doorstep.sync"] = sync
 
@@ -103,13 +104,14 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.holidays.routes import blp as holidays_blp
     from backend.households.routes import blp as households_blp
     from backend.jurisdictions.routes import blp as jurisdictions_blp
+    from backend.reviews.routes import blp as reviews_blp
     from backend.sync.routes import make_blueprint as make_sync_blueprint
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
 
     sync_blp = make_sync_blueprint(app.extensions["doorstep.sync"])
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
-                      sync_blp, photos_blp, visits_blp, holidays_blp, devices_blp):
+                      sync_blp, photos_blp, visits_blp, reviews_blp, holidays_blp, devices_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     api.spec.components.security_scheme(

@@ -100,6 +100,14 @@ CATALOGUE: dict[str, ProblemKind] = {
     "photo-truncated": ProblemKind(422, "The photo is incomplete"),
     "photo-exif-too-large": ProblemKind(422, "The photo's metadata is too large"),
     "photo-type-mismatch": ProblemKind(415, "The photo's content does not match its declared type"),
+    "review-not-found": ProblemKind(404, "No such visit to review in your area"),
+    "review-own-visit": ProblemKind(
+        403, "You were on this visit's team; someone else must review it"),
+    "review-transition-not-allowed": ProblemKind(
+        409, "The review cannot move from its current state to that one"),
+    "review-field-unknown": ProblemKind(422, "The visit's form has no such field"),
+    "review-comment-required": ProblemKind(
+        422, "Say what needs fixing: has issues needs at least one comment"),
 }
 
 

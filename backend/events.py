@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import event as sa_event
@@ -44,6 +45,11 @@ class VisitAccepted:
     household_id: str
     jurisdiction_code: str
     home_fix: tuple[float, float] | None
+    # For the review queue: the revision's integrity flags as (code, severity), who sent it,
+    # and when the server received it.
+    flags: tuple[tuple[str, str], ...] = ()
+    author_id: str | None = None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)

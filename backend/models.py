@@ -8,6 +8,7 @@ from backend.evidence.models import Photo, PhotoHashBand  # noqa: F401
 from backend.holidays.models import HolidayOverride  # noqa: F401
 from backend.households.models import Household, Member, StaffRelative  # noqa: F401
 from backend.jurisdictions.models import Jurisdiction, JurisdictionSetting  # noqa: F401
+from backend.reviews.models import ReviewComment, VisitReview  # noqa: F401
 from backend.visits.models import (  # noqa: F401
     VisitAttestation,
     VisitFlag,

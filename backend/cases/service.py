@@ -233,6 +233,22 @@ def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:
     return found
 
 
+def teams(case_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The visit team of each case (reviews: a reviewer on the team may not review)."""
+    found: dict[str, set[str]] = {}
+    for chunk in chunks(case_ids):
+        for case_id, user_id in db.session.execute(select(
+                CaseTeamMember.case_id, CaseTeamMember.user_id).where(
+                CaseTeamMember.case_id.in_(chunk))):
+            found.setdefault(case_id, set()).add(user_id)
+    return {case_id: frozenset(found.get(case_id, ())) for case_id in set(case_ids)}
+
+
+def assigned_case_ids(caller: Caller) -> Select:
+    """Ids of the cases whose visit team the caller is on, in their area (a subquery)."""
+    return _assigned(caller).with_only_columns(Case.id)
+
+
 def _assigned(caller: Caller) -> Select:
     return (select(Case).join(CaseTeamMember, CaseTeamMember.case_id == Case.id)
             .where(CaseTeamMember.user_id == caller.user_id,

@@ -20,11 +20,12 @@ class Cursor:
     assignments: str = ""  # fingerprint of the set of assigned case ids
     forms: str = ""
     settings: str = ""
+    review_tasks: str = ""  # fingerprint of the review tasks the device holds (reviews)
 
 
 def encode(cursor: Cursor) -> str:
     payload = [cursor.updated_at, cursor.last_id, cursor.assignments, cursor.forms,
-               cursor.settings]
+               cursor.settings, cursor.review_tasks]
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode(
     ).rstrip("=")
 
@@ -36,7 +37,8 @@ def decode(text: str | None) -> Cursor | None:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         values = json.loads(raw)
-        if not (isinstance(values, list) and len(values) == 5
+        # Five fields before review tasks were added: such a cursor stays valid.
+        if not (isinstance(values, list) and len(values) in (5, 6)
                 and all(isinstance(v, str) and len(v) <= 64 for v in values)):
             return None
         return Cursor(*values)

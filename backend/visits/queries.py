@@ -3,6 +3,8 @@ review screens (one visit with its revisions, flags, attestations and photos).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from backend.auth.rules import Caller
@@ -129,3 +131,37 @@ def _flag_views(caller: Caller, rows: list[VisitFlag]) -> list[dict]:
                       "detail_zh": flags.render(f.code, data, "zh"),
                       "detail_en": flags.render(f.code, data, "en"), "data": data})
     return views
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """What reviews need to know about a visit, without reading the visits' tables."""
+
+    id: str
+    case_id: str
+    form_id: str
+    form_version: int
+    current_revision: int
+    author_ids: frozenset[str]  # who sent any revision, and who attested any
+
+
+def facts(submission_id: str) -> VisitFacts | None:
+    submission = db.session.get(VisitSubmission, submission_id)
+    if submission is None:
+        return None
+    authors = set(db.session.scalars(select(VisitRevision.author_id).where(
+        VisitRevision.submission_id == submission_id)))
+    authors.update(db.session.scalars(select(VisitAttestation.user_id).where(
+        VisitAttestation.submission_id == submission_id)))
+    return VisitFacts(submission.id, submission.case_id, submission.form_id,
+                      submission.form_version, submission.current_revision,
+                      frozenset(authors | {submission.submitted_by_id}))
+
+
+def revision_answers(submission_id: str, revisions: list[int]) -> dict[int, dict]:
+    """The answers (``content["data"]``) of some revisions of a visit, by revision."""
+    return {revision: (content or {}).get("data") or {}
+            for revision, content in db.session.execute(select(
+                VisitRevision.revision, VisitRevision.content).where(
+                VisitRevision.submission_id == submission_id,
+                VisitRevision.revision.in_(revisions)))}

@@ -416,7 +416,9 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
     for _, s in won:
         events.raise_(events.VisitAccepted(
             s.loaded["id"], s.revision, s.case.id, s.case.household_id,
-            s.case.jurisdiction_code, _home_fix(context, s)))
+            s.case.jurisdiction_code, _home_fix(context, s),
+            flags=tuple((f.code, f.severity) for f in s.flags),
+            author_id=batch.caller.user_id, received_at=now))
     audit.record_many([{
         "action": "visit.accepted" if s.revision == 1 else "visit.revised",
         "object_type": "visit_submission", "object_id": s.loaded["id"],

@@ -12,7 +12,7 @@ import pytest
 from backend.sync.rules import Cursor, decode, encode, fingerprint
 
 CURSOR = Cursor("2026-03-02T01:02:03.456789+00:00", "3f1c6a52-8a7e-4c1e-9a2b-0d1e2f3a4b5c",
-                "a1b2c3d4e5f6", "0123456789ab", "ba9876543210")
+                "a1b2c3d4e5f6", "0123456789ab", "ba9876543210", "c0ffee123456")
 
 
 def raw(values) -> str:
@@ -38,6 +38,12 @@ def test_the_cursor_is_url_safe_and_unpadded():
     assert "=" not in text and "+" not in text and "/" not in text
 
 
+def test_a_cursor_from_before_review_tasks_still_reads():
+    """Phones hold five-field cursors from before reviews added their field: still valid,
+    with no review tasks held (they get the current tasks on their next pull)."""
+    assert decode(raw(["a", "b", "c", "d", "e"])) == Cursor("a", "b", "c", "d", "e", "")
+
+
 @pytest.mark.parametrize("length", [64, 65])
 def test_fields_up_to_64_characters_on_both_sides(length):
     values = ["x" * length, "", "", "", ""]
@@ -47,7 +53,7 @@ def test_fields_up_to_64_characters_on_both_sides(length):
 
 @pytest.mark.parametrize("values", [
     ["a", "b", "c", "d"],                 # one field short
-    ["a", "b", "c", "d", "e", "f"],       # one too many
+    ["a", "b", "c", "d", "e", "f", "g"],  # one too many
     ["a", "b", "c", "d", 5],              # not text
     ["a", "b", "c", "d", None],
     {"updated_at": "a"},                  # not a list
