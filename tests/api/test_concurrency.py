@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from backend.audit.models import AuditEvent
 from backend.extensions import db
+from backend.reviews.models import ReviewComment, VisitReview
 from backend.visits.models import (
     VisitAttestation,
     VisitFlag,
@@ -23,7 +24,8 @@ from tests.visit_factory import submission
 
 def _cleanup(app, submission_id):
     with app.app_context():
-        for model in (VisitFlag, VisitPhoto, VisitAttestation, VisitRevision):
+        for model in (ReviewComment, VisitReview, VisitFlag, VisitPhoto, VisitAttestation,
+                      VisitRevision):
             db.session.execute(delete(model).where(model.submission_id == submission_id))
         db.session.execute(delete(VisitSubmission).where(VisitSubmission.id == submission_id))
         db.session.execute(delete(AuditEvent).where(AuditEvent.object_id == submission_id))

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from backend.audit.models import AuditEvent
 from backend.extensions import db
 from backend.households.models import Household
+from backend.reviews.models import ReviewComment, VisitReview
 from backend.visits.models import (
     VisitAttestation,
     VisitFlag,
@@ -28,7 +29,8 @@ PUSHERS = 4
 
 def _restore(app, household_id, before, submission_ids):
     with app.app_context():
-        for model in (VisitFlag, VisitPhoto, VisitAttestation, VisitRevision):
+        for model in (ReviewComment, VisitReview, VisitFlag, VisitPhoto, VisitAttestation,
+                      VisitRevision):
             db.session.execute(delete(model).where(model.submission_id.in_(submission_ids)))
         db.session.execute(delete(VisitSubmission).where(VisitSubmission.id.in_(submission_ids)))
         db.session.execute(delete(AuditEvent).where(
