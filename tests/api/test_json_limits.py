@@ -33,6 +33,8 @@ HOSTILE_BODIES = [
     ("encoded-surrogate", b'{"username": "\xed\xa0\x80", "password": "b"}', "not valid UTF-8"),
     ("lone-surrogate-escape", b'{"username": "\\ud800", "password": "b"}', "unpaired"),
     ("lone-surrogate-key", b'{"\\udc00": 1}', "unpaired"),
+    ("nul-escape", b'{"username": "a\\u0000b", "password": "b"}', "NUL"),
+    ("nul-escape-key", b'{"records": [{"a\\u0000": 1}]}', "NUL"),
     ("syntax", b'{"username": "a", "password": ', "not valid JSON"),
 ]
 

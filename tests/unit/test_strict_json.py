@@ -53,6 +53,15 @@ def test_invalid_utf8_and_lone_surrogates_are_refused():
     assert loads_strict('"\\ud83d\\ude00"') == "😀"
 
 
+def test_nul_characters_are_refused_in_values_and_keys_but_an_escaped_backslash_is_not():
+    # PostgreSQL text cannot hold NUL: a record carrying one would fail as a server error.
+    with pytest.raises(JsonBodyError, match="NUL"):
+        loads_strict('["ok", {"k": "a\\u0000"}]')
+    with pytest.raises(JsonBodyError, match="NUL"):
+        loads_strict('{"\\u0000": 1}')
+    assert loads_strict('["\\\\u0000"]') == ["\\u0000"]
+
+
 def test_empty_and_unbalanced_bodies_are_refused():
     for text in ("", "  ", "[}", "{]", "]["):
         with pytest.raises(JsonBodyError):
