@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -69,3 +70,27 @@ def make_sqlite_transactional(engine) -> None:
         # IMMEDIATE takes the write lock up front: two requests that both read and then
         # write would otherwise deadlock on SQLite's lock upgrade ("database is locked").
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# PostgreSQL's text type cannot hold a NUL (SQLite can), so a value holding one would fail
+# as a server error on the production database. Routes answer 422 naming the fields; the
+# sync push refuses the one record and keeps its neighbours.
+def nul_paths(value: Any) -> list[str]:
+    """The dotted paths ("a.b.0.c") of the strings and keys in ``value`` holding a NUL."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", value)]  # a stack, not recursion: no depth limit
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.append(path or "_body")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                inner_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    found.append(inner_path.replace("\x00", "\\u0000"))
+                stack.append((inner_path, inner))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{index}" if path else str(index), inner)
+                         for index, inner in enumerate(item))
+    return sorted(found)

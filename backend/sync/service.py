@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from backend import clock, events
 from backend.auth.rules import Caller
+from backend.dbtypes import nul_paths
 from backend.errors import ProblemError, field_paths, problem_body
 from backend.extensions import db
 from backend.sync import rules
@@ -38,6 +39,11 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
         if record_type is None:
             results[index] = _rejected(record_id, "validation-failed",
                                        "Unknown record type.", {"type": ["unknown type"]})
+            continue
+        if paths := nul_paths(raw):  # PostgreSQL text cannot hold one; refuse this record only
+            results[index] = _rejected(
+                record_id, "validation-failed", "A field holds a NUL (\\u0000) character.",
+                {path: ["NUL characters are not allowed."] for path in paths})
             continue
         try:
             loaded = record_type.schema.load(raw)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend.audit.actor import bind_actor
 from backend.audit.context import REQUEST_ID_PATTERN, reset_actor
+from backend.dbtypes import nul_paths
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
 from backend.web.strict_json import JsonBodyError, loads_strict
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes that take raw bytes instead of JSON (photo upload).
 RAW_BODY_PREFIXES = ("/api/photos/",)
+# Batches whose records are judged one by one: a NUL refuses its record, not the batch.
+PER_RECORD_BODY_PATHS = frozenset({"/api/sync/push"})
 
 _REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
@@ -82,7 +85,11 @@ def check_json_body() -> None:
     if not request.is_json or request.path.startswith(RAW_BODY_PREFIXES):
         return
     if request.get_data(cache=True):
-        request.get_json()  # raises ProblemError("malformed-json") through the request class
+        body = request.get_json()  # raises ProblemError("malformed-json") through the request class
+        if request.path not in PER_RECORD_BODY_PATHS and (paths := nul_paths(body)):
+            raise ProblemError(
+                "validation-failed", "A field holds a NUL (\\u0000) character; remove it.",
+                {path: ["NUL characters are not allowed."] for path in paths})
 
 
 def install(app: Flask) -> None:

@@ -3,10 +3,11 @@
 Python's json module recurses once per nesting level (50,000 levels is a
 RecursionError), turns `NaN` and `1e400` into floats that no canonical JSON can
 hold, keeps the last of two equal keys without a word, and hands a lone
-`\\ud800` escape through as a string no database or signature can encode, and a
-`\\u0000` escape through as a NUL that PostgreSQL's text type refuses (the record would
-fail as a server error instead of a clear refusal). `loads_strict` refuses each of those
-with a JsonBodyError naming the limit.
+`\\ud800` escape through as a string no database or signature can encode.
+`loads_strict` refuses each of those with a JsonBodyError naming the limit.
+
+A `\\u0000` escape is valid JSON and is not refused here: `backend.dbtypes.nul_paths`
+names the fields holding one, so the caller refuses just those.
 
 Pure: no Flask. `backend.web.hooks` applies it to every JSON request body.
 """
@@ -27,7 +28,6 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_NUL_ESCAPE = re.compile(r"\\u0000")
 
 
 class JsonBodyError(ValueError):
@@ -58,8 +58,6 @@ def loads_strict(raw: bytes | str, max_depth: int = MAX_DEPTH,
         ) from error
     if _SURROGATE_ESCAPE.search(text):
         _check_no_lone_surrogates(value)
-    if _NUL_ESCAPE.search(text):
-        _check_no_nul(value)
     return value
 
 
@@ -136,23 +134,3 @@ def _check_no_lone_surrogates(value: Any) -> None:
             "which is not a character."
         ) from error
 
-
-def _check_no_nul(value: Any) -> None:
-    # Iterative walk: the depth is already bounded, but a stack keeps it flat anyway.
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            strings = [item]
-        elif isinstance(item, dict):
-            strings = list(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-            continue
-        else:
-            continue
-        if any("\x00" in text for text in strings):
-            raise JsonBodyError(
-                "A string in the body holds a \\u0000 (NUL) character, which no field "
-                "accepts; remove it and send again.")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from backend.dbtypes import nul_paths
 from backend.web.strict_json import MAX_DEPTH, JsonBodyError, loads_strict
 
 
@@ -53,13 +54,12 @@ def test_invalid_utf8_and_lone_surrogates_are_refused():
     assert loads_strict('"\\ud83d\\ude00"') == "😀"
 
 
-def test_nul_characters_are_refused_in_values_and_keys_but_an_escaped_backslash_is_not():
-    # PostgreSQL text cannot hold NUL: a record carrying one would fail as a server error.
-    with pytest.raises(JsonBodyError, match="NUL"):
-        loads_strict('["ok", {"k": "a\\u0000"}]')
-    with pytest.raises(JsonBodyError, match="NUL"):
-        loads_strict('{"\\u0000": 1}')
-    assert loads_strict('["\\\\u0000"]') == ["\\u0000"]
+def test_nul_characters_parse_and_nul_paths_names_each_field_holding_one():
+    # PostgreSQL text cannot hold NUL: the caller refuses those fields (422 or one record).
+    value = loads_strict('{"a": ["ok", {"k": "x\\u0000"}], "\\u0000": 1, "b": "\\\\u0000"}')
+    assert nul_paths(value) == ["\\u0000", "a.1.k"]
+    assert nul_paths(value["b"]) == []
+    assert nul_paths("\x00") == ["_body"]
 
 
 def test_empty_and_unbalanced_bodies_are_refused():
