@@ -52,6 +52,12 @@ const loadFailed = {
   },
 };
 
+// A glyph for the eye and words for the screen reader: with the glyph hidden from it, the
+// spoken name is the words alone (WCAG 2.5.3: a visible label must be part of the name).
+function iconLabel(glyph, words) {
+  return [h('span', { 'aria-hidden': 'true' }, glyph), h('span', { class: 'visually-hidden' }, words)];
+}
+
 async function route() {
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const wanted = session.needsSignIn() ? 'login' : name;
@@ -88,16 +94,16 @@ function renderHeader() {
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
       h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
     h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),
-      'aria-label': t('nav.large_text'), onclick: () => {
+      onclick: () => {
         localStorage.setItem('doorstep.large', large ? '0' : '1');
         renderHeader();
-      } }, 'A+'),
-    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-lang', 'aria-label': t('nav.language'),
+      } }, ...iconLabel('A+', t('nav.large_text'))),
+    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-lang',
       onclick: async () => {
         await i18n.setLang(i18n.getLang() === 'zh-CN' ? 'en' : 'zh-CN');
         renderHeader();
         route();
-      } }, i18n.getLang() === 'zh-CN' ? 'EN' : '中'),
+      } }, ...iconLabel(i18n.getLang() === 'zh-CN' ? 'EN' : '中', t('nav.language'))),
     h('a', { class: 'icon-btn', href: '#/settings', id: 'nav-settings', 'aria-label': t('nav.settings') }, '⚙'),
   );
   showNetwork();
