@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-sqlite test-postgres test-js bench lint chromium clean
+.PHONY: run serve test test-sqlite test-postgres test-js bench lint chromium vendor clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+
+# Re-copy the pinned third-party browser files (pwa/package.json) from the npm registry.
+vendor:
+	node pwa/vendor.mjs
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
