@@ -1,11 +1,14 @@
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.reviews import service
 from backend.reviews.schemas import (
+    ChartQuerySchema,
     CommentCreateSchema,
+    DashboardQuerySchema,
+    DashboardSchema,
     DiffQuerySchema,
     DiffSchema,
     EvidenceSchema,
@@ -31,6 +34,39 @@ def _etag(review) -> dict:
 def list_reviews(query):
     """The review queue of your area: riskiest first, then oldest; counts per state."""
     return service.queue(current_caller(), query)
+
+
+@blp.route("/dashboard", methods=["GET"])
+@signed_in
+@blp.arguments(DashboardQuerySchema, location="query")
+@blp.response(200, DashboardSchema)
+@problems(401, 403, 422)
+def review_dashboard(query):
+    """The supervisors' dashboard, per village and per field worker: visits, median visit
+    duration, flags per 100 visits, has-issues rate, overdue and untouched open cases.
+    Reviewers and approvers see their township, county supervisors the county; field
+    workers 403."""
+    return service.dashboard(current_caller(), query)
+
+
+# An SVG drawn here holds no script and loads nothing; this policy says so to the browser.
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+               "X-Content-Type-Options": "nosniff",
+               "Content-Disposition": "inline"}
+
+
+@blp.route("/dashboard/charts/<string:metric>.svg", methods=["GET"])
+@signed_in
+@blp.arguments(ChartQuerySchema, location="query")
+@blp.alt_response(200, schema={"type": "string"}, content_type="image/svg+xml", success=True,
+                  description="A bar chart per village with <title> and <desc>; no script, "
+                              "no external font")
+@problems(401, 403, 404, 422)
+def review_dashboard_chart(query, metric):
+    """One dashboard chart as SVG: `flags_per_100_visits`, `has_issues_rate` or
+    `untouched_cases` (≥ 30, 60, 120 days), per village, in zh-CN or en."""
+    svg = service.dashboard_chart(current_caller(), metric, query["lang"], query)
+    return Response(svg, mimetype="image/svg+xml", headers=SVG_HEADERS)
 
 
 @blp.route("/<string:submission_id>", methods=["GET"])

@@ -230,3 +230,71 @@ class EvidenceSchema(ReviewSchema):
     flags = fields.List(fields.Nested(EvidenceFlagSchema), required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True, metadata={
         "description": "oldest first"})
+
+
+# --- the supervisors' dashboard -----------------------------------------------------------
+
+class DashboardQuerySchema(Schema):
+    village = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6,12}$"),
+                            metadata={"description": "a jurisdiction code inside your area "
+                                                     "(default: all of your area)"})
+    days = fields.Integer(load_default=None, validate=validate.Range(1, 3650), metadata={
+        "description": "count only visits received in the last N days (cases: all open)"})
+
+
+class ChartQuerySchema(DashboardQuerySchema):
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
+                         metadata={"description": "the chart's words"})
+
+
+class DashboardMetricsSchema(Schema):
+    visits = fields.Integer(required=True, metadata={
+        "description": "visits (a visit counts for its village and for each team member)"})
+    median_duration_minutes = fields.Float(allow_none=True, required=True, metadata={
+        "description": "median of end stamp − start stamp (latest revision); null: none"})
+    flags_per_100_visits = fields.Float(allow_none=True, required=True, metadata={
+        "description": "kinds of integrity flag on the latest revisions, per 100 visits"})
+    has_issues_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "share (0..1) of visits a reviewer sent back at least once"})
+    open_cases = fields.Integer(required=True)
+    overdue_cases = fields.Integer(required=True, metadata={
+        "description": "open cases past their deadline"})
+    untouched_30_days = fields.Integer(required=True, metadata={
+        "description": "open cases with no change (case or review) for ≥ 30 days; "
+                       "cumulative: includes the 60 and 120 day counts"})
+    untouched_60_days = fields.Integer(required=True)
+    untouched_120_days = fields.Integer(required=True)
+
+
+class DashboardVillageSchema(DashboardMetricsSchema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class DashboardFieldWorkerSchema(DashboardMetricsSchema):
+    user_id = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+
+
+class DashboardChartLinkSchema(Schema):
+    metric = fields.String(required=True, validate=validate.OneOf(
+        ["flags_per_100_visits", "has_issues_rate", "untouched_cases"]))
+    title_zh = fields.String(required=True)
+    title_en = fields.String(required=True)
+    url = fields.String(required=True, metadata={
+        "description": "GET it with the bearer token, add ?lang=zh-CN|en and the same "
+                       "village/days; show the SVG from a blob: URL"})
+
+
+class DashboardSchema(Schema):
+    scope_code = fields.String(allow_none=True, required=True, metadata={
+        "description": "the place covered; null: the village asked is outside your area"})
+    scope_name = fields.String(allow_none=True, required=True)
+    generated_at = fields.DateTime(required=True)
+    received_within_days = fields.Integer(allow_none=True, required=True)
+    totals = fields.Nested(DashboardMetricsSchema, required=True)
+    villages = fields.List(fields.Nested(DashboardVillageSchema), required=True, metadata={
+        "description": "by village code"})
+    field_workers = fields.List(fields.Nested(DashboardFieldWorkerSchema), required=True,
+                                metadata={"description": "team members, by name"})
+    charts = fields.List(fields.Nested(DashboardChartLinkSchema), required=True)

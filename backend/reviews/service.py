@@ -29,7 +29,8 @@ from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
 from backend.privacy import rules as privacy_rules
-from backend.reviews import masking, rules
+from backend.reviews import charts, masking, rules
+from backend.reviews import dashboard_rules as board
 from backend.reviews.models import ReviewComment, VisitReview
 from backend.sync import rules as sync_rules
 from backend.sync.registry import PullSlice
@@ -65,7 +66,8 @@ def on_visit_accepted(event: VisitAccepted) -> None:
             household_id=event.household_id, jurisdiction_code=event.jurisdiction_code,
             state=rules.RECEIVED, revision=event.revision, risk=risk, risk_rank=-risk,
             flag_codes=_listed(code for code, _ in event.flags), team_ids=_listed(team),
-            received_at=received_at, updated_at=now)
+            received_at=received_at, updated_at=now, started_at=event.started_at,
+            ended_at=event.ended_at, sent_back_count=0)
         db.session.add(review)
         db.session.flush()
         audit.record("review.received", "visit_review", review.submission_id,
@@ -80,6 +82,7 @@ def on_visit_accepted(event: VisitAccepted) -> None:
     review.flag_codes = _listed(code for code, _ in event.flags)
     review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
     review.updated_at = now
+    review.started_at, review.ended_at = event.started_at, event.ended_at
     db.session.flush()
     audit.record("review.revised", "visit_review", review.submission_id,
                  before={"state": before}, after={"state": review.state,
@@ -302,6 +305,8 @@ def move(caller: Caller, submission_id: str, if_match: str | None, target: str,
     review.updated_at = clock.now()
     if target in (rules.APPROVED, rules.REJECTED):
         review.decided_by_id = caller.user_id
+    if target == rules.HAS_ISSUES:
+        review.sent_back_count += 1
     db.session.flush()
     audit.record(f"review.{target}", "visit_review", review.submission_id,
                  before={"state": before},
@@ -453,6 +458,94 @@ def _timeline(found: visits.VisitEvidence, comments: Sequence[ReviewComment], au
     for c in comments:
         add(c.created_at, "commented", c.author_id, revision=c.revision, field=c.field)
     return sorted(entries, key=rules.timeline_key)
+
+
+# --- the supervisors' dashboard ----------------------------------------------------------
+
+
+def _dashboard_scope(caller: Caller, village: str | None) -> str | None:
+    """The jurisdiction the dashboard covers: the caller's, or a place inside it; None for a
+    place outside it (an empty dashboard, as the queue answers)."""
+    mine = caller.jurisdiction_code
+    if not village or mine.startswith(village):
+        return mine
+    return village if village.startswith(mine) else None
+
+
+def _dashboard_facts(caller: Caller, filters: dict
+                     ) -> tuple[str | None, list[board.VisitFacts], list[board.CaseFacts]]:
+    _require(caller, READERS, "see the supervisors' dashboard")
+    scope = _dashboard_scope(caller, filters.get("village"))
+    if scope is None:
+        return None, [], []
+    query = select(VisitReview.jurisdiction_code, VisitReview.team_ids, VisitReview.started_at,
+                   VisitReview.ended_at, VisitReview.flag_codes,
+                   VisitReview.sent_back_count).where(
+        within(VisitReview.jurisdiction_code, scope))
+    if filters.get("days") is not None:
+        query = query.where(VisitReview.received_at > clock.now() - timedelta(
+            days=filters["days"]))
+    visit_facts = [board.VisitFacts(
+        row.jurisdiction_code, frozenset(filter(None, row.team_ids.split(","))),
+        row.started_at, row.ended_at, len([c for c in row.flag_codes.split(",") if c]),
+        row.sent_back_count > 0) for row in db.session.execute(query)]
+    last_review = dict(db.session.execute(select(
+        VisitReview.case_id, func.max(VisitReview.updated_at)).where(
+        within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id)).all())
+    case_facts = []
+    for case in cases.open_case_facts(scope):
+        reviewed = last_review.get(case.id)
+        touched = max(case.updated_at, reviewed) if reviewed is not None else case.updated_at
+        case_facts.append(board.CaseFacts(case.jurisdiction_code, case.team, case.is_overdue,
+                                          touched))
+    return scope, visit_facts, case_facts
+
+
+def _metrics_view(metrics: board.Metrics) -> dict:
+    return dict(metrics.__dict__)
+
+
+def dashboard(caller: Caller, filters: dict) -> dict:
+    """Per village and per field worker: visits, median duration, flags per 100 visits, the
+    has-issues rate, overdue and untouched open cases (dashboard_rules has the arithmetic)."""
+    scope, visit_facts, case_facts = _dashboard_facts(caller, filters)
+    now = clock.now()
+    villages = board.by_village(visit_facts, case_facts, now)
+    members = board.by_team_member(visit_facts, case_facts, now)
+    place_names = jurisdictions.names(set(villages) | ({scope} if scope else set()))
+    people = auth.staff_cards(members)
+    return {
+        "scope_code": scope, "scope_name": place_names.get(scope) if scope else None,
+        "generated_at": now, "received_within_days": filters.get("days"),
+        "totals": _metrics_view(board.metrics(visit_facts, case_facts, now)),
+        "villages": [{"code": code, "name": place_names.get(code, code),
+                      **_metrics_view(m)} for code, m in villages.items()],
+        "field_workers": sorted(
+            ({"user_id": uid, "name": people[uid].display_name if uid in people else None,
+              **_metrics_view(m)} for uid, m in members.items()),
+            key=lambda row: (row["name"] or "", row["user_id"])),
+        "charts": [{"metric": metric, "title_zh": board.WORDS["zh-CN"][metric],
+                    "title_en": board.WORDS["en"][metric],
+                    "url": f"/api/reviews/dashboard/charts/{metric}.svg"}
+                   for metric in board.CHARTS],
+    }
+
+
+def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -> str:
+    """One dashboard chart, per village, as an SVG document in ``language``."""
+    if metric not in board.CHARTS:
+        raise ProblemError("not-found", "No such chart; the dashboard lists its charts.")
+    _, visit_facts, case_facts = _dashboard_facts(caller, filters)
+    villages = board.by_village(visit_facts, case_facts, clock.now())
+    place_names = jurisdictions.names(set(villages))
+    words = board.WORDS[language]
+    fields, unit = board.CHARTS[metric]
+    return charts.bar_chart(
+        words[metric], words[f"desc_{metric}"],
+        [place_names.get(code, code) for code in villages],
+        [charts.Series(words[field] if len(fields) > 1 else words[metric],
+                       [getattr(m, field) for m in villages.values()]) for field in fields],
+        unit=unit, no_data=words["no_data"], language=language)
 
 
 # --- the diff -----------------------------------------------------------------------------
