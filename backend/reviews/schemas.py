@@ -52,7 +52,9 @@ class ReviewSchema(ReviewRowSchema):
     comments = fields.List(fields.Nested(CommentSchema), required=True)
 
 
-class QueueQuerySchema(Schema):
+class QueueFiltersSchema(Schema):
+    """The queue's filters, shared by the queue and the exports."""
+
     village = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6,12}$"),
                             metadata={"description": "a jurisdiction code (and everything below)"})
     member = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9a-f-]{36}$"),
@@ -60,8 +62,13 @@ class QueueQuerySchema(Schema):
     flag = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9-]{1,48}$"),
                          metadata={"description": "an integrity flag code (visits/flags.py)"})
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
-    min_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650))
-    max_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650))
+    min_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650), metadata={
+        "description": "only visits received at least N days ago (waiting N days or more)"})
+    max_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650), metadata={
+        "description": "only visits received at most N days ago"})
+
+
+class QueueQuerySchema(QueueFiltersSchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -298,3 +305,16 @@ class DashboardSchema(Schema):
     field_workers = fields.List(fields.Nested(DashboardFieldWorkerSchema), required=True,
                                 metadata={"description": "team members, by name"})
     charts = fields.List(fields.Nested(DashboardChartLinkSchema), required=True)
+
+
+# --- exports ------------------------------------------------------------------------------
+
+class ExportQuerySchema(QueueFiltersSchema):
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
+                         metadata={"description": "the language of the column headers"})
+
+
+class CsvExportQuerySchema(ExportQuerySchema):
+    sheet = fields.String(load_default="visits", validate=validate.OneOf(["visits", "members"]),
+                          metadata={"description": "visits: one row per visit; members: one "
+                                                   "row per household member of each visit"})

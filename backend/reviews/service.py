@@ -7,11 +7,11 @@ review row is created and moved on by the VisitAccepted event, in the push's tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from backend import clock
 from backend.audit import service as audit
@@ -29,7 +29,8 @@ from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
 from backend.privacy import rules as privacy_rules
-from backend.reviews import charts, masking, rules
+from backend.privacy import service as privacy
+from backend.reviews import charts, export_rules, masking, rules
 from backend.reviews import dashboard_rules as board
 from backend.reviews.models import ReviewComment, VisitReview
 from backend.sync import rules as sync_rules
@@ -183,6 +184,19 @@ def _filtered(caller: Caller, filters: dict) -> Select:
     return query
 
 
+def _after(rank: int, received: datetime, last_id: str) -> ColumnElement[bool]:
+    """Rows after (rank, received, id) in the queue's order (keyset paging)."""
+    return or_(
+        VisitReview.risk_rank > rank,
+        and_(VisitReview.risk_rank == rank, or_(
+            VisitReview.received_at > received,
+            and_(VisitReview.received_at == received,
+                 VisitReview.submission_id > last_id))))
+
+
+QUEUE_ORDER = (VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id)
+
+
 def queue(caller: Caller, filters: dict) -> dict:
     """A page of the review queue, riskiest first then oldest, with counts per state
     (under the same filters, any state). Keyset paging: ``cursor`` is the last row's key."""
@@ -204,16 +218,9 @@ def queue(caller: Caller, filters: dict) -> dict:
         except ValueError as bad:
             raise ProblemError("validation-failed", "The page cursor is not readable.",
                                {"cursor": ["unreadable"]}) from bad
-        query = query.where(or_(
-            VisitReview.risk_rank > rank,
-            and_(VisitReview.risk_rank == rank, or_(
-                VisitReview.received_at > received,
-                and_(VisitReview.received_at == received,
-                     VisitReview.submission_id > last_id)))))
+        query = query.where(_after(rank, received, last_id))
     limit = filters["limit"]
-    rows = db.session.scalars(query.order_by(
-        VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id
-    ).limit(limit + 1)).all()
+    rows = db.session.scalars(query.order_by(*QUEUE_ORDER).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
@@ -546,6 +553,67 @@ def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -
         [charts.Series(words[field] if len(fields) > 1 else words[metric],
                        [getattr(m, field) for m in villages.values()]) for field in fields],
         unit=unit, no_data=words["no_data"], language=language)
+
+
+# --- exports ----------------------------------------------------------------------------
+
+EXPORT_BATCH = 500
+
+
+def export_visits(caller: Caller, filters: dict) -> Iterator[export_rules.ExportVisit]:
+    """The visits the queue's filters select, in the queue's order, masked for the caller,
+    read in keyset batches of EXPORT_BATCH so memory stays flat however many there are.
+    The role is checked now; the rows are read as the iterator is consumed."""
+    _require(caller, READERS, "export visits")
+    query = _filtered(caller, filters)
+    if filters.get("state"):
+        query = query.where(VisitReview.state == filters["state"])
+    query = query.with_only_columns(
+        VisitReview.submission_id, VisitReview.case_id, VisitReview.household_id,
+        VisitReview.jurisdiction_code, VisitReview.state, VisitReview.revision,
+        VisitReview.risk, VisitReview.risk_rank, VisitReview.flag_codes, VisitReview.team_ids,
+        VisitReview.received_at, VisitReview.started_at, VisitReview.ended_at,
+        VisitReview.sent_back_count).order_by(*QUEUE_ORDER).limit(EXPORT_BATCH)
+
+    def batches() -> Iterator[export_rules.ExportVisit]:
+        place_names: dict[str, str] = {}
+        people: dict[str, str] = {}
+        after = None
+        while True:
+            rows = db.session.execute(query if after is None
+                                      else query.where(_after(*after))).all()
+            if not rows:
+                return
+            answers = visits.current_answers([r.submission_id for r in rows])
+            place_names.update(jurisdictions.names(
+                {r.jurisdiction_code for r in rows} - set(place_names)))
+            team_ids = {u for r in rows for u in r.team_ids.split(",") if u}
+            people.update(auth.display_names(team_ids - set(people)))
+            for r in rows:
+                found = answers.get(r.submission_id)
+                masked = privacy.survey_answers(caller, found.form_id, found.form_version,
+                                                found.data) if found else {}
+                yield export_rules.ExportVisit(
+                    r.submission_id, r.case_id, r.household_id, r.jurisdiction_code,
+                    place_names.get(r.jurisdiction_code, r.jurisdiction_code), r.state,
+                    r.revision, r.risk, [c for c in r.flag_codes.split(",") if c],
+                    [people.get(u, u) for u in r.team_ids.split(",") if u], r.received_at,
+                    r.started_at, r.ended_at, r.sent_back_count,
+                    masked if isinstance(masked, dict) else {},
+                    privacy_rules.mask_values(found.computed, caller) if found else {})
+            last = rows[-1]
+            after = (last.risk_rank, last.received_at, last.submission_id)
+            db.session.expire_all()
+
+    return batches()
+
+
+def record_export(caller: Caller, kind: str, filters: dict) -> None:
+    """Exports of personal data leave a trace (全程留痕, 003): who, when, which filters."""
+    audit.record("reviews.exported", "review_export", new_id(),
+                 after={"format": kind, "filters": {k: v for k, v in filters.items()
+                                                    if v is not None}},
+                 jurisdiction_code=caller.jurisdiction_code)
 
 
 # --- the diff -----------------------------------------------------------------------------
