@@ -52,6 +52,8 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_photos.py
 	$(PY) bench/bench_pwa.py
 	$(PY) bench/bench_2g.py
+	DATABASE_URL=$${BENCH_DATABASE_URL:-$$DATABASE_URL} $(PY) bench/bench_review_queue.py
+	DATABASE_URL=$${BENCH_DATABASE_URL:-$$DATABASE_URL} $(PY) bench/bench_review_export.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check backend tests bench
