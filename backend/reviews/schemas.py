@@ -39,7 +39,11 @@ class ReviewRowSchema(Schema):
     risk = fields.Integer(required=True, metadata={
         "description": "alerts x 10000 + warnings x 100 + infos (visits/flags.py severities)"})
     flag_codes = fields.List(fields.String(), required=True)
-    team = fields.List(fields.String(), required=True)
+    team = fields.List(fields.String(), required=True, metadata={"description": "user ids"})
+    team_names = fields.List(fields.String(), metadata={
+        "description": "display names, in the order of team"})
+    village_name = fields.String(allow_none=True, metadata={
+        "description": "the name of jurisdiction_code"})
     received_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     age_days = fields.Integer(required=True)

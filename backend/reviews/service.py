@@ -140,9 +140,18 @@ def to_view(review: VisitReview, caller: Caller) -> dict:
         ReviewComment.submission_id == review.submission_id).order_by(
         ReviewComment.created_at, ReviewComment.id)).all()
     may_move = caller.has(*MOVERS) and caller.user_id not in _team_of(review)
-    return {**_row_view(review),
+    return {**_row_views([review])[0],
             "allowed": rules.targets(review.state, rules.REVIEWER) if may_move else [],
             "comments": [_comment_view(c) for c in comments]}
+
+
+def _row_views(reviews: Sequence[VisitReview]) -> list[dict]:
+    """Queue rows with the words a screen shows: the village's and the team's names."""
+    places = jurisdictions.names({r.jurisdiction_code for r in reviews})
+    people = auth.display_names({u for r in reviews for u in r.team_ids.split(",") if u})
+    return [{**_row_view(r), "village_name": places.get(r.jurisdiction_code),
+             "team_names": [people.get(u) or u for u in r.team_ids.split(",") if u]}
+            for r in reviews]
 
 
 def _row_view(review: VisitReview) -> dict:
@@ -223,7 +232,7 @@ def queue(caller: Caller, filters: dict) -> dict:
     rows = rows[:limit]
     last = rows[-1] if rows else None
     return {
-        "items": [_row_view(r) for r in rows],
+        "items": _row_views(rows),
         "counts": {state: counts.get(state, 0) for state in rules.STATES},
         "next_cursor": rules.encode_page_cursor(
             last.risk_rank, last.received_at.isoformat(), last.submission_id)
