@@ -1,6 +1,6 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
 import { h, fill } from '../dom.js';
-import { t, formatDate, formatDateTime, problemText } from '../i18n.js';
+import { t, getLang, formatDate, formatDateTime, problemText } from '../i18n.js';
 import * as store from '../store.js';
 import * as sync from '../sync.js';
 
@@ -41,7 +41,33 @@ function caseRow(item, draftCaseIds) {
       item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
 }
 
+/** A commented field in words: "家庭成员 2 · 身份证号" for members[1].id_number. */
+export function fieldWords(forms, path) {
+  const [, name, index, member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
+  const words = (f) => (typeof f?.label === 'string' ? f.label : f?.label?.[getLang()] ?? f?.label?.['zh-CN']);
+  const field = forms.flatMap((f) => f.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
+  if (!field) return path;
+  if (index === undefined) return words(field) ?? path;
+  const inner = (field.fields ?? []).find((f) => f.name === member);
+  return `${words(field) ?? name} ${Number(index) + 1} · ${words(inner) ?? member}`;
+}
+
+/** A visit a reviewer sent back: the household, what to fix, and where to fix it. */
+function taskRow(task, item, forms) {
+  const household = item?.household ?? {};
+  const revisit = task.state === 'revisit_requested';
+  return h('li', { class: 'task', dataset: { submissionId: task.submission_id, state: task.state } },
+    h('a', { class: 'case-row', href: revisit ? `#/survey/${task.case_id}` : `#/survey/${task.case_id}/${task.submission_id}` },
+      h('span', { class: 'case-head' }, household.head_name ?? t('cases.unnamed')),
+      h('span', { class: 'tag tag-task' }, t(`task.${task.state}`)),
+      h('ul', { class: 'task-comments' }, (task.comments ?? []).map((c) => h('li', {},
+        c.field ? h('strong', {}, `${fieldWords(forms, c.field)}：`) : null, c.text)))));
+}
+
 export async function render(root, { navigate }) {
+  const tasks = h('ul', { class: 'case-list', id: 'task-list' });
+  const tasksBlock = h('section', { id: 'sent-back', hidden: true, 'aria-labelledby': 'sent-back-title' },
+    h('h2', { id: 'sent-back-title' }, t('task.title')), tasks);
   const list = h('ul', { class: 'case-list', id: 'case-list', 'aria-live': 'polite' });
   const empty = h('p', { class: 'empty', hidden: true });
   const search = h('input', { type: 'search', id: 'case-search', placeholder: t('cases.search'),
@@ -51,13 +77,21 @@ export async function render(root, { navigate }) {
     onclick: () => pullNow() }, t('cases.refresh'));
   fill(root, 
     h('div', { class: 'toolbar' }, h('h1', {}, t('cases.title')), refresh),
-    h('div', { class: 'search' }, search), status, list, empty);
+    status, tasksBlock, h('div', { class: 'search' }, search), list, empty);
 
   let cases = [];
   let drafts = new Set();
   async function load() {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
+    // A task whose fix is already queued waits for the server, not for the team.
+    const sent = new Set((await store.all('outbox')).map((e) => e.record).filter((r) => r.base_revision)
+      .map((r) => `${r.id}@${r.base_revision}`));
+    const open = (await store.all('review_tasks')).filter((task) => !sent.has(`${task.submission_id}@${task.revision}`));
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    const forms = (await store.all('forms')).sort((a, b) => b.version - a.version);
+    tasks.replaceChildren(...open.map((task) => taskRow(task, byId.get(task.case_id), forms)));
+    tasksBlock.hidden = open.length === 0;
     const pulledAt = await store.get('device', 'pulled_at');
     status.textContent = pulledAt ? t('cases.pulled_at', { when: formatDateTime(pulledAt) })
       : t('cases.never_pulled');
