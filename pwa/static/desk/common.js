@@ -1,0 +1,86 @@
+// Shared by the desk screens (review queue, one visit, dashboard): their style sheet and
+// words, loaded with them (never precached), and small helpers around the review API.
+import { h } from '../js/dom.js';
+import { t, extend, getLang, formatDateTime } from '../js/i18n.js';
+import { api } from '../js/api.js';
+
+const STYLES = ['/static/desk/desk.css'];
+
+/** Load the desk's style sheets and words once; resolves when both are ready. */
+export async function prepare(extraStyles = []) {
+  await Promise.all([...STYLES, ...extraStyles].map((href) => {
+    if (document.querySelector(`link[data-desk="${href}"]`)) return null;
+    return new Promise((resolve) => {
+      const link = h('link', { rel: 'stylesheet', href, dataset: { desk: href } });
+      link.addEventListener('load', resolve);
+      link.addEventListener('error', resolve);
+      document.head.append(link);
+    });
+  }));
+  await extend('/static/desk/i18n');
+}
+
+export const STATES = ['received', 'resubmitted', 'has_issues', 'revisit_requested', 'approved', 'rejected', 'superseded'];
+export const stateWords = (state) => t(`review.state.${state}`);
+
+/** A flag code in words ("stamp-far-from-home" → "定位离登记住址太远"), the code when unknown. */
+export function flagWords(code) {
+  const key = `review.flag.${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
+/** The server's own sentence for a flag, in the user's language. */
+export const flagSentence = (flag) => (getLang() === 'zh-CN' ? flag.detail_zh ?? flag.sentence_zh : flag.detail_en ?? flag.sentence_en)
+  ?? flag.sentence ?? flag.detail ?? '';
+
+export const when = (value) => (value ? formatDateTime(value) : '—');
+
+/** GET with the ETag (the review's version), for If-Match on the next change. */
+export async function getWithEtag(path) {
+  const response = await api.get(path, { raw: true });
+  return { body: await response.json(), etag: response.headers.get('ETag') };
+}
+
+/** A protected file (photo, chart, export) as an object URL: <img> and <a> send no token. */
+export async function blobUrl(path) {
+  const response = await api.get(path, { raw: true, retries: 1 });
+  return URL.createObjectURL(await response.blob());
+}
+
+/** Download a protected export: fetched with the token, then saved under its own name. */
+export async function download(path, filename) {
+  const url = await blobUrl(path);
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The desk's tab bar: queue, dashboard. */
+export function deskNav(current) {
+  return h('nav', { class: 'desk-nav', 'aria-label': t('review.nav') },
+    [['reviews', t('review.queue_title')], ['dashboard', t('review.dashboard_title')]].map(([name, text]) => h('a', {
+      href: `#/${name}`, class: 'desk-tab', 'aria-current': name === current ? 'page' : undefined }, text)));
+}
+
+/** "members[1].id_number" in words from the form definition, the path itself otherwise. */
+export function fieldWords(definition, path) {
+  const [, name, index, member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
+  const words = (f) => (typeof f?.label === 'string' ? f.label : f?.label?.[getLang()] ?? f?.label?.['zh-CN']);
+  const field = (definition?.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
+  if (!field) return path;
+  if (index === undefined) return words(field) ?? path;
+  const inner = (field.fields ?? []).find((f) => f.name === member);
+  return `${words(field) ?? name} ${Number(index) + 1} · ${words(inner) ?? member}`;
+}
+
+/** A field's answer as text (lists joined, booleans in words, objects as key: value). */
+export function answerText(value) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? t('choice.yes') : t('choice.no');
+  if (Array.isArray(value)) return value.map(answerText).join('、');
+  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${answerText(v)}`).join('; ');
+  return String(value);
+}
