@@ -64,6 +64,29 @@ def display_names(user_ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
+@dataclass(frozen=True)
+class StaffCard:
+    """Who a user is, for screens that name people (an attestation's signer, a reviewer)."""
+
+    id: str
+    display_name: str
+    roles: tuple[str, ...]
+
+
+def staff_cards(user_ids: Iterable[str]) -> dict[str, StaffCard]:
+    """Names and roles of many users in a few queries."""
+    roles_of: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for chunk in chunks(user_ids):
+        names.update(db.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(chunk))).all())
+        for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role).where(
+                UserRole.user_id.in_(chunk))):
+            roles_of.setdefault(user_id, []).append(role)
+    return {uid: StaffCard(uid, name, tuple(sorted(roles_of.get(uid, ()))))
+            for uid, name in names.items()}
+
+
 def find_by_username(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 

@@ -8,6 +8,7 @@ from backend.reviews.schemas import (
     CommentCreateSchema,
     DiffQuerySchema,
     DiffSchema,
+    EvidenceSchema,
     QueuePageSchema,
     QueueQuerySchema,
     ReviewSchema,
@@ -79,3 +80,16 @@ def diff_review(query, submission_id):
     """Field by field, what changed between two revisions (default: the last two), masked."""
     return service.diff(current_caller(), submission_id, query["from_revision"],
                         query["to_revision"])
+
+
+@blp.route("/<string:submission_id>/evidence", methods=["GET"])
+@signed_in
+@blp.response(200, EvidenceSchema, headers=ETAG_HEADER)
+@problems(401, 403, 404)
+def review_evidence(submission_id):
+    """The evidence viewer's one call: the review, masked answers, stamps and photos against
+    the registered home with distances, attestations, flags with their thresholds and a
+    timeline. The ETag is the review's version (send it as If-Match to act)."""
+    caller = current_caller()
+    body = service.evidence(caller, submission_id)
+    return body, 200, {"ETag": f'"{body["version"]}"'}

@@ -21,7 +21,10 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
+
+from geopy.distance import geodesic
 
 RECEIVED = "received"
 HAS_ISSUES = "has_issues"
@@ -217,3 +220,72 @@ def decode_page_cursor(text: str) -> tuple[int, str, str] | None:
             and isinstance(values[2], str) and len(values[1]) <= 40 and len(values[2]) <= 36):
         return values[0], values[1], values[2]
     return None
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+LatLon = tuple[float, float]
+
+
+def distance_m(a: LatLon | None, b: LatLon | None) -> float | None:
+    """Metres between two points on the WGS-84 ellipsoid (geopy), rounded to 0.1 m; None when
+    either is unknown."""
+    if a is None or b is None:
+        return None
+    return round(float(geodesic(a, b).meters), 1)
+
+
+def exif_instant(local: str | None, offset: str | None, default_zone: tzinfo) -> datetime | None:
+    """The instant a camera wrote as local time (``2026-11-20T10:15:02``) with its offset
+    (``+08:00``); cameras writing no offset are taken to be in ``default_zone`` (Asia/Shanghai:
+    these phones are in China). None when unreadable."""
+    if not local:
+        return None
+    try:
+        taken = datetime.fromisoformat(local)
+    except ValueError:
+        return None
+    if taken.tzinfo is not None:
+        return taken
+    if offset and re.fullmatch(r"[+-]\d{2}:\d{2}", offset):
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = offset[1:].split(":")
+        return taken.replace(tzinfo=timezone(sign * timedelta(hours=int(hours),
+                                                              minutes=int(minutes))))
+    return taken.replace(tzinfo=default_zone)
+
+
+def minutes_outside(moment: datetime | None, start: datetime | None,
+                    end: datetime | None) -> float | None:
+    """How many minutes ``moment`` lies before ``start`` or after ``end`` (0 inside the visit);
+    None when a time is unknown."""
+    if moment is None or start is None or end is None:
+        return None
+    if moment < start:
+        return round((start - moment).total_seconds() / 60, 1)
+    if moment > end:
+        return round((moment - end).total_seconds() / 60, 1)
+    return 0.0
+
+
+def distance_rings(threshold_m: float) -> list[float]:
+    """Rings the evidence map draws around the home: half the home-distance threshold, the
+    threshold itself, and twice it."""
+    return [threshold_m / 2, float(threshold_m), threshold_m * 2.0]
+
+
+# The order of timeline entries that share an instant: what happens first in a visit's life.
+TIMELINE_ORDER = ("started", "ended", "received", "revised", "attested", "review_moved",
+                  "commented")
+
+
+def timeline_key(entry: Mapping[str, Any]) -> tuple[datetime, int]:
+    return (entry["at"], TIMELINE_ORDER.index(entry["event"]))
+
+
+def visit_minutes(started_at: datetime | None, ended_at: datetime | None) -> float | None:
+    """How long the visit lasted by its stamps (end − start), in minutes; None when a stamp
+    is missing or the end comes before the start (a flag says so)."""
+    if started_at is None or ended_at is None or ended_at < started_at:
+        return None
+    return round((ended_at - started_at).total_seconds() / 60, 1)

@@ -117,3 +117,116 @@ class ReviewTaskSchema(Schema):
                        "revisit_requested: visit the household again as a new visit"})
     revision = fields.Integer(required=True, metadata={"description": "the reviewed revision"})
     comments = fields.List(fields.Nested(ReviewTaskCommentSchema), required=True)
+
+
+# --- the evidence viewer ------------------------------------------------------------------
+
+class EvidenceCommentSchema(CommentSchema):
+    author_name = fields.String(allow_none=True)
+
+
+class HomeSchema(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class EvidenceStampSchema(Schema):
+    kind = fields.String(required=True, metadata={"description": "start, end or photo"})
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True)
+    captured_at = fields.String(allow_none=True, metadata={
+        "description": "ISO 8601, the device's clock"})
+    user_id = fields.String(allow_none=True, metadata={"description": "whose device"})
+    user_name = fields.String(allow_none=True)
+    distance_from_home_m = fields.Float(allow_none=True, metadata={
+        "description": "metres from the registered home (geodesic); null: home unknown"})
+
+
+class EvidencePhotoSchema(Schema):
+    sha256 = fields.String(required=True)
+    field = fields.String(allow_none=True, metadata={"description": "the form field it answers"})
+    is_uploaded = fields.Boolean(required=True, metadata={
+        "description": "false: the phone has not uploaded the bytes yet (urls answer 404)"})
+    url = fields.String(required=True, metadata={"description": "full size, metadata removed"})
+    thumbnail_url = fields.String(required=True)
+    exif_lat = fields.Float(allow_none=True, metadata={"description": "where the camera says"})
+    exif_lon = fields.Float(allow_none=True)
+    exif_taken_at_local = fields.String(allow_none=True, metadata={
+        "description": "the camera's clock as it wrote it"})
+    exif_taken_at = fields.DateTime(allow_none=True, metadata={
+        "description": "that instant (its EXIF offset, else Asia/Shanghai)"})
+    device_lat = fields.Float(allow_none=True, metadata={"description": "the app's own claim"})
+    device_lon = fields.Float(allow_none=True)
+    device_captured_at = fields.DateTime(allow_none=True)
+    distance_from_home_m = fields.Float(allow_none=True)
+    located_by = fields.String(allow_none=True, validate=validate.OneOf(["exif", "device"]),
+                               metadata={"description": "which position the distance uses"})
+    minutes_outside_visit = fields.Float(allow_none=True, metadata={
+        "description": "0 when taken between the visit's start and end stamps"})
+
+
+class EvidenceAttestationSchema(Schema):
+    user_id = fields.String(required=True)
+    name = fields.String(allow_none=True, metadata={"description": "the signer's display name"})
+    roles = fields.List(fields.String(), required=True)
+    key_id = fields.String(allow_none=True, metadata={"description": "the device key that signed"})
+    device_id = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True, metadata={
+        "description": "the revision whose digest it signs"})
+    is_current_revision = fields.Boolean(required=True)
+    is_signature_valid = fields.Boolean(required=True)
+    signed_at = fields.DateTime(allow_none=True, metadata={"description": "device clock"})
+    received_at = fields.DateTime(required=True)
+
+
+class EvidenceFlagSchema(Schema):
+    code = fields.String(required=True, metadata={
+        "description": "slug from the flag catalogue (backend/visits/flags.py)"})
+    severity = fields.String(required=True, validate=validate.OneOf(["info", "warning", "alert"]))
+    revision = fields.Integer(required=True)
+    parameters = fields.Dict(required=True, metadata={
+        "description": "the measured values and the threshold compared (e.g. distance_m, "
+                       "threshold_m)"})
+    thresholds = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "the jurisdiction settings this flag compares, with today's values "
+                       "(e.g. {\"max_home_distance_m\": 500})"})
+    detail_zh = fields.String(required=True, metadata={"description": "one sentence, zh-CN"})
+    detail_en = fields.String(required=True, metadata={"description": "one sentence, English"})
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.DateTime(required=True)
+    event = fields.String(required=True, validate=validate.OneOf(
+        ["started", "ended", "received", "revised", "attested", "review_moved", "commented"]))
+    actor_id = fields.String(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True)
+    state = fields.String(allow_none=True, metadata={
+        "description": "review_moved: the state the review moved to"})
+    field = fields.String(allow_none=True, metadata={"description": "commented: the field"})
+
+
+class EvidenceSchema(ReviewSchema):
+    """One visit's evidence, masked for the caller's role (the evidence viewer's one call)."""
+
+    comments = fields.List(fields.Nested(EvidenceCommentSchema), required=True)
+    form_id = fields.String(required=True)
+    form_version = fields.Integer(required=True)
+    answers = fields.Dict(required=True, metadata={
+        "description": "the current revision's answers; resident IDs and mobiles masked per "
+                       "role"})
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    duration_minutes = fields.Float(allow_none=True)
+    home = fields.Nested(HomeSchema, allow_none=True, metadata={
+        "description": "the household's registered location; null: unknown"})
+    distance_rings_m = fields.List(fields.Float(), required=True, metadata={
+        "description": "radii to draw around home: half, once and twice the "
+                       "max_home_distance_m setting"})
+    stamps = fields.List(fields.Nested(EvidenceStampSchema), required=True)
+    photos = fields.List(fields.Nested(EvidencePhotoSchema), required=True)
+    attestations = fields.List(fields.Nested(EvidenceAttestationSchema), required=True)
+    flags = fields.List(fields.Nested(EvidenceFlagSchema), required=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True, metadata={
+        "description": "oldest first"})

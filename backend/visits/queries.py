@@ -4,6 +4,7 @@ review screens (one visit with its revisions, flags, attestations and photos).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -165,3 +166,89 @@ def revision_answers(submission_id: str, revisions: list[int]) -> dict[int, dict
                 VisitRevision.revision, VisitRevision.content).where(
                 VisitRevision.submission_id == submission_id,
                 VisitRevision.revision.in_(revisions)))}
+
+
+@dataclass(frozen=True)
+class RevisionFacts:
+    revision: int
+    author_id: str
+    device_id: str | None
+    digest: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    captured_at: datetime | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """A photo the current revision names, with what the device claimed about it."""
+
+    sha256: str
+    field: str | None
+    device_lat: float | None
+    device_lon: float | None
+    device_accuracy_m: float | None
+    device_captured_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AttestationFacts:
+    user_id: str
+    key_id: str | None
+    device_id: str | None
+    revision: int | None  # the revision whose digest it signs (None: no revision matches)
+    is_signature_valid: bool
+    signed_at: datetime | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class VisitEvidence:
+    """One visit's evidence for the review screens; answers and flags already masked."""
+
+    submission_id: str
+    case_id: str
+    household_id: str
+    form_id: str
+    form_version: int
+    current_revision: int
+    received_at: datetime
+    answers: dict
+    stamps: list[dict]
+    photos: list[PhotoFacts]
+    revisions: list[RevisionFacts]
+    attestations: list[AttestationFacts]
+    flags: list[dict]
+
+
+def evidence_of(caller: Caller, submission_id: str) -> VisitEvidence | None:
+    """What a reviewer looks at for one visit (the caller's scope is checked by reviews)."""
+    submission = db.session.get(VisitSubmission, submission_id)
+    if submission is None:
+        return None
+    revisions = db.session.scalars(select(VisitRevision).where(
+        VisitRevision.submission_id == submission_id).order_by(VisitRevision.revision)).all()
+    current = next((r for r in revisions if r.revision == submission.current_revision),
+                   revisions[-1])
+    content = privacy.visit_content(caller, current.content) or {}
+    by_digest = {r.digest: r.revision for r in revisions}
+    photos = [PhotoFacts(p.sha256, p.field, p.lat, p.lon, p.accuracy_m, p.captured_at)
+              for p in db.session.scalars(select(VisitPhoto).where(
+                  VisitPhoto.submission_id == submission_id,
+                  VisitPhoto.revision == current.revision).order_by(VisitPhoto.sha256))]
+    attestations = [AttestationFacts(a.user_id, a.key_id, a.device_id, by_digest.get(a.digest),
+                                     a.is_signature_valid, a.signed_at, a.received_at)
+                    for a in db.session.scalars(select(VisitAttestation).where(
+                        VisitAttestation.submission_id == submission_id).order_by(
+                        VisitAttestation.received_at, VisitAttestation.id))]
+    flag_rows = list(db.session.scalars(select(VisitFlag).where(
+        VisitFlag.submission_id == submission_id,
+        VisitFlag.revision == current.revision).order_by(VisitFlag.id)))
+    return VisitEvidence(
+        submission.id, submission.case_id, submission.household_id, submission.form_id,
+        submission.form_version, current.revision, submission.received_at,
+        content.get("data") or {}, list(content.get("stamps") or []), photos,
+        [RevisionFacts(r.revision, r.author_id, r.device_id, r.digest, r.started_at,
+                       r.ended_at, r.captured_at, r.received_at) for r in revisions],
+        attestations, _flag_views(caller, flag_rows))
