@@ -84,3 +84,49 @@ export function answerText(value) {
   if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${answerText(v)}`).join('; ');
   return String(value);
 }
+
+/**
+ * Ask what is wrong before sending a visit back (a has-issues step needs a comment):
+ * resolves to {field, text} or null when cancelled. `fields` are [path, words] pairs.
+ */
+export function issueDialog(fields = [], preset = null) {
+  return new Promise((resolve) => {
+    const text = h('textarea', { id: 'issue-text', rows: 3, required: true, maxlength: 2000 });
+    const field = h('select', { id: 'issue-field' }, h('option', { value: '' }, t('review.issue_whole')),
+      fields.map(([path, words]) => h('option', { value: path, selected: path === preset }, words)));
+    const error = h('p', { class: 'form-error', id: 'issue-error', role: 'alert' });
+    const dialog = h('dialog', { class: 'desk-dialog', id: 'issue-dialog', 'aria-labelledby': 'issue-title' },
+      h('form', { method: 'dialog', class: 'stack', onsubmit: (event) => {
+        event.preventDefault();
+        if (!text.value.trim()) { error.textContent = t('review.comment_required'); text.focus(); return; }
+        dialog.close();
+        resolve({ field: field.value || null, text: text.value.trim() });
+      } },
+      h('h2', { id: 'issue-title' }, t('review.issue_prompt')),
+      h('label', { for: 'issue-field' }, t('review.issue_field')), field,
+      h('label', { for: 'issue-text' }, t('review.issue_text')), text, error,
+      h('div', { class: 'actions' },
+        h('button', { class: 'btn btn-primary', type: 'submit', id: 'issue-send' }, t('review.send_back')),
+        h('button', { class: 'btn', type: 'button', id: 'issue-cancel', onclick: () => { dialog.close(); resolve(null); } }, t('review.cancel')))));
+    dialog.addEventListener('cancel', () => resolve(null));
+    dialog.addEventListener('close', () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+    text.focus();
+  });
+}
+
+/** Move a review (approve, has issues…) with If-Match; the words for what went wrong. */
+export async function moveReview(submissionId, etag, to, comments = []) {
+  const response = await api.post(`/api/reviews/${encodeURIComponent(submissionId)}/transitions`,
+    { to, comments }, { headers: { 'If-Match': etag }, retries: 0, raw: true });
+  return { body: await response.json(), etag: response.headers.get('ETag') };
+}
+
+/** A review API problem in words a reviewer can act on. */
+export function reviewProblem(error) {
+  if (error?.status === 412 || error?.type === 'stale-version') return t('review.stale');
+  if (error?.type === 'review-own-visit') return t('review.own_visit');
+  if (error?.type === 'review-comment-required') return t('review.comment_required');
+  return error?.detail || error?.message || String(error);
+}
