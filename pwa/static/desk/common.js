@@ -65,22 +65,32 @@ export function deskNav(current) {
       href: `#/${name}`, class: 'desk-tab', 'aria-current': name === current ? 'page' : undefined }, text)));
 }
 
+const words = (text) => (typeof text === 'string' ? text : text?.[getLang()] ?? text?.['zh-CN']);
+
+/** The form's definition of the field at a path ("members[1].id_number"), or undefined. */
+export function fieldOf(definition, path) {
+  const [, name, , member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
+  const field = (definition?.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
+  return member ? (field?.fields ?? []).find((f) => f.name === member) : field;
+}
+
 /** "members[1].id_number" in words from the form definition, the path itself otherwise. */
 export function fieldWords(definition, path) {
   const [, name, index, member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
-  const words = (f) => (typeof f?.label === 'string' ? f.label : f?.label?.[getLang()] ?? f?.label?.['zh-CN']);
   const field = (definition?.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
   if (!field) return path;
-  if (index === undefined) return words(field) ?? path;
+  if (index === undefined) return words(field.label) ?? path;
   const inner = (field.fields ?? []).find((f) => f.name === member);
-  return `${words(field) ?? name} ${Number(index) + 1} · ${words(inner) ?? member}`;
+  return `${words(field.label) ?? name} ${Number(index) + 1} · ${words(inner?.label) ?? member}`;
 }
 
-/** A field's answer as text (lists joined, booleans in words, objects as key: value). */
-export function answerText(value) {
+/** A field's answer as text: choices by their label, lists joined, booleans in words. */
+export function answerText(value, field = undefined) {
   if (value === null || value === undefined || value === '') return '—';
   if (typeof value === 'boolean') return value ? t('choice.yes') : t('choice.no');
-  if (Array.isArray(value)) return value.map(answerText).join('、');
+  const choice = (field?.choices ?? []).find((c) => c.value === value);
+  if (choice) return words(choice.label) ?? String(value);
+  if (Array.isArray(value)) return value.map((v) => answerText(v, field)).join('、');
   if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${answerText(v)}`).join('; ');
   return String(value);
 }

@@ -32,11 +32,12 @@ export function drawMap(host, evidence) {
   if (tiles) L.tileLayer(tiles, { attribution: meta('doorstep-map-attribution'), maxZoom: 19, subdomains: '01234567' }).addTo(map);
   const points = [];
   const layers = [];
+  // Bounds are computed from the coordinates (a layer's own bounds need a map with a view).
+  const bounds = L.latLngBounds([]);
   const add = (kind, lat, lon, label) => {
     if (lat == null || lon == null) return;
-    const marker = L.circleMarker([lat, lon], { ...STYLE[kind], className: `map-${kind}` })
-      .bindTooltip(label).addTo(map);
-    layers.push(marker);
+    layers.push(L.circleMarker([lat, lon], { ...STYLE[kind], className: `map-${kind}` }).bindTooltip(label));
+    bounds.extend([lat, lon]);
     points.push({ kind, lat, lon, label });
   };
   const { home } = evidence;
@@ -44,7 +45,8 @@ export function drawMap(host, evidence) {
     add('home', home.lat, home.lon, t('review.map_home'));
     for (const radius of evidence.distance_rings_m ?? []) {
       layers.push(L.circle([home.lat, home.lon], { radius, className: 'map-ring', color: '#0b4f8a', weight: 1,
-        dashArray: '4 4', fill: false }).bindTooltip(metres(radius)).addTo(map));
+        dashArray: '4 4', fill: false }).bindTooltip(metres(radius)));
+      bounds.extend(L.latLng(home.lat, home.lon).toBounds(radius * 2));
     }
   }
   for (const stamp of evidence.stamps ?? []) {
@@ -58,11 +60,9 @@ export function drawMap(host, evidence) {
     add('photo', lat, lon, `${t('review.map_photo', { n: index + 1 })} · ${metres(photo.distance_from_home_m)}`);
   }
   L.control.scale({ metric: true, imperial: false }).addTo(map);
-  if (layers.length) {
-    map.fitBounds(L.featureGroup(layers).getBounds(), { padding: [24, 24], maxZoom: 17 });
-  } else {
-    map.setView([27.19, 103.56], 12);
-  }
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+  else map.setView([27.19, 103.56], 12);
+  for (const layer of layers) layer.addTo(map);
   return { map, points };
 }
 

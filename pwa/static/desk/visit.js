@@ -7,7 +7,7 @@ import { h, fill, toast } from '../js/dom.js';
 import { t } from '../js/i18n.js';
 import { api } from '../js/api.js';
 import {
-  prepare, stateWords, flagWords, flagSentence, when, deskNav, fieldWords, answerText, getWithEtag, blobUrl,
+  prepare, stateWords, flagWords, flagSentence, when, deskNav, fieldWords, fieldOf, answerText, getWithEtag, blobUrl,
   issueDialog, moveReview, reviewProblem,
 } from './common.js';
 import { LEAFLET_CSS, drawMap, legend, metres } from './map.js';
@@ -24,7 +24,9 @@ function answerRows(definition, answers) {
     const value = answers[field.name];
     if (field.type === 'repeat' || (Array.isArray(value) && value.every((v) => v && typeof v === 'object'))) {
       (value ?? []).forEach((entry, index) => {
-        for (const [member, inner] of Object.entries(entry ?? {})) rows.push([`${field.name}[${index}].${member}`, inner]);
+        for (const [member, inner] of Object.entries(entry ?? {})) {
+          if (member !== 'registered_member_id') rows.push([`${field.name}[${index}].${member}`, inner]);
+        }
       });
     } else if (value !== undefined && field.type !== 'note') {
       rows.push([field.name, value]);
@@ -107,9 +109,9 @@ export async function render(root, { params, navigate }) {
           h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t('review.comments'))))),
         h('tbody', {}, answerRows(definition, evidence.answers ?? {}).map(([path, value]) => h('tr', { dataset: { field: path } },
           h('th', { scope: 'row' }, fieldWords(definition, path)),
-          h('td', {}, answerText(value), commentsOn(path).map((c) => h('p', { class: 'review-comment' }, c.text))),
+          h('td', {}, answerText(value, fieldOf(definition, path)), commentsOn(path).map((c) => h('p', { class: 'review-comment' }, c.text))),
           h('td', {}, canAct ? h('button', { class: 'btn btn-small', type: 'button', dataset: { issueFor: path },
-            'aria-label': `${t('review.comment_on_field')}: ${fieldWords(definition, path)}`,
+            'aria-label': `${t('review.has_issues')}: ${fieldWords(definition, path)}`,
             onclick: () => act('has_issues', path) }, t('review.has_issues')) : null))))));
   }
 
@@ -158,7 +160,7 @@ export async function render(root, { params, navigate }) {
   }
 
   function mapSection() {
-    const host = h('div', { class: 'evidence-map', id: 'evidence-map', role: 'img', 'aria-label': t('review.map') });
+    const host = h('div', { class: 'evidence-map', id: 'evidence-map', role: 'region', 'aria-label': t('review.map') });
     return h('section', { class: 'panel', id: 'map', 'aria-labelledby': 'map-title' },
       h('h2', { id: 'map-title' }, t('review.map')),
       evidence.home ? null : h('p', { class: 'warn' }, t('review.map_no_home')),
@@ -208,7 +210,8 @@ export async function render(root, { params, navigate }) {
         h('thead', {}, h('tr', {}, ['field', 'before', 'after'].map((c) => h('th', { scope: 'col' }, t(`review.${c}`))))),
         h('tbody', {}, diff.changes.map((c) => h('tr', { class: `change-${c.change}`, dataset: { field: c.field } },
           h('th', { scope: 'row' }, fieldWords(definition, c.field), h('span', { class: 'muted' }, ` (${t(`review.change.${c.change}`)})`)),
-          h('td', { class: 'before' }, answerText(c.before)), h('td', { class: 'after' }, answerText(c.after))))))
+          h('td', { class: 'before' }, answerText(c.before, fieldOf(definition, c.field))),
+          h('td', { class: 'after' }, answerText(c.after, fieldOf(definition, c.field)))))))
         : h('p', { class: 'muted' }, t('review.no_changes')));
   }
 

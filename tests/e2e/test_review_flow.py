@@ -1,0 +1,254 @@
+"""Issue 10 end to end, in real Chromium with two browser contexts: a reviewer at a desk
+(1280x800) and the field team's phone.
+
+The team files a visit whose stamps are far from the registered home (flagged). The
+reviewer opens it from the queue by keyboard, sees the map drawn without a tile server
+(home, stamps, photo points, distance rings, scale), the photos and the flags, and sends one
+field back. The phone pulls the task, the team fixes it offline at the commented field,
+both investigators sign again, and it syncs as revision 2. The reviewer sees the diff, is
+told when someone else changed the visit meanwhile (412), reloads and approves.
+Every new screen passes axe-core with no violations.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import test_visit_offline as visit
+from test_visit_offline import field_phone  # noqa: F401 - the fixture: fw1 and fw2 on a phone
+
+pytestmark = pytest.mark.e2e
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+DESK = {"width": 1280, "height": 800}
+DEMO_PASSWORD = "demo-pass-2026"
+REVIEWER_PIN = "192837"
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core in the page (injected through the DevTools protocol, which the page's
+    CSP does not govern) and return its violations, WCAG 2.x A and AA."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE + "\n;0")
+    return page.evaluate("""async () => {
+        const result = await window.axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return result.violations.map((v) => ({id: v.id, help: v.help,
+            nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5)}));
+    }""")
+
+
+def assert_accessible(page, screen: str):
+    violations = axe_violations(page)
+    assert violations == [], f"{screen}: {violations}"
+
+
+def far_case(page) -> tuple[str, dict]:
+    """A dibao case on the phone whose household has a registered home location."""
+    found = page.evaluate("""async () => {
+        const { all } = await import('/static/js/store.js');
+        const homes = new Map((await all('households')).map((h) => [h.id, h]));
+        const item = (await all('cases')).find((c) => c.kind === 'dibao'
+            && (homes.get(c.household_id) ?? c.household)?.home_lat != null);
+        const home = homes.get(item.household_id) ?? item.household;
+        return [item.id, {lat: home.home_lat, lon: home.home_lon}];
+    }""")
+    return found[0], found[1]
+
+
+def submission_of(live_server, case_id: str) -> str:
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        found = db.session.execute(text("SELECT id FROM visit_submission WHERE case_id = :c"),
+                                   {"c": case_id}).scalar_one()
+        db.session.remove()
+    return found
+
+
+def wait_ready(page, view: str):
+    try:
+        page.wait_for_selector(f"#main[data-view={view}][data-ready=true]")
+    except Exception as error:
+        raise AssertionError(f"{view} not ready: {getattr(page, 'js_errors', [])} "
+                             f"{getattr(page, 'logs', [])[-10:]}") from error
+
+
+def sign_twice(page):
+    for signer, pin in (("文屏镇调查员1", visit.PIN_1), ("文屏镇调查员2", visit.PIN_2)):
+        page.locator("#sig-canvas").scroll_into_view_if_needed()
+        box = page.locator("#sig-canvas").bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 40)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
+        page.mouse.up()
+        page.select_option("#signer", label=signer)
+        page.fill("#sign-pin", pin)
+        count = page.locator("#signed-list li").count()
+        page.click("#sign")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
+            " || document.querySelector('#sign-error')?.textContent")
+        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
+
+
+def send_outbox(page, context):
+    context.set_offline(False)
+    page.goto("/#/outbox")
+    page.wait_for_selector("#outbox-list li")
+    page.click("#send-now")
+    page.wait_for_selector("#outbox-list li[data-status=accepted]", timeout=30_000)
+
+
+@pytest.fixture
+def reviewer(browser, live_server):
+    ctx = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
+                              timezone_id="Asia/Shanghai", service_workers="allow")
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    csp: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+    logs: list[str] = []
+    page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+    page.logs = logs  # type: ignore[attr-defined]
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.goto("/")
+    page.fill("#username", "wenping_reviewer")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#pin-1, #main[data-view=reviews]", state="attached")
+    if page.locator("#pin-1").count():
+        page.fill("#pin-1", REVIEWER_PIN)
+        page.fill("#pin-2", REVIEWER_PIN)
+        page.click("#pin-save")
+    page.wait_for_selector("#main[data-view=reviews][data-ready=true]")
+    yield page
+    assert csp == [] and errors == [], (csp, errors)
+    ctx.close()
+
+
+def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
+        field_phone, context, reviewer, live_server, monkeypatch):
+    phone = field_phone
+    case_id, home = far_case(phone)
+    # Both stamps ~1.1 km north of the registered home: the visit is flagged.
+    context.set_geolocation({"latitude": home["lat"] + 0.01, "longitude": home["lon"],
+                             "accuracy": 12})
+    monkeypatch.setattr(visit, "dibao_case_id", lambda _page: case_id)
+    visit.fill_survey_offline(phone, context)
+    send_outbox(phone, context)
+    submission_id = submission_of(live_server, case_id)
+
+    # --- the reviewer: the queue, by keyboard ------------------------------------------
+    desk = reviewer
+    desk.goto("/#/reviews")
+    desk.wait_for_selector(f"#queue-table tr[data-id='{submission_id}']")
+    assert desk.locator(f"tr[data-id='{submission_id}'] .flag-chip[data-code=stamp-far-from-home]").count()
+    assert desk.locator("#state-counts [data-state=received] strong").inner_text().strip() != "0"
+    assert desk.locator("#keys-help").is_visible()
+    assert_accessible(desk, "review queue")
+    index = int(desk.get_attribute(f"tr[data-id='{submission_id}']", "data-index"))
+    for _ in range(index):
+        desk.keyboard.press("j")
+    desk.wait_for_function(
+        "(id) => document.activeElement?.dataset.id === id", arg=submission_id)
+    desk.keyboard.press("Enter")
+    wait_ready(desk, "review")
+
+    # The map, drawn with no tile server: home, stamps, photo points, rings and a scale.
+    assert desk.locator("#evidence-map .leaflet-tile").count() == 0
+    assert desk.locator("#evidence-map path.map-home").count() == 1
+    assert desk.locator("#evidence-map path.map-start").count() == 1
+    assert desk.locator("#evidence-map path.map-end").count() == 1
+    assert desk.locator("#evidence-map path.map-ring").count() == 3
+    assert desk.locator("#evidence-map .leaflet-control-scale").count() == 1
+    assert desk.locator("#map-legend li").count() >= 3
+    # The photos (thumbnails fetched with the reviewer's token) and the flags.
+    desk.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 2")
+    assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-threshold").count() >= 1
+    assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-sentence").first.inner_text().strip()
+    assert desk.locator("#attestations tbody tr").count() == 2
+    assert desk.locator("#timeline li").count() >= 3
+    desk.screenshot(path="/tmp/rvui-evidence.png", full_page=True)
+    desk.click("#photo-list .photo-thumb")
+    desk.wait_for_function(
+        "() => document.querySelector('#photo-dialog img')?.src.startsWith('blob:')")
+    assert_accessible(desk, "photo full size")
+    desk.click("#photo-close")
+    assert_accessible(desk, "evidence viewer")
+
+    # One field has issues.
+    desk.click("[data-issue-for=housing_area]")
+    desk.wait_for_selector("#issue-dialog[open]")
+    assert desk.input_value("#issue-field") == "housing_area"
+    assert_accessible(desk, "send-back dialog")
+    desk.fill("#issue-text", "住房面积与房产证不符，请核实")
+    desk.click("#issue-send")
+    desk.wait_for_selector("#review-state[data-state=has_issues]")
+
+    # --- the phone: pull the task, fix it offline, both sign again ----------------------
+    phone.goto("/#/cases")
+    phone.wait_for_selector("#main[data-view=cases][data-ready=true]")
+    phone.click("#pull-now")
+    task = phone.locator(f"#task-list li[data-submission-id='{submission_id}']")
+    task.wait_for()
+    assert "住房面积与房产证不符" in task.inner_text()
+    phone.wait_for_function("""async (id) => {
+        const { get } = await import('/static/js/store.js');
+        return Boolean((await get('review_tasks', id))?.visit);
+    }""", arg=submission_id)
+    assert_accessible(phone, "cases with a task sent back")
+    context.set_offline(True)
+    task.locator("a").click()
+    phone.wait_for_selector("#main[data-view=survey][data-ready=true]")
+    phone.wait_for_function("() => document.activeElement?.dataset.path === 'housing_area'")
+    assert "住房面积与房产证不符" in phone.inner_text("[data-field=housing_area] .review-comment")
+    assert phone.input_value("[data-field=housing_area] input") == "45"  # the reviewed answer
+    assert_accessible(phone, "survey at the commented field")
+    phone.fill("[data-field=housing_area] input", "52")
+    phone.locator("[data-field=housing_area] input").dispatch_event("change")
+    phone.click("nav.steps button:last-child")
+    phone.wait_for_selector("#section-title[data-section=__review]")
+    sign_twice(phone)
+    phone.click("#submit")
+    phone.wait_for_selector("#outbox-list li[data-status=waiting]")
+    send_outbox(phone, context)
+    phone.goto("/#/cases")
+    phone.click("#pull-now")
+    phone.wait_for_selector("#sent-back[hidden]", state="attached")
+
+    # --- the reviewer: the diff, a stale decision (412), reload, approve ----------------
+    desk.reload()
+    desk.wait_for_selector("#review-state[data-state=resubmitted]")
+    change = desk.locator("#diff tr[data-field=housing_area]")
+    assert change.locator(".before").inner_text() == "45"
+    assert change.locator(".after").inner_text() == "52"
+    assert_accessible(desk, "evidence viewer with the diff")
+    # Someone else comments meanwhile: the reviewer's page still holds the old version.
+    desk.evaluate("""async (id) => {
+        const { api } = await import('/static/js/api.js');
+        const response = await api.get(`/api/reviews/${id}`, {raw: true});
+        await api.post(`/api/reviews/${id}/comments`, {field: null, text: '已核对'},
+                       {headers: {'If-Match': response.headers.get('ETag')}});
+    }""", submission_id)
+    desk.click("#act-approved")
+    desk.wait_for_selector("#review-alert:not([hidden])")
+    assert "别人刚刚修改" in desk.inner_text("#review-alert")
+    desk.click("#review-reload")
+    desk.wait_for_selector("#review-alert[hidden]", state="attached")
+    desk.evaluate("() => document.activeElement?.blur()")
+    desk.keyboard.press("a")
+    desk.wait_for_selector("#review-state[data-state=approved]")
+
+
+def test_dashboard_and_exports_render(reviewer):
+    desk = reviewer
+    desk.goto("/#/dashboard")
+    desk.wait_for_selector("#main[data-view=dashboard][data-ready=true]")
+    assert desk.locator("#export-xlsx").count() == 1 or desk.locator("#dash-error").count() == 1
+    assert_accessible(desk, "dashboard")
