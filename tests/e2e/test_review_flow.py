@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import test_visit_offline as visit
-from test_visit_offline import field_phone  # noqa: F401 - the fixture: fw1 and fw2 on a phone
+
+field_phone = visit.field_phone  # the fixture: fw1 signed in, fw2 added, cases pulled
 
 pytestmark = pytest.mark.e2e
 
@@ -112,9 +113,14 @@ def reviewer(browser, live_server):
     errors: list[str] = []
     csp: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
     logs: list[str] = []
-    page.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
+
+    def console(message):
+        logs.append(f"{message.type}: {message.text}")
+        if "Content Security Policy" in message.text:
+            csp.append(message.text)
+
+    page.on("console", console)
     page.logs = logs  # type: ignore[attr-defined]
     page.js_errors = errors  # type: ignore[attr-defined]
     page.goto("/")
@@ -133,7 +139,7 @@ def reviewer(browser, live_server):
 
 
 def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
-        field_phone, context, reviewer, live_server, monkeypatch):
+        field_phone, context, reviewer, live_server, monkeypatch):  # noqa: F811 - the fixture
     phone = field_phone
     case_id, home = far_case(phone)
     # Both stamps ~1.1 km north of the registered home: the visit is flagged.
@@ -148,7 +154,8 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     desk = reviewer
     desk.goto("/#/reviews")
     desk.wait_for_selector(f"#queue-table tr[data-id='{submission_id}']")
-    assert desk.locator(f"tr[data-id='{submission_id}'] .flag-chip[data-code=stamp-far-from-home]").count()
+    row = desk.locator(f"tr[data-id='{submission_id}']")
+    assert row.locator(".flag-chip[data-code=stamp-far-from-home]").count()
     assert desk.locator("#state-counts [data-state=received] strong").inner_text().strip() != "0"
     assert desk.locator("#keys-help").is_visible()
     assert_accessible(desk, "review queue")
@@ -171,7 +178,8 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     # The photos (thumbnails fetched with the reviewer's token) and the flags.
     desk.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 2")
     assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-threshold").count() >= 1
-    assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-sentence").first.inner_text().strip()
+    far = desk.locator("#flags [data-code=stamp-far-from-home]").first
+    assert far.locator(".flag-sentence").inner_text().strip()
     assert desk.locator("#attestations tbody tr").count() == 2
     assert desk.locator("#timeline li").count() >= 3
     desk.screenshot(path="/tmp/rvui-evidence.png", full_page=True)
