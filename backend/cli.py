@@ -144,12 +144,16 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", default="demo-pass-2026", show_default=True)
     def seed_demo(password):
         """Create a demo county, households, cases and one user per role per township."""
-        from backend.demo import seed
+        from backend.demo import seed, seed_reviewed_visits
 
         token = _as_cli("seed-demo")
         try:
             logins = seed(password)
             db.session.commit()
+            if logins is not None:
+                visits = seed_reviewed_visits(app.extensions["doorstep.sync"])
+                db.session.commit()
+                click.echo(f"{visits} home visits to review")
         finally:
             reset_actor(token)
         if logins is None:

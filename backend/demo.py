@@ -7,6 +7,7 @@ forms accept them (GB 11643-1999).
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -153,3 +154,87 @@ def _person(rng: random.Random, surname: str, relation: str, born: date, village
         "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}" if born.year < 2006
         else None,
     }
+
+
+def _survey(members: list[dict], kind: str, rng: random.Random) -> dict:
+    """Answers to household_survey v1 for a household's members (as a phone would send)."""
+    today = clock.today_in_china()
+    answers: dict = {
+        "address_confirmed": True, "actual_address": None,
+        "contact_mobile": next((m["phone"] for m in members if m.get("phone")), None),
+        "housing_type": "owned", "housing_area": float(rng.randint(25, 90)),
+        "has_running_water": True, "heating": "stove", "appliances": ["tv"],
+        "visit_location": None, "house_photo": None,
+        "members": [{
+            "name": m["name"], "relation": m["relation"], "id_number": m["id_number"],
+            "sex": "male" if int(m["id_number"][16]) % 2 else "female",
+            "age": today.year - int(m["id_number"][6:10]), "health": "chronic_illness",
+            "disability_grade": None, "education": "primary", "marital_status": "married",
+            "work_status": "unable_to_work", "can_work": False, "income_wages": 0,
+            "income_business": 0, "income_property": 0,
+            "income_transfer": rng.choice([0, 150, 300])} for m in members],
+        "deposits": rng.choice([0, 800, 1500]), "securities": None, "vehicle_count": 0,
+        "vehicle_value": None, "owns_other_housing": False, "other_housing_area": None,
+        "owns_business": False, "medical_expense": 200, "education_expense": None,
+        "utilities_expense": 30, "supporters": [], "notes": "",
+    }
+    if kind == "extreme_poverty":
+        answers.update({item: True for item in (
+            "eats_alone", "dresses_alone", "transfers_alone", "uses_toilet_alone",
+            "walks_indoors_alone", "bathes_alone")})
+    return answers
+
+
+def seed_reviewed_visits(registry) -> int:
+    """Home visits for the review screens (issue 10), pushed the way the phones push them so
+    the integrity flags are real: a calm visit, one stamped far from home, one too short, one
+    without an end stamp; then the township reviewer sends one back with a comment on a field
+    and approves another. Only `flask seed-demo` calls this (tests start without visits)."""
+    from backend.extensions import db
+    from backend.reviews import service as reviews
+    from backend.sync import service as sync
+
+    rng = random.Random(10)
+    users = {u.username: u for u in auth_users()}
+    pushed = 0
+    for _township, _, slug in TOWNSHIPS:
+        fw1 = auth.caller_for(users[f"{slug}_fw1"])
+        fw2_id = users[f"{slug}_fw2"].id
+        reviewer = auth.caller_for(users[f"{slug}_reviewer"])
+        intake = auth.caller_for(users[f"{slug}_intake"])  # sees the members' full IDs
+        assigned = cases.list_visible(fw1, {"page": 1, "page_size": 100})[0]
+        views = [c for c in cases.views(assigned, intake)
+                 if c["household"]["home_lat"] is not None]
+        records = []
+        for index, case in enumerate(views[:8]):
+            home = case["household"]
+            offset_m = 1800.0 if index % 4 == 1 else 0.0
+            minutes = 4 if index % 4 == 2 else rng.randint(18, 45)
+            start = clock.now() - timedelta(days=rng.randint(1, 40), minutes=minutes + 30)
+            end = start + timedelta(minutes=minutes)
+            lat = home["home_lat"] + offset_m / 111_320
+            stamps = [{"kind": "start", "lat": lat, "lon": home["home_lon"], "accuracy_m": 12,
+                       "captured_at": start.isoformat(), "user_id": fw1.user_id},
+                      {"kind": "end", "lat": lat, "lon": home["home_lon"], "accuracy_m": 15,
+                       "captured_at": end.isoformat(), "user_id": fw2_id}]
+            if index % 4 == 3:
+                stamps = stamps[:1]
+            records.append({
+                "type": "visit_submission", "id": str(uuid.UUID(int=rng.getrandbits(128),
+                                                                version=4)),
+                "case_id": case["id"], "form_id": "household_survey", "form_version": 1,
+                "base_revision": None, "started_at": start.isoformat(),
+                "ended_at": end.isoformat(), "captured_at": end.isoformat(),
+                "data": _survey(home["members"], case["kind"], rng), "stamps": stamps,
+                "photos": [], "attestations": []})
+        results = sync.push(registry, fw1, "demo-device-0001", None, records)
+        accepted = [r["id"] for r in results if r["status"] == "accepted"]
+        pushed += len(accepted)
+        db.session.flush()
+        if len(accepted) >= 2:
+            review = reviews.get_visible(reviewer, accepted[0])
+            reviews.move(reviewer, accepted[0], f'"{review.version}"', "has_issues", [
+                {"field": "housing_area", "text": "住房面积与照片不符，请复核后补正。"}])
+            review = reviews.get_visible(reviewer, accepted[-1])
+            reviews.move(reviewer, accepted[-1], f'"{review.version}"', "approved", [])
+    return pushed

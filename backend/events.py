@@ -50,6 +50,9 @@ class VisitAccepted:
     flags: tuple[tuple[str, str], ...] = ()
     author_id: str | None = None
     received_at: datetime | None = None
+    # The visit's own start and end (device clock), for the supervisors' dashboard.
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Review queue figures: the queue's first page and one visit's detail with N visits.
+"""Review queue figures: the queue's first page, a deep keyset page and one visit's evidence
+with N visits.
 
     DATABASE_URL=postgresql://… .venv/bin/python bench/bench_review_queue.py [--visits 100000]
         [--repeats 50]
@@ -10,13 +11,17 @@ the statistics are refreshed (ANALYZE), and the real app is asked through its te
 (no network, so the time is the server's): median and p95 of
 - the first page of the queue (50 rows, riskiest first, counts per state) for a township
   reviewer and for the county supervisor, and filtered by state and by flag;
-- the second page (keyset cursor);
-- one visit's review (GET /api/reviews/<id>) and its evidence (GET /api/visits/<id>).
+- the second page (keyset cursor), and a deep page (the cursor of the row at 80 % of the
+  county's queue: keyset paging costs the same at any depth);
+- one visit's review (GET /api/reviews/<id>), the evidence viewer's call
+  (GET /api/reviews/<id>/evidence) and the visit detail (GET /api/visits/<id>);
+- the supervisors' dashboard of a township (GET /api/reviews/dashboard).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import statistics
@@ -39,7 +44,7 @@ def seed_visits(app, count: int) -> None:
     from sqlalchemy import insert, select, text
 
     from backend import clock
-    from backend.attestation.canonical import ATTESTED_KEYS, submission_digest
+    from backend.attestation.canonical import ATTESTED_KEYS
     from backend.auth.models import User
     from backend.cases.models import Case, CaseTeamMember
     from backend.extensions import db
@@ -48,6 +53,8 @@ def seed_visits(app, count: int) -> None:
     from backend.visits.models import VisitFlag, VisitRevision, VisitSubmission
     from tests.visit_factory import survey_answers
 
+    # The digest only ties attestations to a revision (there are none here): a hash of the id
+    # stands in for the canonical JSON's, which would take most of the seeding time.
     rng = random.Random(10)
     with app.app_context():
         cases = db.session.execute(select(Case.id, Case.household_id,
@@ -68,18 +75,25 @@ def seed_visits(app, count: int) -> None:
                 case = cases[i % len(cases)]
                 sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 received = now - timedelta(days=rng.randint(0, 150), minutes=rng.randint(0, 1440))
+                started = received - timedelta(minutes=rng.randint(5, 60))
+                ended = started + timedelta(minutes=rng.randint(3, 50))
+                stamps = [{"kind": kind, "lat": 27.19 + rng.random() / 100,
+                           "lon": 103.55 + rng.random() / 100, "accuracy_m": 12,
+                           "captured_at": at.isoformat(), "user_id": None}
+                          for kind, at in (("start", started), ("end", ended))]
                 record = {"id": sid, "case_id": case.id, "form_id": "household_survey",
-                          "form_version": 1, "data": data, "stamps": [], "photos": []}
+                          "form_version": 1, "data": data, "stamps": stamps, "photos": []}
                 submissions.append({
                     "id": sid, "case_id": case.id, "household_id": case.household_id,
                     "form_id": "household_survey", "form_version": 1, "current_revision": 1,
                     "is_complete": True, "submitted_by_id": author.get(case.id, fallback),
                     "received_at": received, "updated_at": received})
                 revisions.append({
-                    "submission_id": sid, "revision": 1, "digest": submission_digest(record),
+                    "submission_id": sid, "revision": 1,
+                    "digest": hashlib.sha256(sid.encode()).hexdigest(),
                     "content": {k: record.get(k) for k in ATTESTED_KEYS if k in record},
                     "computed": {}, "author_id": author.get(case.id, fallback),
-                    "received_at": received})
+                    "started_at": started, "ended_at": ended, "received_at": received})
                 raised = [f for f in FLAG_MIX if rng.random() < 0.12]
                 flags += [{"submission_id": sid, "revision": 1, "code": code,
                            "severity": severity, "data": params, "raised_at": received}
@@ -91,7 +105,9 @@ def seed_visits(app, count: int) -> None:
                     "revision": 1, "risk": risk, "risk_rank": -risk,
                     "flag_codes": "," + "".join(f"{code}," for code, _, _ in raised),
                     "team_ids": "," + "".join(f"{u}," for u in sorted(teams[case.id])),
-                    "received_at": received, "updated_at": received, "version": 1})
+                    "received_at": received, "updated_at": received, "version": 1,
+                    "started_at": started, "ended_at": ended,
+                    "sent_back_count": 1 if rng.random() < 0.1 else 0})
             db.session.execute(insert(VisitSubmission), submissions)
             db.session.execute(insert(VisitRevision), revisions)
             if flags:
@@ -161,11 +177,39 @@ def main() -> None:
     median, p95, _ = timed(api, "wenping_reviewer",
                            f"/api/reviews?cursor={first['next_cursor']}", args.repeats)
     print(f"queue, second page (keyset cursor): median {median:.1f} ms, p95 {p95:.1f} ms")
+    deep, depth = deep_cursor(app, 0.8)
+    median, p95, body = timed(api, "county_supervisor", f"/api/reviews?cursor={deep}",
+                              args.repeats)
+    assert body["items"], "the deep page is empty"
+    print(f"queue, deep page (keyset cursor after row {depth}), county supervisor: "
+          f"median {median:.1f} ms, p95 {p95:.1f} ms")
     visit_id = first["items"][0]["submission_id"]
     for label, path in (("one visit's review", f"/api/reviews/{visit_id}"),
-                        ("one visit's evidence", f"/api/visits/{visit_id}")):
+                        ("evidence view", f"/api/reviews/{visit_id}/evidence"),
+                        ("visit detail", f"/api/visits/{visit_id}")):
         median, p95, _ = timed(api, "wenping_reviewer", path, args.repeats)
         print(f"{label}: median {median:.1f} ms, p95 {p95:.1f} ms")
+    median, p95, _ = timed(api, "wenping_reviewer", "/api/reviews/dashboard",
+                           max(3, args.repeats // 10))
+    print(f"dashboard, one township: median {median:.1f} ms, p95 {p95:.1f} ms")
+
+
+def deep_cursor(app, fraction: float) -> tuple[str, int]:
+    """The queue cursor of the row at ``fraction`` of the whole county's queue."""
+    from sqlalchemy import func, select
+
+    from backend.extensions import db
+    from backend.reviews.models import VisitReview
+    from backend.reviews.rules import encode_page_cursor
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(VisitReview)) or 0
+        depth = int(total * fraction)
+        row = db.session.execute(select(
+            VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id).order_by(
+            VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id).offset(
+            depth).limit(1)).one()
+        return encode_page_cursor(row[0], row[1].isoformat(), row[2]), depth
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 
@@ -314,3 +315,34 @@ def views(cases: list[Case], caller: Caller) -> list[dict]:
                  for m in case.team],
         "household": households_by_id[case.household_id],
     } for case in cases]
+
+
+@dataclass(frozen=True)
+class OpenCaseFacts:
+    """An open case as the supervisors' dashboard counts it."""
+
+    id: str
+    jurisdiction_code: str
+    team: frozenset[str]
+    is_overdue: bool
+    updated_at: datetime
+
+
+def open_case_facts(scope_code: str) -> list[OpenCaseFacts]:
+    """Every open case at or below ``scope_code`` (the caller's scope, checked by the caller),
+    with its team and whether it is past its deadline (the cases service deadline)."""
+    now = clock.now()
+    rows = db.session.execute(select(
+        Case.id, Case.jurisdiction_code, Case.status, Case.deadline_on, Case.deadline_at,
+        Case.updated_at).where(within(Case.jurisdiction_code, scope_code),
+                               Case.status.in_(rules.OPEN_STATUSES))).all()
+    team_of: dict[str, set[str]] = {}
+    for case_id, user_id in db.session.execute(select(
+            CaseTeamMember.case_id, CaseTeamMember.user_id).join(
+            Case, Case.id == CaseTeamMember.case_id).where(
+            within(Case.jurisdiction_code, scope_code), Case.status.in_(rules.OPEN_STATUSES))):
+        team_of.setdefault(case_id, set()).add(user_id)
+    return [OpenCaseFacts(row.id, row.jurisdiction_code, frozenset(team_of.get(row.id, ())),
+                          rules.is_overdue(row.deadline_on, row.deadline_at, row.status, now,
+                                           clock.SHANGHAI), row.updated_at)
+            for row in rows]

@@ -34,6 +34,12 @@ class VisitReview(db.Model):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     decided_by_id: Mapped[str | None] = mapped_column(String(36))
+    # The latest revision's start and end (device clock): the dashboard's visit duration.
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How often a reviewer sent the visit back (has issues): the dashboard's has-issues rate.
+    sent_back_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                                 server_default="0")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}

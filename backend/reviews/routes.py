@@ -1,14 +1,22 @@
-from flask import request
+import os
+
+from flask import Response, request, stream_with_context
 from flask_smorest import Blueprint
 
+from backend import clock
 from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
-from backend.reviews import service
+from backend.reviews import exports, service
 from backend.reviews.schemas import (
+    ChartQuerySchema,
     CommentCreateSchema,
+    CsvExportQuerySchema,
+    DashboardQuerySchema,
+    DashboardSchema,
     DiffQuerySchema,
     DiffSchema,
     EvidenceSchema,
+    ExportQuerySchema,
     QueuePageSchema,
     QueueQuerySchema,
     ReviewSchema,
@@ -31,6 +39,85 @@ def _etag(review) -> dict:
 def list_reviews(query):
     """The review queue of your area: riskiest first, then oldest; counts per state."""
     return service.queue(current_caller(), query)
+
+
+@blp.route("/dashboard", methods=["GET"])
+@signed_in
+@blp.arguments(DashboardQuerySchema, location="query")
+@blp.response(200, DashboardSchema)
+@problems(401, 403, 422)
+def review_dashboard(query):
+    """The supervisors' dashboard, per village and per field worker: visits, median visit
+    duration, flags per 100 visits, has-issues rate, overdue and untouched open cases.
+    Reviewers and approvers see their township, county supervisors the county; field
+    workers 403."""
+    return service.dashboard(current_caller(), query)
+
+
+# An SVG drawn here holds no script and loads nothing; this policy says so to the browser.
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+               "X-Content-Type-Options": "nosniff",
+               "Content-Disposition": "inline"}
+
+
+@blp.route("/dashboard/charts/<string:metric>.svg", methods=["GET"])
+@signed_in
+@blp.arguments(ChartQuerySchema, location="query")
+@blp.alt_response(200, schema={"type": "string"}, content_type="image/svg+xml", success=True,
+                  description="A bar chart per village with <title> and <desc>; no script, "
+                              "no external font")
+@problems(401, 403, 404, 422)
+def review_dashboard_chart(query, metric):
+    """One dashboard chart as SVG: `flags_per_100_visits`, `has_issues_rate` or
+    `untouched_cases` (≥ 30, 60, 120 days), per village, in zh-CN or en."""
+    svg = service.dashboard_chart(current_caller(), metric, query["lang"], query)
+    return Response(svg, mimetype="image/svg+xml", headers=SVG_HEADERS)
+
+
+def _download_name(kind: str, extension: str) -> str:
+    return f"doorstep-{kind}-{clock.now().astimezone(clock.SHANGHAI):%Y%m%d-%H%M}.{extension}"
+
+
+@blp.route("/export.csv", methods=["GET"])
+@signed_in
+@blp.arguments(CsvExportQuerySchema, location="query")
+@blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True,
+                  description="UTF-8 with a byte-order mark (opens in Excel); one row per visit "
+                              "(sheet=visits) or per household member (sheet=members)")
+@problems(401, 403, 422)
+def export_csv(query):
+    """The visits the queue's filters select, as CSV, masked for your role exactly as the
+    evidence view; streamed. Text a spreadsheet would run as a formula starts with '."""
+    caller = current_caller()
+    rows = service.export_visits(caller, query)
+    service.record_export(caller, f"csv-{query['sheet']}", query)
+    body = exports.csv_chunks(rows, query["sheet"], query["lang"], clock.now(), clock.SHANGHAI)
+    name = _download_name(query["sheet"], "csv")
+    return Response(stream_with_context(body), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@blp.route("/export.xlsx", methods=["GET"])
+@signed_in
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=XLSX,
+                  success=True, description="Two sheets: visits (one row each) and members")
+@problems(401, 403, 422)
+def export_xlsx(query):
+    """The visits the queue's filters select, as an Excel workbook with a visits sheet and a
+    members sheet, masked for your role exactly as the evidence view. Written row by row to
+    a temporary file, then streamed."""
+    caller = current_caller()
+    rows = service.export_visits(caller, query)
+    service.record_export(caller, "xlsx", query)
+    path = exports.write_xlsx(rows, query["lang"], clock.now(), clock.SHANGHAI)
+    name = _download_name("visits", "xlsx")
+    return Response(exports.file_chunks(path), mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Content-Length": str(os.path.getsize(path))})
 
 
 @blp.route("/<string:submission_id>", methods=["GET"])

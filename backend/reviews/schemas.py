@@ -39,7 +39,11 @@ class ReviewRowSchema(Schema):
     risk = fields.Integer(required=True, metadata={
         "description": "alerts x 10000 + warnings x 100 + infos (visits/flags.py severities)"})
     flag_codes = fields.List(fields.String(), required=True)
-    team = fields.List(fields.String(), required=True)
+    team = fields.List(fields.String(), required=True, metadata={"description": "user ids"})
+    team_names = fields.List(fields.String(), metadata={
+        "description": "display names, in the order of team"})
+    village_name = fields.String(allow_none=True, metadata={
+        "description": "the name of jurisdiction_code"})
     received_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     age_days = fields.Integer(required=True)
@@ -52,7 +56,9 @@ class ReviewSchema(ReviewRowSchema):
     comments = fields.List(fields.Nested(CommentSchema), required=True)
 
 
-class QueueQuerySchema(Schema):
+class QueueFiltersSchema(Schema):
+    """The queue's filters, shared by the queue and the exports."""
+
     village = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6,12}$"),
                             metadata={"description": "a jurisdiction code (and everything below)"})
     member = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9a-f-]{36}$"),
@@ -60,8 +66,13 @@ class QueueQuerySchema(Schema):
     flag = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9-]{1,48}$"),
                          metadata={"description": "an integrity flag code (visits/flags.py)"})
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
-    min_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650))
-    max_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650))
+    min_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650), metadata={
+        "description": "only visits received at least N days ago (waiting N days or more)"})
+    max_age_days = fields.Integer(load_default=None, validate=validate.Range(0, 3650), metadata={
+        "description": "only visits received at most N days ago"})
+
+
+class QueueQuerySchema(QueueFiltersSchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -230,3 +241,84 @@ class EvidenceSchema(ReviewSchema):
     flags = fields.List(fields.Nested(EvidenceFlagSchema), required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True, metadata={
         "description": "oldest first"})
+
+
+# --- the supervisors' dashboard -----------------------------------------------------------
+
+class DashboardQuerySchema(Schema):
+    village = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6,12}$"),
+                            metadata={"description": "a jurisdiction code inside your area "
+                                                     "(default: all of your area)"})
+    days = fields.Integer(load_default=None, validate=validate.Range(1, 3650), metadata={
+        "description": "count only visits received in the last N days (cases: all open)"})
+
+
+class ChartQuerySchema(DashboardQuerySchema):
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
+                         metadata={"description": "the chart's words"})
+
+
+class DashboardMetricsSchema(Schema):
+    visits = fields.Integer(required=True, metadata={
+        "description": "visits (a visit counts for its village and for each team member)"})
+    median_duration_minutes = fields.Float(allow_none=True, required=True, metadata={
+        "description": "median of end stamp − start stamp (latest revision); null: none"})
+    flags_per_100_visits = fields.Float(allow_none=True, required=True, metadata={
+        "description": "kinds of integrity flag on the latest revisions, per 100 visits"})
+    has_issues_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "share (0..1) of visits a reviewer sent back at least once"})
+    open_cases = fields.Integer(required=True)
+    overdue_cases = fields.Integer(required=True, metadata={
+        "description": "open cases past their deadline"})
+    untouched_30_days = fields.Integer(required=True, metadata={
+        "description": "open cases with no change (case or review) for ≥ 30 days; "
+                       "cumulative: includes the 60 and 120 day counts"})
+    untouched_60_days = fields.Integer(required=True)
+    untouched_120_days = fields.Integer(required=True)
+
+
+class DashboardVillageSchema(DashboardMetricsSchema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class DashboardFieldWorkerSchema(DashboardMetricsSchema):
+    user_id = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+
+
+class DashboardChartLinkSchema(Schema):
+    metric = fields.String(required=True, validate=validate.OneOf(
+        ["flags_per_100_visits", "has_issues_rate", "untouched_cases"]))
+    title_zh = fields.String(required=True)
+    title_en = fields.String(required=True)
+    url = fields.String(required=True, metadata={
+        "description": "GET it with the bearer token, add ?lang=zh-CN|en and the same "
+                       "village/days; show the SVG from a blob: URL"})
+
+
+class DashboardSchema(Schema):
+    scope_code = fields.String(allow_none=True, required=True, metadata={
+        "description": "the place covered; null: the village asked is outside your area"})
+    scope_name = fields.String(allow_none=True, required=True)
+    generated_at = fields.DateTime(required=True)
+    received_within_days = fields.Integer(allow_none=True, required=True)
+    totals = fields.Nested(DashboardMetricsSchema, required=True)
+    villages = fields.List(fields.Nested(DashboardVillageSchema), required=True, metadata={
+        "description": "by village code"})
+    field_workers = fields.List(fields.Nested(DashboardFieldWorkerSchema), required=True,
+                                metadata={"description": "team members, by name"})
+    charts = fields.List(fields.Nested(DashboardChartLinkSchema), required=True)
+
+
+# --- exports ------------------------------------------------------------------------------
+
+class ExportQuerySchema(QueueFiltersSchema):
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
+                         metadata={"description": "the language of the column headers"})
+
+
+class CsvExportQuerySchema(ExportQuerySchema):
+    sheet = fields.String(load_default="visits", validate=validate.OneOf(["visits", "members"]),
+                          metadata={"description": "visits: one row per visit; members: one "
+                                                   "row per household member of each visit"})

@@ -7,11 +7,11 @@ review row is created and moved on by the VisitAccepted event, in the push's tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 
 from backend import clock
 from backend.audit import service as audit
@@ -19,7 +19,7 @@ from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
 from backend.cases import service as cases
-from backend.dbtypes import new_id, utc_from_iso
+from backend.dbtypes import UtcDateTime, new_id, utc_from_iso
 from backend.errors import ProblemError
 from backend.events import VisitAccepted
 from backend.evidence import service as photos
@@ -29,7 +29,9 @@ from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
 from backend.privacy import rules as privacy_rules
-from backend.reviews import masking, rules
+from backend.privacy import service as privacy
+from backend.reviews import charts, export_rules, masking, rules
+from backend.reviews import dashboard_rules as board
 from backend.reviews.models import ReviewComment, VisitReview
 from backend.sync import rules as sync_rules
 from backend.sync.registry import PullSlice
@@ -65,7 +67,8 @@ def on_visit_accepted(event: VisitAccepted) -> None:
             household_id=event.household_id, jurisdiction_code=event.jurisdiction_code,
             state=rules.RECEIVED, revision=event.revision, risk=risk, risk_rank=-risk,
             flag_codes=_listed(code for code, _ in event.flags), team_ids=_listed(team),
-            received_at=received_at, updated_at=now)
+            received_at=received_at, updated_at=now, started_at=event.started_at,
+            ended_at=event.ended_at, sent_back_count=0)
         db.session.add(review)
         db.session.flush()
         audit.record("review.received", "visit_review", review.submission_id,
@@ -80,6 +83,7 @@ def on_visit_accepted(event: VisitAccepted) -> None:
     review.flag_codes = _listed(code for code, _ in event.flags)
     review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
     review.updated_at = now
+    review.started_at, review.ended_at = event.started_at, event.ended_at
     db.session.flush()
     audit.record("review.revised", "visit_review", review.submission_id,
                  before={"state": before}, after={"state": review.state,
@@ -136,9 +140,18 @@ def to_view(review: VisitReview, caller: Caller) -> dict:
         ReviewComment.submission_id == review.submission_id).order_by(
         ReviewComment.created_at, ReviewComment.id)).all()
     may_move = caller.has(*MOVERS) and caller.user_id not in _team_of(review)
-    return {**_row_view(review),
+    return {**_row_views([review])[0],
             "allowed": rules.targets(review.state, rules.REVIEWER) if may_move else [],
             "comments": [_comment_view(c) for c in comments]}
+
+
+def _row_views(reviews: Sequence[VisitReview]) -> list[dict]:
+    """Queue rows with the words a screen shows: the village's and the team's names."""
+    places = jurisdictions.names({r.jurisdiction_code for r in reviews})
+    people = auth.display_names({u for r in reviews for u in r.team_ids.split(",") if u})
+    return [{**_row_view(r), "village_name": places.get(r.jurisdiction_code),
+             "team_names": [people.get(u) or u for u in r.team_ids.split(",") if u]}
+            for r in reviews]
 
 
 def _row_view(review: VisitReview) -> dict:
@@ -180,6 +193,17 @@ def _filtered(caller: Caller, filters: dict) -> Select:
     return query
 
 
+def _after(rank: int, received: datetime, last_id: str) -> ColumnElement[bool]:
+    """Rows after (rank, received, id) in the queue's order (keyset paging): one row-value
+    comparison, which PostgreSQL answers with a range scan of the queue's index at any depth
+    (the equivalent OR of ANDs made it filter row by row)."""
+    return tuple_(VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id
+                  ) > tuple_(literal(rank), literal(received, UtcDateTime()), literal(last_id))
+
+
+QUEUE_ORDER = (VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id)
+
+
 def queue(caller: Caller, filters: dict) -> dict:
     """A page of the review queue, riskiest first then oldest, with counts per state
     (under the same filters, any state). Keyset paging: ``cursor`` is the last row's key."""
@@ -201,21 +225,14 @@ def queue(caller: Caller, filters: dict) -> dict:
         except ValueError as bad:
             raise ProblemError("validation-failed", "The page cursor is not readable.",
                                {"cursor": ["unreadable"]}) from bad
-        query = query.where(or_(
-            VisitReview.risk_rank > rank,
-            and_(VisitReview.risk_rank == rank, or_(
-                VisitReview.received_at > received,
-                and_(VisitReview.received_at == received,
-                     VisitReview.submission_id > last_id)))))
+        query = query.where(_after(rank, received, last_id))
     limit = filters["limit"]
-    rows = db.session.scalars(query.order_by(
-        VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id
-    ).limit(limit + 1)).all()
+    rows = db.session.scalars(query.order_by(*QUEUE_ORDER).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
     return {
-        "items": [_row_view(r) for r in rows],
+        "items": _row_views(rows),
         "counts": {state: counts.get(state, 0) for state in rules.STATES},
         "next_cursor": rules.encode_page_cursor(
             last.risk_rank, last.received_at.isoformat(), last.submission_id)
@@ -302,6 +319,8 @@ def move(caller: Caller, submission_id: str, if_match: str | None, target: str,
     review.updated_at = clock.now()
     if target in (rules.APPROVED, rules.REJECTED):
         review.decided_by_id = caller.user_id
+    if target == rules.HAS_ISSUES:
+        review.sent_back_count += 1
     db.session.flush()
     audit.record(f"review.{target}", "visit_review", review.submission_id,
                  before={"state": before},
@@ -453,6 +472,155 @@ def _timeline(found: visits.VisitEvidence, comments: Sequence[ReviewComment], au
     for c in comments:
         add(c.created_at, "commented", c.author_id, revision=c.revision, field=c.field)
     return sorted(entries, key=rules.timeline_key)
+
+
+# --- the supervisors' dashboard ----------------------------------------------------------
+
+
+def _dashboard_scope(caller: Caller, village: str | None) -> str | None:
+    """The jurisdiction the dashboard covers: the caller's, or a place inside it; None for a
+    place outside it (an empty dashboard, as the queue answers)."""
+    mine = caller.jurisdiction_code
+    if not village or mine.startswith(village):
+        return mine
+    return village if village.startswith(mine) else None
+
+
+def _dashboard_facts(caller: Caller, filters: dict
+                     ) -> tuple[str | None, list[board.VisitFacts], list[board.CaseFacts]]:
+    _require(caller, READERS, "see the supervisors' dashboard")
+    scope = _dashboard_scope(caller, filters.get("village"))
+    if scope is None:
+        return None, [], []
+    query = select(VisitReview.jurisdiction_code, VisitReview.team_ids, VisitReview.started_at,
+                   VisitReview.ended_at, VisitReview.flag_codes,
+                   VisitReview.sent_back_count).where(
+        within(VisitReview.jurisdiction_code, scope))
+    if filters.get("days") is not None:
+        query = query.where(VisitReview.received_at > clock.now() - timedelta(
+            days=filters["days"]))
+    visit_facts = [board.VisitFacts(
+        row.jurisdiction_code, frozenset(filter(None, row.team_ids.split(","))),
+        row.started_at, row.ended_at, len([c for c in row.flag_codes.split(",") if c]),
+        row.sent_back_count > 0) for row in db.session.execute(query)]
+    last_review = dict(db.session.execute(select(
+        VisitReview.case_id, func.max(VisitReview.updated_at)).where(
+        within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id)).all())
+    case_facts = []
+    for case in cases.open_case_facts(scope):
+        reviewed = last_review.get(case.id)
+        touched = max(case.updated_at, reviewed) if reviewed is not None else case.updated_at
+        case_facts.append(board.CaseFacts(case.jurisdiction_code, case.team, case.is_overdue,
+                                          touched))
+    return scope, visit_facts, case_facts
+
+
+def _metrics_view(metrics: board.Metrics) -> dict:
+    return dict(metrics.__dict__)
+
+
+def dashboard(caller: Caller, filters: dict) -> dict:
+    """Per village and per field worker: visits, median duration, flags per 100 visits, the
+    has-issues rate, overdue and untouched open cases (dashboard_rules has the arithmetic)."""
+    scope, visit_facts, case_facts = _dashboard_facts(caller, filters)
+    now = clock.now()
+    villages = board.by_village(visit_facts, case_facts, now)
+    members = board.by_team_member(visit_facts, case_facts, now)
+    place_names = jurisdictions.names(set(villages) | ({scope} if scope else set()))
+    people = auth.staff_cards(members)
+    return {
+        "scope_code": scope, "scope_name": place_names.get(scope) if scope else None,
+        "generated_at": now, "received_within_days": filters.get("days"),
+        "totals": _metrics_view(board.metrics(visit_facts, case_facts, now)),
+        "villages": [{"code": code, "name": place_names.get(code, code),
+                      **_metrics_view(m)} for code, m in villages.items()],
+        "field_workers": sorted(
+            ({"user_id": uid, "name": people[uid].display_name if uid in people else None,
+              **_metrics_view(m)} for uid, m in members.items()),
+            key=lambda row: (row["name"] or "", row["user_id"])),
+        "charts": [{"metric": metric, "title_zh": board.WORDS["zh-CN"][metric],
+                    "title_en": board.WORDS["en"][metric],
+                    "url": f"/api/reviews/dashboard/charts/{metric}.svg"}
+                   for metric in board.CHARTS],
+    }
+
+
+def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -> str:
+    """One dashboard chart, per village, as an SVG document in ``language``."""
+    if metric not in board.CHARTS:
+        raise ProblemError("not-found", "No such chart; the dashboard lists its charts.")
+    _, visit_facts, case_facts = _dashboard_facts(caller, filters)
+    villages = board.by_village(visit_facts, case_facts, clock.now())
+    place_names = jurisdictions.names(set(villages))
+    words = board.WORDS[language]
+    fields, unit = board.CHARTS[metric]
+    return charts.bar_chart(
+        words[metric], words[f"desc_{metric}"],
+        [place_names.get(code, code) for code in villages],
+        [charts.Series(words[field] if len(fields) > 1 else words[metric],
+                       [getattr(m, field) for m in villages.values()]) for field in fields],
+        unit=unit, no_data=words["no_data"], language=language)
+
+
+# --- exports ----------------------------------------------------------------------------
+
+EXPORT_BATCH = 500
+
+
+def export_visits(caller: Caller, filters: dict) -> Iterator[export_rules.ExportVisit]:
+    """The visits the queue's filters select, in the queue's order, masked for the caller,
+    read in keyset batches of EXPORT_BATCH so memory stays flat however many there are.
+    The role is checked now; the rows are read as the iterator is consumed."""
+    _require(caller, READERS, "export visits")
+    query = _filtered(caller, filters)
+    if filters.get("state"):
+        query = query.where(VisitReview.state == filters["state"])
+    query = query.with_only_columns(
+        VisitReview.submission_id, VisitReview.case_id, VisitReview.household_id,
+        VisitReview.jurisdiction_code, VisitReview.state, VisitReview.revision,
+        VisitReview.risk, VisitReview.risk_rank, VisitReview.flag_codes, VisitReview.team_ids,
+        VisitReview.received_at, VisitReview.started_at, VisitReview.ended_at,
+        VisitReview.sent_back_count).order_by(*QUEUE_ORDER).limit(EXPORT_BATCH)
+
+    def batches() -> Iterator[export_rules.ExportVisit]:
+        place_names: dict[str, str] = {}
+        people: dict[str, str] = {}
+        after = None
+        while True:
+            rows = db.session.execute(query if after is None
+                                      else query.where(_after(*after))).all()
+            if not rows:
+                return
+            answers = visits.current_answers([r.submission_id for r in rows])
+            place_names.update(jurisdictions.names(
+                {r.jurisdiction_code for r in rows} - set(place_names)))
+            team_ids = {u for r in rows for u in r.team_ids.split(",") if u}
+            people.update(auth.display_names(team_ids - set(people)))
+            for r in rows:
+                found = answers.get(r.submission_id)
+                masked = privacy.survey_answers(caller, found.form_id, found.form_version,
+                                                found.data) if found else {}
+                yield export_rules.ExportVisit(
+                    r.submission_id, r.case_id, r.household_id, r.jurisdiction_code,
+                    place_names.get(r.jurisdiction_code, r.jurisdiction_code), r.state,
+                    r.revision, r.risk, [c for c in r.flag_codes.split(",") if c],
+                    [people.get(u, u) for u in r.team_ids.split(",") if u], r.received_at,
+                    r.started_at, r.ended_at, r.sent_back_count,
+                    masked if isinstance(masked, dict) else {},
+                    privacy_rules.mask_values(found.computed, caller) if found else {})
+            last = rows[-1]
+            after = (last.risk_rank, last.received_at, last.submission_id)
+            db.session.expire_all()
+
+    return batches()
+
+
+def record_export(caller: Caller, kind: str, filters: dict) -> None:
+    """Exports of personal data leave a trace (全程留痕, 003): who, when, which filters."""
+    audit.record("reviews.exported", "review_export", new_id(),
+                 after={"format": kind, "filters": {k: v for k, v in filters.items()
+                                                    if v is not None}},
+                 jurisdiction_code=caller.jurisdiction_code)
 
 
 # --- the diff -----------------------------------------------------------------------------

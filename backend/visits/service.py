@@ -418,7 +418,8 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
             s.loaded["id"], s.revision, s.case.id, s.case.household_id,
             s.case.jurisdiction_code, _home_fix(context, s),
             flags=tuple((f.code, f.severity) for f in s.flags),
-            author_id=batch.caller.user_id, received_at=now))
+            author_id=batch.caller.user_id, received_at=now,
+            started_at=s.loaded["started_at"], ended_at=s.loaded["ended_at"]))
     audit.record_many([{
         "action": "visit.accepted" if s.revision == 1 else "visit.revised",
         "object_type": "visit_submission", "object_id": s.loaded["id"],

@@ -163,3 +163,12 @@ def test_evidence_of_a_visit_without_home_or_photos(api):
     assert body["photos"] == [] and body["stamps"] == []
     assert body["attestations"] == []
     assert {f["code"] for f in body["flags"]} >= {"missing-start-stamp", "missing-end-stamp"}
+
+
+def test_queue_rows_and_the_review_name_the_village_and_team(api, flagged_visit):
+    record = flagged_visit["record"]
+    rows = api.get("wenping_reviewer", "/api/reviews?limit=200").get_json()["items"]
+    row = next(r for r in rows if r["submission_id"] == record["id"])
+    assert row["village_name"] and len(row["team_names"]) == len(row["team"]) >= 2
+    assert all(name and name not in row["team"] for name in row["team_names"])
+    assert evidence(api, record)["village_name"] == row["village_name"]

@@ -1,0 +1,152 @@
+"""Pure arithmetic of the supervisors' dashboard (issue 10): per village and per field worker,
+visits, median visit duration, flags per 100 visits, the has-issues rate, overdue cases and
+cases untouched for 30, 60 and 120 days.
+
+Definitions (the API documents the same words):
+- a visit counts once for its village and once for each member of its team;
+- duration: end stamp − start stamp of the latest revision (device clock); visits missing a
+  stamp, or ending before they start, have no duration and are left out of the median;
+- flags per 100 visits: kinds of integrity flag raised on the latest revisions, per 100 visits;
+- has-issues rate: the share of visits a reviewer sent back at least once (0..1);
+- overdue: an open case past its deadline (cases.rules.is_overdue);
+- untouched for N days: an open case whose last change (to the case or to a review of its
+  visits) is at least N days old; the counts are cumulative (≥ 30 includes ≥ 60).
+
+No Flask, no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+UNTOUCHED_DAYS = (30, 60, 120)
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    village_code: str
+    team: frozenset[str]
+    started_at: datetime | None
+    ended_at: datetime | None
+    flag_count: int
+    was_sent_back: bool
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    village_code: str
+    team: frozenset[str]
+    is_overdue: bool
+    last_touched_at: datetime
+
+
+@dataclass(frozen=True)
+class Metrics:
+    visits: int
+    median_duration_minutes: float | None
+    flags_per_100_visits: float | None
+    has_issues_rate: float | None
+    open_cases: int
+    overdue_cases: int
+    untouched_30_days: int
+    untouched_60_days: int
+    untouched_120_days: int
+
+
+def duration_minutes(started_at: datetime | None, ended_at: datetime | None) -> float | None:
+    if started_at is None or ended_at is None or ended_at < started_at:
+        return None
+    return (ended_at - started_at).total_seconds() / 60
+
+
+def days_untouched(last_touched_at: datetime, now: datetime) -> int:
+    """Whole days since the last change (0 for a change in the future: a skewed clock)."""
+    return max(0, (now - last_touched_at).days)
+
+
+def metrics(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts], now: datetime) -> Metrics:
+    visit_list = list(visits)
+    case_list = list(cases)
+    count = len(visit_list)
+    durations = [d for v in visit_list
+                 if (d := duration_minutes(v.started_at, v.ended_at)) is not None]
+    idle = [days_untouched(c.last_touched_at, now) for c in case_list]
+    untouched = {days: sum(1 for d in idle if d >= days) for days in UNTOUCHED_DAYS}
+    return Metrics(
+        visits=count,
+        median_duration_minutes=round(statistics.median(durations), 1) if durations else None,
+        flags_per_100_visits=round(100 * sum(v.flag_count for v in visit_list) / count, 1)
+        if count else None,
+        has_issues_rate=round(sum(1 for v in visit_list if v.was_sent_back) / count, 3)
+        if count else None,
+        open_cases=len(case_list),
+        overdue_cases=sum(1 for c in case_list if c.is_overdue),
+        untouched_30_days=untouched[30], untouched_60_days=untouched[60],
+        untouched_120_days=untouched[120])
+
+
+def _grouped(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts], now: datetime,
+             keys_of: Callable[[VisitFacts | CaseFacts], Iterable[str]]) -> dict[str, Metrics]:
+    visit_groups: dict[str, list[VisitFacts]] = {}
+    case_groups: dict[str, list[CaseFacts]] = {}
+    for visit in visits:
+        for key in keys_of(visit):
+            visit_groups.setdefault(key, []).append(visit)
+    for case in cases:
+        for key in keys_of(case):
+            case_groups.setdefault(key, []).append(case)
+    return {key: metrics(visit_groups.get(key, []), case_groups.get(key, []), now)
+            for key in sorted(set(visit_groups) | set(case_groups))}
+
+
+def by_village(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts],
+               now: datetime) -> dict[str, Metrics]:
+    """Metrics per village code (sorted by code)."""
+    return _grouped(visits, cases, now, lambda item: (item.village_code,))
+
+
+def by_team_member(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts],
+                   now: datetime) -> dict[str, Metrics]:
+    """Metrics per user id: every visit and open case whose team they are on."""
+    return _grouped(visits, cases, now, lambda item: sorted(item.team))
+
+
+# --- the charts drawn from these metrics -----------------------------------------------------
+
+# metric slug -> the Metrics fields drawn (one bar series each), the unit, words per language.
+CHARTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "flags_per_100_visits": (("flags_per_100_visits",), "number"),
+    "has_issues_rate": (("has_issues_rate",), "percent"),
+    "untouched_cases": (("untouched_30_days", "untouched_60_days", "untouched_120_days"),
+                        "number"),
+}
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "flags_per_100_visits": "每百次入户的异常标记数",
+        "has_issues_rate": "退回补正率",
+        "untouched_cases": "长期未处理的在办案件",
+        "untouched_30_days": "≥30 天", "untouched_60_days": "≥60 天",
+        "untouched_120_days": "≥120 天",
+        "desc_flags_per_100_visits": "按村（社区）列出每百次入户产生的完整性异常标记数量。",
+        "desc_has_issues_rate": "按村（社区）列出被初审退回补正的入户所占比例。",
+        "desc_untouched_cases": "按村（社区）列出 30、60、120 天以上无任何处理的在办案件数。",
+        "no_data": "暂无数据", "village": "村（社区）",
+    },
+    "en": {
+        "flags_per_100_visits": "Integrity flags per 100 visits",
+        "has_issues_rate": "Visits sent back with issues",
+        "untouched_cases": "Open cases untouched",
+        "untouched_30_days": "≥ 30 days", "untouched_60_days": "≥ 60 days",
+        "untouched_120_days": "≥ 120 days",
+        "desc_flags_per_100_visits": "Integrity flags raised per 100 home visits, by village.",
+        "desc_has_issues_rate": "Share of home visits a reviewer sent back, by village.",
+        "desc_untouched_cases": "Open cases with no change for 30, 60 and 120 days or more, "
+                                "by village.",
+        "no_data": "No data yet", "village": "Village",
+    },
+}
+LANGUAGES = tuple(WORDS)

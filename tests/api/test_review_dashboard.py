@@ -1,0 +1,130 @@
+"""The supervisors' dashboard and its server-drawn charts (issue 10): who sees which area,
+the figures per village and per field worker, and safe SVG."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from backend import clock
+from backend.cases.models import Case
+from tests.api.test_reviews import ISSUE, assigned_case, move, problem, push
+from tests.visit_factory import submission
+
+TOWNSHIP = "530621100"
+
+
+@pytest.fixture
+def visits(api):
+    """Two visits of one Wenping case: a 25-minute one sent back with issues, and a 5-minute
+    one stamped 5 km from home."""
+    case = assigned_case(api)
+    calm = submission(case, minutes=25)
+    far = submission(case, minutes=5, offset_m=5000)
+    push(api, [calm, far])
+    assert move(api, calm, "has_issues", comments=ISSUE).status_code == 200
+    return {"case": case, "calm": calm, "far": far}
+
+
+def dashboard(api, username="wenping_reviewer", query=""):
+    response = api.get(username, f"/api/reviews/dashboard{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_reviewer_sees_their_township_per_village_and_field_worker(api, visits):
+    body = dashboard(api)
+    assert body["scope_code"] == TOWNSHIP and body["scope_name"]
+    village = next(v for v in body["villages"] if v["code"] == visits["case"]["jurisdiction_code"])
+    assert village["name"] and village["visits"] >= 2
+    assert all(v["code"].startswith(TOWNSHIP) for v in body["villages"])
+    fw1 = next(w for w in body["field_workers"] if w["user_id"] == api.user_id("wenping_fw1"))
+    assert fw1["name"] and fw1["visits"] >= 2
+    assert body["totals"]["visits"] == sum(v["visits"] for v in body["villages"])
+    assert body["totals"]["open_cases"] >= 1
+    assert [c["metric"] for c in body["charts"]] == [
+        "flags_per_100_visits", "has_issues_rate", "untouched_cases"]
+
+
+def test_figures_of_just_these_visits(api, visits):
+    village = visits["case"]["jurisdiction_code"]
+    body = dashboard(api, query=f"?village={village}&days=1")
+    [row] = body["villages"]
+    assert row["visits"] == 2
+    assert row["median_duration_minutes"] == 15.0  # median of 25 and 5
+    assert row["has_issues_rate"] == 0.5
+    assert row["flags_per_100_visits"] >= 100  # the far visit: far-from-home and too short
+
+
+def test_overdue_and_untouched_cases(api, visits, db_session):
+    long_ago = clock.now() - timedelta(days=70)
+    db_session.execute(update(Case).where(Case.jurisdiction_code.like(TOWNSHIP + "%"),
+                                          Case.id != visits["case"]["id"]).values(
+        updated_at=long_ago, deadline_on=(long_ago).date(), deadline_at=None))
+    totals = dashboard(api)["totals"]
+    assert totals["overdue_cases"] >= 1
+    assert totals["untouched_60_days"] >= 1 and totals["untouched_120_days"] == 0
+    assert totals["untouched_30_days"] >= totals["untouched_60_days"]
+
+
+def test_county_supervisor_sees_the_county_and_approver_reads(api, visits):
+    county = dashboard(api, "county_supervisor")
+    townships = {v["code"][:9] for v in county["villages"]}
+    assert TOWNSHIP in townships and len(townships) > 1
+    assert dashboard(api, "wenping_approver")["scope_code"] == TOWNSHIP
+    other = dashboard(api, "longtoushan_reviewer")
+    assert not any(v["code"].startswith(TOWNSHIP) for v in other["villages"])
+
+
+def test_a_village_outside_the_area_is_empty(api, visits):
+    body = dashboard(api, "longtoushan_reviewer",
+                     f"?village={visits['case']['jurisdiction_code']}")
+    assert body["scope_code"] is None and body["villages"] == []
+    assert body["totals"]["visits"] == 0
+
+
+def test_field_workers_get_403(api):
+    for username in ("wenping_fw1", "wenping_fw2"):
+        problem(api.get(username, "/api/reviews/dashboard"), 403, "forbidden")
+        problem(api.get(username, "/api/reviews/dashboard/charts/has_issues_rate.svg"),
+                403, "forbidden")
+    assert api.client.get("/api/reviews/dashboard").status_code == 401
+
+
+@pytest.mark.parametrize("metric", ["flags_per_100_visits", "has_issues_rate",
+                                    "untouched_cases"])
+@pytest.mark.parametrize(("lang", "word"), [("zh-CN", "村"), ("en", "")])
+def test_charts_are_safe_svg(api, visits, metric, lang, word):
+    response = api.get("wenping_reviewer",
+                       f"/api/reviews/dashboard/charts/{metric}.svg?lang={lang}")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    root = ET.fromstring(response.data)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text and root.find(f"{ns}desc").text
+    assert root.get("lang") == lang
+    svg = response.get_data(as_text=True)
+    assert "<script" not in svg and "href" not in svg
+    assert word in svg
+
+
+def test_chart_words_follow_the_language(api, visits):
+    zh = api.get("wenping_reviewer", "/api/reviews/dashboard/charts/has_issues_rate.svg")
+    en = api.get("wenping_reviewer",
+                 "/api/reviews/dashboard/charts/has_issues_rate.svg?lang=en")
+    assert "退回补正率" in zh.get_data(as_text=True)
+    assert "Visits sent back with issues" in en.get_data(as_text=True)
+
+
+def test_unknown_chart_and_language(api):
+    problem(api.get("wenping_reviewer", "/api/reviews/dashboard/charts/salaries.svg"),
+            404, "not-found")
+    problem(api.get("wenping_reviewer",
+                    "/api/reviews/dashboard/charts/has_issues_rate.svg?lang=fr"),
+            422, "validation-failed")
