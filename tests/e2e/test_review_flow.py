@@ -254,9 +254,24 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     desk.wait_for_selector("#review-state[data-state=approved]")
 
 
-def test_dashboard_and_exports_render(reviewer):
+def test_dashboard_and_exports(reviewer):
     desk = reviewer
     desk.goto("/#/dashboard")
-    desk.wait_for_selector("#main[data-view=dashboard][data-ready=true]")
-    assert desk.locator("#export-xlsx").count() == 1 or desk.locator("#dash-error").count() == 1
+    wait_ready(desk, "dashboard")
+    assert desk.locator("#dash-villages tbody tr").count() == 2  # 文屏镇's two villages
+    assert desk.locator("#dash-totals td[data-metric=visits]").inner_text().strip()
+    # The server's SVG charts, shown from blob: URLs, each with alt text naming the numbers.
+    charts = desk.locator("#dash-charts img")
+    assert charts.count() >= 3
+    desk.wait_for_function("() => [...document.querySelectorAll('#dash-charts img')]"
+                           ".every((img) => img.complete && img.naturalWidth > 0)")
+    assert all("砚池社区" in (charts.nth(i).get_attribute("alt") or "")
+               for i in range(charts.count()))
     assert_accessible(desk, "dashboard")
+    with desk.expect_download() as xlsx:
+        desk.click("#export-xlsx")
+    assert xlsx.value.suggested_filename.endswith(".xlsx")
+    assert Path(xlsx.value.path()).read_bytes()[:2] == b"PK"  # a real zip (OOXML)
+    with desk.expect_download() as csv:
+        desk.click("#export-csv")
+    assert Path(csv.value.path()).read_text(encoding="utf-8-sig").count("\n") >= 1
