@@ -11,6 +11,7 @@ import {
   issueDialog, moveReview, reviewProblem,
 } from './common.js';
 import { LEAFLET_CSS, drawMap, legend, metres } from './map.js';
+import { householdName } from './queue.js';
 
 const ACTIONS = [['approved', 'review.approve', 'btn-primary'], ['has_issues', 'review.has_issues', ''],
   ['rejected', 'review.reject', 'btn-danger'], ['revisit_requested', 'review.request_revisit', '']];
@@ -255,7 +256,7 @@ export async function render(root, { params, navigate }) {
     alertBox.hidden = true;
     fill(root, deskNav('reviews'),
       h('a', { class: 'back', href: '#/reviews' }, `‹ ${t('review.back_to_queue')}`),
-      h('h1', {}, t('review.visit_title'), evidence.household_name ? ` · ${evidence.household_name}` : ''),
+      h('h1', { id: 'visit-title' }, t('review.visit_title')),
       h('p', { class: 'keys-help', id: 'keys-help' }, t('review.keys_help_visit')),
       alertBox, actionsBar(),
       h('div', { class: 'evidence-grid' },
@@ -264,6 +265,9 @@ export async function render(root, { params, navigate }) {
     const drawn = drawMap(root.querySelector('#evidence-map'), evidence);
     map = drawn.map;
     root.querySelector('#evidence-map').after(legend(drawn.points));
+    householdName(evidence.case_id).then((name) => {
+      if (name) root.querySelector('#visit-title')?.append(` · ${name}`);
+    });
     root.dataset.ready = 'true';
     root.dataset.state = evidence.state;
   }
