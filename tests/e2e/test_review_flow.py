@@ -233,6 +233,8 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     # --- the reviewer: the diff, a stale decision (412), reload, approve ----------------
     desk.reload()
     desk.wait_for_selector("#review-state[data-state=resubmitted]")
+    # Only the fixed field changed: the rest of revision 1 went back as it was.
+    assert desk.locator("#diff tbody tr").count() == 1
     change = desk.locator("#diff tr[data-field=housing_area]")
     assert change.locator(".before").inner_text() == "45"
     assert change.locator(".after").inner_text() == "52"

@@ -80,8 +80,12 @@ export const domPath = (field) => field.replace(/\[(\d+)\]\./, '.$1.');
  * reviewed revision's answers, stamps and photos, pushed as its next revision
  * (`base_revision`). Both investigators sign again: the signatures cover the new answers.
  */
-function taskDraft(task, defn) {
-  const { visit } = task;
+function taskDraft(task, defn, local) {
+  // The phone that sent the reviewed revision still holds it unmasked (full ID numbers the
+  // team typed): start from that, else from the server's copy as this role sees it.
+  const mine = local?.record?.type === 'visit_submission' && (local.record.base_revision ?? 0) + 1 === task.revision
+    ? local.record : null;
+  const visit = mine ? { ...task.visit, data: mine.data, stamps: mine.stamps, photos: mine.photos } : task.visit;
   const first = (task.comments ?? []).find((c) => c.field);
   const name = first?.field.split(/[[.]/)[0];
   const section = defn.sections.find((s) => s.fields.some((f) => f.name === name));
@@ -128,7 +132,8 @@ export async function render(root, { params, navigate }) {
   // The village's min_visit_team_size (004: at least 2); every one of them signs.
   const signersNeeded = (await store.get('settings', item.jurisdiction_code))?.min_visit_team_size ?? 2;
   const held = task ? await store.get('drafts', task.submission_id) : null;
-  const draft = task ? (held?.state === 'draft' && held.base_revision === task.revision ? held : taskDraft(task, defn))
+  const draft = task ? (held?.state === 'draft' && held.base_revision === task.revision ? held
+    : taskDraft(task, defn, await store.get('outbox', task.submission_id)))
     : (await store.allByIndex('drafts', 'case_id', item.id)).find((d) => d.state === 'draft' && !d.base_revision)
       ?? newDraft(item, defn, household);
   const comments = draft.review_comments ?? [];
