@@ -1,4 +1,8 @@
-"""The review rules (issue 10): the transition table, risk, field paths and the diff."""
+"""The review rules (issue 10): the transition table, risk, field paths, the diff and the
+evidence view's distances, times and timeline."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,3 +108,48 @@ def test_page_cursor_round_trip_and_garbage():
     assert rules.decode_page_cursor(text) == (-10_100, "2026-11-26T02:00:00+00:00", "a" * 36)
     for bad in ("%%%", "W10", rules.encode_page_cursor(1, "x", "y")[:-2], "bnVsbA"):
         assert rules.decode_page_cursor(bad) is None
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+def test_distance_is_geodesic_and_unknown_without_a_point():
+    assert rules.distance_m((27.19, 103.55), (27.19, 103.55)) == 0.0
+    # one hundredth of a degree of latitude is about 1.1 km
+    assert 1100 < rules.distance_m((27.19, 103.55), (27.20, 103.55)) < 1110
+    assert rules.distance_m(None, (27.19, 103.55)) is None
+
+
+def test_exif_instant_uses_the_offset_else_shanghai():
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with_offset = rules.exif_instant("2026-11-20T10:15:02", "+07:00", shanghai)
+    assert with_offset == datetime(2026, 11, 20, 3, 15, 2, tzinfo=UTC)
+    without = rules.exif_instant("2026-11-20T10:15:02", None, shanghai)
+    assert without == datetime(2026, 11, 20, 2, 15, 2, tzinfo=UTC)
+    assert rules.exif_instant("2026-11-20T10:15:02", "bogus", shanghai) == without
+    assert rules.exif_instant("not a time", None, shanghai) is None
+    assert rules.exif_instant(None, None, shanghai) is None
+
+
+def test_minutes_outside_the_visit():
+    start = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    end = start + timedelta(minutes=30)
+    assert rules.minutes_outside(start + timedelta(minutes=10), start, end) == 0.0
+    assert rules.minutes_outside(start - timedelta(minutes=90), start, end) == 90.0
+    assert rules.minutes_outside(end + timedelta(minutes=5), start, end) == 5.0
+    assert rules.minutes_outside(None, start, end) is None
+
+
+def test_visit_minutes_and_rings():
+    start = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    assert rules.visit_minutes(start, start + timedelta(minutes=25, seconds=30)) == 25.5
+    assert rules.visit_minutes(start, start - timedelta(minutes=1)) is None
+    assert rules.visit_minutes(None, start) is None
+    assert rules.distance_rings(500) == [250.0, 500.0, 1000.0]
+
+
+def test_timeline_orders_events_of_the_same_instant_by_their_life_order():
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    entries = [{"at": at, "event": "commented"}, {"at": at, "event": "review_moved"},
+               {"at": at, "event": "received"}]
+    assert [e["event"] for e in sorted(entries, key=rules.timeline_key)] == [
+        "received", "review_moved", "commented"]
