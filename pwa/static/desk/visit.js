@@ -13,6 +13,12 @@ import {
 import { LEAFLET_CSS, drawMap, legend, metres } from './map.js';
 import { householdName } from './queue.js';
 
+/** A jurisdiction setting's name in words (the name itself when unknown). */
+function settingWords(name) {
+  const text = t(`review.setting.${name}`);
+  return text === `review.setting.${name}` ? name : text;
+}
+
 const ACTIONS = [['approved', 'review.approve', 'btn-primary'], ['has_issues', 'review.has_issues', ''],
   ['rejected', 'review.reject', 'btn-danger'], ['revisit_requested', 'review.request_revisit', '']];
 
@@ -112,8 +118,8 @@ export async function render(root, { params, navigate }) {
           h('th', { scope: 'row' }, fieldWords(definition, path)),
           h('td', {}, answerText(value, fieldOf(definition, path)), commentsOn(path).map((c) => h('p', { class: 'review-comment' }, c.text))),
           h('td', {}, canAct ? h('button', { class: 'btn btn-small', type: 'button', dataset: { issueFor: path },
-            'aria-label': `${t('review.has_issues')}: ${fieldWords(definition, path)}`,
-            onclick: () => act('has_issues', path) }, t('review.has_issues')) : null))))));
+            'aria-label': `${t('review.field_issue')}: ${fieldWords(definition, path)}`,
+            onclick: () => act('has_issues', path) }, t('review.field_issue')) : null))))));
   }
 
   function stampsSection() {
@@ -177,7 +183,7 @@ export async function render(root, { params, navigate }) {
         h('strong', {}, `${t(`review.severity.${flag.severity}`)} · ${flagWords(flag.code)}`),
         h('p', { class: 'flag-sentence' }, flagSentence(flag)),
         Object.keys(flag.thresholds ?? {}).length ? h('p', { class: 'flag-threshold' }, `${t('review.threshold')}: `,
-          Object.entries(flag.thresholds).map(([name, value]) => `${name} = ${value}`).join('; ')) : null)))
+          Object.entries(flag.thresholds).map(([name, value]) => `${settingWords(name)} = ${value}`).join('; ')) : null)))
         : h('p', { class: 'muted' }, t('review.no_flags_here')));
   }
 
