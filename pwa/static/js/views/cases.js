@@ -1,6 +1,7 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
 import { h, fill } from '../dom.js';
 import { t, getLang, formatDate, formatDateTime, problemText } from '../i18n.js';
+import { fieldWords, openTasks } from '../domain/review-tasks.js';
 import * as store from '../store.js';
 import * as sync from '../sync.js';
 
@@ -41,17 +42,6 @@ function caseRow(item, draftCaseIds) {
       item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
 }
 
-/** A commented field in words: "家庭成员 2 · 身份证号" for members[1].id_number. */
-export function fieldWords(forms, path) {
-  const [, name, index, member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
-  const words = (f) => (typeof f?.label === 'string' ? f.label : f?.label?.[getLang()] ?? f?.label?.['zh-CN']);
-  const field = forms.flatMap((f) => f.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
-  if (!field) return path;
-  if (index === undefined) return words(field) ?? path;
-  const inner = (field.fields ?? []).find((f) => f.name === member);
-  return `${words(field) ?? name} ${Number(index) + 1} · ${words(inner) ?? member}`;
-}
-
 /** A visit a reviewer sent back: the household, what to fix, and where to fix it. */
 function taskRow(task, item, forms) {
   const household = item?.household ?? {};
@@ -61,7 +51,7 @@ function taskRow(task, item, forms) {
       h('span', { class: 'case-head' }, household.head_name ?? t('cases.unnamed')),
       h('span', { class: 'tag tag-task' }, t(`task.${task.state}`)),
       h('ul', { class: 'task-comments' }, (task.comments ?? []).map((c) => h('li', {},
-        c.field ? h('strong', {}, `${fieldWords(forms, c.field)}：`) : null, c.text)))));
+        c.field ? h('strong', {}, `${fieldWords(forms, c.field, getLang())}：`) : null, c.text)))));
 }
 
 export async function render(root, { navigate }) {
@@ -85,9 +75,7 @@ export async function render(root, { navigate }) {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
     // A task whose fix is already queued waits for the server, not for the team.
-    const sent = new Set((await store.all('outbox')).map((e) => e.record).filter((r) => r.base_revision)
-      .map((r) => `${r.id}@${r.base_revision}`));
-    const open = (await store.all('review_tasks')).filter((task) => !sent.has(`${task.submission_id}@${task.revision}`));
+    const open = openTasks(await store.all('review_tasks'), (await store.all('outbox')).map((e) => e.record));
     const byId = new Map(cases.map((c) => [c.id, c]));
     const forms = (await store.all('forms')).sort((a, b) => b.version - a.version);
     tasks.replaceChildren(...open.map((task) => taskRow(task, byId.get(task.case_id), forms)));

@@ -16,6 +16,7 @@ import {
   fieldBlock, errorPath, gpsStampBlock, label, sectionErrors, showComputed,
 } from '../widgets/fields.js';
 import { attestationBlock } from '../widgets/signature.js';
+import { domPath, reviewedAnswers, startOf } from '../domain/review-tasks.js';
 
 /**
  * form.js (skip logic, calculations and checks, shared with the server's rules). Without it
@@ -72,28 +73,17 @@ function newDraft(item, defn, household) {
   return draft;
 }
 
-/** "members[1].id_number" (as reviewers name fields) → "members.1.id_number" (the DOM's). */
-export const domPath = (field) => field.replace(/\[(\d+)\]\./, '.$1.');
-
 /**
  * A visit a reviewer sent back with issues: the same submission (same id) prefilled with the
  * reviewed revision's answers, stamps and photos, pushed as its next revision
  * (`base_revision`). Both investigators sign again: the signatures cover the new answers.
  */
-function taskDraft(task, defn, local) {
-  // The phone that sent the reviewed revision still holds it unmasked (full ID numbers the
-  // team typed): start from that, else from the server's copy as this role sees it.
-  const mine = local?.record?.type === 'visit_submission' && (local.record.base_revision ?? 0) + 1 === task.revision
-    ? local.record : null;
-  const visit = mine ? { ...task.visit, data: mine.data, stamps: mine.stamps, photos: mine.photos } : task.visit;
-  const first = (task.comments ?? []).find((c) => c.field);
-  const name = first?.field.split(/[[.]/)[0];
-  const section = defn.sections.find((s) => s.fields.some((f) => f.name === name));
+function taskDraft(task, defn, outboxEntry) {
+  const visit = reviewedAnswers(task, outboxEntry);
   return { id: task.submission_id, case_id: task.case_id, form_id: visit.form_id, form_version: visit.form_version,
-    state: 'draft', data: structuredClone(visit.data ?? {}), step_name: section?.name ?? null,
-    focus: first ? domPath(first.field) : null,
-    started_at: (visit.stamps ?? []).find((s) => s.kind === 'start')?.captured_at ?? new Date().toISOString(),
-    stamps: visit.stamps ?? [], photos: visit.photos ?? [], attestations: [],
+    state: 'draft', data: visit.data, ...startOf(task, defn),
+    started_at: visit.stamps.find((s) => s.kind === 'start')?.captured_at ?? new Date().toISOString(),
+    stamps: visit.stamps, photos: visit.photos, attestations: [],
     base_revision: task.revision, review_comments: task.comments ?? [] };
 }
 
