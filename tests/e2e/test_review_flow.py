@@ -158,6 +158,7 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     assert row.locator(".flag-chip[data-code=stamp-far-from-home]").count()
     assert desk.locator("#state-counts [data-state=received] strong").inner_text().strip() != "0"
     assert desk.locator("#keys-help").is_visible()
+    assert desk.locator("#nav-reviews").count() == 1
     assert_accessible(desk, "review queue")
     index = int(desk.get_attribute(f"tr[data-id='{submission_id}']", "data-index"))
     for _ in range(index):
@@ -206,6 +207,7 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     task = phone.locator(f"#task-list li[data-submission-id='{submission_id}']")
     task.wait_for()
     assert "住房面积与房产证不符" in task.inner_text()
+    assert "null" not in phone.inner_text("#top") and phone.locator("#nav-reviews").count() == 0
     phone.wait_for_function("""async (id) => {
         const { get } = await import('/static/js/store.js');
         return Boolean((await get('review_tasks', id))?.visit);

@@ -2,7 +2,7 @@
 // from IndexedDB, so everything here must work with no network at all.
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
-import { h, toast } from './dom.js';
+import { h, fill, toast } from './dom.js';
 import * as session from './session.js';
 import * as login from './views/login.js';
 import * as cases from './views/cases.js';
@@ -93,7 +93,7 @@ function renderHeader() {
   const header = document.getElementById('top');
   const large = localStorage.getItem('doorstep.large') === '1';
   document.documentElement.classList.toggle('large-text', large);
-  header.replaceChildren(
+  fill(header,
     h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
     h('span', { class: 'net', id: 'net-state', role: 'status' }),
     isDeskUser() && !session.needsSignIn() ? h('a', { class: 'icon-btn nav-text', href: '#/reviews', id: 'nav-reviews' }, t('nav.reviews')) : null,
