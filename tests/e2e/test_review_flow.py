@@ -282,3 +282,14 @@ def test_dashboard_and_exports(reviewer):
     with desk.expect_download() as csv:
         desk.click("#export-csv")
     assert Path(csv.value.path()).read_text(encoding="utf-8-sig").count("\n") >= 1
+    # English on request: the desk's own words switch too.
+    desk.click("#toggle-lang")
+    desk.wait_for_function("() => document.querySelector('#main h1')?.textContent"
+                           ".startsWith('Dashboard')")
+    wait_ready(desk, "dashboard")
+    assert desk.locator("#dash-villages caption").inner_text() == "By village"
+    assert_accessible(desk, "dashboard in English")
+    desk.goto("/#/reviews")
+    wait_ready(desk, "reviews")
+    assert desk.locator("#keys-help").inner_text().startswith("Keys:")
+    assert_accessible(desk, "queue in English")
