@@ -171,7 +171,7 @@ export async function render(root) {
   }
 
   const onKey = (event) => {
-    if (event.target.closest?.('input, select, textarea, dialog') || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target.closest?.('input, select, textarea, dialog, button, a') || event.altKey || event.ctrlKey || event.metaKey) return;
     const keys = { j: () => focusRow(state.focus + 1), ArrowDown: () => focusRow(state.focus + 1),
       k: () => focusRow(state.focus - 1), ArrowUp: () => focusRow(state.focus - 1),
       Enter: open, a: () => act('approved'), i: () => act('has_issues') };

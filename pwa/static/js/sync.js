@@ -57,7 +57,14 @@ async function unassignedCaseIds(assignedIds) {
 async function fetchTaskAnswers() {
   for (const task of await store.all('review_tasks')) {
     if (task.state !== 'has_issues' || task.visit) continue;
-    const visit = await api.get(`/api/visits/${encodeURIComponent(task.submission_id)}`);
+    let visit;
+    try {
+      visit = await api.get(`/api/visits/${encodeURIComponent(task.submission_id)}`);
+    } catch (error) {
+      // The pull itself worked; this task waits for the next one (the survey says so).
+      console.warn('review task answers not fetched', task.submission_id, error);
+      continue;
+    }
     const revision = visit.revisions.find((r) => r.revision === task.revision) ?? visit.revisions.at(-1);
     const held = await store.get('review_tasks', task.submission_id);
     if (held?.revision === task.revision) {
