@@ -293,3 +293,45 @@ def test_dashboard_and_exports(reviewer):
     wait_ready(desk, "reviews")
     assert desk.locator("#keys-help").inner_text().startswith("Keys:")
     assert_accessible(desk, "queue in English")
+
+
+def test_queue_filters_and_keys(reviewer, live_server):
+    """A day of reviewing by keyboard: filter by flag, approve one (a), send the next back
+    with a comment (i), and the counts per state follow."""
+    from backend.demo import seed_reviewed_visits
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        seed_reviewed_visits(live_server.app.extensions["doorstep.sync"])
+        db.session.commit()
+        db.session.remove()
+    desk = reviewer
+    desk.goto("/#/reviews")
+    wait_ready(desk, "reviews")
+    desk.select_option("#flag", "stamp-far-from-home")
+    desk.select_option("#state", "received")
+    desk.click("#filter-apply")
+    # Only visits with that flag and state remain (the table is drawn anew when they come).
+    desk.wait_for_function("""() => {
+        const rows = [...document.querySelectorAll('#queue-table tbody tr')];
+        return rows.length >= 2 && rows.every((row) =>
+            row.querySelector('.flag-chip[data-code="stamp-far-from-home"]')
+            && row.querySelector('.state-received'));
+    }""")
+    rows = desk.locator("#queue-table tbody tr")
+    first, second = rows.nth(0).get_attribute("data-id"), rows.nth(1).get_attribute("data-id")
+    approved_before = int(desk.inner_text("#state-counts [data-state=approved] strong"))
+    desk.locator("#queue-table tbody tr").first.focus()
+    desk.keyboard.press("a")
+    desk.wait_for_selector(f"#queue-table tr[data-id='{first}']", state="detached")
+    assert int(desk.inner_text("#state-counts [data-state=approved] strong")) == approved_before + 1
+    desk.wait_for_function("(id) => document.activeElement?.dataset.id === id", arg=second)
+    desk.keyboard.press("i")
+    desk.wait_for_selector("#issue-dialog[open]")
+    issues_before = int(desk.inner_text("#state-counts [data-state=has_issues] strong"))
+    desk.fill("#issue-text", "请补拍房屋照片")
+    desk.keyboard.press("Tab")
+    desk.keyboard.press("Enter")  # on the send button
+    desk.wait_for_selector(f"#queue-table tr[data-id='{second}']", state="detached")
+    assert int(desk.inner_text("#state-counts [data-state=has_issues] strong")) == \
+        issues_before + 1
