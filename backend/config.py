@@ -59,6 +59,12 @@ def load_config(instance_path: str) -> dict:
         "DEVICE_KEY_CHALLENGE_SECONDS": _env_int("DEVICE_KEY_CHALLENGE_SECONDS", 300),
         "PIN_MAX_ATTEMPTS": _env_int("PIN_MAX_ATTEMPTS", 5),
         "SYNC_PAGE_SIZE": _env_int("SYNC_PAGE_SIZE", 200),
+        # Map tiles of the reviewers' evidence map: an XYZ template such as
+        # "https://t{s}.example.gov.cn/vec_w/wmts?...&TILECOL={x}&TILEROW={y}&TILEMATRIX={z}&tk=KEY"
+        # (a provincial or Tianditu server, with its key). Empty: the map draws its points,
+        # rings and scale on a plain background (tests, offline, no tile server).
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         # Optional in the embedded default; production uses it (sign-in throttling), and
         # /readyz checks it when set.
         "REDIS_URL": os.environ.get("REDIS_URL"),

@@ -6,7 +6,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -177,9 +177,25 @@ def install(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def tile_origin(template: str | None) -> str | None:
+    """The origin pattern of a map tile URL template for CSP img-src ("{s}" subdomains become
+    a wildcard): "https://t{s}.tiles.example/{z}/{x}/{y}.png" -> "https://*.tiles.example"."""
+    match = re.match(r"^(https?)://([^/?#]+)", template or "")
+    if match is None:
+        return None
+    host = re.sub(r"^[^.]*\{s\}[^.]*\.", "*.", match.group(2))
+    if not re.fullmatch(r"[A-Za-z0-9*.:-]+", host):
+        return None
+    return f"{match.group(1)}://{host}"
+
+
 def add_security_headers(response) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    tiles = tile_origin(current_app.config.get("MAP_TILE_URL"))
+    if tiles and response.headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' blob: data:", f"img-src 'self' blob: data: {tiles}")
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     if request.path.startswith("/api/"):

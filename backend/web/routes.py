@@ -19,7 +19,9 @@ bp = Blueprint("web", __name__, template_folder=str(PWA_ROOT / "templates"),
 
 @bp.get("/")
 def app_shell():
-    return render_template("app.html", asset_version=current_app.config["ASSET_VERSION"])
+    return render_template("app.html", asset_version=current_app.config["ASSET_VERSION"],
+                           map_tile_url=current_app.config.get("MAP_TILE_URL", ""),
+                           map_tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
 
 
 @bp.get("/sw.js")

@@ -43,6 +43,7 @@ const SHELL_ASSETS = [
   '/static/js/domain/expressions.js',
   '/static/js/domain/form.js',
   '/static/js/domain/prune.js',
+  '/static/js/domain/review-tasks.js',
   '/static/js/views/add-investigator.js',
   '/static/js/views/case.js',
   '/static/js/views/cases.js',

@@ -2,7 +2,7 @@
 // from IndexedDB, so everything here must work with no network at all.
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
-import { h, toast } from './dom.js';
+import { h, fill, toast } from './dom.js';
 import * as session from './session.js';
 import * as login from './views/login.js';
 import * as cases from './views/cases.js';
@@ -16,7 +16,14 @@ const LAZY = {
   survey: () => import('./views/survey.js'),
   outbox: () => import('./views/outbox.js'),
   'add-investigator': () => import('./views/add-investigator.js'),
+  // Desk screens (reviewers, approvers, county supervisors; ≥ 1024 px): fetched when opened,
+  // never precached, so the phone's offline shell stays small.
+  reviews: () => import('../desk/queue.js'),
+  review: () => import('../desk/visit.js'),
+  dashboard: () => import('../desk/dashboard.js'),
 };
+const DESK_ROLES = ['reviewer', 'approver', 'county_supervisor', 'admin'];
+const isDeskUser = () => (session.user()?.roles ?? []).some((role) => DESK_ROLES.includes(role));
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -60,7 +67,9 @@ function iconLabel(glyph, words) {
 
 async function route() {
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  const wanted = session.needsSignIn() ? 'login' : name;
+  // Reviewers, approvers and supervisors have no assignments of their own: they start at the queue.
+  const wanted = session.needsSignIn() ? 'login'
+    : name === 'cases' && isDeskUser() && !session.user().roles.includes('field_worker') ? 'reviews' : name;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   appState.isFormOpen = false;
@@ -76,6 +85,8 @@ async function route() {
   delete root.dataset.ready;
   root.dataset.view = wanted;
   document.body.classList.toggle('signed-in', !session.needsSignIn());
+  document.body.classList.toggle('desk', ['reviews', 'review', 'dashboard'].includes(wanted));
+  if (!document.getElementById('nav-reviews') !== !(isDeskUser() && !session.needsSignIn())) renderHeader();
   try {
     cleanup = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
   } catch (error) {
@@ -88,9 +99,10 @@ function renderHeader() {
   const header = document.getElementById('top');
   const large = localStorage.getItem('doorstep.large') === '1';
   document.documentElement.classList.toggle('large-text', large);
-  header.replaceChildren(
+  fill(header,
     h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
     h('span', { class: 'net', id: 'net-state', role: 'status' }),
+    isDeskUser() && !session.needsSignIn() ? h('a', { class: 'icon-btn nav-text', href: '#/reviews', id: 'nav-reviews' }, t('nav.reviews')) : null,
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
       h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
     h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),

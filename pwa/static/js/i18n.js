@@ -49,3 +49,16 @@ export function formatDate(value) { return dates.formatDate(value, lang); }
 
 /** An instant with its time of day, on China's clock: "2026年11月26日 08:42". */
 export function formatDateTime(value) { return dates.formatDateTime(value, lang); }
+
+const extended = new Map();
+/** Words of screens loaded on demand (the desk), kept out of the precached files. */
+export async function extend(base) {
+  const key = `${base}|${lang}`;
+  if (!extended.has(key)) {
+    const fetchWords = async (code) => (await fetch(`${base}/${code}.json?v=${window.DOORSTEP_ASSET_VERSION || ''}`)).json();
+    extended.set(key, Promise.all([fetchWords(lang), lang === 'zh-CN' ? null : fetchWords('zh-CN')]));
+  }
+  const [mine, zh] = await extended.get(key);
+  Object.assign(words, mine);
+  if (zh) Object.assign(fallback, zh); else Object.assign(fallback, mine);
+}

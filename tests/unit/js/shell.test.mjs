@@ -35,3 +35,19 @@ test('the precached shell stays within 100 KB gzipped (a phone on a weak signal)
   const gzipped = files.reduce((sum, path) => sum + gzipSync(readFileSync(path), { level: 9 }).length, 0);
   assert.ok(gzipped <= 100 * 1024, `shell is ${(gzipped / 1024).toFixed(1)} KB gzipped`);
 });
+
+test('desk screens and the map library are never precached (the phone shell stays small)', () => {
+  const desk = listed.filter((url) => url.startsWith('/static/desk/') || url.startsWith('/static/vendor/leaflet/'));
+  assert.deepEqual(desk, []);
+  const app = readFileSync(join(root, 'static/js/app.js'), 'utf8');
+  for (const name of ['queue', 'visit', 'dashboard']) {
+    assert.ok(existsSync(join(root, `static/desk/${name}.js`)), `desk/${name}.js is missing`);
+    assert.match(app, new RegExp(`import\\('\\.\\./desk/${name}\\.js'\\)`), `desk/${name}.js is not loaded on demand`);
+  }
+});
+
+test('desk words exist in both languages', () => {
+  const zh = JSON.parse(readFileSync(join(root, 'static/desk/i18n/zh-CN.json'), 'utf8'));
+  const en = JSON.parse(readFileSync(join(root, 'static/desk/i18n/en.json'), 'utf8'));
+  assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
+});

@@ -12,7 +12,9 @@ export async function render(root, { params, navigate }) {
   }
   const household = (await store.get('households', item.household_id)) ?? item.household ?? {};
   const drafts = await store.allByIndex('drafts', 'case_id', item.id);
-  const draft = drafts.find((d) => d.state !== 'queued');
+  const draft = drafts.find((d) => d.state !== 'queued' && !d.base_revision);
+  // A visit of this case that a reviewer sent back is fixed, not visited anew.
+  const task = (await store.all('review_tasks')).find((x) => x.case_id === item.id && x.state === 'has_issues');
   const hasHome = household.home_lat != null && household.home_lon != null;
   fill(root, 
     h('a', { class: 'back', href: '#/cases' }, `‹ ${t('nav.cases')}`),
@@ -34,7 +36,9 @@ export async function render(root, { params, navigate }) {
       h('strong', {}, m.name), ` · ${t(`relation.${m.relation}`)}`,
       m.id_number ? h('span', { class: 'muted mono' }, ` ${m.id_number}`) : null))),
     h('div', { class: 'actions' },
-      h('a', { class: 'btn btn-primary btn-block', id: 'start-survey', href: `#/survey/${item.id}` },
+      task ? h('a', { class: 'btn btn-primary btn-block', id: 'fix-survey', href: `#/survey/${item.id}/${task.submission_id}` },
+        t('task.fix')) : null,
+      h('a', { class: `btn ${task ? '' : 'btn-primary '}btn-block`, id: 'start-survey', href: `#/survey/${item.id}` },
         draft ? t('case.continue_survey') : t('case.start_survey'))),
   );
   void navigate;

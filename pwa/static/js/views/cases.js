@@ -1,6 +1,7 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
 import { h, fill } from '../dom.js';
-import { t, formatDate, formatDateTime, problemText } from '../i18n.js';
+import { t, getLang, formatDate, formatDateTime, problemText } from '../i18n.js';
+import { fieldWords, openTasks } from '../domain/review-tasks.js';
 import * as store from '../store.js';
 import * as sync from '../sync.js';
 
@@ -41,7 +42,22 @@ function caseRow(item, draftCaseIds) {
       item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
 }
 
+/** A visit a reviewer sent back: the household, what to fix, and where to fix it. */
+function taskRow(task, item, forms) {
+  const household = item?.household ?? {};
+  const revisit = task.state === 'revisit_requested';
+  return h('li', { class: 'task', dataset: { submissionId: task.submission_id, state: task.state } },
+    h('a', { class: 'case-row', href: revisit ? `#/survey/${task.case_id}` : `#/survey/${task.case_id}/${task.submission_id}` },
+      h('span', { class: 'case-head' }, household.head_name ?? t('cases.unnamed')),
+      h('span', { class: 'tag tag-task' }, t(`task.${task.state}`)),
+      h('ul', { class: 'task-comments' }, (task.comments ?? []).map((c) => h('li', {},
+        c.field ? h('strong', {}, `${fieldWords(forms, c.field, getLang())}：`) : null, c.text)))));
+}
+
 export async function render(root, { navigate }) {
+  const tasks = h('ul', { class: 'case-list', id: 'task-list' });
+  const tasksBlock = h('section', { id: 'sent-back', hidden: true, 'aria-labelledby': 'sent-back-title' },
+    h('h2', { id: 'sent-back-title' }, t('task.title')), tasks);
   const list = h('ul', { class: 'case-list', id: 'case-list', 'aria-live': 'polite' });
   const empty = h('p', { class: 'empty', hidden: true });
   const search = h('input', { type: 'search', id: 'case-search', placeholder: t('cases.search'),
@@ -51,13 +67,19 @@ export async function render(root, { navigate }) {
     onclick: () => pullNow() }, t('cases.refresh'));
   fill(root, 
     h('div', { class: 'toolbar' }, h('h1', {}, t('cases.title')), refresh),
-    h('div', { class: 'search' }, search), status, list, empty);
+    status, tasksBlock, h('div', { class: 'search' }, search), list, empty);
 
   let cases = [];
   let drafts = new Set();
   async function load() {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
+    // A task whose fix is already queued waits for the server, not for the team.
+    const open = openTasks(await store.all('review_tasks'), (await store.all('outbox')).map((e) => e.record));
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    const forms = (await store.all('forms')).sort((a, b) => b.version - a.version);
+    tasks.replaceChildren(...open.map((task) => taskRow(task, byId.get(task.case_id), forms)));
+    tasksBlock.hidden = open.length === 0;
     const pulledAt = await store.get('device', 'pulled_at');
     status.textContent = pulledAt ? t('cases.pulled_at', { when: formatDateTime(pulledAt) })
       : t('cases.never_pulled');

@@ -16,6 +16,7 @@ import {
   fieldBlock, errorPath, gpsStampBlock, label, sectionErrors, showComputed,
 } from '../widgets/fields.js';
 import { attestationBlock } from '../widgets/signature.js';
+import { domPath, reviewedAnswers, startOf } from '../domain/review-tasks.js';
 
 /**
  * form.js (skip logic, calculations and checks, shared with the server's rules). Without it
@@ -32,8 +33,10 @@ function loadLogic() {
   return loading;
 }
 
-async function latestForm() {
+async function latestForm(visit) {
   const forms = await store.all('forms');
+  const exact = visit && forms.find((f) => f.form_id === visit.form_id && f.version === visit.form_version);
+  if (exact) return exact;
   return forms.filter((f) => f.form_id === 'household_survey').sort((a, b) => b.version - a.version)[0]
     ?? forms.sort((a, b) => b.version - a.version)[0];
 }
@@ -70,6 +73,32 @@ function newDraft(item, defn, household) {
   return draft;
 }
 
+/**
+ * A visit a reviewer sent back with issues: the same submission (same id) prefilled with the
+ * reviewed revision's answers, stamps and photos, pushed as its next revision
+ * (`base_revision`). Both investigators sign again: the signatures cover the new answers.
+ */
+function taskDraft(task, defn, outboxEntry) {
+  const visit = reviewedAnswers(task, outboxEntry);
+  return { id: task.submission_id, case_id: task.case_id, form_id: visit.form_id, form_version: visit.form_version,
+    state: 'draft', data: visit.data, ...startOf(task, defn),
+    started_at: visit.stamps.find((s) => s.kind === 'start')?.captured_at ?? new Date().toISOString(),
+    stamps: visit.stamps, photos: visit.photos, attestations: [],
+    base_revision: task.revision, review_comments: task.comments ?? [] };
+}
+
+/** The reviewer's words beside each commented field, and on the visit at the top. */
+function showComments(root, comments) {
+  for (const comment of comments.filter((c) => c.field)) {
+    const path = domPath(comment.field);
+    const block = root.querySelector(`[data-field="${CSS.escape(path)}"]`)
+      ?? root.querySelector(`[data-repeat="${CSS.escape(path)}"]`);
+    block?.classList.add('has-comment');
+    block?.append(h('p', { class: 'review-comment', dataset: { commentFor: comment.field } },
+      h('strong', {}, `${t('task.reviewer_says')} `), comment.text));
+  }
+}
+
 /** An alert that stays on every step while the form logic is missing. */
 function loadErrorBlock() {
   return h('div', { class: 'card stack', id: 'module-error', role: 'alert' },
@@ -80,9 +109,11 @@ function loadErrorBlock() {
 export async function render(root, { params, navigate }) {
   const { logic, error: loadError } = await loadLogic();
   const item = await store.get('cases', params[0]);
-  const defn = await latestForm();
-  if (!item || !defn) {
-    clear(root).append(h('p', { class: 'empty', id: 'no-form' }, item ? t('survey.no_form') : t('case.missing')),
+  const task = params[1] ? await store.get('review_tasks', params[1]) : null;
+  const defn = await latestForm(task?.visit);
+  if (!item || !defn || (params[1] && !task?.visit)) {
+    const why = !item ? t('case.missing') : !defn ? t('survey.no_form') : t('task.no_answers');
+    clear(root).append(h('p', { class: 'empty', id: 'no-form' }, why),
       h('a', { class: 'btn', href: '#/cases' }, t('nav.back')));
     return undefined;
   }
@@ -90,8 +121,12 @@ export async function render(root, { params, navigate }) {
   const context = { case_kind: item.kind };
   // The village's min_visit_team_size (004: at least 2); every one of them signs.
   const signersNeeded = (await store.get('settings', item.jurisdiction_code))?.min_visit_team_size ?? 2;
-  const draft = (await store.allByIndex('drafts', 'case_id', item.id)).find((d) => d.state === 'draft')
-    ?? newDraft(item, defn, household);
+  const held = task ? await store.get('drafts', task.submission_id) : null;
+  const draft = task ? (held?.state === 'draft' && held.base_revision === task.revision ? held
+    : taskDraft(task, defn, await store.get('outbox', task.submission_id)))
+    : (await store.allByIndex('drafts', 'case_id', item.id)).find((d) => d.state === 'draft' && !d.base_revision)
+      ?? newDraft(item, defn, household);
+  const comments = draft.review_comments ?? [];
   appState.isFormOpen = true;
   const relevant = (it, values, entry) => (logic ? logic.isRelevant(it, values, entry) : true);
   /** {values, computed}: values as the rules see them (hidden answers cleared, context merged). */
@@ -233,6 +268,9 @@ export async function render(root, { params, navigate }) {
       loadError ? loadErrorBlock() : null,
       h('nav', { class: 'steps', 'aria-label': t('survey.title') }, all.map((s, i) => h('button', {
         type: 'button', 'aria-current': i === current ? 'step' : undefined, onclick: () => go(i) }, `${i + 1}. ${label(s.label)}`))),
+      comments.length ? h('div', { class: 'card review-note', id: 'review-note', role: 'note' },
+        h('strong', {}, t('task.sent_back')),
+        h('ul', {}, comments.filter((c) => !c.field).map((c) => h('li', {}, c.text)))) : null,
       h('h1', { id: 'section-title', dataset: { section: step.name } }, label(step.label)),
       ...body,
       h('div', { class: 'actions' },
@@ -246,7 +284,12 @@ export async function render(root, { params, navigate }) {
         if (url) thumbs.append(h('img', { src: url, alt: '', dataset: { sha: photo.sha256 } }));
       }
     }
-    if (focusPath) root.querySelector(`[data-path="${CSS.escape(focusPath)}"]`)?.focus();
+    showComments(root, comments);
+    if (focusPath) {
+      const target = root.querySelector(`[data-path="${CSS.escape(focusPath)}"]`);
+      target?.focus();
+      target?.closest('[data-field]')?.scrollIntoView({ block: 'center' });
+    }
     root.dataset.ready = 'true';
   }
 

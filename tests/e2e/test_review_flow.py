@@ -1,0 +1,320 @@
+"""Issue 10 end to end, in real Chromium with two browser contexts: a reviewer at a desk
+(1280x800) and the field team's phone.
+
+The team files a visit whose stamps are far from the registered home (flagged). The
+reviewer opens it from the queue by keyboard, sees the map drawn without a tile server
+(home, stamps, photo points, distance rings, scale), the photos and the flags, and sends one
+field back. The phone pulls the task, the team fixes it offline at the commented field,
+both investigators sign again, and it syncs as revision 2. The reviewer sees the diff, is
+told when someone else changed the visit meanwhile (412), reloads and approves.
+Every new screen passes axe-core with no violations.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import test_visit_offline as visit
+
+from tests.e2e.accessibility import assert_accessible
+
+field_phone = visit.field_phone  # the fixture: fw1 signed in, fw2 added, cases pulled
+
+pytestmark = pytest.mark.e2e
+
+DESK = {"width": 1280, "height": 800}
+DEMO_PASSWORD = "demo-pass-2026"
+REVIEWER_PIN = "192837"
+
+
+def far_case(page) -> tuple[str, dict]:
+    """A dibao case on the phone whose household has a registered home location."""
+    found = page.evaluate("""async () => {
+        const { all } = await import('/static/js/store.js');
+        const homes = new Map((await all('households')).map((h) => [h.id, h]));
+        const item = (await all('cases')).find((c) => c.kind === 'dibao'
+            && (homes.get(c.household_id) ?? c.household)?.home_lat != null);
+        const home = homes.get(item.household_id) ?? item.household;
+        return [item.id, {lat: home.home_lat, lon: home.home_lon}];
+    }""")
+    return found[0], found[1]
+
+
+def submission_of(live_server, case_id: str) -> str:
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        found = db.session.execute(text("SELECT id FROM visit_submission WHERE case_id = :c"),
+                                   {"c": case_id}).scalar_one()
+        db.session.remove()
+    return found
+
+
+def wait_ready(page, view: str):
+    try:
+        page.wait_for_selector(f"#main[data-view={view}][data-ready=true]")
+    except Exception as error:
+        raise AssertionError(f"{view} not ready: {getattr(page, 'js_errors', [])} "
+                             f"{getattr(page, 'logs', [])[-10:]}") from error
+
+
+def sign_twice(page):
+    for signer, pin in (("文屏镇调查员1", visit.PIN_1), ("文屏镇调查员2", visit.PIN_2)):
+        page.locator("#sig-canvas").scroll_into_view_if_needed()
+        box = page.locator("#sig-canvas").bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 40)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
+        page.mouse.up()
+        page.select_option("#signer", label=signer)
+        page.fill("#sign-pin", pin)
+        count = page.locator("#signed-list li").count()
+        page.click("#sign")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
+            " || document.querySelector('#sign-error')?.textContent")
+        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
+
+
+def send_outbox(page, context):
+    context.set_offline(False)
+    page.goto("/#/outbox")
+    page.wait_for_selector("#outbox-list li")
+    page.click("#send-now")
+    page.wait_for_selector("#outbox-list li[data-status=accepted]", timeout=30_000)
+
+
+@pytest.fixture
+def reviewer(browser, live_server):
+    ctx = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
+                              timezone_id="Asia/Shanghai", service_workers="allow")
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    errors: list[str] = []
+    csp: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    logs: list[str] = []
+
+    def console(message):
+        logs.append(f"{message.type}: {message.text}")
+        if "Content Security Policy" in message.text:
+            csp.append(message.text)
+
+    page.on("console", console)
+    page.logs = logs  # type: ignore[attr-defined]
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.goto("/")
+    page.fill("#username", "wenping_reviewer")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#pin-1, #main[data-view=reviews]", state="attached")
+    if page.locator("#pin-1").count():
+        page.fill("#pin-1", REVIEWER_PIN)
+        page.fill("#pin-2", REVIEWER_PIN)
+        page.click("#pin-save")
+    page.wait_for_selector("#main[data-view=reviews][data-ready=true]")
+    yield page
+    assert csp == [] and errors == [], (csp, errors)
+    ctx.close()
+
+
+def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
+        field_phone, context, reviewer, live_server, monkeypatch):  # noqa: F811 - the fixture
+    phone = field_phone
+    case_id, home = far_case(phone)
+    # Both stamps ~1.1 km north of the registered home: the visit is flagged.
+    context.set_geolocation({"latitude": home["lat"] + 0.01, "longitude": home["lon"],
+                             "accuracy": 12})
+    monkeypatch.setattr(visit, "dibao_case_id", lambda _page: case_id)
+    visit.fill_survey_offline(phone, context)
+    send_outbox(phone, context)
+    submission_id = submission_of(live_server, case_id)
+
+    # --- the reviewer: the queue, by keyboard ------------------------------------------
+    desk = reviewer
+    desk.goto("/#/reviews")
+    desk.wait_for_selector(f"#queue-table tr[data-id='{submission_id}']")
+    row = desk.locator(f"tr[data-id='{submission_id}']")
+    assert row.locator(".flag-chip[data-code=stamp-far-from-home]").count()
+    assert desk.locator("#state-counts [data-state=received] strong").inner_text().strip() != "0"
+    assert desk.locator("#keys-help").is_visible()
+    assert desk.locator("#nav-reviews").count() == 1
+    assert_accessible(desk, "review queue")
+    index = int(desk.get_attribute(f"tr[data-id='{submission_id}']", "data-index"))
+    for _ in range(index):
+        desk.keyboard.press("j")
+    desk.wait_for_function(
+        "(id) => document.activeElement?.dataset.id === id", arg=submission_id)
+    desk.keyboard.press("Enter")
+    wait_ready(desk, "review")
+
+    # The map, drawn with no tile server: home, stamps, photo points, rings and a scale.
+    assert desk.locator("#evidence-map .leaflet-tile").count() == 0
+    assert desk.locator("#evidence-map path.map-home").count() == 1
+    assert desk.locator("#evidence-map path.map-start").count() == 1
+    assert desk.locator("#evidence-map path.map-end").count() == 1
+    assert desk.locator("#evidence-map path.map-ring").count() == 3
+    assert desk.locator("#evidence-map .leaflet-control-scale").count() == 1
+    assert desk.locator("#map-legend li").count() >= 3
+    # The photos (thumbnails fetched with the reviewer's token) and the flags.
+    desk.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 2")
+    assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-threshold").count() >= 1
+    far = desk.locator("#flags [data-code=stamp-far-from-home]").first
+    assert far.locator(".flag-sentence").inner_text().strip()
+    assert desk.locator("#attestations tbody tr").count() == 2
+    assert desk.locator("#timeline li").count() >= 3
+    desk.screenshot(path="/tmp/rvui-evidence.png", full_page=True)
+    desk.click("#photo-list .photo-thumb")
+    desk.wait_for_function(
+        "() => document.querySelector('#photo-dialog img')?.src.startsWith('blob:')")
+    assert_accessible(desk, "photo full size")
+    desk.click("#photo-close")
+    assert_accessible(desk, "evidence viewer")
+
+    # One field has issues.
+    desk.click("[data-issue-for=housing_area]")
+    desk.wait_for_selector("#issue-dialog[open]")
+    assert desk.input_value("#issue-field") == "housing_area"
+    assert_accessible(desk, "send-back dialog")
+    desk.fill("#issue-text", "住房面积与房产证不符，请核实")
+    desk.click("#issue-send")
+    desk.wait_for_selector("#review-state[data-state=has_issues]")
+
+    # --- the phone: pull the task, fix it offline, both sign again ----------------------
+    phone.goto("/#/cases")
+    phone.wait_for_selector("#main[data-view=cases][data-ready=true]")
+    phone.click("#pull-now")
+    task = phone.locator(f"#task-list li[data-submission-id='{submission_id}']")
+    task.wait_for()
+    assert "住房面积与房产证不符" in task.inner_text()
+    assert "null" not in phone.inner_text("#top") and phone.locator("#nav-reviews").count() == 0
+    phone.wait_for_function("""async (id) => {
+        const { get } = await import('/static/js/store.js');
+        return Boolean((await get('review_tasks', id))?.visit);
+    }""", arg=submission_id)
+    assert_accessible(phone, "cases with a task sent back")
+    context.set_offline(True)
+    phone.goto(f"/#/case/{case_id}")
+    phone.wait_for_selector(f"#fix-survey[href$='{submission_id}']")
+    phone.goto("/#/cases")
+    task.locator("a").click()
+    phone.wait_for_selector("#main[data-view=survey][data-ready=true]")
+    phone.wait_for_function("() => document.activeElement?.dataset.path === 'housing_area'")
+    assert "住房面积与房产证不符" in phone.inner_text("[data-field=housing_area] .review-comment")
+    assert phone.input_value("[data-field=housing_area] input") == "45"  # the reviewed answer
+    assert_accessible(phone, "survey at the commented field")
+    phone.fill("[data-field=housing_area] input", "52")
+    phone.locator("[data-field=housing_area] input").dispatch_event("change")
+    phone.click("nav.steps button:last-child")
+    phone.wait_for_selector("#section-title[data-section=__review]")
+    sign_twice(phone)
+    phone.click("#submit")
+    phone.wait_for_selector("#outbox-list li[data-status=waiting]")
+    send_outbox(phone, context)
+    phone.goto("/#/cases")
+    phone.click("#pull-now")
+    phone.wait_for_selector("#sent-back[hidden]", state="attached")
+
+    # --- the reviewer: the diff, a stale decision (412), reload, approve ----------------
+    desk.reload()
+    desk.wait_for_selector("#review-state[data-state=resubmitted]")
+    # Only the fixed field changed: the rest of revision 1 went back as it was.
+    assert desk.locator("#diff tbody tr").count() == 1
+    change = desk.locator("#diff tr[data-field=housing_area]")
+    assert change.locator(".before").inner_text() == "45"
+    assert change.locator(".after").inner_text() == "52"
+    assert_accessible(desk, "evidence viewer with the diff")
+    # Someone else comments meanwhile: the reviewer's page still holds the old version.
+    desk.evaluate("""async (id) => {
+        const { api } = await import('/static/js/api.js');
+        const response = await api.get(`/api/reviews/${id}`, {raw: true});
+        await api.post(`/api/reviews/${id}/comments`, {field: null, text: '已核对'},
+                       {headers: {'If-Match': response.headers.get('ETag')}});
+    }""", submission_id)
+    desk.click("#act-approved")
+    desk.wait_for_selector("#review-alert:not([hidden])")
+    assert "别人刚刚修改" in desk.inner_text("#review-alert")
+    desk.click("#review-reload")
+    desk.wait_for_selector("#review-alert[hidden]", state="attached")
+    desk.evaluate("() => document.activeElement?.blur()")
+    desk.keyboard.press("a")
+    desk.wait_for_selector("#review-state[data-state=approved]")
+
+
+def test_dashboard_and_exports(reviewer):
+    desk = reviewer
+    desk.goto("/#/dashboard")
+    wait_ready(desk, "dashboard")
+    assert desk.locator("#dash-villages tbody tr").count() == 2  # 文屏镇's two villages
+    assert desk.locator("#dash-totals td[data-metric=visits]").inner_text().strip()
+    # The server's SVG charts, shown from blob: URLs, each with alt text naming the numbers.
+    charts = desk.locator("#dash-charts img")
+    assert charts.count() >= 3
+    desk.wait_for_function("() => [...document.querySelectorAll('#dash-charts img')]"
+                           ".every((img) => img.complete && img.naturalWidth > 0)")
+    assert all("砚池社区" in (charts.nth(i).get_attribute("alt") or "")
+               for i in range(charts.count()))
+    assert_accessible(desk, "dashboard")
+    with desk.expect_download() as xlsx:
+        desk.click("#export-xlsx")
+    assert xlsx.value.suggested_filename.endswith(".xlsx")
+    assert Path(xlsx.value.path()).read_bytes()[:2] == b"PK"  # a real zip (OOXML)
+    with desk.expect_download() as csv:
+        desk.click("#export-csv")
+    assert Path(csv.value.path()).read_text(encoding="utf-8-sig").count("\n") >= 1
+    # English on request: the desk's own words switch too.
+    desk.click("#toggle-lang")
+    desk.wait_for_function("() => document.querySelector('#main h1')?.textContent"
+                           ".startsWith('Dashboard')")
+    wait_ready(desk, "dashboard")
+    assert desk.locator("#dash-villages caption").inner_text() == "By village"
+    assert_accessible(desk, "dashboard in English")
+    desk.goto("/#/reviews")
+    wait_ready(desk, "reviews")
+    assert desk.locator("#keys-help").inner_text().startswith("Keys:")
+    assert_accessible(desk, "queue in English")
+
+
+def test_queue_filters_and_keys(reviewer, live_server):
+    """A day of reviewing by keyboard: filter by flag, approve one (a), send the next back
+    with a comment (i), and the counts per state follow."""
+    from backend.demo import seed_reviewed_visits
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        seed_reviewed_visits(live_server.app.extensions["doorstep.sync"])
+        db.session.commit()
+        db.session.remove()
+    desk = reviewer
+    desk.goto("/#/reviews")
+    wait_ready(desk, "reviews")
+    desk.select_option("#flag", "stamp-far-from-home")
+    desk.select_option("#state", "received")
+    desk.click("#filter-apply")
+    # Only visits with that flag and state remain (the table is drawn anew when they come).
+    desk.wait_for_function("""() => {
+        const rows = [...document.querySelectorAll('#queue-table tbody tr')];
+        return rows.length >= 2 && rows.every((row) =>
+            row.querySelector('.flag-chip[data-code="stamp-far-from-home"]')
+            && row.querySelector('.state-received'));
+    }""")
+    rows = desk.locator("#queue-table tbody tr")
+    first, second = rows.nth(0).get_attribute("data-id"), rows.nth(1).get_attribute("data-id")
+    approved_before = int(desk.inner_text("#state-counts [data-state=approved] strong"))
+    desk.locator("#queue-table tbody tr").first.focus()
+    desk.keyboard.press("a")
+    desk.wait_for_selector(f"#queue-table tr[data-id='{first}']", state="detached")
+    assert int(desk.inner_text("#state-counts [data-state=approved] strong")) == approved_before + 1
+    desk.wait_for_function("(id) => document.activeElement?.dataset.id === id", arg=second)
+    desk.keyboard.press("i")
+    desk.wait_for_selector("#issue-dialog[open]")
+    issues_before = int(desk.inner_text("#state-counts [data-state=has_issues] strong"))
+    desk.fill("#issue-text", "请补拍房屋照片")
+    desk.keyboard.press("Tab")
+    desk.keyboard.press("Enter")  # on the send button
+    desk.wait_for_selector(f"#queue-table tr[data-id='{second}']", state="detached")
+    assert int(desk.inner_text("#state-counts [data-state=has_issues] strong")) == \
+        issues_before + 1
