@@ -499,10 +499,18 @@ def _dashboard_facts(caller: Caller, filters: dict
     if filters.get("days") is not None:
         query = query.where(VisitReview.received_at > clock.now() - timedelta(
             days=filters["days"]))
-    visit_facts = [board.VisitFacts(
-        row.jurisdiction_code, frozenset(filter(None, row.team_ids.split(","))),
-        row.started_at, row.ended_at, len([c for c in row.flag_codes.split(",") if c]),
-        row.sent_back_count > 0) for row in db.session.execute(query)]
+    teams: dict[str, frozenset[str]] = {}  # few distinct teams and flag lists: parse once
+    flag_counts: dict[str, int] = {}
+    visit_facts = []
+    for village, team_ids, started, ended, flag_codes, sent_back in db.session.execute(query):
+        team = teams.get(team_ids)
+        if team is None:
+            team = teams[team_ids] = frozenset(filter(None, team_ids.split(",")))
+        flags = flag_counts.get(flag_codes)
+        if flags is None:
+            flags = flag_counts[flag_codes] = len([c for c in flag_codes.split(",") if c])
+        visit_facts.append(board.VisitFacts(village, team, started, ended, flags,
+                                            sent_back > 0))
     last_review = dict(db.session.execute(select(
         VisitReview.case_id, func.max(VisitReview.updated_at)).where(
         within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id)).all())
