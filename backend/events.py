@@ -29,6 +29,9 @@ Event = Any
 E = TypeVar("E")
 
 _handlers: dict[type, list[Callable[[Any], None]]] = {}
+# Handlers that take every event of their type queued in one pass at once: a synced batch
+# of a thousand visits is one set of queries for them, not a thousand.
+_batch_handlers: dict[type, list[Callable[[list[Any]], None]]] = {}
 
 
 # --- the events --------------------------------------------------------------------------------
@@ -73,6 +76,14 @@ def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
         handlers.append(handler)
 
 
+def subscribe_batch(event_type: type[E], handler: Callable[[list[E]], None]) -> None:
+    """Register ``handler`` for the list of ``event_type`` events queued in one pass, in the
+    order they were raised; registering the same pair twice is a no-op."""
+    handlers = _batch_handlers.setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
 def raise_(event: Event) -> None:
     """Queue ``event`` on the current transaction; handled before it commits."""
     session = db.session()
@@ -95,6 +106,11 @@ def dispatch(session: Session | None = None) -> int:
             for handler in _handlers.get(type(item), []):
                 handler(item)
             handled += 1
+        for event_type, handlers in _batch_handlers.items():
+            of_type = [item for item in queue if type(item) is event_type]
+            if of_type:
+                for batch_handler in handlers:
+                    batch_handler(of_type)
     return handled
 
 

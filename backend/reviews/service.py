@@ -50,58 +50,73 @@ def _listed(values: Iterable[str]) -> str:
 # --- the synced visit ---------------------------------------------------------------------
 
 
-def on_visit_accepted(event: VisitAccepted) -> None:
+def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     """A first revision starts the review as received; a new revision of a visit that was
     sent back (or decided) makes it resubmitted; a new visit of a case supersedes a
-    requested re-visit."""
+    requested re-visit. One batch of synced visits is a few queries, whatever its size."""
     now = clock.now()
-    received_at = event.received_at or now
-    risk = rules.risk_score(severity for _, severity in event.flags)
-    team = set(cases.teams([event.case_id]).get(event.case_id, ()))
-    if event.author_id:
-        team.add(event.author_id)
-    review = db.session.get(VisitReview, event.submission_id)
-    if review is None:
-        review = VisitReview(
-            submission_id=event.submission_id, case_id=event.case_id,
-            household_id=event.household_id, jurisdiction_code=event.jurisdiction_code,
-            state=rules.RECEIVED, revision=event.revision, risk=risk, risk_rank=-risk,
-            flag_codes=_listed(code for code, _ in event.flags), team_ids=_listed(team),
-            received_at=received_at, updated_at=now, started_at=event.started_at,
-            ended_at=event.ended_at, sent_back_count=0)
-        db.session.add(review)
-        db.session.flush()
-        audit.record("review.received", "visit_review", review.submission_id,
-                     after={"state": review.state, "revision": review.revision, "risk": risk},
-                     jurisdiction_code=review.jurisdiction_code)
-        _supersede_revisits(event.case_id, event.submission_id)
-        return
-    before = review.state
-    review.state = rules.after_new_revision(review.state)
-    review.revision = event.revision
-    review.risk, review.risk_rank = risk, -risk
-    review.flag_codes = _listed(code for code, _ in event.flags)
-    review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
-    review.updated_at = now
-    review.started_at, review.ended_at = event.started_at, event.ended_at
+    ids = {event.submission_id for event in accepted}
+    reviews = {review.submission_id: review for review in db.session.scalars(
+        select(VisitReview).where(VisitReview.submission_id.in_(ids)))}
+    teams = cases.teams(sorted({event.case_id for event in accepted}))
+    trail: list[dict] = []
+    first_new_visit_of_case: dict[str, str] = {}
+    for event in accepted:
+        risk = rules.risk_score(severity for _, severity in event.flags)
+        team = set(teams.get(event.case_id, ()))
+        if event.author_id:
+            team.add(event.author_id)
+        review = reviews.get(event.submission_id)
+        if review is None:
+            review = reviews[event.submission_id] = VisitReview(
+                submission_id=event.submission_id, case_id=event.case_id,
+                household_id=event.household_id, jurisdiction_code=event.jurisdiction_code,
+                state=rules.RECEIVED, revision=event.revision, risk=risk, risk_rank=-risk,
+                flag_codes=_listed(code for code, _ in event.flags), team_ids=_listed(team),
+                received_at=event.received_at or now, updated_at=now,
+                started_at=event.started_at, ended_at=event.ended_at, sent_back_count=0)
+            db.session.add(review)
+            first_new_visit_of_case.setdefault(event.case_id, event.submission_id)
+            trail.append(_trail("review.received", review, None,
+                                {"state": review.state, "revision": review.revision,
+                                 "risk": risk}))
+            continue
+        before = review.state
+        review.state = rules.after_new_revision(review.state)
+        review.revision = event.revision
+        review.risk, review.risk_rank = risk, -risk
+        review.flag_codes = _listed(code for code, _ in event.flags)
+        review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
+        review.updated_at = now
+        review.started_at, review.ended_at = event.started_at, event.ended_at
+        trail.append(_trail("review.revised", review, {"state": before},
+                            {"state": review.state, "revision": review.revision,
+                             "risk": risk}))
+    trail += _supersede_revisits(first_new_visit_of_case, now)
     db.session.flush()
-    audit.record("review.revised", "visit_review", review.submission_id,
-                 before={"state": before}, after={"state": review.state,
-                                                  "revision": review.revision, "risk": risk},
-                 jurisdiction_code=review.jurisdiction_code)
+    audit.record_many(trail)
 
 
-def _supersede_revisits(case_id: str, new_submission_id: str) -> None:
+def _trail(action: str, review: VisitReview, before: dict | None, after: dict) -> dict:
+    return {"action": action, "object_type": "visit_review", "object_id": review.submission_id,
+            "before": before, "after": after, "jurisdiction_code": review.jurisdiction_code}
+
+
+def _supersede_revisits(new_visit_of_case: dict[str, str], now) -> list[dict]:
+    """A new visit of a case closes the re-visits requested on its earlier visits."""
+    if not new_visit_of_case:
+        return []
+    trail = []
     for review in db.session.scalars(select(VisitReview).where(
-            VisitReview.case_id == case_id, VisitReview.state == rules.REVISIT_REQUESTED,
-            VisitReview.submission_id != new_submission_id)):
+            VisitReview.case_id.in_(new_visit_of_case),
+            VisitReview.state == rules.REVISIT_REQUESTED,
+            VisitReview.submission_id.not_in(new_visit_of_case.values()))):
         review.state = rules.SUPERSEDED
-        review.updated_at = clock.now()
-        db.session.flush()
-        audit.record("review.superseded", "visit_review", review.submission_id,
-                     before={"state": rules.REVISIT_REQUESTED},
-                     after={"state": rules.SUPERSEDED, "by": new_submission_id},
-                     jurisdiction_code=review.jurisdiction_code)
+        review.updated_at = now
+        trail.append(_trail("review.superseded", review, {"state": rules.REVISIT_REQUESTED},
+                            {"state": rules.SUPERSEDED,
+                             "by": new_visit_of_case[review.case_id]}))
+    return trail
 
 
 # --- reading ------------------------------------------------------------------------------

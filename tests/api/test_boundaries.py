@@ -84,3 +84,40 @@ def test_events_run_before_commit_and_are_dropped_on_rollback(app, db_session):
         db_session.rollback()
         db_session.commit()
     assert handled == [("kept", True)]
+
+
+def test_batch_handlers_get_every_event_of_a_pass_at_once_in_order(app, db_session):
+    batches = []
+    events.subscribe_batch(Pinged, lambda pinged: batches.append([e.word for e in pinged]))
+    with app.app_context():
+        for word in ("one", "two", "three"):
+            events.raise_(Pinged(word))
+        db_session.commit()
+    assert batches == [["one", "two", "three"]]
+
+
+def _review_statements_of_a_push(app, api, how_many):
+    from backend.reviews.models import VisitReview
+
+    cases = api.get("wenping_fw1", "/api/cases?assigned_to_me=true").get_json()["items"]
+    records = [submission(cases[i % len(cases)]) for i in range(how_many)]
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if VisitReview.__tablename__ in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        results = push(api, records).get_json()["results"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert {r["status"] for r in results} == {"accepted"}
+    return len(statements)
+
+
+def test_review_rows_of_a_synced_batch_cost_the_same_queries_whatever_its_size(app, api):
+    # One batch of visits starts its reviews in bulk: a thousand-visit push is not a
+    # thousand review lookups, inserts and re-visit checks.
+    api.tokens("wenping_fw1")
+    assert _review_statements_of_a_push(app, api, 2) == _review_statements_of_a_push(app, api, 9)
