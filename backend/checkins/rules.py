@@ -207,13 +207,15 @@ FLAG_WORDS: dict[str, tuple[str, str]] = {
     "identity-unverified": ("未能自动核验身份，需人工核对。",
                             "Identity could not be verified automatically; a person must check."),
     "new-device": ("本次签到使用了新的设备。", "This check-in came from a new device."),
-    "device-clock-skew": ("设备时钟与服务器相差 {minutes:.1f} 分钟，超过 {threshold_minutes:g} 分钟。",
+    "device-clock-skew": ("设备时钟与服务器相差 {minutes:.1f} 分钟，"
+                          "超过 {threshold_minutes:g} 分钟。",
                           "The device clock is {minutes:.1f} min off the server's, "
                           "over {threshold_minutes:g} min."),
     "captured-in-future": ("签到时间晚于服务器收到时间。",
                            "The capture time is later than the server received it."),
     "location-possibly-mocked": ("定位可能为模拟定位。", "The location may be mocked."),
-    "proxy-check-in": ("由村协理员代为签到：{reason}", "Checked in by a village assistant: {reason}"),
+    "proxy-check-in": ("由村协理员代为签到：{reason}",
+                       "Checked in by a village assistant: {reason}"),
 }
 
 _PLACES = {"registered": ("登记住址", "the registered home"),
