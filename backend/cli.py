@@ -56,9 +56,11 @@ def _user_id(username: str) -> str:
 
 
 def register_commands(app: Flask) -> None:
+    from backend.checkins.cli import register_commands as register_checkin_commands
     from backend.devices.cli import register_commands as register_device_commands
 
     register_device_commands(app)
+    register_checkin_commands(app)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -314,3 +314,8 @@ def views(cases: list[Case], caller: Caller) -> list[dict]:
                  for m in case.team],
         "household": households_by_id[case.household_id],
     } for case in cases]
+
+
+def statuses_of_household(household_id: str) -> set[str]:
+    """The statuses of a household's cases (check-in enrolment needs an approved one)."""
+    return set(db.session.scalars(select(Case.status).where(Case.household_id == household_id)))

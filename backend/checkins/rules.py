@@ -120,7 +120,8 @@ def window_for(category: str, captured_at: datetime, settings: WindowSettings) -
 
 def windows_between(category: str, start: datetime, end: datetime,
                     settings: WindowSettings) -> list[Window]:
-    """Windows that opened at or after ``start`` (enrolment) and were judged by ``end``."""
+    """Windows still open at or after ``start`` (enrolment: a recipient enrolled on the 5th
+    checks in by the 20th) and judged by ``end``."""
     day = china_date(start)
     year, period = _period_of(category, day)
     found: list[Window] = []
@@ -128,7 +129,7 @@ def windows_between(category: str, start: datetime, end: datetime,
         window = window_of_period(category, *_shift(category, year, period, by), settings)
         if window.judged_at() > end:
             break
-        if window.opens_at() >= start or window.opens_on >= day:
+        if window.closes_on >= day:
             found.append(window)
     return found
 

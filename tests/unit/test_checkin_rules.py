@@ -94,8 +94,11 @@ def test_windows_between_lists_windows_judged_by_now_from_enrolment():
     before = rules.windows_between("monthly", china(2026, 1, 1, 9), china(2026, 3, 23, 23),
                                    SETTINGS)
     assert [w.key for w in before] == ["2026-01", "2026-02"]
-    mid = rules.windows_between("monthly", china(2026, 1, 5), china(2026, 3, 24, 1), SETTINGS)
-    assert [w.key for w in mid] == ["2026-02", "2026-03"]
+    mid = rules.windows_between("monthly", china(2026, 1, 20), china(2026, 3, 24, 1), SETTINGS)
+    assert [w.key for w in mid] == ["2026-01", "2026-02", "2026-03"]
+    after = rules.windows_between("monthly", china(2026, 1, 21), china(2026, 3, 24, 1),
+                                  SETTINGS)
+    assert [w.key for w in after] == ["2026-02", "2026-03"]
 
 
 def test_next_window_is_the_open_one_or_the_next():
