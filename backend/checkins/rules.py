@@ -23,10 +23,10 @@ MONTHLY = "monthly"
 QUARTERLY = "quarterly"
 CATEGORIES = (MONTHLY, QUARTERLY)
 
-ON_TIME = "on_time"
-LATE = "late"
-MISSED = "missed"
 Outcome = Literal["on_time", "late", "missed"]
+ON_TIME: Outcome = "on_time"
+LATE: Outcome = "late"
+MISSED: Outcome = "missed"
 
 
 # --- windows ---------------------------------------------------------------------------------

@@ -328,7 +328,7 @@ def checkin_message(digest: str) -> bytes:
     return (CHECKIN_MESSAGE_PREFIX + digest).encode("ascii")
 
 
-def _rejected(record_id, slug: str, detail: str, errors: dict | None = None) -> dict:
+def _rejected(record_id, slug: str, detail: str | None, errors: dict | None = None) -> dict:
     return {"id": record_id, "status": "rejected",
             "problem": problem_body(slug, detail, errors)}
 
@@ -469,7 +469,7 @@ def _flags(row: CheckIn, recipient: Recipient, window: rules.Window | None, batc
         flags.append(rules.Flag("outside-window", {}))
     home = households.homes([recipient.household_id]).get(recipient.household_id)
     declared = (recipient.declared_lat, recipient.declared_lon) \
-        if recipient.declared_lat is not None else None
+        if recipient.declared_lat is not None and recipient.declared_lon is not None else None
     flags += rules.residence_flags((row.lat, row.lon), home.home if home else None, declared,
                                    thresholds.max_residence_distance_m)
     flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
@@ -505,7 +505,8 @@ def _record_window(recipient_id: str, window_key: str, outcome: str, checkin_id:
         "checkin_id": checkin_id, "judged_at": now}], "window_key")
     if inserted:
         return
-    better = {rules.ON_TIME: (rules.LATE, rules.MISSED), rules.LATE: (rules.MISSED,)}
+    better: dict[str, tuple[str, ...]] = {rules.ON_TIME: (rules.LATE, rules.MISSED),
+                                          rules.LATE: (rules.MISSED,)}
     db.session.execute(update(CheckInWindowResult).where(
         CheckInWindowResult.recipient_id == recipient_id,
         CheckInWindowResult.window_key == window_key,

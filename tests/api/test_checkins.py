@@ -20,7 +20,6 @@ from backend.checkins.rules import CHINA
 from backend.households.models import Household
 from tests.checkin_factory import checkin, photo_bytes
 from tests.device_keys import registered_key
-from tests.visit_factory import DeviceKeyPair
 
 ASSISTANT = "wenping_assistant"
 PIN = "204815"
