@@ -105,5 +105,5 @@ def test_reminders_go_through_the_sms_notifier_log_by_default(app, db_session, r
 
 def test_app_registers_the_periodic_tasks(app):
     huey = app.extensions["doorstep.huey"]
-    names = {task.name for task in huey._registry._periodic_tasks}
+    names = {task.__name__ for task in huey._registry._periodic_tasks}
     assert {"checkin_window_close", "checkin_reminders"} <= names
