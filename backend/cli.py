@@ -146,17 +146,20 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", default="demo-pass-2026", show_default=True)
     def seed_demo(password):
         """Create a demo county, households, cases and one user per role per township."""
-        from backend.demo import seed
+        from backend.demo import seed, seed_checkins
 
         token = _as_cli("seed-demo")
         try:
             logins = seed(password)
+            recipients = seed_checkins() if logins is not None else []
             db.session.commit()
         finally:
             reset_actor(token)
         if logins is None:
             click.echo("demo data already present; logins unchanged")
             return
+        for what, value in recipients:
+            click.echo(f"  {what}: {value}")
         click.echo(f"demo logins (password for all: {password}):")
         for township, rows in logins.items():
             click.echo(f"  {township}")
