@@ -602,7 +602,12 @@ def check_identity(checkin_id: str) -> str | None:
     except ProblemError:
         return None  # a photo is not there yet; its arrival checks again
     verifier = identity.verifier(current_app.config.get("IDENTITY_VERIFIER", "dlib"))
-    result = verifier.compare(reference, probe)
+    try:
+        result = verifier.compare(reference, probe)
+    except Exception:  # noqa: BLE001 - an image the model cannot read goes to a person
+        log.exception("identity check of %s failed; a person must compare the photos",
+                      checkin_id)
+        result = identity.IdentityResult("unverified", None, verifier.name)
     row.identity_status, row.identity_distance = result.status, result.distance
     row.identity_checked_by = result.checked_by
     code = {"mismatch": "face-mismatch", "no-face": "face-not-found",
