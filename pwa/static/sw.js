@@ -45,6 +45,7 @@ const SHELL_ASSETS = [
   '/static/js/domain/prune.js',
   '/static/js/views/add-investigator.js',
   '/static/js/views/case.js',
+  '/static/js/views/checkin.js',
   '/static/js/views/cases.js',
   '/static/js/views/login.js',
   '/static/js/views/outbox.js',

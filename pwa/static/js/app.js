@@ -16,7 +16,10 @@ const LAZY = {
   survey: () => import('./views/survey.js'),
   outbox: () => import('./views/outbox.js'),
   'add-investigator': () => import('./views/add-investigator.js'),
+  checkin: () => import('./views/checkin.js'),
 };
+// The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
+const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -54,7 +57,8 @@ const loadFailed = {
 
 async function route() {
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  const wanted = session.needsSignIn() ? 'login' : name;
+  const opensCheckIn = location.pathname === '/checkin' || name === 'checkin' || isRecipient();
+  const wanted = opensCheckIn ? 'checkin' : session.needsSignIn() ? 'login' : name;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   appState.isFormOpen = false;

@@ -1,0 +1,119 @@
+"""A recipient on a phone (issue 12): activation from the slip's code, PIN set, a check-in
+made offline, queued, and sent when the network returns; late and missed judged with a test
+clock on what the phone sent."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from tests.checkin_factory import photo_bytes
+from tests.conftest import Api
+
+pytestmark = pytest.mark.e2e
+
+PIN = "204815"
+HOME = {"latitude": 27.1917, "longitude": 103.5586, "accuracy": 15}
+
+
+def enrol(app) -> tuple[str, str]:
+    """The village assistant enrols a member of an approved household (through the API)."""
+    from backend.cases.models import Case
+    from backend.extensions import db
+    from backend.households.models import Household
+
+    with app.app_context():
+        household = db.session.scalars(select(Household).where(
+            Household.jurisdiction_code == "530621100201", Household.home_lat.is_not(None))
+            .order_by(Household.id)).first()
+        for case in db.session.scalars(select(Case).where(Case.household_id == household.id)):
+            case.status = "approved"
+        member_id, household_id = household.members[0].id, household.id
+        HOME.update(latitude=household.home_lat, longitude=household.home_lon)
+        db.session.commit()
+    api = Api(app.test_client())
+    raw = photo_bytes(424242)
+    sha = hashlib.sha256(raw).hexdigest()
+    api.put("wenping_assistant", f"/api/photos/{sha}", data=raw,
+            headers={"Content-Type": "image/jpeg"})
+    body = api.post("wenping_assistant", "/api/checkins/recipients", json={
+        "household_id": household_id, "member_id": member_id, "phone": "13912345678",
+        "category": "monthly", "reference_photo_sha256": sha}).get_json()
+    return body["activation_code"], body["recipient"]["id"]
+
+
+def stored_checkins(app, recipient_id):
+    from backend.checkins.models import CheckIn
+    from backend.extensions import db
+
+    with app.app_context():
+        rows = db.session.scalars(select(CheckIn).where(CheckIn.recipient_id == recipient_id))
+        answer = [(row.outcome, row.is_proxy) for row in rows]
+        db.session.remove()
+        return answer
+
+
+def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_path):
+    app = live_server.app
+    app.config["IDENTITY_VERIFIER"] = "none"
+    code, recipient_id = enrol(app)
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation(HOME)
+
+    page.goto(f"/checkin?code={code}")
+    page.wait_for_selector("#activate-form")
+    assert page.input_value("#activation-code") == code
+    page.fill("#pin-new", PIN)
+    page.fill("#pin-again", "111111")
+    page.click("#activate-submit")
+    page.wait_for_selector("#checkin-error:not([hidden])")
+    page.fill("#pin-again", PIN)
+    page.click("#activate-submit")
+    page.wait_for_selector("#checkin-home")
+    assert "至" in page.text_content("#checkin-window")
+    # Large text, one big action, and it fits a 360 px screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    assert page.locator("#checkin-start").bounding_box()["height"] >= 56
+
+    context.set_offline(True)
+    page.click("#checkin-start")
+    page.wait_for_selector("#checkin-challenge")
+    assert page.text_content("#checkin-challenge").strip()
+    photo = tmp_path / "selfie.jpg"
+    photo.write_bytes(photo_bytes(7))  # just taken: its file time is now
+    page.set_input_files("#checkin-photo", str(photo))
+    page.wait_for_selector("#checkin-saved")
+    assert "没有网络" in page.text_content("#checkin-saved")
+    assert stored_checkins(app, recipient_id) == []
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    for _ in range(60):
+        if stored_checkins(app, recipient_id):
+            break
+        page.wait_for_timeout(500)
+    # On time unless the machine's date is past the 20th (then late: outside every window).
+    (outcome, is_proxy), = stored_checkins(app, recipient_id)
+    assert outcome in ("on_time", "late") and not is_proxy
+    assert page.js_errors == []
+
+    # The village assistant's view of the same phone's work, and the test clock: the window
+    # that received this check-in is judged by it; the next one, without any, is missed.
+    from backend.auth import service as auth
+    from backend.checkins import service
+    from backend.checkins.rules import CHINA
+    from backend.extensions import db
+
+    with app.app_context():
+        missed = service.judge_closed_windows(datetime(2027, 2, 24, 1, tzinfo=CHINA)
+                                              .astimezone(UTC))
+        db.session.commit()
+        assert missed >= 1
+        assistant = auth.caller_for(auth.find_by_username("wenping_assistant"))
+        history = service.history(assistant, recipient_id)
+        db.session.remove()
+    outcomes = {w["outcome"] for w in history["windows"]}
+    assert "missed" in outcomes and history["checkins"]
