@@ -291,13 +291,11 @@ class PhotoSeen:
 
 def photo_reuse_flags(sha256: str, photo_dhash: int, recipient_id: str,
                       earlier: Iterable[PhotoSeen], max_bits: int) -> list[Flag]:
-    """The photo is (nearly) one filed before: an earlier check-in of anyone, or another
-    recipient's reference photo. Its own reference photo sent again is reuse too; a new
-    picture of the same face is not (a face is not a photo: dHash compares whole images)."""
+    """The photo is (nearly) one filed before: another check-in of anyone (``earlier`` holds
+    no entry for this check-in itself), or a recipient's reference photo, its own included.
+    A new picture of the same face is not reuse (dHash compares whole images)."""
     best: tuple[int, PhotoSeen] | None = None
     for seen in earlier:
-        if seen.sha256 == sha256 and seen.recipient_id == recipient_id and not seen.is_reference:
-            continue  # the same check-in replayed is not reuse
         bits = hamming(photo_dhash, seen.dhash)
         if bits <= max_bits and (best is None or bits < best[0]):
             best = (bits, seen)

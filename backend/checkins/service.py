@@ -450,9 +450,9 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         "flags": [f.code for f in flags], "proxy": row.is_proxy},
         jurisdiction_code=recipient.jurisdiction_code)
     if stored_photo is not None:
-        flags += assess_photo(record_id)
+        flags += assess_photo(record_id, _Known(row, recipient, settings, list(flags)))
     else:
-        _open_follow_up(recipient, "flagged", row.window_key, record_id, flags)
+        _open_follow_up(recipient, "flagged", row.window_key, record_id, flags, is_new=True)
     return {"id": record_id, "status": "accepted", "flags": [
         {"code": f.code, "severity": "warning"} for f in flags]}
 
@@ -474,18 +474,17 @@ def _flags(row: CheckIn, recipient: Recipient, window: rules.Window | None, batc
                                    thresholds.max_residence_distance_m)
     flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
                                thresholds.max_clock_skew_minutes)
-    previous = db.session.execute(select(CheckIn.lat, CheckIn.lon, CheckIn.captured_at).where(
-        CheckIn.recipient_id == recipient.id, CheckIn.is_proxy.is_(False),
-        CheckIn.captured_at < row.captured_at).order_by(CheckIn.captured_at.desc())
-        .limit(1)).first()
+    own = db.session.execute(select(
+        CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).where(
+        CheckIn.recipient_id == recipient.id, CheckIn.is_proxy.is_(False))).all()
+    previous = max((c for c in own if c.captured_at < row.captured_at),
+                   key=lambda c: c.captured_at, default=None)
     flags += rules.mocked_location_flags(
         row.accuracy_m, rules.Fix((row.lat, row.lon), row.captured_at),
         rules.Fix((previous.lat, previous.lon), previous.captured_at) if previous else None,
         thresholds.max_speed_kmh)
     if not row.is_proxy:
-        earlier = set(db.session.scalars(select(CheckIn.key_id).where(
-            CheckIn.recipient_id == recipient.id, CheckIn.is_proxy.is_(False)).distinct()))
-        flags += rules.device_flags(row.device_id, row.key_id, earlier)
+        flags += rules.device_flags(row.device_id, row.key_id, {c.key_id for c in own})
     else:
         flags.append(rules.Flag("proxy-check-in", {"reason": row.proxy_reason}))
     return flags
@@ -516,10 +515,13 @@ def _record_window(recipient_id: str, window_key: str, outcome: str, checkin_id:
 
 
 def _open_follow_up(recipient: Recipient, reason: str, window_key: str | None,
-                    checkin_id: str | None, flags: list[rules.Flag]) -> None:
+                    checkin_id: str | None, flags: list[rules.Flag],
+                    is_new: bool = False) -> None:
+    """One open follow-up per missed window or flagged check-in (``is_new``: the check-in
+    was stored in this push, so none can exist yet)."""
     if reason == "flagged" and not [f for f in flags if f.code != "proxy-check-in"]:
         return
-    already = db.session.scalar(select(FollowUp.id).where(
+    already = None if is_new else db.session.scalar(select(FollowUp.id).where(
         FollowUp.recipient_id == recipient.id, FollowUp.reason == reason,
         FollowUp.checkin_id == checkin_id if checkin_id else FollowUp.window_key == window_key))
     if already is not None:
@@ -541,36 +543,58 @@ def on_photo_stored(event: events.PhotoStored) -> None:
         assess_photo(checkin_id)
 
 
-def assess_photo(checkin_id: str) -> list[rules.Flag]:
+@dataclass(frozen=True)
+class _Known:
+    """What the push already loaded: spares assess_photo reading it again."""
+
+    row: CheckIn
+    recipient: Recipient
+    settings: dict
+    flags: list[rules.Flag]
+
+
+def assess_photo(checkin_id: str, known: _Known | None = None) -> list[rules.Flag]:
     """Photo reuse (dHash against earlier check-ins and other recipients' reference photos),
-    then the identity check, queued (it takes a second of CPU)."""
-    row = db.session.get(CheckIn, checkin_id)
-    if row is None:
-        return []
-    recipient = db.session.get(Recipient, row.recipient_id)
-    assert recipient is not None
-    settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
+    a follow-up when anything was flagged, then the identity check, queued (it takes a
+    second of CPU)."""
+    if known is not None:
+        row, recipient, settings = known.row, known.recipient, known.settings
+    else:
+        found = db.session.get(CheckIn, checkin_id)
+        if found is None:
+            return []
+        row = found
+        owner = db.session.get(Recipient, row.recipient_id)
+        assert owner is not None
+        recipient = owner
+        settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
     max_bits = settings["checkin_photo_reuse_max_bits"]
-    photo = evidence.dhashes([row.photo_sha256]).get(row.photo_sha256)
+    near = [sha for sha, _ in evidence.similar_photos(row.photo_sha256, max_bits)]
+    candidates = near + [row.photo_sha256]  # the very same bytes in another check-in too
+    earlier = db.session.execute(select(
+        CheckIn.photo_sha256, CheckIn.recipient_id, CheckIn.household_id).where(
+        CheckIn.photo_sha256.in_(candidates), CheckIn.id != checkin_id)).all()
+    references = db.session.execute(select(
+        Recipient.reference_photo_sha256, Recipient.id, Recipient.household_id).where(
+        Recipient.reference_photo_sha256.in_(near))).all() if near else []
     flags: list[rules.Flag] = []
-    if photo is not None:
-        near = evidence.similar_photos(row.photo_sha256, max_bits)
-        near_hashes = [sha for sha, _ in near] + [row.photo_sha256]
-        hashes = evidence.dhashes(near_hashes)
-        seen = [rules.PhotoSeen(sha, hashes[sha], rid, hid) for sha, rid, hid in
-                db.session.execute(select(CheckIn.photo_sha256, CheckIn.recipient_id,
-                                          CheckIn.household_id).where(
-                    CheckIn.photo_sha256.in_(near_hashes), CheckIn.id != checkin_id))
-                if sha in hashes]
+    if earlier or references:
+        hashes = evidence.dhashes(candidates)
+        seen = [rules.PhotoSeen(sha, hashes[sha], rid, hid)
+                for sha, rid, hid in earlier if sha in hashes]
         seen += [rules.PhotoSeen(sha, hashes[sha], rid, hid, is_reference=True)
-                 for sha, rid, hid in db.session.execute(select(
-                     Recipient.reference_photo_sha256, Recipient.id, Recipient.household_id)
-                     .where(Recipient.reference_photo_sha256.in_(near_hashes))) if sha in hashes]
-        flags = rules.photo_reuse_flags(row.photo_sha256, photo, recipient.id, seen, max_bits)
-        _store_flags(checkin_id, flags, clock.now())
-    all_flags = [rules.Flag(code, data) for code, data in db.session.execute(select(
-        CheckInFlag.code, CheckInFlag.data).where(CheckInFlag.checkin_id == checkin_id))]
-    _open_follow_up(recipient, "flagged", row.window_key, checkin_id, all_flags)
+                 for sha, rid, hid in references if sha in hashes]
+        if row.photo_sha256 in hashes:
+            flags = rules.photo_reuse_flags(row.photo_sha256, hashes[row.photo_sha256],
+                                            recipient.id, seen, max_bits)
+            _store_flags(checkin_id, flags, clock.now())
+    if known is not None:
+        all_flags = known.flags + flags
+    else:
+        all_flags = [rules.Flag(code, data) for code, data in db.session.execute(select(
+            CheckInFlag.code, CheckInFlag.data).where(CheckInFlag.checkin_id == checkin_id))]
+    _open_follow_up(recipient, "flagged", row.window_key, checkin_id, all_flags,
+                    is_new=known is not None)
     _queue_identity_check(checkin_id)
     return flags
 

@@ -344,6 +344,14 @@ def test_photo_reuse_on_both_sides(api, db_session, households, recipient):
     assert "photo-reused" not in flag_codes(fresh)
 
 
+def test_the_same_photo_in_a_second_check_in_is_reuse(api, recipient):
+    sha = recipient.photo()
+    _, first = recipient.check_in(sha=sha)
+    assert "photo-reused" not in flag_codes(first)
+    _, second = recipient.check_in(sha=sha)
+    assert "photo-reused" in flag_codes(second)
+
+
 def test_photo_reused_across_households(api, db_session, households, recipient):
     other = activated(api, households[1], index=3)
     raw = photo_bytes(5151, quality=90)

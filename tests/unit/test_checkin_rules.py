@@ -169,8 +169,9 @@ def test_photo_reuse_own_earlier_check_in_and_own_reference():
     assert flag.data["scope"] == "same-recipient"
     reference = PhotoSeen("a" * 64, mine, "r1", "h1", is_reference=True)
     assert rules.photo_reuse_flags("a" * 64, mine, "r1", [reference], 6)
-    replay = PhotoSeen("a" * 64, mine, "r1", "h1")
-    assert rules.photo_reuse_flags("a" * 64, mine, "r1", [replay], 6) == []
+    same_bytes_again = PhotoSeen("a" * 64, mine, "r1", "h1")
+    assert rules.photo_reuse_flags("a" * 64, mine, "r1", [same_bytes_again], 6)
+    assert rules.photo_reuse_flags("a" * 64, mine, "r1", [], 6) == []
 
 
 def test_clock_skew_on_both_sides_of_the_threshold():
