@@ -165,6 +165,7 @@ def seed_checkins() -> list[tuple[str, str]]:
     Kept out of ``seed`` (the test suite's data): approving cases changes what other tests
     count. Returns (what, value) lines for the console.
     """
+    import hashlib
     import io
 
     from PIL import Image, ImageDraw
@@ -178,7 +179,9 @@ def seed_checkins() -> list[tuple[str, str]]:
     rows = list(db_session().scalars(select(Household).where(
         Household.jurisdiction_code == village, Household.home_lat.is_not(None))
         .order_by(Household.created_at, Household.id)))[:2]
-    assistant = auth.caller_for(auth.find_by_username("wenping_assistant"))
+    assistant_user = auth.find_by_username("wenping_assistant")
+    assert assistant_user is not None  # seed() made it
+    assistant = auth.caller_for(assistant_user)
     lines = []
     for index, household in enumerate(rows):
         for case in db_session().scalars(select(Case).where(Case.household_id == household.id)):
@@ -188,8 +191,6 @@ def seed_checkins() -> list[tuple[str, str]]:
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
         raw = out.getvalue()
-        import hashlib
-
         sha = hashlib.sha256(raw).hexdigest()
         evidence.upload(assistant, sha, raw, "image/jpeg", None)
         member = household.members[0]
