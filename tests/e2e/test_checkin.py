@@ -19,7 +19,7 @@ PIN = "204815"
 HOME = {"latitude": 27.1917, "longitude": 103.5586, "accuracy": 15}
 
 
-def enrol(app) -> tuple[str, str]:
+def enrol(app, index: int = 0, phone: str = "13912345678") -> tuple[str, str]:
     """The village assistant enrols a member of an approved household (through the API)."""
     from backend.cases.models import Case
     from backend.extensions import db
@@ -28,7 +28,7 @@ def enrol(app) -> tuple[str, str]:
     with app.app_context():
         household = db.session.scalars(select(Household).where(
             Household.jurisdiction_code == "530621100201", Household.home_lat.is_not(None))
-            .order_by(Household.id)).first()
+            .order_by(Household.id)).all()[index]
         for case in db.session.scalars(select(Case).where(Case.household_id == household.id)):
             case.status = "approved"
         member_id, household_id = household.members[0].id, household.id
@@ -40,7 +40,7 @@ def enrol(app) -> tuple[str, str]:
     api.put("wenping_assistant", f"/api/photos/{sha}", data=raw,
             headers={"Content-Type": "image/jpeg"})
     body = api.post("wenping_assistant", "/api/checkins/recipients", json={
-        "household_id": household_id, "member_id": member_id, "phone": "13912345678",
+        "household_id": household_id, "member_id": member_id, "phone": phone,
         "category": "monthly", "reference_photo_sha256": sha}).get_json()
     return body["activation_code"], body["recipient"]["id"]
 
@@ -117,3 +117,48 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
         db.session.remove()
     outcomes = {w["outcome"] for w in history["windows"]}
     assert "missed" in outcomes and history["checkins"]
+
+
+def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, context, page,
+                                                                  sign_in, tmp_path):
+    from tests.checkin_factory import checkin
+    from tests.device_keys import registered_key
+
+    app = live_server.app
+    app.config["IDENTITY_VERIFIER"] = "none"
+    code, recipient_id = enrol(app, index=1, phone="13987654321")
+    api = Api(app.test_client())
+    api.client.post("/api/checkins/activate", json={"code": code, "pin": PIN})
+    api._tokens["r"] = api.client.post("/api/checkins/login", json={
+        "phone": "13987654321", "pin": PIN}).get_json()
+    pair, key_id = registered_key(api, "r", "device-r9876543")
+    raw = photo_bytes(99)
+    sha = hashlib.sha256(raw).hexdigest()
+    api.put("r", f"/api/photos/{sha}", data=raw, headers={"Content-Type": "image/jpeg"})
+    pushed = api.post("r", "/api/sync/push", json={"records": [checkin(
+        pair, key_id, sha, lat=HOME["latitude"], lon=HOME["longitude"], accuracy_m=0)]})
+    assert pushed.get_json()["results"][0]["status"] == "accepted"
+
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation(HOME)
+    sign_in(page, "wenping_assistant")
+    page.goto("/#/checkin-desk")
+    page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
+    card = page.locator("li.follow-up[data-status=open]", has_text="模拟定位").first
+    follow_up_id = card.get_attribute("data-id")
+    page.fill(f"#outcome-{follow_up_id}", "电话联系本人，定位软件误报。")
+    page.click(f"#close-{follow_up_id}")
+    page.wait_for_selector(f"li.follow-up[data-id='{follow_up_id}'][data-status=closed]")
+
+    page.fill(f"#reason-{recipient_id}", "卧床，无法自己操作手机")
+    page.fill("#desk-pin", "246810")
+    photo = tmp_path / "proxy.jpg"
+    photo.write_bytes(photo_bytes(1234))
+    page.set_input_files(f"#proxy-photo-{recipient_id}", str(photo))
+    page.wait_for_selector(f"#main[data-proxied='{recipient_id}']")
+    for _ in range(60):
+        if any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id)):
+            break
+        page.wait_for_timeout(500)
+    assert any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id))
+    assert page.js_errors == []
