@@ -17,7 +17,8 @@ const LAZY = {
   outbox: () => import('./views/outbox.js'),
   'add-investigator': () => import('./views/add-investigator.js'),
   checkin: () => import('./views/checkin.js'),
-  'checkin-desk': () => import('./views/checkin-desk.js'),
+  // A desk screen: outside static/js, so the phone's precached shell never carries it.
+  'checkin-desk': () => import('../desk/checkin-desk.js'),
 };
 // The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
 const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');

@@ -1,16 +1,16 @@
 // The village assistant's check-in desk (issue 12): follow-ups of missed and flagged
 // check-ins (call or home visit, what was found, closed by whom) and a proxy check-in for a
 // recipient who cannot do it: a reason, and the assistant's own photo, GPS and key.
-// Loaded on demand, never precached (a desk screen).
-import { h, fill, toast, uuid } from '../dom.js';
-import { t, getLang, problemText } from '../i18n.js';
-import { api } from '../api.js';
-import * as session from '../session.js';
-import * as keys from '../keys.js';
-import * as outbox from '../outbox.js';
-import { addPhoto } from '../photos.js';
-import { position } from '../device/geolocation.js';
-import { canonicalJson, sha256Hex } from '../domain/canonical.js';
+// Loaded on demand and kept outside static/js/, so it is never precached (a desk screen).
+import { h, fill, toast, uuid } from '../js/dom.js';
+import { t, getLang, problemText } from '../js/i18n.js';
+import { api } from '../js/api.js';
+import * as session from '../js/session.js';
+import * as keys from '../js/keys.js';
+import * as outbox from '../js/outbox.js';
+import { addPhoto } from '../js/photos.js';
+import { position } from '../js/device/geolocation.js';
+import { canonicalJson, sha256Hex } from '../js/domain/canonical.js';
 
 const SIGNED_KEYS = ['id', 'recipient_id', 'photo', 'challenge', 'challenge_answer', 'location',
   'captured_at', 'proxy'];
