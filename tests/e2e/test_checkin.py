@@ -142,7 +142,7 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     context.grant_permissions(["geolocation"])
     context.set_geolocation(HOME)
     sign_in(page, "wenping_assistant")
-    page.goto("/#/checkin-desk")
+    page.click("#nav-checkin-desk")
     page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
     card = page.locator("li.follow-up[data-status=open]", has_text="模拟定位").first
     follow_up_id = card.get_attribute("data-id")

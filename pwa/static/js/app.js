@@ -20,6 +20,8 @@ const LAZY = {
   // A desk screen: outside static/js, so the phone's precached shell never carries it.
   'checkin-desk': () => import('../desk/checkin-desk.js'),
 };
+// Staff who follow up recipients' check-ins (the desk screen).
+const FOLLOWING_UP = ['village_assistant', 'intake_clerk', 'reviewer', 'approver', 'county_supervisor', 'admin'];
 // The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
 const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');
 
@@ -104,6 +106,9 @@ function renderHeader() {
         renderHeader();
         route();
       } }, i18n.getLang() === 'zh-CN' ? 'EN' : '中'),
+    ...(FOLLOWING_UP.some((role) => (session.user()?.roles ?? []).includes(role))
+      ? [h('a', { class: 'icon-btn', href: '#/checkin-desk', id: 'nav-checkin-desk', 'aria-label': t('desk.title') }, '签')]
+      : []),
     h('a', { class: 'icon-btn', href: '#/settings', id: 'nav-settings', 'aria-label': t('nav.settings') }, '⚙'),
   );
   showNetwork();
@@ -126,6 +131,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   // Sign-in screens drive their own flow (PIN setup next); only an ended session re-routes.
   session.onChange((current) => { if (!current || current.needs_sign_in) route(); });
+  session.onChange(() => renderHeader());  // the desk link follows who is signed in
   await route();
   // Everything below improves the app but is not needed to show the list.
   import('./background.js').then((m) => m.start({ navigate, appState })).catch((error) => {
