@@ -161,4 +161,8 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
             break
         page.wait_for_timeout(500)
     assert any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id))
+    page.click(f"#show-history-{recipient_id}")
+    page.wait_for_selector(f"#history-{recipient_id} li img")
+    assert page.locator(f"#history-{recipient_id} > li").count() == 2
+    assert "代签" in page.text_content(f"#history-{recipient_id}")
     assert page.js_errors == []

@@ -61,10 +61,35 @@ async function proxyCheckIn(recipient, reason, file) {
     signature: await keys.sign(privateKey, `doorstep-checkin:v1:${digest}`) });
 }
 
+async function thumbnail(sha256) {
+  const response = await api.get(`/api/photos/${sha256}/thumbnail`, { raw: true });
+  return URL.createObjectURL(await response.blob());
+}
+
+/** The recipient's timeline: each check-in's photo, place, judgement and flags. */
+async function showHistory(recipient, host) {
+  try {
+    const history = await api.get(`/api/checkins/recipients/${recipient.id}/history`);
+    const items = await Promise.all(history.checkins.map(async (c) => h('li', { class: 'timeline-item' },
+      h('img', { src: await thumbnail(c.photo_sha256).catch(() => ''), alt: t('desk.photo_of', { at: c.captured_at }),
+        width: 96, height: 96 }),
+      h('p', {}, `${c.captured_at.slice(0, 16).replace('T', ' ')} · ${t(`checkin.outcome_${c.outcome}`)}`,
+        c.is_proxy ? ` · ${t('desk.by_proxy')}` : ''),
+      h('p', {}, t('desk.place', { lat: c.lat.toFixed(5), lon: c.lon.toFixed(5), acc: c.accuracy_m ?? '?' })),
+      c.flags.length ? h('ul', {}, c.flags.map((f) => h('li', {}, flagWords(f)))) : null)));
+    fill(host, items.length ? h('ol', { class: 'plain timeline', id: `history-${recipient.id}` }, items)
+      : h('p', { id: `history-${recipient.id}` }, t('desk.no_history')));
+  } catch (error) { toast(problemText(error), 'error'); }
+}
+
 function recipientRow(recipient) {
   const reason = h('input', { id: `reason-${recipient.id}`, class: 'input', placeholder: t('desk.reason_hint') });
+  const historyHost = h('div', {});
   return h('li', { class: 'card stack', dataset: { id: recipient.id } },
     h('h2', {}, recipient.name),
+    h('button', { class: 'btn', type: 'button', id: `show-history-${recipient.id}`,
+      onclick: () => showHistory(recipient, historyHost) }, t('desk.history')),
+    historyHost,
     h('label', { for: `reason-${recipient.id}` }, t('desk.proxy_reason')), reason,
     h('label', { class: 'btn', for: `proxy-photo-${recipient.id}` }, t('desk.proxy')),
     h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'visually-hidden',
