@@ -441,7 +441,9 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         identity_status="pending")
     flags = _flags(row, recipient, window, batch, settings)
     if not insert_ignoring_conflicts(CheckIn, [_columns(row)], "id"):
-        raise ProblemError("conflict", "The same check-in is arriving from elsewhere; retry.")
+        # The same check-in sent twice at once (a retry racing the first send): the other
+        # request stored it, so this one is its replay.
+        return {"id": record_id, "status": "duplicate", "flags": []}
     _store_flags(record_id, flags, now)
     if window is not None:
         _record_window(recipient.id, window.key, outcome, record_id, now)
