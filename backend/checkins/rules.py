@@ -145,6 +145,16 @@ def next_window(category: str, now: datetime, settings: WindowSettings) -> Windo
     raise AssertionError("a window opens within three periods")
 
 
+REMIND_DAYS_BEFORE_CLOSE = 3
+
+
+def is_reminder_day(window: Window, day: date) -> bool:
+    """SMS reminders go on the day a window opens and three days before it closes (a
+    daily message would teach people to ignore it); the app shows its reminder all along."""
+    before_close = window.closes_on - timedelta(days=REMIND_DAYS_BEFORE_CLOSE)
+    return day in (window.opens_on, max(window.opens_on, before_close))
+
+
 def judge(window: Window | None, captured_at: datetime, received_at: datetime) -> Outcome:
     """On time: captured between open and close (China dates) and received by the end of the
     tolerance (an offline phone may send a few days later). Anything else that arrives is

@@ -731,14 +731,14 @@ class Reminder:
 
 
 def due_reminders(now: datetime | None = None) -> list[Reminder]:
-    """Recipients whose window is open and who have not checked in yet."""
+    """Recipients to remind today (rules.is_reminder_day) who have not checked in yet."""
     now = now or clock.now()
     due = []
     for recipient in db.session.scalars(select(Recipient).where(
             Recipient.activated_at.is_not(None))):
         settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
         window = rules.next_window(recipient.category, now, window_settings(settings))
-        if not window.opens_on <= rules.china_date(now) <= window.closes_on:
+        if not rules.is_reminder_day(window, rules.china_date(now)):
             continue
         done = db.session.scalar(select(CheckInWindowResult.outcome).where(
             CheckInWindowResult.recipient_id == recipient.id,

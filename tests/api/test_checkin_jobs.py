@@ -94,8 +94,10 @@ def test_redis_is_chosen_when_redis_url_is_set(tmp_path):
 
 def test_reminders_go_through_the_sms_notifier_log_by_default(app, db_session, recipient,
                                                                caplog):
-    clock.freeze(datetime(2026, 12, 10, 9, tzinfo=CHINA))
+    clock.freeze(datetime(2026, 12, 16, 9, tzinfo=CHINA))
     try:
+        assert jobs._in_app(jobs._reminders)() == 0  # not a reminder day
+        clock.freeze(datetime(2026, 12, 17, 9, tzinfo=CHINA))  # three days before close
         with caplog.at_level(logging.INFO, logger="backend.checkins.jobs"):
             assert jobs._in_app(jobs._reminders)() == 1
     finally:

@@ -262,3 +262,10 @@ def test_activation_code_expiry_and_single_use():
     code = rules.new_activation_code()
     assert len(code) == 10 and set(code) <= set(rules.ACTIVATION_ALPHABET)
     assert rules.normalise_activation_code(" ab-cd 23 ") == "ABCD23"
+
+
+def test_sms_reminders_on_the_open_day_and_three_days_before_close():
+    window = rules.window_of_period("monthly", 2026, 3, SETTINGS)
+    reminded = [d for d in range(1, 32) if rules.is_reminder_day(window, date(2026, 3, 1) +
+                                                                  timedelta(days=d - 1))]
+    assert reminded == [1, 17]
