@@ -20,7 +20,10 @@ run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Doorstep is at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# Check-in jobs (identity checks, window close, reminders) on Huey with SQLite under
+	@# instance/: the worker stops with the server.
+	$(FLASK) checkins worker & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn, workers sized to the CPU (WEB_CONCURRENCY overrides), on
 # DATABASE_URL, PHOTO_S3_* and REDIS_URL from the environment; see docs/deploy.md.

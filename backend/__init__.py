@@ -65,6 +65,7 @@ def _register_concepts(app: Flask) -> None:
     """Each package registers what it offers sync (record types, pull slices), the events it
     handles and the hooks other packages ask through; sync imports none of them."""
     from backend.cases import registration as cases
+    from backend.checkins import registration as checkins
     from backend.forms import registration as forms
     from backend.households import registration as households
     from backend.jurisdictions import registration as jurisdictions
@@ -73,8 +74,9 @@ def _register_concepts(app: Flask) -> None:
     from backend.visits import registration as visits
 
     sync = SyncRegistry()
-    for package in (jurisdictions, cases, forms, households, visits, reviews):
+    for package in (jurisdictions, cases, forms, households, visits, reviews, checkins):
         package.register(sync)
+    checkins.register_jobs(app)
     app.extensions["doorstep.sync"] = sync
 
 
@@ -98,6 +100,8 @@ def _log_calendar_gaps(app: Flask) -> None:
 def _register_blueprints(app: Flask, api) -> None:
     from backend.auth.routes import blp as auth_blp
     from backend.cases.routes import blp as cases_blp
+    from backend.checkins.routes import blp as checkins_blp
+    from backend.checkins.routes import pages as checkin_pages
     from backend.devices.routes import blp as devices_blp
     from backend.evidence.routes import blp as photos_blp
     from backend.forms.routes import blp as forms_blp
@@ -111,9 +115,11 @@ def _register_blueprints(app: Flask, api) -> None:
 
     sync_blp = make_sync_blueprint(app.extensions["doorstep.sync"])
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
-                      sync_blp, photos_blp, visits_blp, reviews_blp, holidays_blp, devices_blp):
+                      sync_blp, photos_blp, visits_blp, reviews_blp, holidays_blp, devices_blp,
+                      checkins_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
+    app.register_blueprint(checkin_pages)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     # Every operation needs a bearer token unless it says otherwise (sign-in does).

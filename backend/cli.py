@@ -56,9 +56,11 @@ def _user_id(username: str) -> str:
 
 
 def register_commands(app: Flask) -> None:
+    from backend.checkins.cli import register_commands as register_checkin_commands
     from backend.devices.cli import register_commands as register_device_commands
 
     register_device_commands(app)
+    register_checkin_commands(app)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)
@@ -144,21 +146,28 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", default="demo-pass-2026", show_default=True)
     def seed_demo(password):
         """Create a demo county, households, cases and one user per role per township."""
-        from backend.demo import seed, seed_reviewed_visits
+        from backend.demo import seed, seed_checkins, seed_reviewed_visits
 
         token = _as_cli("seed-demo")
         try:
             logins = seed(password)
             db.session.commit()
+            recipients = []
             if logins is not None:
+                # Visits first: enrolling recipients approves their households' cases, and
+                # a decided case takes no more visits.
                 visits = seed_reviewed_visits(app.extensions["doorstep.sync"])
                 db.session.commit()
                 click.echo(f"{visits} home visits to review")
+                recipients = seed_checkins()
+                db.session.commit()
         finally:
             reset_actor(token)
         if logins is None:
             click.echo("demo data already present; logins unchanged")
             return
+        for what, value in recipients:
+            click.echo(f"  {what}: {value}")
         click.echo(f"demo logins (password for all: {password}):")
         for township, rows in logins.items():
             click.echo(f"  {township}")

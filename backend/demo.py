@@ -238,3 +238,62 @@ def seed_reviewed_visits(registry) -> int:
             review = reviews.get_visible(reviewer, accepted[-1])
             reviews.move(reviewer, accepted[-1], f'"{review.version}"', "approved", [])
     return pushed
+
+
+DEMO_RECIPIENT_PIN = "204815"
+
+
+def seed_checkins() -> list[tuple[str, str]]:
+    """Recipient check-in demo (003): two approved households of 砚池社区 with an enrolled
+    member each; the first is activated (phone + PIN), the second waits with a printed slip.
+
+    Kept out of ``seed`` (the test suite's data): approving cases changes what other tests
+    count. Returns (what, value) lines for the console.
+    """
+    import hashlib
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from backend.cases.models import Case
+    from backend.checkins import service as checkins
+    from backend.evidence import service as evidence
+    from backend.households.models import Household
+
+    village = VILLAGES[0][0]
+    rows = list(db_session().scalars(select(Household).where(
+        Household.jurisdiction_code == village, Household.home_lat.is_not(None))
+        .order_by(Household.created_at, Household.id)))[:2]
+    assistant_user = auth.find_by_username("wenping_assistant")
+    assert assistant_user is not None  # seed() made it
+    assistant = auth.caller_for(assistant_user)
+    lines = []
+    for index, household in enumerate(rows):
+        for case in db_session().scalars(select(Case).where(Case.household_id == household.id)):
+            case.status = "approved"
+        image = Image.new("RGB", (320, 400), (200 + index * 20, 180, 160))
+        ImageDraw.Draw(image).ellipse((90, 80, 230, 260), fill=(230, 200, 170))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        raw = out.getvalue()
+        sha = hashlib.sha256(raw).hexdigest()
+        evidence.upload(assistant, sha, raw, "image/jpeg", None)
+        member = household.members[0]
+        phone = member.phone or f"1390000{index:04d}"
+        enrolment = checkins.enrol(assistant, {
+            "household_id": household.id, "member_id": member.id, "phone": phone,
+            "category": "monthly", "reference_photo_sha256": sha, "declared_residence": None})
+        if index == 0:
+            checkins.activate(enrolment.activation_code, DEMO_RECIPIENT_PIN)
+            lines.append((f"recipient {member.name}", f"phone {phone}, PIN "
+                                                      f"{DEMO_RECIPIENT_PIN}"))
+        else:
+            lines.append((f"recipient {member.name}",
+                          f"activation slip /checkin/slip?code={enrolment.activation_code}"))
+    return lines
+
+
+def db_session():
+    from backend.extensions import db
+
+    return db.session

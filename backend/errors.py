@@ -55,6 +55,21 @@ CATALOGUE: dict[str, ProblemKind] = {
     "household-not-found": ProblemKind(404, "No such household"),
     "case-not-found": ProblemKind(404, "No such case"),
     "user-not-found": ProblemKind(404, "No such user"),
+    # recipient check-in (003)
+    "recipient-not-found": ProblemKind(404, "No such recipient"),
+    "recipient-already-enrolled": ProblemKind(409, "This member or phone is already enrolled"),
+    "household-not-approved": ProblemKind(
+        409, "Only members of a household with an approved case check in"),
+    "activation-code-invalid": ProblemKind(404, "No such activation code"),
+    "activation-code-used": ProblemKind(410, "The activation code was already used"),
+    "activation-code-expired": ProblemKind(410, "The activation code has expired"),
+    "checkin-photo-not-camera": ProblemKind(
+        422, "A check-in photo is taken now with the camera, not from the gallery"),
+    "checkin-capture-stale": ProblemKind(422, "The photo was not taken at the check-in"),
+    "checkin-photo-not-yours": ProblemKind(403, "The photo was uploaded by someone else"),
+    "checkin-signature-invalid": ProblemKind(
+        403, "The check-in is not signed with the sender's own device key"),
+    "follow-up-not-found": ProblemKind(404, "No such follow-up"),
     "setting-out-of-bounds": ProblemKind(
         422, "A setting is outside what the regulations allow; stricter is fine, looser never"),
     "county-level-only": ProblemKind(403, "Only county-level staff may change this"),

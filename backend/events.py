@@ -66,6 +66,17 @@ class PhotoStored:
     sha256: str
 
 
+@dataclass(frozen=True)
+class PeriodicReviewDue:
+    """A recipient missed ``consecutive_misses`` check-in windows in a row (003): the case
+    workflow may open a periodic review (动态管理, 004) of the household's case."""
+
+    household_id: str
+    recipient_id: str
+    window_key: str
+    consecutive_misses: int
+
+
 # --- the bus -------------------------------------------------------------------------------------
 
 

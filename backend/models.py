@@ -3,6 +3,14 @@
 from backend.audit.models import AuditEvent  # noqa: F401
 from backend.auth.models import AuthSession, User, UserRole  # noqa: F401
 from backend.cases.models import Case, CaseTeamMember  # noqa: F401
+from backend.checkins.models import (  # noqa: F401
+    CheckIn,
+    CheckInFlag,
+    CheckInWindowResult,
+    FollowUp,
+    Recipient,
+    ReviewTrigger,
+)
 from backend.devices.models import DeviceKey, DeviceKeyChallenge  # noqa: F401
 from backend.evidence.models import Photo, PhotoHashBand  # noqa: F401
 from backend.holidays.models import HolidayOverride  # noqa: F401

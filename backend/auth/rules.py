@@ -17,6 +17,9 @@ REVIEWER = "reviewer"
 APPROVER = "approver"
 COUNTY_SUPERVISOR = "county_supervisor"
 ADMIN = "admin"
+# A recipient checking in from their own phone (003): not staff, so not in ROLES (no one
+# assigns it by hand); enrolment by the village assistant or intake clerk creates it.
+RECIPIENT = "recipient"
 
 ROLES = (FIELD_WORKER, VILLAGE_ASSISTANT, INTAKE_CLERK, REVIEWER, APPROVER,
          COUNTY_SUPERVISOR, ADMIN)

@@ -378,3 +378,43 @@ def reset_password(caller: rules.Caller | None, user_id: str, new_password: str)
                  actor_id=caller.user_id if caller else None,
                  after={"sessions_revoked": ended})
     return user
+
+
+def create_pin_account(username: str, display_name: str, role: str, jurisdiction_code: str,
+                       phone: str) -> User:
+    """An account that cannot sign in until ``set_secret`` gives it one (a recipient's
+    PIN is set by the recipient at activation, never by staff)."""
+    user = User(
+        id=new_id(), username=username, display_name=display_name,
+        password_hash=hash_password(new_id() + new_id()), jurisdiction_code=jurisdiction_code,
+        phone=phone, is_active=True, failed_login_count=0, created_at=clock.now(),
+        role_rows=[UserRole(role=role)],
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", "user", user.id, after={
+        "username": username, "roles": [role], "jurisdiction": jurisdiction_code},
+        jurisdiction_code=jurisdiction_code)
+    return user
+
+
+def set_secret(user_id: str, secret: str, reason: str) -> None:
+    """Set a user's sign-in secret (already checked by the caller's rules, e.g. a PIN);
+    every session of theirs ends and their failed sign-ins are forgotten."""
+    user = get_user(user_id)
+    if user is None:
+        raise ProblemError("user-not-found")
+    user.password_hash = hash_password(secret)
+    ended = revoke_all_sessions(user.id, reason)
+    _forget_failures(user.id, None)
+    audit.record("user.secret_set", "user", user.id, jurisdiction_code=user.jurisdiction_code,
+                 after={"reason": reason, "sessions_revoked": ended})
+
+
+def end_sessions_and_lock_secret(user_id: str, reason: str) -> None:
+    """Make the current secret useless (a PIN reset: the recipient sets a new one)."""
+    user = get_user(user_id)
+    if user is None:
+        raise ProblemError("user-not-found")
+    user.password_hash = hash_password(new_id() + new_id())
+    revoke_all_sessions(user.id, reason)

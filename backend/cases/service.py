@@ -346,3 +346,8 @@ def open_case_facts(scope_code: str) -> list[OpenCaseFacts]:
                           rules.is_overdue(row.deadline_on, row.deadline_at, row.status, now,
                                            clock.SHANGHAI), row.updated_at)
             for row in rows]
+
+
+def statuses_of_household(household_id: str) -> set[str]:
+    """The statuses of a household's cases (check-in enrolment needs an approved one)."""
+    return set(db.session.scalars(select(Case.status).where(Case.household_id == household_id)))

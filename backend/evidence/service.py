@@ -161,8 +161,19 @@ def _insert_unless_present(values: dict) -> bool:
     return db.session.scalar(fallback.returning(Photo.sha256)) is not None
 
 
-def similar_photos(sha256: str) -> list[tuple[str, int]]:
-    """Other photos whose dHash is within SAME_PICTURE_MAX_BITS of this one."""
+def dhashes(sha256s: Iterable[str]) -> dict[str, int]:
+    """The 64-bit dHash of each stored photo among ``sha256s``."""
+    found: dict[str, int] = {}
+    for chunk in chunks(sha256s):
+        for sha256, dhash in db.session.execute(
+                select(Photo.sha256, Photo.dhash).where(Photo.sha256.in_(chunk))):
+            found[sha256] = int(dhash, 16)
+    return found
+
+
+def similar_photos(sha256: str, max_bits: int = SAME_PICTURE_MAX_BITS) -> list[tuple[str, int]]:
+    """Other photos whose dHash is within ``max_bits`` (at most 7: the 8 bands then find
+    every match) of this one."""
     photo = get(sha256)
     if photo is None:
         return []
@@ -175,7 +186,7 @@ def similar_photos(sha256: str) -> list[tuple[str, int]]:
     matches = []
     for other, other_hash in candidates:
         distance = hamming(dhash, int(other_hash, 16))
-        if distance <= SAME_PICTURE_MAX_BITS:
+        if distance <= max_bits:
             matches.append((other, distance))
     return sorted(matches, key=lambda m: m[1])
 

@@ -63,6 +63,14 @@ SETTINGS: dict[str, Setting] = {
     "max_photo_distance_m": Setting(500, (int, float), "integrity flag"),
     "max_photo_time_gap_minutes": Setting(60, (int, float), "integrity flag"),
     "max_speed_kmh": Setting(150, (int, float), "integrity flag"),
+    # Recipient check-in (003): windows per category and the thresholds of its flags.
+    "checkin_open_day": Setting(1, int, "check-in window opens (day of month)"),
+    "checkin_close_day": Setting(20, int, "check-in window closes (day of month)"),
+    "checkin_tolerance_days": Setting(3, int, "a later capture is late, not missed"),
+    "checkin_max_residence_distance_m": Setting(2000, (int, float), "check-in flag"),
+    "checkin_photo_reuse_max_bits": Setting(6, int, "check-in flag: dHash bits"),
+    "checkin_max_capture_age_minutes": Setting(10, (int, float), "stale photo"),
+    "checkin_misses_for_review": Setting(2, int, "misses in a row -> periodic review"),
 }
 
 # Where a bound comes from: a regulation in regulations/ (DOMAIN.md names them 000-004),
@@ -118,6 +126,15 @@ BOUNDS: dict[str, Bound] = {
     "max_photo_distance_m": Bound(10, PLAUSIBLE, 100000, PLAUSIBLE),
     "max_photo_time_gap_minutes": Bound(0, PLAUSIBLE, 1440, PLAUSIBLE),
     "max_speed_kmh": Bound(1, PLAUSIBLE, 2000, PLAUSIBLE),
+    # Check-in windows fit in a month (day 29-31 would vanish in February); the reuse
+    # threshold stays under 8 bits, so the 8-band dHash index finds every match.
+    "checkin_open_day": Bound(1, PLAUSIBLE, 28, PLAUSIBLE),
+    "checkin_close_day": Bound(1, PLAUSIBLE, 31, PLAUSIBLE),
+    "checkin_tolerance_days": Bound(0, PLAUSIBLE, 15, PLAUSIBLE),
+    "checkin_max_residence_distance_m": Bound(50, PLAUSIBLE, 100000, PLAUSIBLE),
+    "checkin_photo_reuse_max_bits": Bound(0, PLAUSIBLE, 7, PLAUSIBLE),
+    "checkin_max_capture_age_minutes": Bound(1, PLAUSIBLE, 120, PLAUSIBLE),
+    "checkin_misses_for_review": Bound(1, PLAUSIBLE, 12, PLAUSIBLE),
 }
 
 # The thresholds of the visit integrity flags watch township staff, so only the county

@@ -46,6 +46,7 @@ const SHELL_ASSETS = [
   '/static/js/domain/review-tasks.js',
   '/static/js/views/add-investigator.js',
   '/static/js/views/case.js',
+  '/static/js/views/checkin.js',
   '/static/js/views/cases.js',
   '/static/js/views/login.js',
   '/static/js/views/outbox.js',

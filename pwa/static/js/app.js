@@ -21,9 +21,16 @@ const LAZY = {
   reviews: () => import('../desk/queue.js'),
   review: () => import('../desk/visit.js'),
   dashboard: () => import('../desk/dashboard.js'),
+  checkin: () => import('./views/checkin.js'),
+  // A desk screen: outside static/js, so the phone's precached shell never carries it.
+  'checkin-desk': () => import('../desk/checkin-desk.js'),
 };
 const DESK_ROLES = ['reviewer', 'approver', 'county_supervisor', 'admin'];
 const isDeskUser = () => (session.user()?.roles ?? []).some((role) => DESK_ROLES.includes(role));
+// Staff who follow up recipients' check-ins (the desk screen).
+const FOLLOWING_UP = ['village_assistant', 'intake_clerk', 'reviewer', 'approver', 'county_supervisor', 'admin'];
+// The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
+const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -67,8 +74,9 @@ function iconLabel(glyph, words) {
 
 async function route() {
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const opensCheckIn = location.pathname === '/checkin' || name === 'checkin' || isRecipient();
   // Reviewers, approvers and supervisors have no assignments of their own: they start at the queue.
-  const wanted = session.needsSignIn() ? 'login'
+  const wanted = opensCheckIn ? 'checkin' : session.needsSignIn() ? 'login'
     : name === 'cases' && isDeskUser() && !session.user().roles.includes('field_worker') ? 'reviews' : name;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
@@ -116,6 +124,9 @@ function renderHeader() {
         renderHeader();
         route();
       } }, ...iconLabel(i18n.getLang() === 'zh-CN' ? 'EN' : '中', t('nav.language'))),
+    FOLLOWING_UP.some((role) => (session.user()?.roles ?? []).includes(role)) && !session.needsSignIn()
+      ? h('a', { class: 'icon-btn', href: '#/checkin-desk', id: 'nav-checkin-desk' }, ...iconLabel('签', t('desk.title')))
+      : null,
     h('a', { class: 'icon-btn', href: '#/settings', id: 'nav-settings', 'aria-label': t('nav.settings') }, '⚙'),
   );
   showNetwork();
@@ -138,6 +149,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   // Sign-in screens drive their own flow (PIN setup next); only an ended session re-routes.
   session.onChange((current) => { if (!current || current.needs_sign_in) route(); });
+  session.onChange(() => renderHeader());  // the desk link follows who is signed in
   await route();
   // Everything below improves the app but is not needed to show the list.
   import('./background.js').then((m) => m.start({ navigate, appState })).catch((error) => {

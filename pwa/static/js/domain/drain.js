@@ -7,9 +7,9 @@
 // 401, 408, 429, a commit race) leaves every unsettled record waiting, with backoff.
 import { afterResult, afterTransientFailure, isPermanentRefusal } from './backoff.js';
 
-/** Hashes of every blob a record refers to: photos and drawn signatures. */
+/** Hashes of every blob a record refers to: photos, a check-in's photo, drawn signatures. */
 export function blobsOf(record) {
-  return [...(record.photos ?? []).map((p) => p.sha256),
+  return [...(record.photos ?? []).map((p) => p.sha256), record.photo?.sha256,
     ...(record.attestations ?? []).map((a) => a.signature_image_sha256),
     ...(record.type === 'visit_attestation' ? [record.signature_image_sha256] : [])].filter(Boolean);
 }

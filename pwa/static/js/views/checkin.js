@@ -1,0 +1,205 @@
+// The recipient's screens (issue 12, 003): activation from the slip's QR, PIN, sign-in with
+// phone + PIN, and one big "check in now" action: a challenge shown large (and spoken where
+// the browser can), a front-camera photo, GPS, signed with the recipient's device key and
+// queued in the outbox, so a check-in made without signal is sent when it returns.
+import { h, fill, uuid } from '../dom.js';
+import { t, problemText } from '../i18n.js';
+import { api } from '../api.js';
+import * as session from '../session.js';
+import * as keys from '../keys.js';
+import * as store from '../store.js';
+import * as outbox from '../outbox.js';
+import { addPhoto } from '../photos.js';
+import { position } from '../device/geolocation.js';
+import { canonicalJson, sha256Hex } from '../domain/canonical.js';
+
+const SIGNED_KEYS = ['id', 'recipient_id', 'photo', 'challenge', 'challenge_answer', 'location',
+  'captured_at', 'proxy'];
+const MESSAGE_PREFIX = 'doorstep-checkin:v1:';
+const FRESH_PHOTO_MS = 2 * 60 * 1000;  // a camera file is seconds old; an older one is not "now"
+let unlockedKey = null;
+
+const isRecipient = () => !session.needsSignIn() && (session.user()?.roles ?? []).includes('recipient');
+const usernameFor = (phone) => `recipient-${phone}`;
+
+function speak(text) {
+  try {
+    if (!('speechSynthesis' in window)) return;
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = 'zh-CN';
+    utterance.rate = 0.85;
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
+  } catch { /* speech is a help, never required */ }
+}
+
+function localChallenge() {
+  const random = crypto.getRandomValues(new Uint32Array(2));
+  return random[0] % 2 ? { kind: 'fingers', value: 1 + (random[1] % 5) }
+    : { kind: 'say_number', value: String(random[1] % 10000).padStart(4, '0') };
+}
+
+function challengeWords(challenge) {
+  return challenge.kind === 'fingers' ? t('checkin.challenge_fingers', { n: challenge.value })
+    : t('checkin.challenge_say', { n: challenge.value.split('').join(' ') });
+}
+
+function field(id, label, attrs = {}) {
+  return h('div', { class: 'field' }, h('label', { for: id }, label),
+    h('input', { id, class: 'input big-input', inputmode: 'numeric', autocomplete: 'off', ...attrs }));
+}
+
+function done(root) { root.dataset.ready = 'true'; }
+
+async function signInAndMakeKey(phone, pin) {
+  await session.signIn(usernameFor(phone), pin);
+  const me = session.user();
+  let record = await keys.keyFor(me.id);
+  if (!record) record = await keys.createKey(me, pin, session.getDeviceId());
+  unlockedKey = record.private_key ?? await keys.unlock(me.id, pin);
+  try { await keys.register(me.id); } catch (error) { console.warn('key registration waits', error); }
+}
+
+function activationScreen(root, code) {
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'checkin-error', hidden: true });
+  const form = h('form', { class: 'card stack checkin', id: 'activate-form', onsubmit: async (event) => {
+    event.preventDefault();
+    const pin = form.querySelector('#pin-new').value;
+    if (!/^\d{6}$/.test(pin) || pin !== form.querySelector('#pin-again').value) {
+      fill(error, t('checkin.pin_mismatch')); error.hidden = false; return;
+    }
+    try {
+      const answer = await api.post('/api/checkins/activate',
+        { code: form.querySelector('#activation-code').value, pin }, { auth: false, retries: 0 });
+      await signInAndMakeKey(answer.phone, pin);
+      history.replaceState(null, '', '/#/checkin');
+      render(root);
+    } catch (failure) {
+      fill(error, problemText(failure)); error.hidden = false;
+    }
+  } },
+  h('h1', {}, t('checkin.activate_title')),
+  field('activation-code', t('checkin.code'), { value: code ?? '', inputmode: 'text', autocapitalize: 'characters' }),
+  field('pin-new', t('checkin.pin_new'), { type: 'password', maxlength: 6, autocomplete: 'new-password' }),
+  field('pin-again', t('checkin.pin_again'), { type: 'password', maxlength: 6, autocomplete: 'new-password' }),
+  error,
+  h('button', { class: 'btn btn-primary btn-huge', type: 'submit', id: 'activate-submit' }, t('checkin.activate')));
+  fill(root, form);
+  speak(t('checkin.activate_spoken'));
+  done(root);
+}
+
+function signInScreen(root) {
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'checkin-error', hidden: true });
+  const form = h('form', { class: 'card stack checkin', id: 'recipient-login', onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      await signInAndMakeKey(form.querySelector('#recipient-phone').value.trim(),
+        form.querySelector('#recipient-pin').value);
+      render(root);
+    } catch (failure) {
+      fill(error, t('checkin.sign_in_failed')); error.hidden = false;
+    }
+  } },
+  h('h1', {}, t('checkin.sign_in_title')),
+  field('recipient-phone', t('checkin.phone'), { type: 'tel', autocomplete: 'tel' }),
+  field('recipient-pin', t('checkin.pin'), { type: 'password', maxlength: 6 }),
+  error,
+  h('button', { class: 'btn btn-primary btn-huge', type: 'submit', id: 'recipient-login-submit' }, t('checkin.sign_in')),
+  h('a', { class: 'btn', href: '#/checkin/activate' }, t('checkin.have_code')));
+  fill(root, form);
+  done(root);
+}
+
+async function statusOf() {
+  try {
+    const status = await api.get('/api/checkins/me', { retries: 0 });
+    await store.put('device', status, 'checkin_status');
+    return status;
+  } catch {
+    return store.get('device', 'checkin_status');  // offline: what the phone last knew
+  }
+}
+
+function windowWords(status) {
+  if (!status) return t('checkin.window_unknown');
+  const w = status.next_window;
+  return t('checkin.window', { from: w.opens_on, to: w.closes_on });
+}
+
+async function homeScreen(root) {
+  const status = await statusOf();
+  const queued = (await outbox.entries()).filter((e) => e.record?.type === 'checkin' && e.status !== 'accepted');
+  const last = status?.last_outcome ? t(`checkin.outcome_${status.last_outcome}`) : t('checkin.none_yet');
+  fill(root, h('section', { class: 'card stack checkin', id: 'checkin-home' },
+    h('h1', {}, t('checkin.hello', { name: status?.display_name ?? session.user()?.display_name ?? '' })),
+    h('p', { class: 'big-text', id: 'checkin-window' }, windowWords(status)),
+    h('p', { class: 'big-text', id: 'checkin-last' }, t('checkin.last', { result: last })),
+    status?.is_done_this_window ? h('p', { class: 'big-text ok', id: 'checkin-done' }, t('checkin.done_this_window')) : null,
+    queued.length ? h('p', { class: 'big-text warn', id: 'checkin-queued' }, t('checkin.queued')) : null,
+    h('button', { class: 'btn btn-primary btn-huge', type: 'button', id: 'checkin-start',
+      onclick: () => checkInScreen(root, status) }, t('checkin.now'))));
+  done(root);
+}
+
+async function signedRecord(record, pin) {
+  if (!unlockedKey) unlockedKey = await keys.unlock(session.user().id, pin);
+  const digest = await sha256Hex(canonicalJson(Object.fromEntries(SIGNED_KEYS.map((k) => [k, record[k] ?? null]))));
+  const mine = await keys.keyFor(session.user().id);
+  return { ...record, key_id: mine.key_id, signature: await keys.sign(unlockedKey, MESSAGE_PREFIX + digest) };
+}
+
+function checkInScreen(root, status) {
+  delete root.dataset.ready;
+  const challenge = status?.challenge && navigator.onLine ? status.challenge : localChallenge();
+  const words = challengeWords(challenge);
+  const error = h('p', { class: 'form-error', role: 'alert', id: 'checkin-error', hidden: true });
+  const pinField = unlockedKey ? null : field('checkin-pin', t('checkin.pin'), { type: 'password', maxlength: 6 });
+  const camera = h('input', { type: 'file', accept: 'image/*', capture: 'user', id: 'checkin-photo', class: 'visually-hidden',
+    onchange: async (event) => {
+      const file = event.target.files?.[0];
+      if (!file) return;
+      try {
+        const takenNow = Date.now() - (file.lastModified || Date.now()) < FRESH_PHOTO_MS;
+        const photo = await addPhoto(file);
+        const fix = await position().catch(() => null);
+        if (!fix) { fill(error, t('checkin.need_gps')); error.hidden = false; return; }
+        const now = new Date().toISOString();
+        const record = await signedRecord({
+          type: 'checkin', id: uuid(), recipient_id: status?.recipient_id ?? null,
+          photo: { sha256: photo.sha256, source: takenNow ? 'camera' : 'gallery', captured_at: takenNow ? now : photo.captured_at },
+          challenge, challenge_answer: challenge.kind === 'fingers' ? String(challenge.value) : challenge.value,
+          location: { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m }, captured_at: now, proxy: null,
+        }, pinField?.querySelector('input').value);
+        await outbox.enqueue(record);
+        fill(root, h('section', { class: 'card stack checkin', id: 'checkin-saved' },
+          h('p', { class: 'big-text ok', role: 'status' }, navigator.onLine ? t('checkin.sent') : t('checkin.saved_offline')),
+          h('button', { class: 'btn btn-huge', type: 'button', id: 'checkin-back', onclick: () => render(root) }, t('nav.back'))));
+        speak(navigator.onLine ? t('checkin.sent') : t('checkin.saved_offline'));
+        done(root);
+      } catch (failure) {
+        console.error(failure);
+        fill(error, failure instanceof keys.WrongPin ? t('checkin.pin_wrong') : String(failure.message || failure));
+        error.hidden = false;
+      }
+    } });
+  fill(root, h('section', { class: 'card stack checkin', id: 'checkin-flow' },
+    h('p', { class: 'big-text' }, t('checkin.challenge_intro')),
+    h('p', { class: 'challenge', id: 'checkin-challenge', 'aria-live': 'polite' }, words),
+    pinField, error,
+    h('label', { class: 'btn btn-primary btn-huge', for: 'checkin-photo', id: 'checkin-camera' }, t('checkin.take_photo')),
+    camera,
+    h('button', { class: 'btn', type: 'button', id: 'checkin-speak', onclick: () => speak(words) }, t('checkin.say_again'))));
+  speak(`${t('checkin.challenge_intro')} ${words}`);
+  done(root);
+}
+
+export async function render(root, { params = [] } = {}) {
+  root.classList.add('checkin-root');
+  document.documentElement.classList.add('large-text');
+  const code = new URLSearchParams(location.search).get('code');
+  if (code && !isRecipient()) return activationScreen(root, code);
+  if (params[0] === 'activate' && !isRecipient()) return activationScreen(root, '');
+  if (!isRecipient()) return signInScreen(root);
+  return homeScreen(root);
+}

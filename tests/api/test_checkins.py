@@ -1,0 +1,523 @@
+"""Recipient check-in (issue 12, DOMAIN.md "Recipient check-in", 003): enrolment, activation,
+PIN sign-in, scoping, check-ins by sync with every flag on both sides of its threshold,
+judging with a test clock, proxy check-in, follow-up and the periodic-review trigger."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from backend import clock, events
+from backend.cases.models import Case
+from backend.checkins import identity
+from backend.checkins.models import CheckIn, CheckInFlag, FollowUp, ReviewTrigger
+from backend.checkins.rules import CHINA
+from backend.households.models import Household
+from tests.checkin_factory import checkin, photo_bytes
+from tests.device_keys import registered_key
+
+ASSISTANT = "wenping_assistant"
+PIN = "204815"
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=CHINA)  # inside the December window (1-20)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    clock.freeze(NOW)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture(autouse=True)
+def faces_match(app):
+    """The real model (tests/unit/test_identity.py) takes a second a photo; here a stub says
+    "same person" unless a test plugs in another."""
+    identity.use("stub-same", StubFaces(0.3))
+    app.config["IDENTITY_VERIFIER"] = "stub-same"
+    yield
+    app.config.pop("IDENTITY_VERIFIER", None)
+
+
+def approved_households(db_session, township="530621100", count=2) -> list[Household]:
+    rows = db_session.scalars(select(Household).where(
+        Household.jurisdiction_code.like(township + "%"), Household.home_lat.is_not(None))
+        .order_by(Household.id)).all()[:count]
+    for household in rows:
+        for case in db_session.scalars(select(Case).where(Case.household_id == household.id)):
+            case.status = "approved"
+    db_session.commit()  # a savepoint: a later sign-in's rollback must not undo it
+    return list(rows)
+
+
+def upload(api, username, raw: bytes) -> str:
+    sha = hashlib.sha256(raw).hexdigest()
+    response = api.put(username, f"/api/photos/{sha}", data=raw,
+                       headers={"Content-Type": "image/jpeg"})
+    assert response.status_code in (200, 201), response.get_json()
+    return sha
+
+
+class Recipient:
+    """An enrolled, activated, signed-in recipient with a device key."""
+
+    def __init__(self, api, household, member, phone, body, seed):
+        self.api, self.household, self.member, self.phone = api, household, member, phone
+        self.id = body["recipient"]["id"]
+        self.code = body["activation_code"]
+        self.name = f"recipient-{phone}"  # the key in api's token cache
+        self.seed = seed
+
+    def sign_in(self, pin=PIN):
+        response = self.api.client.post("/api/checkins/login", json={
+            "phone": self.phone, "pin": pin, "device_id": "device-r" + self.phone[-7:]})
+        assert response.status_code == 200, response.get_json()
+        self.api._tokens[self.name] = response.get_json()
+        self.pair, self.key_id = registered_key(self.api, self.name,
+                                                "device-r" + self.phone[-7:])
+        return self
+
+    def photo(self, seed=None, raw=None) -> str:
+        self.seed += 1
+        return upload(self.api, self.name, raw or photo_bytes(seed or self.seed * 7919))
+
+    def push(self, records, **extra):
+        return self.api.post(self.name, "/api/sync/push", json={
+            "device_id": "device-r" + self.phone[-7:], "records": records, **extra})
+
+    def check_in(self, **kwargs):
+        sent_at = kwargs.pop("sent_at", clock.now().isoformat())
+        sha = kwargs.pop("sha", None) or self.photo()
+        record = checkin(self.pair, self.key_id, sha, at=kwargs.pop("at", clock.now()),
+                         lat=kwargs.pop("lat", self.household.home_lat),
+                         lon=kwargs.pop("lon", self.household.home_lon), **kwargs)
+        response = self.push([record], sent_at=sent_at)
+        assert response.status_code == 200, response.get_json()
+        return record, response.get_json()["results"][0]
+
+
+def enrol(api, household, index=0, phone=None, category="monthly", **extra):
+    member = household.members[0]
+    phone = phone or f"139{index:04d}{abs(hash(household.id)) % 10000:04d}"
+    reference = upload(api, ASSISTANT, photo_bytes(900_000 + index))
+    return api.post(ASSISTANT, "/api/checkins/recipients", json={
+        "household_id": household.id, "member_id": member.id, "phone": phone,
+        "category": category, "reference_photo_sha256": reference, **extra}), member, phone
+
+
+def activated(api, household, index=0, **extra) -> Recipient:
+    response, member, phone = enrol(api, household, index, **extra)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    activation = api.client.post("/api/checkins/activate",
+                                 json={"code": body["activation_code"], "pin": PIN})
+    assert activation.status_code == 200, activation.get_json()
+    return Recipient(api, household, member, phone, body, seed=index * 1000).sign_in()
+
+
+@pytest.fixture
+def households(db_session):
+    return approved_households(db_session)
+
+
+@pytest.fixture
+def recipient(api, households):
+    return activated(api, households[0])
+
+
+def flag_codes(result) -> set[str]:
+    return {f["code"] for f in result.get("flags", [])}
+
+
+# --- enrolment and activation ----------------------------------------------------------------
+
+
+def test_enrolment_needs_staff_and_an_approved_household(api, db_session, households):
+    response, _, _ = enrol(api, households[0])
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert len(body["activation_code"]) == 10 and body["activation_url"].startswith("/checkin?")
+    assert body["recipient"]["is_activated"] is False
+    again, _, _ = enrol(api, households[0])
+    assert again.get_json()["type"] == "recipient-already-enrolled"
+    pending = db_session.scalars(select(Household).where(
+        Household.jurisdiction_code.like("530621100%"), Household.id.not_in(
+            [h.id for h in households]))).first()
+    refused, _, _ = enrol(api, pending, index=5)
+    assert refused.status_code == 409 and refused.get_json()["type"] == "household-not-approved"
+    reference = upload(api, "wenping_fw1", photo_bytes(1))
+    by_field_worker = api.post("wenping_fw1", "/api/checkins/recipients", json={
+        "household_id": households[1].id, "member_id": households[1].members[0].id,
+        "phone": "13900000001", "category": "monthly", "reference_photo_sha256": reference})
+    assert by_field_worker.status_code == 403
+
+
+def test_other_township_household_is_not_found(api, db_session):
+    other = approved_households(db_session, township="530621101", count=1)[0]
+    response, _, _ = enrol(api, other)
+    assert response.status_code == 404
+
+
+def test_slip_and_qr_are_printed_from_the_code(api, households):
+    response, member, _ = enrol(api, households[0])
+    code = response.get_json()["activation_code"]
+    slip = api.client.get(f"/checkin/slip?code={code}")
+    assert slip.status_code == 200 and member.name in slip.get_data(as_text=True)
+    assert "<svg" in slip.get_data(as_text=True)
+    qr = api.client.get(f"/checkin/qr.svg?code={code}")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+    assert api.client.get("/checkin/slip?code=WRONGCODE2").status_code == 404
+    assert api.client.get(f"/checkin?code={code}").status_code == 200
+
+
+def test_activation_code_is_single_use_and_expires_in_7_days(api, households):
+    response, _, phone = enrol(api, households[0])
+    code = response.get_json()["activation_code"]
+    weak = api.client.post("/api/checkins/activate", json={"code": code, "pin": "123456"})
+    assert weak.status_code == 422
+    ok = api.client.post("/api/checkins/activate", json={"code": code.lower(), "pin": PIN})
+    assert ok.status_code == 200 and ok.get_json()["phone"] == phone
+    reused = api.client.post("/api/checkins/activate", json={"code": code, "pin": PIN})
+    assert reused.status_code == 410 and reused.get_json()["type"] == "activation-code-used"
+    second, _, _ = enrol(api, households[1], index=1)
+    late_code = second.get_json()["activation_code"]
+    clock.freeze(clock.now() + timedelta(days=7))
+    expired = api.client.post("/api/checkins/activate", json={"code": late_code, "pin": PIN})
+    assert expired.status_code == 410 and expired.get_json()["type"] == "activation-code-expired"
+    clock.freeze(clock.now() - timedelta(seconds=1))
+    assert api.client.post("/api/checkins/activate",
+                           json={"code": late_code, "pin": PIN}).status_code == 200
+
+
+def test_guessing_activation_codes_is_rate_limited(app, api, households):
+    from backend.auth.throttle import limiter
+
+    app.config["CHECKIN_ACTIVATION_LIMIT"] = "3 per minute"
+    limiter.reset()
+    try:
+        answers = [api.client.post("/api/checkins/activate",
+                                   json={"code": f"GUESS{n:05d}", "pin": PIN}).status_code
+                   for n in range(5)]
+    finally:
+        app.config.pop("CHECKIN_ACTIVATION_LIMIT")
+        limiter.reset()
+    assert answers[:3] == [404, 404, 404] and answers[3:] == [429, 429]
+
+
+def test_pin_sign_in_is_throttled_and_locks_like_staff(api, recipient):
+    wrong = [api.client.post("/api/checkins/login", json={
+        "phone": recipient.phone, "pin": "999999"}).status_code for _ in range(4)]
+    assert wrong[:3] == [401, 401, 401] and wrong[3] == 429  # LOGIN_MAX_FAILURES=3 in tests
+    locked = api.client.post("/api/checkins/login", json={"phone": recipient.phone, "pin": PIN})
+    assert locked.status_code == 429 and locked.get_json()["type"] == "too-many-sign-ins"
+
+
+def test_staff_reset_the_pin_with_a_new_code(api, recipient):
+    reset = api.post(ASSISTANT, f"/api/checkins/recipients/{recipient.id}/pin-reset")
+    assert reset.status_code == 200
+    old = api.client.post("/api/checkins/login", json={"phone": recipient.phone, "pin": PIN})
+    assert old.status_code == 401
+    assert api.get(recipient.name, "/api/checkins/me").status_code == 401  # sessions ended
+    activation = api.client.post("/api/checkins/activate", json={
+        "code": reset.get_json()["activation_code"], "pin": "913572"})
+    assert activation.status_code == 200
+    assert api.client.post("/api/checkins/login", json={
+        "phone": recipient.phone, "pin": "913572"}).status_code == 200
+
+
+# --- scoping -----------------------------------------------------------------------------------
+
+
+def test_recipient_sees_only_their_own_household(api, households, recipient):
+    own = api.get(recipient.name, f"/api/checkins/households/{households[0].id}")
+    assert own.status_code == 200 and own.get_json()["id"] == households[0].id
+    other = api.get(recipient.name, f"/api/checkins/households/{households[1].id}")
+    assert other.status_code == 404 and other.get_json()["type"] == "household-not-found"
+    assert api.get(recipient.name, f"/api/households/{households[1].id}").status_code == 404
+    assert api.get(recipient.name, f"/api/households/{households[0].id}").status_code == 404
+    assert api.get(recipient.name, "/api/households").get_json()["total"] == 0
+    assert api.get(recipient.name, "/api/cases").get_json()["total"] == 0
+    assert api.get(recipient.name, "/api/checkins/recipients").status_code == 403
+    assert api.get(recipient.name, "/api/checkins/follow-ups").status_code == 403
+    assert api.get(ASSISTANT, "/api/checkins/me").status_code == 403
+
+
+def test_recipient_status_shows_the_window_and_last_result(api, recipient):
+    status = api.get(recipient.name, "/api/checkins/me").get_json()
+    assert status["next_window"]["key"] == "2026-12" and status["is_done_this_window"] is False
+    assert status["reminders"] == ["checkin-window-open"]
+    recipient.check_in()
+    status = api.get(recipient.name, "/api/checkins/me").get_json()
+    assert status["is_done_this_window"] is True and status["last_outcome"] == "on_time"
+
+
+# --- check-ins ---------------------------------------------------------------------------------
+
+
+def test_check_in_is_accepted_once_and_replays_as_duplicate(api, db_session, recipient):
+    record, result = recipient.check_in()
+    assert result["status"] == "accepted", result
+    again = recipient.push([record]).get_json()["results"][0]
+    assert again["status"] == "duplicate"
+    stored = db_session.get(CheckIn, record["id"])
+    assert stored.outcome == "on_time" and stored.window_key == "2026-12"
+    assert stored.received_at == clock.now()
+
+
+def test_gallery_photo_and_stale_capture_are_problems(api, db_session, recipient):
+    _, gallery = recipient.check_in(source="gallery")
+    assert gallery["status"] == "rejected"
+    assert gallery["problem"]["type"] == "checkin-photo-not-camera"
+    _, stale = recipient.check_in(photo_at=clock.now() - timedelta(minutes=11))
+    assert stale["problem"]["type"] == "checkin-capture-stale"
+    _, fresh = recipient.check_in(photo_at=clock.now() - timedelta(minutes=9))
+    assert fresh["status"] == "accepted"
+
+
+def test_another_recipients_key_or_photo_is_a_problem(api, households, recipient):
+    other = activated(api, households[1], index=1)
+    sha = recipient.photo()
+    record = checkin(other.pair, other.key_id, sha, at=clock.now())
+    signed_by_other = recipient.push([record]).get_json()["results"][0]
+    assert signed_by_other["problem"]["type"] == "checkin-signature-invalid"
+    foreign_photo = checkin(other.pair, other.key_id, sha, at=clock.now())
+    answer = other.push([foreign_photo]).get_json()["results"][0]
+    assert answer["problem"]["type"] == "checkin-photo-not-yours"
+    tampered = checkin(recipient.pair, recipient.key_id, recipient.photo(), at=clock.now())
+    tampered["location"]["lat"] += 0.01
+    assert recipient.push([tampered]).get_json()["results"][0]["problem"]["type"] == \
+        "checkin-signature-invalid"
+    for_other = checkin(recipient.pair, recipient.key_id, recipient.photo(), at=clock.now(),
+                        recipient_id=other.id)
+    assert recipient.push([for_other]).get_json()["results"][0]["problem"]["type"] == \
+        "recipient-not-found"
+
+
+def test_outside_every_window_is_recorded_late_and_flagged(api, db_session, recipient):
+    clock.freeze(datetime(2026, 12, 27, 10, tzinfo=CHINA))
+    record, result = recipient.check_in()
+    assert result["status"] == "accepted" and "outside-window" in flag_codes(result)
+    assert db_session.get(CheckIn, record["id"]).outcome == "late"
+
+
+def test_late_within_tolerance_and_received_late(api, db_session, recipient):
+    clock.freeze(datetime(2026, 12, 22, 10, tzinfo=CHINA))
+    late, result = recipient.check_in()
+    assert db_session.get(CheckIn, late["id"]).outcome == "late"
+    assert db_session.get(CheckIn, late["id"]).window_key == "2026-12"
+
+
+def _north(lat, metres):
+    return lat + metres / 111_195
+
+
+def test_far_from_residence_on_both_sides(api, db_session, households, recipient):
+    home = households[0]
+    _, near = recipient.check_in(lat=_north(home.home_lat, 1990))
+    assert "far-from-residence" not in flag_codes(near)
+    clock.freeze(clock.now() + timedelta(hours=2))
+    _, far = recipient.check_in(lat=_north(home.home_lat, 2010))
+    assert "far-from-residence" in flag_codes(far)
+
+
+def test_declared_residence_of_someone_living_away(api, households):
+    shanghai = {"address": "上海市浦东新区", "lat": 31.2304, "lon": 121.4737}
+    away = activated(api, households[1], index=2, declared_residence=shanghai)
+    _, there = away.check_in(lat=31.2310, lon=121.4740)
+    assert "far-from-residence" not in flag_codes(there)
+
+
+def test_photo_reuse_on_both_sides(api, db_session, households, recipient):
+    first_raw = photo_bytes(4242, quality=90)
+    _, first = recipient.check_in(sha=recipient.photo(raw=first_raw))
+    assert "photo-reused" not in flag_codes(first)
+    clock.freeze(clock.now() + timedelta(days=31))  # the next month's window
+    again = io.BytesIO()
+    Image.open(io.BytesIO(first_raw)).save(again, "JPEG", quality=60)  # same picture
+    _, reused = recipient.check_in(sha=recipient.photo(raw=again.getvalue()))
+    assert "photo-reused" in flag_codes(reused)
+    _, fresh = recipient.check_in(sha=recipient.photo(raw=photo_bytes(777)))
+    assert "photo-reused" not in flag_codes(fresh)
+
+
+def test_the_same_photo_in_a_second_check_in_is_reuse(api, recipient):
+    sha = recipient.photo()
+    _, first = recipient.check_in(sha=sha)
+    assert "photo-reused" not in flag_codes(first)
+    _, second = recipient.check_in(sha=sha)
+    assert "photo-reused" in flag_codes(second)
+
+
+def test_photo_reused_across_households(api, db_session, households, recipient):
+    other = activated(api, households[1], index=3)
+    raw = photo_bytes(5151, quality=90)
+    recipient.check_in(sha=recipient.photo(raw=raw))
+    copy = io.BytesIO()
+    Image.open(io.BytesIO(raw)).save(copy, "JPEG", quality=70)
+    _, reused = other.check_in(sha=other.photo(raw=copy.getvalue()))
+    flag = next(f for f in db_session.scalars(select(CheckInFlag).where(
+        CheckInFlag.code == "photo-reused")))
+    assert "photo-reused" in flag_codes(reused) and flag.data["scope"] == "other-household"
+
+
+def test_clock_skew_and_future_capture_on_both_sides(api, recipient):
+    now = clock.now()
+    _, ok = recipient.check_in(at=now - timedelta(minutes=9),
+                               sent_at=(now - timedelta(minutes=9)).isoformat())
+    assert "device-clock-skew" not in flag_codes(ok)
+    _, skewed = recipient.check_in(at=now - timedelta(minutes=11),
+                                   sent_at=(now - timedelta(minutes=11)).isoformat())
+    assert "device-clock-skew" in flag_codes(skewed)
+    _, future = recipient.check_in(at=now + timedelta(minutes=11))
+    assert "captured-in-future" in flag_codes(future)
+
+
+def test_mocked_location_zero_accuracy_and_impossible_speed(api, households, recipient):
+    home = households[0]
+    _, zero = recipient.check_in(accuracy_m=0)
+    assert "location-possibly-mocked" in flag_codes(zero)
+    clock.freeze(clock.now() + timedelta(hours=1))
+    _, slow = recipient.check_in(accuracy_m=0.5, lat=_north(home.home_lat, 1000))
+    assert "location-possibly-mocked" not in flag_codes(slow)
+    clock.freeze(clock.now() + timedelta(hours=1))
+    _, fast = recipient.check_in(lat=_north(home.home_lat, 160_000))
+    assert "location-possibly-mocked" in flag_codes(fast)
+
+
+def test_new_device_is_flagged_after_the_first(api, recipient):
+    _, first = recipient.check_in()
+    assert "new-device" not in flag_codes(first)
+    _, same = recipient.check_in()
+    assert "new-device" not in flag_codes(same)
+    recipient.pair, recipient.key_id = registered_key(api, recipient.name, "device-newphone1")
+    _, other = recipient.check_in()
+    assert "new-device" in flag_codes(other)
+
+
+class StubFaces:
+    name = "stub"
+
+    def __init__(self, distance):
+        self.distance = distance
+
+    def compare(self, reference, probe):
+        status = "verified" if self.distance <= identity.SAME_PERSON_MAX_DISTANCE else "mismatch"
+        return identity.IdentityResult(status, self.distance, self.name)
+
+
+@pytest.mark.parametrize("distance, flagged", [(0.59, False), (0.61, True)])
+def test_face_mismatch_on_both_sides(app, api, db_session, recipient, distance, flagged):
+    identity.use("stub", StubFaces(distance))
+    app.config["IDENTITY_VERIFIER"] = "stub"
+    try:
+        record, _ = recipient.check_in()
+    finally:
+        app.config["IDENTITY_VERIFIER"] = "stub-same"
+    row = db_session.get(CheckIn, record["id"])
+    assert row.identity_status == ("mismatch" if flagged else "verified")
+    codes = set(db_session.scalars(select(CheckInFlag.code).where(
+        CheckInFlag.checkin_id == record["id"])))
+    assert ("face-mismatch" in codes) is flagged
+
+
+def test_without_a_model_identity_is_unverified_and_goes_to_a_person(app, api, db_session,
+                                                                     recipient):
+    app.config["IDENTITY_VERIFIER"] = "none"
+    try:
+        record, _ = recipient.check_in()
+    finally:
+        app.config["IDENTITY_VERIFIER"] = "stub-same"
+    assert db_session.get(CheckIn, record["id"]).identity_status == "unverified"
+    follow_ups = api.get(ASSISTANT, "/api/checkins/follow-ups").get_json()["items"]
+    assert any(f["checkin_id"] == record["id"] for f in follow_ups)
+
+
+# --- proxy, judging, follow-up ------------------------------------------------------------------
+
+
+def test_proxy_check_in_by_the_village_assistant(api, db_session, recipient):
+    pair, key_id = registered_key(api, ASSISTANT, "device-assist01")
+    sha = upload(api, ASSISTANT, photo_bytes(31337))
+    record = checkin(pair, key_id, sha, at=clock.now(), recipient_id=recipient.id,
+                     proxy={"reason": "行动不便，卧床"})
+    result = api.post(ASSISTANT, "/api/sync/push", json={
+        "device_id": "device-assist01", "records": [record]}).get_json()["results"][0]
+    assert result["status"] == "accepted" and "proxy-check-in" in flag_codes(result)
+    row = db_session.get(CheckIn, record["id"])
+    assert row.is_proxy and row.submitted_by_id == api.user_id(ASSISTANT)
+    no_reason = checkin(pair, key_id, sha, at=clock.now(), recipient_id=recipient.id)
+    assert api.post(ASSISTANT, "/api/sync/push", json={"records": [no_reason]}).get_json()[
+        "results"][0]["problem"]["type"] == "forbidden"
+    by_recipient = checkin(recipient.pair, recipient.key_id, recipient.photo(), at=clock.now(),
+                           recipient_id=recipient.id, proxy={"reason": "自己代签"})
+    assert recipient.push([by_recipient]).get_json()["results"][0]["problem"]["type"] == \
+        "forbidden"
+
+
+def test_missed_windows_follow_up_and_periodic_review_trigger(api, db_session, recipient):
+    from backend.checkins import service
+
+    raised = []
+    events.subscribe(events.PeriodicReviewDue, raised.append)
+    try:
+        assert service.judge_closed_windows(datetime(2026, 12, 23, 23, tzinfo=CHINA)) == 0
+        assert service.judge_closed_windows(datetime(2026, 12, 24, 0, 1, tzinfo=CHINA)) == 1
+        assert service.judge_closed_windows(datetime(2026, 12, 24, 0, 2, tzinfo=CHINA)) == 0
+        assert not db_session.scalars(select(ReviewTrigger)).all()
+        assert service.judge_closed_windows(datetime(2027, 1, 24, 1, tzinfo=CHINA)) == 1
+        events.dispatch()
+    finally:
+        events._handlers[events.PeriodicReviewDue].remove(raised.append)
+    trigger, = db_session.scalars(select(ReviewTrigger)).all()
+    assert trigger.consecutive_misses == 2 and trigger.household_id == recipient.household.id
+    assert raised and raised[0].consecutive_misses == 2
+    assert service.periodic_review_triggers([recipient.household.id])[
+        recipient.household.id][0]["window_key"] == "2027-01"
+    missed = [f for f in db_session.scalars(select(FollowUp)) if f.reason == "missed"]
+    assert {f.window_key for f in missed} == {"2026-12", "2027-01"}
+    assert {f.action for f in missed} == {"home_visit"}
+
+
+def test_a_check_in_in_time_is_not_missed(api, recipient):
+    from backend.checkins import service
+
+    recipient.check_in()
+    assert service.judge_closed_windows(datetime(2026, 12, 24, 1, tzinfo=CHINA)) == 0
+
+
+def test_assistant_closes_a_follow_up_with_if_match(api, recipient):
+    recipient.check_in(accuracy_m=0)  # a flagged check-in
+    items = api.get(ASSISTANT, "/api/checkins/follow-ups?village=530621100").get_json()["items"]
+    follow_up = next(f for f in items if f["reason"] == "flagged")
+    assert "location-possibly-mocked" in {f["code"] for f in follow_up["flags"]}
+    path = f"/api/checkins/follow-ups/{follow_up['id']}/close"
+    body = {"action": "call", "outcome": "电话联系本人，确认在家。"}
+    assert api.post(ASSISTANT, path, json=body).status_code == 428
+    assert api.post(ASSISTANT, path, json=body, headers={"If-Match": '"9"'}).status_code == 412
+    closed = api.post(ASSISTANT, path, json=body, headers={"If-Match": '"1"'})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["closed_by_id"] == api.user_id(ASSISTANT)
+    assert closed.headers["ETag"] == '"2"'
+    assert api.post(ASSISTANT, path, json=body, headers={"If-Match": '"2"'}).status_code == 409
+    other = api.get("longtoushan_assistant", "/api/checkins/follow-ups").get_json()["items"]
+    assert other == []
+    assert api.post("longtoushan_assistant", path, json=body,
+                    headers={"If-Match": '"2"'}).status_code == 404
+
+
+def test_history_is_a_timeline_of_photos_and_places(api, recipient):
+    record, _ = recipient.check_in()
+    history = api.get(ASSISTANT, f"/api/checkins/recipients/{recipient.id}/history")
+    assert history.status_code == 200
+    body = history.get_json()
+    assert body["checkins"][0]["id"] == record["id"]
+    assert body["windows"] == [{"key": "2026-12", "outcome": "on_time",
+                                "checkin_id": record["id"]}]
+    photo = api.get(ASSISTANT, f"/api/photos/{record['photo']['sha256']}")
+    assert photo.status_code == 200
+    assert api.get("longtoushan_assistant",
+                   f"/api/checkins/recipients/{recipient.id}/history").status_code == 404
