@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.checkin_factory import photo_bytes
 from tests.conftest import Api
+from tests.e2e.accessibility import assert_accessible
 
 pytestmark = pytest.mark.e2e
 
@@ -65,14 +66,17 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
 
     page.goto(f"/checkin?code={code}")
     page.wait_for_selector("#activate-form")
+    assert_accessible(page, "activation")
     assert page.input_value("#activation-code") == code
     page.fill("#pin-new", PIN)
     page.fill("#pin-again", "111111")
     page.click("#activate-submit")
     page.wait_for_selector("#checkin-error:not([hidden])")
+    assert_accessible(page, "activation with its error")
     page.fill("#pin-again", PIN)
     page.click("#activate-submit")
     page.wait_for_selector("#checkin-home")
+    assert_accessible(page, "check-in home")
     assert "至" in page.text_content("#checkin-window")
     # Large text, one big action, and it fits a 360 px screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
@@ -81,11 +85,13 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
     context.set_offline(True)
     page.click("#checkin-start")
     page.wait_for_selector("#checkin-challenge")
+    assert_accessible(page, "check-in challenge")
     assert page.text_content("#checkin-challenge").strip()
     photo = tmp_path / "selfie.jpg"
     photo.write_bytes(photo_bytes(7))  # just taken: its file time is now
     page.set_input_files("#checkin-photo", str(photo))
     page.wait_for_selector("#checkin-saved")
+    assert_accessible(page, "check-in saved offline")
     assert "没有网络" in page.text_content("#checkin-saved")
     assert stored_checkins(app, recipient_id) == []
 
@@ -144,6 +150,7 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     sign_in(page, "wenping_assistant")
     page.click("#nav-checkin-desk")
     page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
+    assert_accessible(page, "follow-up desk")
     card = page.locator("li.follow-up[data-status=open]", has_text="模拟定位").first
     follow_up_id = card.get_attribute("data-id")
     page.fill(f"#outcome-{follow_up_id}", "电话联系本人，定位软件误报。")
@@ -163,6 +170,7 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     assert any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id))
     page.click(f"#show-history-{recipient_id}")
     page.wait_for_selector(f"#history-{recipient_id} li img")
+    assert_accessible(page, "recipient history")
     assert page.locator(f"#history-{recipient_id} > li").count() == 2
     assert "代签" in page.text_content(f"#history-{recipient_id}")
     assert page.js_errors == []

@@ -111,8 +111,9 @@ function renderHeader() {
     h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
     h('span', { class: 'net', id: 'net-state', role: 'status' }),
     isDeskUser() && !session.needsSignIn() ? h('a', { class: 'icon-btn nav-text', href: '#/reviews', id: 'nav-reviews' }, t('nav.reviews')) : null,
-    h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
-      h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
+    // Named "待发送 3" when three wait: the visible count is part of the spoken name.
+    h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox' },
+      ...iconLabel('⇅', t('nav.outbox')), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
     h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),
       onclick: () => {
         localStorage.setItem('doorstep.large', large ? '0' : '1');
