@@ -144,3 +144,18 @@ def test_refused_photo_parks_its_visit_only(phone, context, live_server):
     assert page.get_attribute(f"#outbox-list li[data-id='{refused['id']}']",
                               "data-status") == "needs_attention"
     assert page.js_errors == []
+
+
+def test_send_now_always_ends_with_words_offline_or_with_nothing_left(phone, context):
+    # Pressing "send now" must never leave "正在发送…" on screen with nothing being sent.
+    page = phone
+    context.set_offline(True)
+    page.goto("/#/outbox")
+    page.wait_for_selector("#main[data-view=outbox][data-ready=true]")
+    page.click("#send-now")
+    page.wait_for_function(
+        "() => document.querySelector('#outbox-line').textContent.includes('现在离线')")
+    context.set_offline(False)
+    page.click("#send-now")
+    page.wait_for_function(
+        "() => document.querySelector('#outbox-line').textContent.includes('已全部发送')")

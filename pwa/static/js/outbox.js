@@ -80,12 +80,20 @@ export function drain({ force = false } = {}) {
 }
 
 async function run(force) {
-  if (!navigator.onLine || session.needsSignIn()) return;
+  if (!navigator.onLine || session.needsSignIn()) {
+    // A person pressed "send now": say why nothing left instead of "sending…" for ever.
+    if (force) emit({ type: 'idle', reason: navigator.onLine ? 'signed-out' : 'offline' });
+    return;
+  }
   const now = Date.now();
   const all = await store.all('outbox');
   const due = force ? sendOrder(all.map((e) => (e.status === 'waiting' ? { ...e, next_attempt_at: null } : e)), now)
     : sendOrder(all, now);
-  if (!due.length) return;
+  if (!due.length) {
+    // Nothing due (an earlier round already sent it): the round is over all the same.
+    if (force) emit({ type: 'done', parked: all.filter((e) => e.status === 'needs_attention').length });
+    return;
+  }
   emit({ type: 'start', count: due.length });
   try {
     await registerPendingKeys();

@@ -51,6 +51,9 @@ export async function render(root) {
     } else if (event.type === 'done') {
       progress.hidden = true;
       line.textContent = event.parked ? t('sync.done_parked', { n: event.parked }) : t('sync.done');
+    } else if (event.type === 'idle') {
+      progress.hidden = true;
+      line.textContent = t(event.reason === 'offline' ? 'outbox.offline_waits' : 'outbox.sign_in_first');
     } else if (event.type === 'error') {
       progress.hidden = true;
       line.textContent = problemText(event.error);
