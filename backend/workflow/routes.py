@@ -11,6 +11,7 @@ from backend.workflow import service
 from backend.workflow.schemas import (
     TASK_NAMES,
     ApplicationSchema,
+    CaseTransitionSchema,
     DrawCreateSchema,
     DrawQuerySchema,
     DrawSchema,
@@ -26,7 +27,6 @@ from backend.workflow.schemas import (
     StandardListSchema,
     StandardSchema,
     TimelineSchema,
-    TransitionSchema,
     WorkflowSchema,
 )
 
@@ -55,7 +55,7 @@ def get_workflow(case_id):
 
 @blp.route("/cases/<string:case_id>/transitions", methods=["POST"])
 @signed_in
-@blp.arguments(TransitionSchema)
+@blp.arguments(CaseTransitionSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, WorkflowSchema, headers=ETAG_HEADER)
 @problems(*BODY_PROBLEMS, 401, 403, 404, 409, 412, 428)
