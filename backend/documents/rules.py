@@ -25,7 +25,9 @@ KINDS = ("missing_documents_notice", "public_notice", "refusal_letter", "stop_no
          "approval_notice", "emergency_record")
 FORMATS = ("pdf", "html")
 LANGS = ("zh-CN", "en")
-CATEGORIES = ("dibao", "low_income_margin", "extreme_poverty", "temporary")
+CATEGORIES = ("dibao", "low_income_margin", "extreme_poverty", "special_case", "temporary")
+# Temporary aid is paid once, not monthly.
+ONE_OFF_CATEGORIES = ("temporary",)
 # households.rules.RELATIONS, shown in words; any other relation text is printed as given.
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
 # Emergency aid (急难型) from the township reserve: at most 5,000 yuan (002).
@@ -157,6 +159,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "emergency_record": "急难型临时救助记录",
         "dibao": "最低生活保障", "low_income_margin": "低保边缘家庭",
         "extreme_poverty": "特困人员救助供养", "temporary": "临时救助",
+        "special_case": "社会救助（一事一议）",
         "head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母",
         "grandchild": "孙子女", "sibling": "兄弟姐妹", "other": "其他",
         "case_no": "受理编号", "applicant": "申请人", "recipient": "救助对象",
@@ -181,6 +184,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "approval_intro": "您的社会救助申请（受理编号：{case_no}）经审核确认，决定予以批准。",
         "approval_outro": "救助金按月发放至您的账户。家庭人口、收入或财产发生变化时，"
                           "请及时告知乡镇（街道）。",
+        "approval_outro_one_off": "救助金一次性发放至您的账户。",
         "emergency_intro": "依照急难型临时救助先行救助的规定，作出以下救助决定：",
         "emergency_outro": "请于{due}前补齐相关签字手续。",
         "sign_handler": "经办人（签字）", "sign_recipient": "救助对象（签字）",
@@ -196,6 +200,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "dibao": "minimum living allowance (dibao)",
         "low_income_margin": "near-allowance household support",
         "extreme_poverty": "extreme-poverty support", "temporary": "temporary aid",
+        "special_case": "social assistance (special case)",
         "head": "head of household", "spouse": "spouse", "child": "child", "parent": "parent",
         "grandchild": "grandchild", "sibling": "sibling", "other": "other",
         "case_no": "Case number", "applicant": "Applicant", "recipient": "Recipient",
@@ -230,6 +235,7 @@ _WORDS: dict[str, dict[str, str]] = {
                           "approved.",
         "approval_outro": "The allowance is paid monthly to your account. Tell the township "
                           "when the household's members, income or property change.",
+        "approval_outro_one_off": "The aid is paid once to your account.",
         "emergency_intro": "Under the emergency-aid fast track (help first), this aid was "
                            "decided:",
         "emergency_outro": "Signatures are to be completed by {due}.",
@@ -379,7 +385,8 @@ def _stop(c: Mapping[str, Any], lang: str) -> Document:
 def _approval(c: Mapping[str, Any], lang: str) -> Document:
     w = words(lang)
     amount: Decimal = c["monthly_amount_yuan"]
-    shown = w["yuan_month"].format(amount=yuan(amount))
+    one_off = c["category"] in ONE_OFF_CATEGORIES
+    shown = w["yuan" if one_off else "yuan_month"].format(amount=yuan(amount))
     if lang == "zh-CN":
         shown += w["capitals"].format(capitals=yuan_in_capitals(amount))
     decided_on = c.get("decided_on")
@@ -389,9 +396,9 @@ def _approval(c: Mapping[str, Any], lang: str) -> Document:
         blocks=(Paragraph(w["approval_intro"].format(case_no=c["case_no"])),
                 Fields(((w["category"], w[c["category"]]),
                         (w["members_count"], w["persons"].format(n=c["members_count"])),
-                        (w["monthly_amount"], shown),
+                        (w["amount" if one_off else "monthly_amount"], shown),
                         (w["payment_starts_on"], long_date(c["payment_starts_on"], lang)))),
-                Paragraph(w["approval_outro"])),
+                Paragraph(w["approval_outro_one_off" if one_off else "approval_outro"])),
         office=c["office"], dated=long_date(decided_on, lang) if decided_on else "")
 
 
@@ -401,17 +408,21 @@ def _emergency(c: Mapping[str, Any], lang: str) -> Document:
     shown = w["yuan"].format(amount=yuan(amount))
     if lang == "zh-CN":
         shown += w["capitals"].format(capitals=yuan_in_capitals(amount))
-    decided_at: datetime = c["decided_at"]
+    decided_at: datetime | None = c.get("decided_at")
+    decided_on: date = (decided_at.astimezone(CHINA).date() if decided_at is not None
+                        else c["decided_on"])
+    decided = long_instant(decided_at, lang) if decided_at is not None \
+        else long_date(decided_on, lang)
     return Document(
         kind="emergency_record", lang=lang, title=w["emergency_record"], addressee="",
         blocks=(Paragraph(w["emergency_intro"]),
                 Fields(((w["case_no"], c["case_no"]), (w["recipient"], c["recipient_name"]),
                         (w["reason"], c["reason"]), (w["amount"], shown),
-                        (w["decided_at"], long_instant(decided_at, lang)),
+                        (w["decided_at"], decided),
                         (w["signatures_due_on"], long_date(c["signatures_due_on"], lang)))),
                 Paragraph(w["emergency_outro"].format(
                     due=long_date(c["signatures_due_on"], lang)))),
-        office=c["office"], dated=long_date(decided_at.astimezone(CHINA).date(), lang),
+        office=c["office"], dated=long_date(decided_on, lang),
         blocks_after_office=(SignatureLines((w["sign_handler"], w["sign_recipient"],
                                              w["sign_leader"])),))
 

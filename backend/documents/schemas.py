@@ -89,8 +89,9 @@ class PublicNoticeSchema(_Strict):
     village = Text(100)
     township = Text(100)
     applicant_name = Text(50)
+    # May be empty: a household whose only adults' birth dates are unknown shows none.
     members = fields.List(fields.Nested(NoticeMemberSchema), required=True,
-                          validate=validate.Length(min=1, max=30))
+                          validate=validate.Length(max=30))
     category = fields.String(required=True, validate=validate.OneOf(rules.CATEGORIES))
     monthly_amount_yuan = Yuan(minimum=Decimal(0), maximum=Decimal(1_000_000))
     starts_on = fields.Date(required=True)
@@ -134,13 +135,20 @@ class EmergencyRecordSchema(_Strict):
     recipient_name = Text(50)
     reason = Text(500)
     amount_yuan = Yuan(minimum=Decimal("0.01"), maximum=rules.EMERGENCY_CAP_YUAN)
-    decided_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "the instant, shown as Beijing time; or give decided_on"})
+    decided_on = fields.Date(load_default=None)
     signatures_due_on = fields.Date(required=True)
     office = Text(100)
 
     @validates_schema
     def _signatures_after_decision(self, data: dict, **_: Any) -> None:
-        if data["signatures_due_on"] < data["decided_at"].astimezone(rules.CHINA).date():
+        decided_at, decided_on = data.get("decided_at"), data.get("decided_on")
+        if decided_at is None and decided_on is None:
+            raise ValidationError("Give decided_at (or decided_on).", "decided_at")
+        if decided_at is not None:
+            decided_on = decided_at.astimezone(rules.CHINA).date()
+        if data["signatures_due_on"] < decided_on:
             raise ValidationError("Signatures cannot be due before the aid was decided.",
                                   "signatures_due_on")
 

@@ -317,3 +317,36 @@ def test_filename_is_ascii():
 ])
 def test_yuan_in_capitals(amount, capitals):
     assert rules.yuan_in_capitals(Decimal(amount)) == capitals
+
+
+# ----------------------------------------------------------------- as the workflow sends it
+
+CASE_UUID = "3f2a9c1e-5b7d-4e2f-9a1b-0c2d3e4f5a6b"
+
+
+def test_content_as_json_strings_from_the_workflow_renders():
+    """The case workflow sends amounts as strings, dates as ISO strings and the case's UUID
+    as its number; an emergency record may carry only the decision's date."""
+    emergency = dict(case_no=CASE_UUID, recipient_name="赵四", reason="火灾致房屋损毁",
+                     amount_yuan="4999.99", decided_on="2026-12-02",
+                     signatures_due_on="2026-12-09", office="文平镇人民政府")
+    text = pdf_text(service.render("emergency_record", emergency, "pdf")[0])
+    assert CASE_UUID in text and "4,999.99元" in text and "决定时间2026年12月2日" in text
+    notice = samples()["public_notice"] | {"members": [], "monthly_amount_yuan": "980",
+                                           "category": "special_case"}
+    text = pdf_text(service.render("public_notice", notice, "pdf")[0])
+    assert "980.00元/月" in text and "一事一议" in text
+
+
+def test_an_emergency_record_needs_a_decision_time_or_date():
+    content = samples()["emergency_record"]
+    del content["decided_at"]
+    assert "decided_at" in problem("emergency_record", content).errors
+
+
+def test_temporary_aid_approval_is_a_one_off_amount():
+    content = samples()["approval_notice"] | {"category": "temporary",
+                                              "monthly_amount_yuan": "800"}
+    text = pdf_text(service.render("approval_notice", content, "pdf")[0])
+    assert "救助金额800.00元（大写：人民币捌佰元整）" in text and "元/月" not in text
+    assert "一次性发放" in text
