@@ -16,3 +16,10 @@ from backend.visits.models import (  # noqa: F401
     VisitRevision,
     VisitSubmission,
 )
+from backend.workflow.models import (  # noqa: F401
+    AllowanceStandard,
+    CaseObjection,
+    CaseWorkflow,
+    SpotCheck,
+    SpotCheckDraw,
+)

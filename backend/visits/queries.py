@@ -165,3 +165,11 @@ def revision_answers(submission_id: str, revisions: list[int]) -> dict[int, dict
                 VisitRevision.revision, VisitRevision.content).where(
                 VisitRevision.submission_id == submission_id,
                 VisitRevision.revision.in_(revisions)))}
+
+
+def attesters_by_visit(case_id: str) -> dict[str, set[str]]:
+    """Each visit of the case with who attested its current revision (a valid signature
+    by the signer's own key), for the workflow's "home visit complete" (004)."""
+    ids = list(db.session.scalars(select(VisitSubmission.id).where(
+        VisitSubmission.case_id == case_id)))
+    return {sid: set(answer["attested_by"]) for sid, answer in results_for(ids).items()}
