@@ -108,6 +108,11 @@ CATALOGUE: dict[str, ProblemKind] = {
     "review-field-unknown": ProblemKind(422, "The visit's form has no such field"),
     "review-comment-required": ProblemKind(
         422, "Say what needs fixing: has issues needs at least one comment"),
+    # printable documents (backend/documents)
+    "document-content-invalid": ProblemKind(
+        422, "The document cannot be printed with this content"),
+    "document-discloses-identity": ProblemKind(
+        422, "A printed document may not hold a resident ID or a mobile number"),
     # the case workflow (issue 11): a move the table does not allow, and each guard
     "transition-not-allowed": ProblemKind(
         409, "The case cannot move from its current state to that one"),

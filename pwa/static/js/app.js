@@ -16,7 +16,13 @@ const LAZY = {
   survey: () => import('./views/survey.js'),
   outbox: () => import('./views/outbox.js'),
   'add-investigator': () => import('./views/add-investigator.js'),
+  // Workflow desk screens (intake, review, approval, county; ≥ 1024 px, tablets too):
+  // fetched when opened, never precached, so the phone's offline shell stays small.
+  work: () => import('../desk/workflow/work.js'),
+  'work-case': () => import('../desk/workflow/case.js'),
 };
+const WORKFLOW_ROLES = ['intake_clerk', 'reviewer', 'approver', 'county_supervisor'];
+const isWorkflowUser = () => (session.user()?.roles ?? []).some((role) => WORKFLOW_ROLES.includes(role));
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -70,6 +76,7 @@ async function route() {
   delete root.dataset.ready;
   root.dataset.view = wanted;
   document.body.classList.toggle('signed-in', !session.needsSignIn());
+  if (!document.getElementById('nav-work') !== !(isWorkflowUser() && !session.needsSignIn())) renderHeader();
   try {
     cleanup = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
   } catch (error) {
@@ -85,6 +92,8 @@ function renderHeader() {
   header.replaceChildren(
     h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
     h('span', { class: 'net', id: 'net-state', role: 'status' }),
+    isWorkflowUser() && !session.needsSignIn()
+      ? h('a', { class: 'icon-btn nav-text', href: '#/work', id: 'nav-work' }, t('nav.work')) : null,
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
       h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
     h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),
