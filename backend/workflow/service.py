@@ -841,6 +841,7 @@ def document_content(caller: Caller, case_id: str, kind: str) -> dict:
     if kind == "approval_notice" and wf is not None and case.status == rules.APPROVED:
         return {"case_no": case.id, "applicant_name": applicant, "category": wf.category,
                 "monthly_amount_yuan": str(wf.monthly_amount_yuan or wf.emergency_amount_yuan),
+                "decided_on": decided_on,
                 "members_count": len(home.members),
                 "payment_starts_on": (wf.payment_starts_on or wf.payment_due_on
                                       or _today()).isoformat(),

@@ -520,3 +520,65 @@ def test_nothing_half_happens_when_a_guard_fails(api, db_session):
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.object_id == case["id"])) == count
     assert db_session.scalar(select(Case.version).where(Case.id == case["id"])) == version
+
+
+# --- printable documents (text checked in the PDF itself) ----------------------------------------
+
+
+def pdf_text(response) -> str:
+    from pypdf import PdfReader
+
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/pdf"
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+
+
+def test_public_notice_shows_adults_and_the_amount_never_minors_or_ids(api, db_session):
+    from datetime import date
+
+    from backend.households.models import Member
+
+    case = create_case(api, db_session)
+    members = db_session.scalars(select(Member).where(
+        Member.household_id == case["household_id"]).order_by(Member.position)).all()
+    db_session.add(Member(id="00000000-0000-4000-8000-00000000beef",
+                          household_id=case["household_id"], position=len(members),
+                          name="王小宝", relation="grandchild",
+                          id_number="530621201501010012", birth_on=date(2015, 1, 1)))
+    db_session.commit()
+    ok(api.put("wenping_intake", f"/api/cases/{case['id']}/team", json={"user_ids": [
+        api.user_id("wenping_fw1"), api.user_id("wenping_fw2")]}, headers={"If-Match": '"1"'}))
+    complete_visit(api, case)
+    economic_check(api, case["id"])
+    ok(to_reviewing(api, case["id"]))
+    path = f"/api/cases/{case['id']}/documents/public_notice"
+    problem(api.get("wenping_reviewer", path), 409, "document-not-available")
+    ok(move(api, case["id"], "public_notice", "wenping_reviewer"))
+    text = pdf_text(api.get("wenping_reviewer", path + "?format=pdf"))
+    head = members[0]
+    assert head.name in text
+    assert "王小宝" not in text
+    for member in members:
+        if member.id_number:
+            assert member.id_number not in text
+    amount = wf(api, case["id"])["proposal"]["monthly_amount_yuan"]
+    assert f"{int(amount.split('.')[0]):,}.00" in text
+    page = api.get("wenping_reviewer", path + "?format=html")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert head.name in html and "王小宝" not in html and "530621201501010012" not in html
+    problem(api.get("longtoushan_reviewer", path), 404, "case-not-found")
+
+
+def test_refusal_letter_and_missing_documents_notice_print(api, db_session):
+    case = create_case(api, db_session)
+    ok(put(api, "wenping_intake", f"/api/cases/{case['id']}/application",
+           {"missing_documents": ["户口簿复印件", "收入证明"]}))
+    text = pdf_text(api.get("wenping_intake",
+                            f"/api/cases/{case['id']}/documents/missing_documents_notice"))
+    assert "户口簿复印件" in text and "收入证明" in text
+    ok(move(api, case["id"], "refused", "wenping_approver", reasons=["家庭人均收入高于当地标准"]))
+    text = pdf_text(api.get("wenping_intake", f"/api/cases/{case['id']}/documents/refusal_letter"))
+    assert "家庭人均收入高于当地标准" in text and "复查" in text
+    for member in case["household"]["members"]:
+        assert (member.get("id_number") or "none") not in text
