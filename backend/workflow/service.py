@@ -662,8 +662,10 @@ DUE_TASKS = {
 
 
 def _open_task(summary: Any, key: str) -> str | None:
+    if key == "temporary.emergency" and summary.status in rules.OPEN:
+        return "emergency_decision"
     if summary.status == rules.ACCEPTED:
-        return "emergency_decision" if key == "temporary.emergency" else "start_investigation"
+        return "start_investigation"
     if summary.status in (rules.INVESTIGATING, rules.PANEL_REVIEW):
         return "preliminary_review"
     if summary.status == rules.REVIEWING:
