@@ -249,6 +249,16 @@ def _seed_workflow() -> None:
         cases.set_status(case, status)
     db.session.flush()
     workflow.draw_spot_checks(users["county_supervisor"], today.strftime("%Y-%m"))
+    # 砚池社区's deliberation pool (004: at least 30, with township cadres and group leaders).
+    workflow.replace_pool(intake, "530621100201", [
+        *({"name": f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[i % len(GIVEN)]}", "role": "villager"}
+          for i in range(26)),
+        {"name": "镇干部李明", "role": "township_cadre"},
+        {"name": "镇干部赵强", "role": "township_cadre"},
+        {"name": "镇干部孙丽", "role": "township_cadre"},
+        {"name": "一组组长王福", "role": "group_leader"},
+        {"name": "二组组长陈海", "role": "group_leader"},
+        {"name": "镇纪委刘正", "role": "discipline_officer"}])
 
 
 def _uuid() -> str:
