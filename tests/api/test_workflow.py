@@ -384,9 +384,13 @@ def test_a_sampled_case_cannot_be_approved_before_its_check(api, db_session):
 def test_draw_covers_at_least_the_ratios_and_only_the_county_draws(api, db_session):
     problem(api.post("wenping_approver", "/api/spot-checks/draws", json={"month": "2026-12"}),
             403, "forbidden")
+    home = db_session.scalars(select(Household.id).where(
+        Household.jurisdiction_code.startswith(WENPING),
+        Household.is_relative_of_staff.is_(False)).order_by(Household.id)).first()
     for _ in range(4):
-        create_case(api, db_session)
-    create_case(api, db_session, kind="temporary", temporary_subtype="expenditure")
+        create_case(api, db_session, household_id=home)
+    create_case(api, db_session, household_id=home, kind="temporary",
+                temporary_subtype="expenditure")
     month = clock.today_in_china().strftime("%Y-%m")
     draw = ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}),
               201)
