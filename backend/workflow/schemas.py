@@ -240,7 +240,7 @@ class StandardSchema(Schema):
     jurisdiction_code = fields.String()
     year = fields.Integer()
     effective_on = fields.Date()
-    monthly_yuan = fields.Decimal(as_string=True, places=2)
+    monthly_yuan = fields.String(metadata={"description": "yuan, a decimal string"})
     created_at = fields.DateTime()
 
 
