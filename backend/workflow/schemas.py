@@ -169,6 +169,8 @@ class DueQuerySchema(Schema):
 
 class DueItemSchema(Schema):
     case_id = fields.String()
+    applicant_name = fields.String(allow_none=True, metadata={
+        "description": "the household head's name"})
     task = fields.String(metadata={"description": "start_investigation, emergency_decision, "
                                                   "preliminary_review, post_notice, decision, "
                                                   "refusal_letter_sent, "

@@ -768,7 +768,8 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
         state = rules.due_state(due_on, due_at, today, now)
         if only and state != only:
             return
-        items.append({"case_id": summary.id, "task": task, "kind": summary.kind,
+        items.append({"case_id": summary.id, "household_id": summary.household_id,
+                      "task": task, "kind": summary.kind,
                       "temporary_subtype": summary.temporary_subtype, "status": summary.status,
                       "jurisdiction_code": summary.jurisdiction_code, "due_on": due_on,
                       "due_at": due_at, "state": state})
@@ -790,6 +791,10 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
             sampled = by_id.get(pending["case_id"])
             if sampled is not None and sampled.status in rules.OPEN:
                 add(sampled, "spot_check", sampled.deadline_on, sampled.deadline_at)
+    homes = households.facts({i["household_id"] for i in items})
+    for item in items:
+        head = homes[item.pop("household_id")].head
+        item["applicant_name"] = head.name if head else None
     order = {"overdue": 0, "due_soon": 1, "later": 2}
     items.sort(key=lambda i: (order[i["state"]], _sort_instant(i), i["case_id"]))
     return items

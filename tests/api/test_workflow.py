@@ -445,7 +445,12 @@ def test_refusal_letter_due_within_3_working_days_57(api, db_session):
     assert view["decision"]["refusal_letter_due_on"] == clock.add_working_days(
         clock.today_in_china(), 3).isoformat()
     due = ok(api.get("wenping_intake", "/api/cases/due"))["items"]
-    assert any(i["case_id"] == case["id"] and i["task"] == "refusal_letter_sent" for i in due)
+    item = next(i for i in due if i["case_id"] == case["id"])
+    assert item["task"] == "refusal_letter_sent" and item["state"] != "overdue"
+    assert item["applicant_name"] == next(m["name"] for m in case["household"]["members"]
+                                          if m["relation"] == "head")
+    assert ok(api.get("wenping_intake", "/api/cases/due?state=overdue"))["items"] == [
+        i for i in due if i["state"] == "overdue"]
     problem(move(api, case["id"], "investigating", "wenping_intake"), 409,
             "transition-not-allowed")
 
