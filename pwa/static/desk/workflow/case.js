@@ -172,6 +172,8 @@ export async function render(root, { params }) {
     }
     if (result.errors) {
       root.querySelector(`#${fieldId(action, Object.keys(result.errors)[0])}`)?.focus();
+      steps += 1;
+      root.dataset.steps = String(steps);
       return;
     }
     button.disabled = true;
