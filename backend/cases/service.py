@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from backend import clock
 from backend.audit import service as audit
@@ -338,13 +339,13 @@ def set_application(case: Case, has_honesty_pledge: bool,
                     is_economic_check_authorized: bool) -> None:
     case.has_honesty_pledge = has_honesty_pledge
     case.is_economic_check_authorized = is_economic_check_authorized
-    case.updated_at = clock.now()
-    db.session.flush()
+    touch(case)
 
 
 def touch(case: Case) -> None:
     """A workflow record of the case changed: bump the case's version (If-Match)."""
     case.updated_at = clock.now()
+    flag_modified(case, "updated_at")  # bump even when the clock has not moved
     db.session.flush()
 
 

@@ -6,11 +6,15 @@ from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
 from backend.cases import service as cases
+from backend.documents import service as documents
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.workflow import service
 from backend.workflow.schemas import (
+    DOCUMENT_KINDS,
     TASK_NAMES,
     ApplicationSchema,
+    CaseTransitionSchema,
+    DocumentQuerySchema,
     DrawCreateSchema,
     DrawQuerySchema,
     DrawSchema,
@@ -26,7 +30,6 @@ from backend.workflow.schemas import (
     StandardListSchema,
     StandardSchema,
     TimelineSchema,
-    TransitionSchema,
     WorkflowSchema,
 )
 
@@ -55,7 +58,7 @@ def get_workflow(case_id):
 
 @blp.route("/cases/<string:case_id>/transitions", methods=["POST"])
 @signed_in
-@blp.arguments(TransitionSchema)
+@blp.arguments(CaseTransitionSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, WorkflowSchema, headers=ETAG_HEADER)
 @problems(*BODY_PROBLEMS, 401, 403, 404, 409, 412, 428)
@@ -116,6 +119,30 @@ def complete_task(case_id, task):
     case = service.complete_task(current_caller(), case_id, request.headers.get("If-Match"),
                                  task)
     return _answer(case)
+
+
+DOCUMENT = "<any(" + ", ".join(f'"{k}"' for k in DOCUMENT_KINDS) + "):kind>"
+
+
+@blp.route(f"/cases/<string:case_id>/documents/{DOCUMENT}", methods=["GET"])
+@signed_in
+@blp.arguments(DocumentQuerySchema, location="query")
+@blp.alt_response(200, content_type="application/pdf", success=True,
+                  description="format=pdf: the printable document (Chinese text)")
+@blp.alt_response(200, content_type="text/html", success=True,
+                  description="format=html: the same content as a page")
+@problems(401, 404, 409, 422)
+def case_document(query, case_id, kind):
+    """A printable document of the case: missing_documents_notice, public_notice (adults
+    only, no ID numbers), refusal_letter (also for an obviously ineligible economic check),
+    stop_notice, approval_notice, emergency_record. 409 when the case has none yet."""
+    content = service.document_content(current_caller(), case_id, kind)
+    body, mimetype = documents.render(kind, content, query["format"])
+    headers = {"Content-Disposition": 'inline; filename="'
+               + documents.filename(kind, case_id, query["format"]) + '"'}
+    if query["format"] == "html":
+        headers["Content-Security-Policy"] = documents.HTML_CONTENT_SECURITY_POLICY
+    return Response(body, content_type=mimetype, headers=headers)
 
 
 @blp.route("/cases/due", methods=["GET"])

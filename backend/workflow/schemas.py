@@ -49,7 +49,7 @@ class EmergencySchema(Schema):
                                                           "above it: 422 amount-above-cap"})
 
 
-class TransitionSchema(Schema):
+class CaseTransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={
         "description": "the target state; allowed moves are in the workflow view's "
                        "`allowed_transitions`. A move not in the table: 409 "
@@ -95,12 +95,6 @@ class EconomicCheckSchema(Schema):
 class PersonSchema(Schema):
     user_id = fields.String()
     display_name = fields.String(allow_none=True)
-
-
-class RecordedSchema(Schema):
-    by = fields.Nested(PersonSchema, allow_none=True)
-    at = fields.DateTime(allow_none=True)
-    scan_sha256s = fields.List(fields.String())
 
 
 class WorkflowSchema(Schema):

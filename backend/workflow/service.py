@@ -411,7 +411,7 @@ def view(caller: Caller, case: Any) -> dict:
     tasks = [{"task": task, "due_on": get(due), "completed_at": get(done)}
              for task, (status, due, done, _) in TASKS.items()
              if case.status == status and get(due) is not None]
-    return {
+    return _plain({
         "case_id": case.id, "kind_key": key, "status": case.status, "version": case.version,
         "allowed_transitions": rules.allowed_targets(case.status, key, caller.roles),
         "duties": {"intake": _who(case.intake_by_id, names),
@@ -458,7 +458,16 @@ def view(caller: Caller, case: Any) -> dict:
                       "amount_yuan": get("emergency_amount_yuan"),
                       "signatures_due_on": get("signatures_due_on")},
         "tasks": tasks,
-    }
+    })
+
+
+def _plain(value: Any) -> Any:
+    """Dates, instants and money inside the view's open dicts as ISO text and strings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return _iso(value)
 
 
 def _who(user_id: str | None, names: dict[str, str]) -> dict | None:
@@ -832,6 +841,7 @@ def document_content(caller: Caller, case_id: str, kind: str) -> dict:
     if kind == "approval_notice" and wf is not None and case.status == rules.APPROVED:
         return {"case_no": case.id, "applicant_name": applicant, "category": wf.category,
                 "monthly_amount_yuan": str(wf.monthly_amount_yuan or wf.emergency_amount_yuan),
+                "decided_on": decided_on,
                 "members_count": len(home.members),
                 "payment_starts_on": (wf.payment_starts_on or wf.payment_due_on
                                       or _today()).isoformat(),
