@@ -136,7 +136,7 @@ def desk(browser, live_server):
         context.close()
 
 
-def axe_violations(page) -> list:  # noqa: D103
+def axe_violations(page) -> list:
     if not page.evaluate("() => Boolean(window.axe)"):
         page.add_script_tag(url="/__test__/axe.min.js")
         page.wait_for_function("() => Boolean(window.axe)")
@@ -147,7 +147,11 @@ def axe_violations(page) -> list:  # noqa: D103
 
 
 def open_case(page, case_id):
-    page.goto(f"/#/work-case/{case_id}")
+    """Show the case afresh (a hash that does not change would not re-render it)."""
+    if page.url.endswith(f"#/work-case/{case_id}"):
+        page.reload()
+    else:
+        page.goto(f"/#/work-case/{case_id}")
     page.wait_for_selector("#main[data-view=work-case][data-ready=true]")
 
 
@@ -170,11 +174,15 @@ def act(page, action_id, fill=None, check=()):
         for name in check:
             page.check(f"#wf-f-{action_id}-{name.replace('.', '-')}")
     page.click(f"#wf-do-{action_id}")
-    page.wait_for_function(f"() => Number(document.querySelector('#main').dataset.steps || 0) > {before}")
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#main').dataset.steps || 0) > {before}")
 
 
 def status(page) -> str:
-    return page.get_attribute("#wf-status", "data-status")
+    """The case's step as the screen shows it (with the problem shown, if any, on failure)."""
+    shown = page.get_attribute("#wf-status", "data-status")
+    problem = page.locator("#wf-problem")
+    return shown if not problem.count() else f"{shown} ({problem.inner_text()})"
 
 
 def pdf_text_of_download(page, button) -> str:
@@ -182,7 +190,8 @@ def pdf_text_of_download(page, button) -> str:
         page.click(button)
     body = Path(download.value.path()).read_bytes()
     assert body.startswith(b"%PDF-")
-    return re.sub(r"\s+", "", "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(body)).pages))
+    pages = pypdf.PdfReader(io.BytesIO(body)).pages
+    return re.sub(r"\s+", "", "".join(p.extract_text() for p in pages))
 
 
 @pytest.fixture
@@ -318,7 +327,8 @@ def test_a_refusal_with_its_letter(api, desk):
     open_case(approver, case["id"])
     act(approver, "to-refused", fill={"reasons": ""})
     assert "请填写此项" in approver.inner_text("#wf-f-to-refused-reasons-error")
-    act(approver, "to-refused", fill={"reasons": "家庭人均收入高于当地低保标准\n名下有小型汽车一辆"})
+    act(approver, "to-refused",
+        fill={"reasons": "家庭人均收入高于当地低保标准\n名下有小型汽车一辆"})
     assert status(approver) == "refused"
     text = pdf_text_of_download(approver, "#wf-pdf-refusal_letter")
     assert "不予批准告知书" in text and "张志强" in text

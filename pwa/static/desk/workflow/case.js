@@ -215,7 +215,9 @@ export async function render(root, { params }) {
     fill(printHost, h('p', { class: 'loading' }, w('wf.loading')));
     try {
       const html = await (await fetchDocument(caseId, kind, 'html')).text();
-      const parsed = new DOMParser().parseFromString(html, 'text/html');
+      // The page's own <style> is allowed only on the page itself (its CSP hash); here the
+      // desk's style sheet dresses the same markup, so the element is left out before parsing.
+      const parsed = new DOMParser().parseFromString(html.replace(/<style>[\s\S]*?<\/style>/g, ''), 'text/html');
       const page = parsed.querySelector('main');
       const preview = h('article', { class: 'wf-doc-preview', id: 'wf-doc-preview', dataset: { kind },
         'aria-label': w('wf.doc.preview', { title: w(`wf.doc.${kind}`) }) });
