@@ -289,6 +289,7 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     act(approver, "to-approved")
     assert approver.get_attribute("#wf-problem", "data-type") == "notice-not-over"
     assert "公示期满" in approver.inner_text("#wf-problem")
+    assert approver.evaluate("() => document.activeElement.id") == "wf-problem"
     assert axe_violations(approver) == []
 
     # Eight days on: the county draws its sample; the staff relative is always in it (004),
@@ -327,9 +328,20 @@ def test_a_refusal_with_its_letter(api, desk):
     open_case(approver, case["id"])
     act(approver, "to-refused", fill={"reasons": ""})
     assert "请填写此项" in approver.inner_text("#wf-f-to-refused-reasons-error")
-    act(approver, "to-refused",
-        fill={"reasons": "家庭人均收入高于当地低保标准\n名下有小型汽车一辆"})
+    # The same by keyboard alone: the form's field has the focus after the error; type the
+    # reasons, Tab to the button, Enter.
+    assert approver.evaluate("() => document.activeElement.id") == "wf-f-to-refused-reasons"
+    approver.keyboard.type("家庭人均收入高于当地低保标准")
+    approver.keyboard.press("Enter")
+    approver.keyboard.type("名下有小型汽车一辆")
+    before = steps(approver)
+    approver.keyboard.press("Tab")
+    assert approver.evaluate("() => document.activeElement.id") == "wf-do-to-refused"
+    approver.keyboard.press("Enter")
+    approver.wait_for_function(
+        f"() => Number(document.querySelector('#main').dataset.steps || 0) > {before}")
     assert status(approver) == "refused"
+    assert approver.evaluate("() => document.activeElement.id") == "wf-ok"
     text = pdf_text_of_download(approver, "#wf-pdf-refusal_letter")
     assert "不予批准告知书" in text and "张志强" in text
     assert "名下有小型汽车一辆" in text and "复查" in text
