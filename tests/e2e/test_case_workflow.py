@@ -342,6 +342,11 @@ def test_a_refusal_with_its_letter(api, desk):
         f"() => Number(document.querySelector('#main').dataset.steps || 0) > {before}")
     assert status(approver) == "refused"
     assert approver.evaluate("() => document.activeElement.id") == "wf-ok"
+    # On a tablet the same screen fits its width and stays accessible.
+    approver.set_viewport_size({"width": 800, "height": 1100})
+    assert approver.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert axe_violations(approver) == []
+    approver.set_viewport_size(DESK)
     text = pdf_text_of_download(approver, "#wf-pdf-refusal_letter")
     assert "不予批准告知书" in text and "张志强" in text
     assert "名下有小型汽车一辆" in text and "复查" in text
@@ -377,3 +382,10 @@ def test_emergency_aid_within_the_day(api, desk):
     record = approver.inner_text("#wf-doc-preview")
     assert "赵金凤" in record and "3,000.00" in record and "房屋失火" in record
     assert axe_violations(approver) == []
+    # The desk in English: the same case, its words from the English catalogue.
+    approver.click("#toggle-lang")
+    approver.wait_for_selector("#main[data-view=work-case][data-ready=true] #wf-docs")
+    assert "Emergency aid record" in approver.inner_text("#wf-docs")
+    assert approver.inner_text("#wf-status") == "Approved"
+    assert axe_violations(approver) == []
+    approver.click("#toggle-lang")

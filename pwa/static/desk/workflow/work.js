@@ -25,7 +25,7 @@ function table(state, items, names) {
       h('th', { scope: 'col' }, w('wf.open_case')))),
     h('tbody', {}, items.map((item) => {
       const key = item.kind === 'temporary' ? `temporary.${item.temporary_subtype}` : item.kind;
-      const name = names[item.case_id] || item.case_id.slice(0, 8);
+      const name = item.applicant_name || names[item.case_id] || item.case_id.slice(0, 8);
       return h('tr', { dataset: { caseId: item.case_id, task: item.task } },
         h('td', {}, name),
         h('td', {}, kindWords(key)),
