@@ -83,6 +83,7 @@ def seed(password: str) -> dict | None:
     logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR),
                          ("county_admin", roles.ADMIN)]
     _seed_households(rng)
+    _seed_workflow()
     return logins
 
 
@@ -153,3 +154,91 @@ def _person(rng: random.Random, surname: str, relation: str, born: date, village
         "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}" if born.year < 2006
         else None,
     }
+
+
+def _seed_workflow() -> None:
+    """Cases at several stages of the workflow (issue 11) in 文屏镇: an application with
+    missing documents, economic checks (one long enough to extend the deadline, one
+    obviously ineligible), a refusal with its letter due, an emergency aid awaiting its
+    signatures, one case on public notice and one approved recipient; standards and the
+    county's spot-check draw of this month.
+
+    The notice and approval stages are written directly: the demo has no signed home
+    visits, which the transitions require (004). Everything else goes through the
+    workflow's services and guards."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from backend.cases.models import Case
+    from backend.extensions import db
+    from backend.workflow import rules as workflow_rules
+    from backend.workflow import service as workflow
+    from backend.workflow.models import AllowanceStandard, CaseWorkflow
+
+    users = {u.username: auth.caller_for(u) for u in auth_users()}
+    intake, approver = users["wenping_intake"], users["wenping_approver"]
+    now = clock.now()
+    for code, since, yuan in ((COUNTY[0], date(2026, 1, 1), "650"),
+                              ("530621100", date(2026, 7, 1), "680")):
+        db.session.add(AllowanceStandard(
+            id=_uuid(), jurisdiction_code=code, year=since.year, effective_on=since,
+            monthly_yuan=Decimal(yuan), created_at=now))
+    db.session.flush()
+    wenping = list(db.session.scalars(select(Case).where(
+        Case.jurisdiction_code.like("530621100%")).order_by(Case.applied_at)))
+
+    def etag(case: Case) -> str:
+        return f'"{case.version}"'
+
+    accepted = next(c for c in wenping if c.status == "accepted" and c.kind != "temporary")
+    workflow.record_application(intake, accepted.id, etag(accepted), {
+        "pledge": {"scan_sha256s": []}, "authorization": {"scan_sha256s": []},
+        "missing_documents": ["户口簿复印件", "近三个月收入证明", "残疾证复印件"]})
+    checked = [c for c in wenping if c.status == "investigating"
+               and c.kind in ("dibao", "extreme_poverty", "low_income_margin")]
+    for case, days, result in zip(checked, (3, 16, 5, 4),
+                                  ("eligible", "eligible", "obviously_ineligible",
+                                   "needs_review"), strict=False):
+        workflow.record_economic_check(intake, case.id, etag(case), {
+            "requested_at": case.applied_at, "returned_at": case.applied_at + timedelta(
+                days=days), "result": result})
+    if len(checked) > 3:
+        workflow.transition(approver, checked[3].id, etag(checked[3]), {
+            "to": "refused", "reasons": ["家庭人均收入高于当地低保标准", "名下有未申报的机动车"]})
+    emergency = [c for c in wenping if c.kind == "temporary" and c.temporary_subtype ==
+                 "emergency" and c.status in workflow_rules.OPEN]
+    if emergency:
+        workflow.transition(approver, emergency[0].id, etag(emergency[0]), {
+            "to": "approved", "emergency": {"recipient_name": "受灾户户主", "reason": "房屋失火",
+                                            "amount_yuan": Decimal("2000")}})
+    today = clock.today_in_china()
+    rest = sorted(checked[4:], key=lambda c: c.kind == "low_income_margin")
+    for case, status in zip(rest[:2], ("public_notice", "approved"), strict=False):
+        members = len(households.facts([case.household_id])[case.household_id].members)
+        amount = workflow_rules.monthly_amount(Decimal(680), Decimal(300), members, 0)
+        db.session.add(CaseWorkflow(
+            case_id=case.id, jurisdiction_code=case.jurisdiction_code,
+            pledge_scan_sha256s=[], authorization_scan_sha256s=[], missing_documents=[],
+            reasons=[], needs_panel=False, notice_round=1,
+            preliminary_review_by_id=users["wenping_reviewer"].user_id,
+            preliminary_review_at=now, category=case.kind,
+            per_capita_income_yuan=Decimal(300), standard_yuan=Decimal(680),
+            members_count=members, monthly_amount_yuan=amount,
+            notice_starts_on=today - timedelta(days=2 if status == "public_notice" else 12),
+            notice_ends_on=today + timedelta(days=4) if status == "public_notice"
+            else today - timedelta(days=6),
+            decided_by_id=approver.user_id if status == "approved" else None,
+            decided_at=datetime.now(clock.SHANGHAI) if status == "approved" else None,
+            payment_starts_on=workflow_rules.payment_starts_on(today)
+            if status == "approved" else None,
+            bank_account="6222020200112233445" if status == "approved" else None,
+            updated_at=now))
+        cases.set_status(case, status)
+    db.session.flush()
+    workflow.draw_spot_checks(users["county_supervisor"], today.strftime("%Y-%m"))
+
+
+def _uuid() -> str:
+    from backend.dbtypes import new_id
+
+    return new_id()

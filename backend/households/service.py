@@ -271,3 +271,14 @@ def facts(household_ids: Iterable[str]) -> dict[str, HouseholdFacts]:
                 bool(home.is_relative_of_staff) or home.id in relatives,
                 tuple(members.get(home.id, [])))
     return found
+
+
+def relatives_of_staff(household_ids: Iterable[str]) -> set[str]:
+    """Which of the households are relatives of staff (flagged, or a declared relative)."""
+    found: set[str] = set()
+    for chunk in chunks(household_ids):
+        found.update(db.session.scalars(select(Household.id).where(
+            Household.id.in_(chunk), Household.is_relative_of_staff.is_(True))))
+        found.update(db.session.scalars(select(StaffRelative.household_id).where(
+            StaffRelative.household_id.in_(chunk))))
+    return found

@@ -1,7 +1,8 @@
 import csv
 import io
 
-from flask import Response, request
+from flask import Blueprint as FlaskBlueprint
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
@@ -37,6 +38,13 @@ blp = Blueprint("workflow", __name__, url_prefix="/api",
                 description="The case workflow: transitions, timeline, tasks, spot checks, "
                             "standards, due lists and payment lists")
 
+def _own_options(func):
+    """Flask reads this attribute: the rule answers OPTIONS through its own view below."""
+    func.provide_automatic_options = False
+    return func
+
+
+BINARY = {"type": "string", "format": "binary"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TASK = "<any(" + ", ".join(f'"{t}"' for t in TASK_NAMES) + "):task>"
 
@@ -127,9 +135,9 @@ DOCUMENT = "<any(" + ", ".join(f'"{k}"' for k in DOCUMENT_KINDS) + "):kind>"
 @blp.route(f"/cases/<string:case_id>/documents/{DOCUMENT}", methods=["GET"])
 @signed_in
 @blp.arguments(DocumentQuerySchema, location="query")
-@blp.alt_response(200, content_type="application/pdf", success=True,
+@blp.alt_response(200, schema=BINARY, content_type="application/pdf", success=True,
                   description="format=pdf: the printable document (Chinese text)")
-@blp.alt_response(200, content_type="text/html", success=True,
+@blp.alt_response(200, schema=BINARY, content_type="text/html", success=True,
                   description="format=html: the same content as a page")
 @problems(401, 404, 409, 422)
 def case_document(query, case_id, kind):
@@ -146,6 +154,7 @@ def case_document(query, case_id, kind):
 
 
 @blp.route("/cases/due", methods=["GET"])
+@_own_options
 @signed_in
 @blp.arguments(DueQuerySchema, location="query")
 @blp.response(200, DueSchema)
@@ -155,7 +164,24 @@ def due_list(query):
     return {"items": service.due(current_caller(), query["state"])}
 
 
+def _static_options(path: str, methods: str) -> None:
+    """``path`` also matches a sibling ``<case_id>`` rule; without its own OPTIONS answer,
+    Flask's automatic one would advertise that rule's methods too. Plain Flask
+    registration: an OPTIONS answer is not an API operation to document."""
+    def answer():
+        return Response(status=200, headers={"Allow": f"{methods}, OPTIONS"})
+
+    FlaskBlueprint.add_url_rule(blp, path, "options_" + path.strip("/").replace("/", "_"),
+                                answer, methods=["OPTIONS"], provide_automatic_options=False)
+
+
+_static_options("/cases/due", "GET, HEAD")
+_static_options("/spot-checks/draws", "POST")
+_static_options("/spot-checks/pending", "GET, HEAD")
+
+
 @blp.route("/spot-checks/draws", methods=["POST"])
+@_own_options
 @signed_in
 @blp.arguments(DrawCreateSchema)
 @blp.response(201, DrawSchema)
@@ -178,6 +204,7 @@ def get_draw(query, draw_id):
 
 
 @blp.route("/spot-checks/pending", methods=["GET"])
+@_own_options
 @signed_in
 @blp.response(200, PendingChecksSchema)
 @problems(401, 403)
@@ -219,9 +246,11 @@ def add_standard(body):
 @blp.route("/payments", methods=["GET"])
 @signed_in
 @blp.arguments(PaymentQuerySchema, location="query")
-@blp.response(200, PaymentListSchema)
-@blp.alt_response(200, content_type="text/csv", success=True, description="format=csv")
-@blp.alt_response(200, content_type=XLSX, success=True, description="format=xlsx")
+@blp.alt_response(200, schema=PaymentListSchema, success=True, description="format=json")
+@blp.alt_response(200, schema=BINARY, content_type="text/csv", success=True,
+                  description="format=csv (UTF-8 with BOM, opens in Excel)")
+@blp.alt_response(200, schema=BINARY, content_type=XLSX, success=True,
+                  description="format=xlsx")
 @problems(401, 403, 422)
 def payment_list(query):
     """The month's payment list with generic bank columns (masked IDs and accounts)."""
@@ -237,7 +266,7 @@ def payment_list(query):
     if query["format"] == "xlsx":
         return Response(_xlsx(lines), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return {"month": query["month"], "items": lines}
+    return jsonify(PaymentListSchema().dump({"month": query["month"], "items": lines}))
 
 
 def _xlsx(lines: list[dict]) -> bytes:

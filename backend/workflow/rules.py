@@ -76,15 +76,19 @@ _REFUSE = _t([APPROVER], ALL_KINDS, ["reasons-missing"], "approval",
 _WITHDRAW = _t([INTAKE_CLERK], ALL_KINDS, ["reasons-missing"], None,
                "the applicant withdraws the application")
 
+_EMERGENCY = _t(
+    [APPROVER], ["temporary.emergency"], ["emergency-record-incomplete", "amount-above-cap"],
+    "approval",
+    "emergency aid fast track: within 24 h, at most the cap from the township reserve (002)")
+
 TRANSITIONS: dict[tuple[str, str], Transition] = {
     (ACCEPTED, INVESTIGATING): _t(
         [INTAKE_CLERK, VILLAGE_ASSISTANT], NOT_EMERGENCY,
         ["pledge-missing", "authorization-missing"], None,
         "intake complete: honesty pledge and economic-check authorization signed (002, 001)"),
-    (ACCEPTED, APPROVED): _t(
-        [APPROVER], ["temporary.emergency"],
-        ["emergency-record-incomplete", "amount-above-cap"], "approval",
-        "emergency aid fast track: within 24 h, at most the cap from the township reserve (002)"),
+    (ACCEPTED, APPROVED): _EMERGENCY,
+    # A visit team may already be assigned: the fast track still applies.
+    (INVESTIGATING, APPROVED): _EMERGENCY,
     (INVESTIGATING, PANEL_REVIEW): _t(
         [REVIEWER], NOT_EMERGENCY, ["home-visit-incomplete", "panel-not-held"], None,
         "the village panel deliberates (004; 57号 after an objection; 001 special case)"),

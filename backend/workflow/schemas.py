@@ -1,4 +1,6 @@
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from backend.cases.rules import STATUSES
 from backend.cases.schemas import CaseSchema
@@ -10,16 +12,27 @@ TASK_NAMES = ("refusal_letter_sent", "emergency_signatures_completed", "special_
               "temporary_aid_paid")
 DOCUMENT_KINDS = ("missing_documents_notice", "public_notice", "refusal_letter", "stop_notice",
                   "approval_notice", "emergency_record")
+
+
+def yuan(minimum: int, maximum: int, positive: bool = False):
+    """A money range check (a plain function: apispec would print a Decimal range as text)."""
+    def check(value: Decimal) -> None:
+        if value < minimum or value > maximum or (positive and value <= 0):
+            raise ValidationError(f"must be {'above' if positive else 'at least'} {minimum} "
+                                  f"and at most {maximum} yuan")
+    return check
+
+
 Reasons = fields.List(fields.String(validate=validate.Length(min=1, max=500)),
                       validate=validate.Length(max=20), load_default=list)
 
 
 class ProposalSchema(Schema):
     per_capita_income_yuan = fields.Decimal(
-        validate=validate.Range(0, 1_000_000), places=2, metadata={
+        validate=yuan(0, 1_000_000), metadata={
             "description": "household monthly per-capita income (dibao-type kinds); the "
                            "amount is (standard − this) × members, rounded per the setting"})
-    amount_yuan = fields.Decimal(validate=validate.Range(0, 1_000_000), places=2, metadata={
+    amount_yuan = fields.Decimal(validate=yuan(0, 1_000_000), metadata={
         "description": "temporary aid (expenditure): the proposed one-off amount"})
 
 
@@ -43,8 +56,8 @@ class ObjectionSchema(Schema):
 class EmergencySchema(Schema):
     recipient_name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    amount_yuan = fields.Decimal(required=True, places=2,
-                                 validate=validate.Range(0, 1_000_000, min_inclusive=False),
+    amount_yuan = fields.Decimal(required=True,
+                                 validate=yuan(0, 1_000_000, positive=True),
                                  metadata={"description": "at most the cap (002: 5,000 yuan); "
                                                           "above it: 422 amount-above-cap"})
 
@@ -234,8 +247,8 @@ class StandardSchema(Schema):
 class StandardCreateSchema(Schema):
     jurisdiction_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6,12}$"))
     effective_on = fields.Date(required=True)
-    monthly_yuan = fields.Decimal(required=True, places=2,
-                                  validate=validate.Range(0, 100000, min_inclusive=False))
+    monthly_yuan = fields.Decimal(required=True,
+                                  validate=yuan(0, 100000, positive=True))
 
 
 class StandardListSchema(Schema):

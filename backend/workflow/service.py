@@ -502,13 +502,11 @@ def _population(county: str, month: str) -> list[rules.DrawCandidate]:
     rows = cases.summaries(scope_code=county, applied_from=start, applied_before=end)
     keyed = [(r, rules.kind_key(r.kind, r.temporary_subtype)) for r in rows]
     keyed = [(r, k) for r, k in keyed if k in rules.SPOT_CHECK_RATIO_KEY]
-    already: set[str] = set()
-    for chunk_start in range(0, len(keyed), 900):
-        ids = [r.id for r, _ in keyed[chunk_start:chunk_start + 900]]
-        already.update(db.session.scalars(select(SpotCheck.case_id).where(
-            SpotCheck.case_id.in_(ids))))
-    homes = households.facts({r.household_id for r, _ in keyed})
-    return [rules.DrawCandidate(r.id, k, homes[r.household_id].is_relative_of_staff)
+    already = set(db.session.scalars(select(SpotCheck.case_id).join(
+        SpotCheckDraw, SpotCheckDraw.id == SpotCheck.draw_id).where(
+        SpotCheckDraw.county_code == county)))
+    relatives = households.relatives_of_staff({r.household_id for r, _ in keyed})
+    return [rules.DrawCandidate(r.id, k, r.household_id in relatives)
             for r, k in keyed if r.id not in already]
 
 
@@ -573,11 +571,11 @@ def redraw_matches(draw: SpotCheckDraw, checks: list[SpotCheck] | None = None) -
     checks = checks if checks is not None else list(db.session.scalars(
         select(SpotCheck).where(SpotCheck.draw_id == draw.id)))
     summaries = {r.id: r for r in cases.summaries(case_ids=[c.case_id for c in checks])}
-    homes = households.facts({r.household_id for r in summaries.values()})
+    relatives = households.relatives_of_staff({r.household_id for r in summaries.values()})
     population = [rules.DrawCandidate(
         c.case_id, rules.kind_key(summaries[c.case_id].kind,
                                   summaries[c.case_id].temporary_subtype),
-        homes[summaries[c.case_id].household_id].is_relative_of_staff) for c in checks]
+        summaries[c.case_id].household_id in relatives) for c in checks]
     result = rules.draw_sample(population, draw.seed, draw.ratios)
     stored = {c.case_id for c in checks if c.is_sampled}
     return {"population_matches": result.population_sha256 == draw.population_sha256,
@@ -662,8 +660,10 @@ DUE_TASKS = {
 
 
 def _open_task(summary: Any, key: str) -> str | None:
+    if key == "temporary.emergency" and summary.status in rules.OPEN:
+        return "emergency_decision"
     if summary.status == rules.ACCEPTED:
-        return "emergency_decision" if key == "temporary.emergency" else "start_investigation"
+        return "start_investigation"
     if summary.status in (rules.INVESTIGATING, rules.PANEL_REVIEW):
         return "preliminary_review"
     if summary.status == rules.REVIEWING:

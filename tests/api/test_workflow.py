@@ -140,7 +140,7 @@ def test_dibao_from_application_through_objection_to_approval(api, db_session):
     view = wf(api, case["id"])
     assert view["status"] == "public_notice" and view["notice"]["round"] == 1
     members = len(case["household"]["members"])
-    standard = 650  # the default setting
+    standard = 680  # the demo's standard for 文屏镇 from 2026-07-01
     assert view["proposal"]["monthly_amount_yuan"] == f"{(standard - 300) * members}.00"
     # An objection reopens the investigation and calls a panel, then a new notice (57号).
     problem(move(api, case["id"], "investigating", "wenping_intake"), 422, "objection-missing")
@@ -341,15 +341,16 @@ def test_no_panel_where_the_jurisdiction_holds_none_002(api, db_session):
 
 
 def test_proposal_above_the_margin_is_422(api, db_session):
+    # The demo's standard for 文屏镇 is 680 yuan; the margin is 1.5 × 680 = 1,020.
     case = investigating(api, db_session)
     complete_visit(api, case)
     economic_check(api, case["id"])
     ok(move(api, case["id"], "panel_review", "wenping_reviewer"))
     panel = {**PANEL, "held_on": clock.today_in_china().isoformat()}
     problem(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
-                 proposal={"per_capita_income_yuan": "975"}), 422, "proposal-invalid")
+                 proposal={"per_capita_income_yuan": "1020"}), 422, "proposal-invalid")
     view = ok(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
-                   proposal={"per_capita_income_yuan": "974.99"}))
+                   proposal={"per_capita_income_yuan": "1019.99"}))
     assert view["proposal"]["category"] == "low_income_margin"
     assert view["proposal"]["monthly_amount_yuan"] == "0.00"
 
@@ -383,11 +384,14 @@ def test_a_sampled_case_cannot_be_approved_before_its_check(api, db_session):
 def test_draw_covers_at_least_the_ratios_and_only_the_county_draws(api, db_session):
     problem(api.post("wenping_approver", "/api/spot-checks/draws", json={"month": "2026-12"}),
             403, "forbidden")
+    for _ in range(4):
+        create_case(api, db_session)
+    create_case(api, db_session, kind="temporary", temporary_subtype="expenditure")
     month = clock.today_in_china().strftime("%Y-%m")
     draw = ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}),
               201)
-    assert draw["population_count"] > 0
-    assert draw["sampled_count"] >= 0.2 * draw["population_count"]
+    assert draw["population_count"] == 5  # the demo drew the month's earlier cases
+    assert draw["sampled_count"] == 3  # ceil(30% of 4) + ceil(20% of 1)
     again = ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}),
                201)
     assert again["population_count"] == 0  # a case is drawn once
@@ -500,7 +504,7 @@ def test_allowance_standard_by_date_drives_the_amount(api, db_session):
         "jurisdiction_code": WENPING, "effective_on": (today + timedelta(days=30)).isoformat(),
         "monthly_yuan": "900"}), 201)
     items = ok(api.get("wenping_reviewer", "/api/allowance-standards"))["items"]
-    assert [i["monthly_yuan"] for i in items if i["jurisdiction_code"] == WENPING] == [
+    assert [i["monthly_yuan"] for i in items if i["jurisdiction_code"] == WENPING][-2:] == [
         "700.00", "900.00"]
     case = investigating(api, db_session)
     complete_visit(api, case)
