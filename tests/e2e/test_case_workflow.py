@@ -321,6 +321,21 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     assert "1,350.00元/月" in text and "壹仟叁佰伍拾元整" in text
     assert axe_violations(approver) == []
 
+    # Paid from the month after approval (57号), by the 10th (001): the month's list, as the
+    # bank gets it, names the household with its ID masked.
+    starts_on = api.get(f"{TOWN}_approver", f"/api/cases/{case_id}/workflow").get_json()[
+        "decision"]["payment_starts_on"]
+    approver.click("#nav-work")
+    approver.wait_for_selector("#main[data-view=work][data-ready=true]")
+    approver.fill("#wf-pay-month", starts_on[:7])
+    with approver.expect_download() as download:
+        approver.click("#wf-pay-csv")
+    listing = Path(download.value.path()).read_text("utf-8-sig")
+    line = next(row for row in listing.splitlines() if case_id in row)
+    assert "罗德明" in line and "1350.00" in line and f"{starts_on[:7]}-10" in line
+    assert HEAD_ID not in listing and HEAD_ID[:4] in line
+    assert axe_violations(approver) == []
+
 
 def test_a_refusal_with_its_letter(api, desk):
     case = new_case(api, names=("张志强", "王丽华", "张雨桐"))
