@@ -20,6 +20,7 @@ from backend.workflow.models import (  # noqa: F401
     AllowanceStandard,
     CaseObjection,
     CaseWorkflow,
+    PanelPoolMember,
     SpotCheck,
     SpotCheckDraw,
 )

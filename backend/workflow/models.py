@@ -48,6 +48,8 @@ class CaseWorkflow(db.Model):
     # panel (004/001/57号)
     needs_panel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     panel_record: Mapped[dict | None] = mapped_column(JSON)
+    panel_seed: Mapped[str | None] = mapped_column(String(64))
+    panel_member_ids: Mapped[list | None] = mapped_column(JSON)
     # preliminary review (初审) and its proposal
     preliminary_review_by_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("user_account.id"))
@@ -152,3 +154,16 @@ class SpotCheck(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     checked_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PanelPoolMember(db.Model):
+    """A member of a village's deliberation pool (004: at least 30 per village)."""
+
+    __tablename__ = "panel_pool_member"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    village_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("jurisdiction.code"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    role: Mapped[str] = mapped_column(String(24), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

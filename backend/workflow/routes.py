@@ -22,9 +22,13 @@ from backend.workflow.schemas import (
     DueQuerySchema,
     DueSchema,
     EconomicCheckSchema,
+    PanelDrawCreateSchema,
+    PanelDrawSchema,
     PaymentListSchema,
     PaymentQuerySchema,
     PendingChecksSchema,
+    PoolReplaceSchema,
+    PoolSchema,
     SpotCheckRecordSchema,
     SpotCheckSchema,
     StandardCreateSchema,
@@ -178,6 +182,52 @@ def _static_options(path: str, methods: str) -> None:
 _static_options("/cases/due", "GET, HEAD")
 _static_options("/spot-checks/draws", "POST")
 _static_options("/spot-checks/pending", "GET, HEAD")
+
+
+@blp.route("/villages/<string:village_code>/panel-pool", methods=["GET"])
+@signed_in
+@blp.response(200, PoolSchema)
+@problems(401, 404)
+def get_pool(village_code):
+    """A village's deliberation pool (004: at least 30 members)."""
+    return {"village_code": village_code,
+            "items": service.pool(current_caller(), village_code)}
+
+
+@blp.route("/villages/<string:village_code>/panel-pool", methods=["PUT"])
+@signed_in
+@blp.arguments(PoolReplaceSchema)
+@blp.response(200, PoolSchema)
+@problems(*BODY_PROBLEMS, 401, 403, 404)
+def replace_pool(body, village_code):
+    """Replace a village's pool (administrators and intake clerks)."""
+    return {"village_code": village_code,
+            "items": service.replace_pool(current_caller(), village_code, body["members"])}
+
+
+@blp.route("/cases/<string:case_id>/panel-draw", methods=["GET"])
+@signed_in
+@blp.response(200, PanelDrawSchema)
+@problems(401, 404)
+def get_panel(case_id):
+    """The case's drawn panel with its seed; `redraw_matches` re-checks it."""
+    caller = current_caller()
+    return service.panel_view(caller, cases.get_visible(caller, case_id))
+
+
+@blp.route("/cases/<string:case_id>/panel-draw", methods=["POST"])
+@signed_in
+@blp.arguments(PanelDrawCreateSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(201, PanelDrawSchema, headers=ETAG_HEADER)
+@problems(*BODY_PROBLEMS, 401, 403, 404, 409, 412, 428)
+def draw_panel(body, case_id):
+    """Draw the panel from the village pool with a stored seed: ≥ 9 with ≥ 2 township cadres
+    and the group leader (004); a special case ≥ 12 with a discipline officer (001)."""
+    caller = current_caller()
+    case = service.draw_panel(caller, case_id, request.headers.get("If-Match"),
+                              body["group_leader_id"])
+    return service.panel_view(caller, case), 201, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/spot-checks/draws", methods=["POST"])

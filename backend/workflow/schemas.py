@@ -281,3 +281,37 @@ class PaymentListSchema(Schema):
 
 class DocumentQuerySchema(Schema):
     format = fields.String(validate=validate.OneOf(["pdf", "html"]), load_default="pdf")
+
+
+POOL_ROLES = ("villager", "township_cadre", "group_leader", "discipline_officer")
+
+
+class PoolMemberSchema(Schema):
+    id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    role = fields.String(required=True, validate=validate.OneOf(POOL_ROLES))
+
+
+class PoolSchema(Schema):
+    village_code = fields.String()
+    items = fields.List(fields.Nested(PoolMemberSchema))
+
+
+class PoolReplaceSchema(Schema):
+    members = fields.List(fields.Nested(PoolMemberSchema), required=True,
+                          validate=validate.Length(max=500), metadata={
+                              "description": "the whole pool (004: at least 30, with at least "
+                                             "2 township cadres and the group leaders)"})
+
+
+class PanelDrawCreateSchema(Schema):
+    group_leader_id = fields.String(load_default=None, validate=validate.Length(max=36),
+                                    metadata={"description": "the applicant's group leader "
+                                                             "in the pool (default: the first)"})
+
+
+class PanelDrawSchema(Schema):
+    seed = fields.String(allow_none=True)
+    redraw_matches = fields.Boolean(allow_none=True, metadata={
+        "description": "the stored seed and pool give the same panel again"})
+    members = fields.List(fields.Dict(), metadata={"description": "id, name, role"})

@@ -38,6 +38,7 @@ from backend.workflow.models import (
     AllowanceStandard,
     CaseObjection,
     CaseWorkflow,
+    PanelPoolMember,
     SpotCheck,
     SpotCheckDraw,
 )
@@ -484,6 +485,85 @@ def timeline(caller: Caller, case_id: str) -> list[dict]:
              "device_id": e.device_id, "from_status": (e.before or {}).get("status"),
              "to_status": (e.after or {}).get("status"), "before": e.before or {},
              "after": e.after or {}} for e in events]
+
+
+# --- panel pool and draw (004, 001) --------------------------------------------------------
+
+
+def pool(caller: Caller, village: str) -> list[PanelPoolMember]:
+    if not caller.covers(village):
+        raise ProblemError("jurisdiction-not-found", f"No jurisdiction {village} in your area.")
+    return list(db.session.scalars(select(PanelPoolMember).where(
+        PanelPoolMember.village_code == village).order_by(PanelPoolMember.id)))
+
+
+def replace_pool(caller: Caller, village: str, members: list[dict]) -> list[PanelPoolMember]:
+    """Set a village's pool (administrators and intake clerks of the township)."""
+    if not caller.has(roles.ADMIN, roles.INTAKE_CLERK):
+        raise ProblemError("forbidden", "Only administrators and intake clerks keep the pool.")
+    place = jurisdictions.place(village)
+    if place is None or place.level != "village" or not caller.covers(village):
+        raise ProblemError("jurisdiction-not-found", f"No village {village} in your area.")
+    db.session.execute(PanelPoolMember.__table__.delete().where(
+        PanelPoolMember.village_code == village))
+    now = clock.now()
+    rows = [PanelPoolMember(id=new_id(), village_code=village, name=m["name"], role=m["role"],
+                            created_at=now) for m in members]
+    db.session.add_all(rows)
+    db.session.flush()
+    audit.record("panel_pool.replaced", "jurisdiction", village, jurisdiction_code=village,
+                 after={"members": len(rows)})
+    return pool(caller, village)
+
+
+def draw_panel(caller: Caller, case_id: str, if_match: str | None, group_leader_id: str | None
+               ) -> Any:
+    """Draw the case's panel from its village's pool with a stored seed (004; 001 special
+    case: 12 members with a discipline officer)."""
+    if not caller.has(roles.REVIEWER):
+        raise ProblemError("forbidden", "Only reviewers draw panels.")
+    case = _open_for_change(caller, case_id, if_match)
+    if case.status not in (rules.INVESTIGATING, rules.PANEL_REVIEW):
+        raise ProblemError("transition-not-allowed", "A panel is drawn during the "
+                                                     "investigation or the panel review.",
+                           extra={"from": case.status, "to": rules.PANEL_REVIEW, "allowed": []})
+    settings = jurisdictions.effective_settings(case.jurisdiction_code)
+    special = case.kind == "special_case"
+    size = settings["special_case_panel_min_members" if special else "panel_min_members"]
+    members = [rules.PoolMember(m.id, m.role) for m in pool(caller, case.jurisdiction_code)]
+    if group_leader_id is None:
+        group_leader_id = next((m.id for m in members if m.role == "group_leader"), None)
+    problems = rules.panel_pool_problems(members, settings["panel_pool_min"], size, special)
+    if group_leader_id is None or group_leader_id not in {m.id for m in members}:
+        problems.append("申请人所在村民小组组长须在评议库中 (the group leader; 004)")
+    if problems:
+        raise ProblemError("panel-pool-too-small", problems[0], {"pool": problems})
+    wf = _record(case)
+    wf.panel_seed = secrets.token_hex(16)
+    wf.panel_member_ids = rules.draw_panel(members, wf.panel_seed, size, group_leader_id,
+                                           special)
+    cases.touch(case)
+    _audit(case, "case.panel_drawn", {}, {"seed": wf.panel_seed,
+                                          "members": wf.panel_member_ids})
+    return case
+
+
+def panel_view(caller: Caller, case: Any) -> dict:
+    wf = db.session.get(CaseWorkflow, case.id)
+    if wf is None or not wf.panel_seed:
+        return {"seed": None, "members": [], "redraw_matches": None}
+    by_id = {m.id: m for m in pool(caller, case.jurisdiction_code)}
+    chosen = list(wf.panel_member_ids or [])
+    leader = next((i for i in chosen if by_id.get(i) and by_id[i].role == "group_leader"),
+                  None)
+    settings = jurisdictions.effective_settings(case.jurisdiction_code)
+    special = case.kind == "special_case"
+    size = settings["special_case_panel_min_members" if special else "panel_min_members"]
+    again = rules.draw_panel([rules.PoolMember(m.id, m.role) for m in by_id.values()],
+                             wf.panel_seed, size, leader, special)
+    return {"seed": wf.panel_seed, "redraw_matches": again == chosen,
+            "members": [{"id": i, "name": by_id[i].name if i in by_id else None,
+                         "role": by_id[i].role if i in by_id else None} for i in chosen]}
 
 
 # --- county spot checks (001/004) ------------------------------------------------------------

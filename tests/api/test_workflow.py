@@ -384,9 +384,13 @@ def test_a_sampled_case_cannot_be_approved_before_its_check(api, db_session):
 def test_draw_covers_at_least_the_ratios_and_only_the_county_draws(api, db_session):
     problem(api.post("wenping_approver", "/api/spot-checks/draws", json={"month": "2026-12"}),
             403, "forbidden")
+    home = db_session.scalars(select(Household.id).where(
+        Household.jurisdiction_code.startswith(WENPING),
+        Household.is_relative_of_staff.is_(False)).order_by(Household.id)).first()
     for _ in range(4):
-        create_case(api, db_session)
-    create_case(api, db_session, kind="temporary", temporary_subtype="expenditure")
+        create_case(api, db_session, household_id=home)
+    create_case(api, db_session, household_id=home, kind="temporary",
+                temporary_subtype="expenditure")
     month = clock.today_in_china().strftime("%Y-%m")
     draw = ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}),
               201)
@@ -586,3 +590,51 @@ def test_refusal_letter_and_missing_documents_notice_print(api, db_session):
     assert "家庭人均收入高于当地标准" in text and "复查" in text
     for member in case["household"]["members"]:
         assert (member.get("id_number") or "none") not in text
+
+
+# --- panel pool and seeded draw (004, 001) ------------------------------------------------------
+
+
+def pool_members(villagers=26, cadres=3, leaders=1, officers=1):
+    return ([{"name": f"村民{i}", "role": "villager"} for i in range(villagers)]
+            + [{"name": f"干部{i}", "role": "township_cadre"} for i in range(cadres)]
+            + [{"name": f"组长{i}", "role": "group_leader"} for i in range(leaders)]
+            + [{"name": f"纪检{i}", "role": "discipline_officer"} for i in range(officers)])
+
+
+def test_panel_drawn_from_a_pool_of_30_with_a_stored_seed_004(api, db_session):
+    case = investigating(api, db_session)
+    village = case["jurisdiction_code"]
+    small = ok(api.put("wenping_intake", f"/api/villages/{village}/panel-pool",
+                       json={"members": pool_members(villagers=24)}))
+    assert len(small["items"]) == 29
+    version = wf(api, case["id"])["version"]
+    problem(api.post("wenping_reviewer", f"/api/cases/{case['id']}/panel-draw", json={},
+                     headers={"If-Match": f'"{version}"'}), 422, "panel-pool-too-small")
+    ok(api.put("wenping_intake", f"/api/villages/{village}/panel-pool",
+               json={"members": pool_members()}))
+    panel = ok(api.post("wenping_reviewer", f"/api/cases/{case['id']}/panel-draw", json={},
+                        headers={"If-Match": f'"{version}"'}), 201)
+    roles_drawn = [m["role"] for m in panel["members"]]
+    assert len(roles_drawn) == 9 and roles_drawn.count("township_cadre") >= 2
+    assert roles_drawn[0] == "group_leader" and panel["seed"]
+    again = ok(api.get("county_supervisor", f"/api/cases/{case['id']}/panel-draw"))
+    assert again["redraw_matches"] is True and again["members"] == panel["members"]
+    problem(api.put("longtoushan_intake", f"/api/villages/{village}/panel-pool",
+                    json={"members": pool_members()}), 404, "jurisdiction-not-found")
+
+
+def test_special_case_panel_of_12_with_a_discipline_officer_001(api, db_session):
+    case = investigating(api, db_session, kind="special_case")
+    village = case["jurisdiction_code"]
+    ok(api.put("wenping_intake", f"/api/villages/{village}/panel-pool",
+               json={"members": pool_members(officers=0, villagers=27)}))
+    version = wf(api, case["id"])["version"]
+    problem(api.post("wenping_reviewer", f"/api/cases/{case['id']}/panel-draw", json={},
+                     headers={"If-Match": f'"{version}"'}), 422, "panel-pool-too-small")
+    ok(api.put("wenping_intake", f"/api/villages/{village}/panel-pool",
+               json={"members": pool_members()}))
+    panel = ok(api.post("wenping_reviewer", f"/api/cases/{case['id']}/panel-draw", json={},
+                        headers={"If-Match": f'"{version}"'}), 201)
+    assert len(panel["members"]) == 12
+    assert "discipline_officer" in [m["role"] for m in panel["members"]]
