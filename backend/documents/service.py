@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from backend.documents import page, pdf, rules
 from backend.documents.schemas import SCHEMAS
-from backend.errors import ProblemError
+from backend.errors import ProblemError, field_paths
 
 KINDS = rules.KINDS
 FORMATS = rules.FORMATS
@@ -35,7 +35,7 @@ def compose(kind: str, content: Mapping[str, Any], lang: str = "zh-CN") -> rules
     except ValidationError as error:
         raise ProblemError("document-content-invalid",
                            f"The {kind} cannot be printed with this content.",
-                           errors=_as_errors(error.messages)) from error
+                           errors=field_paths(error.messages)) from error
     leaks = rules.identity_numbers_in(loaded)
     if leaks:
         raise ProblemError(
@@ -62,14 +62,3 @@ def filename(kind: str, case_no: str, fmt: str) -> str:
                    for ch in case_no)[:64]
     return f"{kind}-{safe}.{fmt}"
 
-
-def _as_errors(messages: Any, path: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages flattened to ``{"members.0.is_minor": [...]}``."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {path or "_schema": list(messages)}
-    flat: dict[str, list[str]] = {}
-    items = messages.items() if isinstance(messages, dict) else enumerate(messages)
-    for key, value in items:
-        sub = f"{path}.{key}" if path else str(key)
-        flat.update(_as_errors(value, sub))
-    return flat

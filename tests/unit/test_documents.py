@@ -350,3 +350,14 @@ def test_temporary_aid_approval_is_a_one_off_amount():
     text = pdf_text(service.render("approval_notice", content, "pdf")[0])
     assert "救助金额800.00元（大写：人民币捌佰元整）" in text and "元/月" not in text
     assert "一次性发放" in text
+
+
+def test_a_long_letter_runs_over_pages_and_every_reason_still_extracts():
+    reasons = [f"第{n}条理由：" + "家庭成员名下登记有尚未如实申报的财产" * 12 for n in range(1, 21)]
+    body, _ = service.render("refusal_letter", samples()["refusal_letter"] | {"reasons": reasons},
+                             "pdf")
+    assert len(pypdf.PdfReader(io.BytesIO(body)).pages) >= 3
+    text = pdf_text(body)
+    for reason in reasons:
+        assert reason in text
+    assert text.index("第20条理由") < text.index("您有权申请复核")

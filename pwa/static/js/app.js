@@ -97,11 +97,13 @@ function renderHeader() {
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox', 'aria-label': t('nav.outbox') },
       h('span', { 'aria-hidden': 'true' }, '⇅'), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
     h('button', { class: 'icon-btn', type: 'button', id: 'toggle-large', 'aria-pressed': String(large),
-      'aria-label': t('nav.large_text'), onclick: () => {
+      // The accessible name holds the visible text (WCAG 2.5.3 label in name).
+      'aria-label': `A+ ${t('nav.large_text')}`, onclick: () => {
         localStorage.setItem('doorstep.large', large ? '0' : '1');
         renderHeader();
       } }, 'A+'),
-    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-lang', 'aria-label': t('nav.language'),
+    h('button', { class: 'icon-btn', type: 'button', id: 'toggle-lang',
+      'aria-label': `${i18n.getLang() === 'zh-CN' ? 'EN' : '中'} ${t('nav.language')}`,
       onclick: async () => {
         await i18n.setLang(i18n.getLang() === 'zh-CN' ? 'en' : 'zh-CN');
         renderHeader();

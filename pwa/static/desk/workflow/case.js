@@ -172,6 +172,8 @@ export async function render(root, { params }) {
     }
     if (result.errors) {
       root.querySelector(`#${fieldId(action, Object.keys(result.errors)[0])}`)?.focus();
+      steps += 1;
+      root.dataset.steps = String(steps);
       return;
     }
     button.disabled = true;
@@ -213,7 +215,9 @@ export async function render(root, { params }) {
     fill(printHost, h('p', { class: 'loading' }, w('wf.loading')));
     try {
       const html = await (await fetchDocument(caseId, kind, 'html')).text();
-      const parsed = new DOMParser().parseFromString(html, 'text/html');
+      // The page's own <style> is allowed only on the page itself (its CSP hash); here the
+      // desk's style sheet dresses the same markup, so the element is left out before parsing.
+      const parsed = new DOMParser().parseFromString(html.replace(/<style>[\s\S]*?<\/style>/g, ''), 'text/html');
       const page = parsed.querySelector('main');
       const preview = h('article', { class: 'wf-doc-preview', id: 'wf-doc-preview', dataset: { kind },
         'aria-label': w('wf.doc.preview', { title: w(`wf.doc.${kind}`) }) });

@@ -70,10 +70,11 @@ export async function loadWorkflow(caseId) {
 export const loadTimeline = (caseId) => api.get(`/api/cases/${enc(caseId)}/timeline`);
 export const loadDue = (state) => api.get(`/api/cases/due${state ? `?state=${enc(state)}` : ''}`);
 
-/** Cases by id, for their applicants' names in the lists (the due list carries ids only). */
+/** Applicants' names by case id for the lists (the due list carries case ids only): the
+ *  first pages of the caller's cases; a case beyond them shows its short id. */
 export async function loadCaseNames() {
   const names = {};
-  for (let page = 1; page <= 10; page += 1) {
+  for (let page = 1; page <= 3; page += 1) {
     const answer = await api.get(`/api/cases?page=${page}&page_size=100`);
     for (const item of answer.items ?? []) names[item.id] = item.household?.head_name ?? '';
     if ((answer.items ?? []).length < 100) break;

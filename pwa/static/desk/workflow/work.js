@@ -4,7 +4,7 @@ import { h, fill } from '../../js/dom.js';
 import { api } from '../../js/api.js';
 import { groupDue } from './domain.js';
 import {
-  prepare, leave, w, roles, day, when, kindWords, loadDue, loadCaseNames, workNav,
+  prepare, leave, w, roles, day, when, kindWords, loadDue, loadCaseNames, workNav, saveBlob,
 } from './common.js';
 
 const STATES = ['overdue', 'due_soon', 'later'];
@@ -25,7 +25,7 @@ function table(state, items, names) {
       h('th', { scope: 'col' }, w('wf.open_case')))),
     h('tbody', {}, items.map((item) => {
       const key = item.kind === 'temporary' ? `temporary.${item.temporary_subtype}` : item.kind;
-      const name = names[item.case_id] || item.case_id.slice(0, 8);
+      const name = item.applicant_name || names[item.case_id] || item.case_id.slice(0, 8);
       return h('tr', { dataset: { caseId: item.case_id, task: item.task } },
         h('td', {}, name),
         h('td', {}, kindWords(key)),
@@ -59,6 +59,33 @@ function drawPanel(onDrawn) {
     out);
 }
 
+/** The month's payment list (001: monthly allowances by the 10th; temporary aid within 3
+ *  working days), exported with generic bank columns for the bank. */
+function paymentsPanel() {
+  const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
+  const input = h('input', { id: 'wf-pay-month', type: 'month', value: month, required: true });
+  const out = h('p', { id: 'wf-pay-result', role: 'status' });
+  const download = (format) => async () => {
+    try {
+      const response = await api.get(`/api/payments?month=${encodeURIComponent(input.value)}&format=${format}`,
+        { raw: true, retries: 1 });
+      saveBlob(await response.blob(), `payments-${input.value}.${format}`);
+      out.className = 'wf-ok';
+      out.textContent = w('wf.pay_done', { month: input.value });
+    } catch (error) {
+      out.className = 'wf-problem';
+      out.textContent = w('wf.problem.other', { detail: error.detail || error.message });
+    }
+  };
+  return h('section', { class: 'wf-panel', 'aria-labelledby': 'wf-pay-title' },
+    h('h2', { id: 'wf-pay-title' }, w('wf.pay')),
+    h('label', { for: 'wf-pay-month' }, w('wf.pay_month')), input,
+    h('div', { class: 'wf-buttons' },
+      h('button', { class: 'btn', type: 'button', id: 'wf-pay-csv', onclick: download('csv') }, w('wf.pay_csv')),
+      h('button', { class: 'btn', type: 'button', id: 'wf-pay-xlsx', onclick: download('xlsx') }, w('wf.pay_xlsx'))),
+    out);
+}
+
 export async function render(root) {
   await prepare();
   let filter = '';
@@ -89,10 +116,11 @@ export async function render(root) {
   fill(root,
     workNav('work'),
     h('h1', {}, w('wf.work_title')),
-    h('p', { class: 'muted' }, w('wf.work_intro'), ' ', w('wf.roles', { roles: roles().join('、') })),
-    h('div', { class: 'wf-grid' },
+    h('p', { class: 'muted' }, w('wf.work_intro'), ' ', w('wf.roles', { roles: roles().map((role) => w(`wf.role.${role}`)).join('、') })),
+    h('div', { class: 'wf-grid wf-grid-work' },
       h('section', { 'aria-label': w('wf.work_title') }, filters, body),
       h('div', {}, roles().includes('county_supervisor') ? drawPanel(refresh) : null,
+        roles().some((role) => ['approver', 'county_supervisor'].includes(role)) ? paymentsPanel() : null,
         h('button', { class: 'btn', type: 'button', id: 'wf-refresh', onclick: () => { delete root.dataset.ready; refresh(); } }, w('wf.refresh')))));
   await refresh();
   return leave;
