@@ -72,9 +72,11 @@ def _register_concepts(app: Flask) -> None:
     from backend.reviews import registration as reviews
     from backend.sync.registry import SyncRegistry
     from backend.visits import registration as visits
+    from backend.workflow import registration as workflow
 
     sync = SyncRegistry()
-    for package in (jurisdictions, cases, forms, households, visits, reviews, checkins):
+    for package in (jurisdictions, cases, forms, households, visits, reviews, workflow,
+                    checkins):
         package.register(sync)
     checkins.register_jobs(app)
     app.extensions["doorstep.sync"] = sync
@@ -112,11 +114,12 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.sync.routes import make_blueprint as make_sync_blueprint
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
+    from backend.workflow.routes import blp as workflow_blp
 
     sync_blp = make_sync_blueprint(app.extensions["doorstep.sync"])
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
                       sync_blp, photos_blp, visits_blp, reviews_blp, holidays_blp, devices_blp,
-                      checkins_blp):
+                      workflow_blp, checkins_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     app.register_blueprint(checkin_pages)

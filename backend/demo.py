@@ -84,6 +84,7 @@ def seed(password: str) -> dict | None:
     logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR),
                          ("county_admin", roles.ADMIN)]
     _seed_households(rng)
+    _seed_workflow()
     return logins
 
 
@@ -297,3 +298,114 @@ def db_session():
     from backend.extensions import db
 
     return db.session
+
+
+def _seed_workflow() -> None:
+    """Cases at several stages of the workflow (issue 11), only among cases without a visit
+    team: in 文屏镇 an emergency aid awaiting its signatures, a special case with missing
+    documents and an economic check long enough to extend its deadline, one case on public
+    notice (a relative of staff: sampled) and one approved recipient; in 龙头山镇 a refusal
+    with its letter due and an obviously ineligible check; the standards, and the county's
+    spot-check draw of this month.
+
+    The notice and approval stages are written directly: the demo has no signed home
+    visits, which the transitions require (004). Everything else goes through the
+    workflow's services and guards."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from backend.cases.models import Case
+    from backend.extensions import db
+    from backend.jurisdictions.scope import within
+    from backend.workflow import rules as workflow_rules
+    from backend.workflow import service as workflow
+    from backend.workflow.models import AllowanceStandard, CaseWorkflow
+
+    users = {u.username: auth.caller_for(u) for u in auth_users()}
+    intake, approver = users["wenping_intake"], users["wenping_approver"]
+    now = clock.now()
+    for code, since, yuan in ((COUNTY[0], date(2026, 1, 1), "650"),
+                              ("530621100", date(2026, 7, 1), "680")):
+        db.session.add(AllowanceStandard(
+            id=_uuid(), jurisdiction_code=code, year=since.year, effective_on=since,
+            monthly_yuan=Decimal(yuan), created_at=now))
+    db.session.flush()
+    # Only cases without a visit team change: the teams' phones keep their open cases.
+    free = [c for c in db.session.scalars(select(Case).where(
+        within(Case.jurisdiction_code, "530621")).order_by(Case.applied_at)) if not c.team]
+    wenping = [c for c in free if c.jurisdiction_code.startswith("530621100")]
+    longtou = [c for c in free if c.jurisdiction_code.startswith("530621101")]
+
+    def etag(case: Case) -> str:
+        return f'"{case.version}"'
+
+    def pick(cases_: list[Case], kind: str, subtype: str | None = None) -> Case | None:
+        found = [c for c in cases_ if c.kind == kind and c.temporary_subtype == subtype]
+        if found:
+            cases_.remove(found[0])
+        return found[0] if found else None
+
+    emergency = pick(wenping, "temporary", "emergency")
+    if emergency is not None:
+        workflow.transition(approver, emergency.id, etag(emergency), {
+            "to": "approved", "emergency": {"recipient_name": "受灾户户主", "reason": "房屋失火",
+                                            "amount_yuan": Decimal("2000")}})
+    special = pick(wenping, "special_case")
+    if special is not None:
+        workflow.record_application(intake, special.id, etag(special), {
+            "pledge": {"scan_sha256s": []}, "authorization": {"scan_sha256s": []},
+            "missing_documents": ["户口簿复印件", "近三个月收入证明", "残疾证复印件"]})
+        workflow.record_economic_check(intake, special.id, etag(special), {
+            "requested_at": special.applied_at,
+            "returned_at": special.applied_at + timedelta(days=16), "result": "eligible"})
+    long_intake = users["longtoushan_intake"]
+    refused, ineligible = pick(longtou, "extreme_poverty"), pick(longtou, "extreme_poverty")
+    if refused is not None:
+        workflow.transition(users["longtoushan_approver"], refused.id, etag(refused), {
+            "to": "refused", "reasons": ["家庭人均收入高于当地低保标准", "名下有未申报的机动车"]})
+    if ineligible is not None:
+        workflow.record_economic_check(long_intake, ineligible.id, etag(ineligible), {
+            "requested_at": ineligible.applied_at,
+            "returned_at": ineligible.applied_at + timedelta(days=3),
+            "result": "obviously_ineligible"})
+    checked = [c for c in wenping if c.kind == "extreme_poverty"]
+    today = clock.today_in_china()
+    for case, status in zip(checked[:2], ("public_notice", "approved"), strict=False):
+        members = len(households.facts([case.household_id])[case.household_id].members)
+        amount = workflow_rules.monthly_amount(Decimal(680), Decimal(300), members, 0)
+        db.session.add(CaseWorkflow(
+            case_id=case.id, jurisdiction_code=case.jurisdiction_code,
+            pledge_scan_sha256s=[], authorization_scan_sha256s=[], missing_documents=[],
+            reasons=[], needs_panel=False, notice_round=1,
+            preliminary_review_by_id=users["wenping_reviewer"].user_id,
+            preliminary_review_at=now, category=case.kind,
+            per_capita_income_yuan=Decimal(300), standard_yuan=Decimal(680),
+            members_count=members, monthly_amount_yuan=amount,
+            notice_starts_on=today - timedelta(days=2 if status == "public_notice" else 12),
+            notice_ends_on=today + timedelta(days=4) if status == "public_notice"
+            else today - timedelta(days=6),
+            decided_by_id=approver.user_id if status == "approved" else None,
+            decided_at=datetime.now(clock.SHANGHAI) if status == "approved" else None,
+            payment_starts_on=workflow_rules.payment_starts_on(today)
+            if status == "approved" else None,
+            bank_account="6222020200112233445" if status == "approved" else None,
+            updated_at=now))
+        cases.set_status(case, status)
+    db.session.flush()
+    workflow.draw_spot_checks(users["county_supervisor"], today.strftime("%Y-%m"))
+    # 砚池社区's deliberation pool (004: at least 30, with township cadres and group leaders).
+    workflow.replace_pool(intake, "530621100201", [
+        *({"name": f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[i % len(GIVEN)]}", "role": "villager"}
+          for i in range(26)),
+        {"name": "镇干部李明", "role": "township_cadre"},
+        {"name": "镇干部赵强", "role": "township_cadre"},
+        {"name": "镇干部孙丽", "role": "township_cadre"},
+        {"name": "一组组长王福", "role": "group_leader"},
+        {"name": "二组组长陈海", "role": "group_leader"},
+        {"name": "镇纪委刘正", "role": "discipline_officer"}])
+
+
+def _uuid() -> str:
+    from backend.dbtypes import new_id
+
+    return new_id()

@@ -123,6 +123,51 @@ CATALOGUE: dict[str, ProblemKind] = {
     "review-field-unknown": ProblemKind(422, "The visit's form has no such field"),
     "review-comment-required": ProblemKind(
         422, "Say what needs fixing: has issues needs at least one comment"),
+    # printable documents (backend/documents)
+    "document-content-invalid": ProblemKind(
+        422, "The document cannot be printed with this content"),
+    "document-discloses-identity": ProblemKind(
+        422, "A printed document may not hold a resident ID or a mobile number"),
+    # the case workflow (issue 11): a move the table does not allow, and each guard
+    "transition-not-allowed": ProblemKind(
+        409, "The case cannot move from its current state to that one"),
+    "pledge-missing": ProblemKind(422, "The applicant's honesty pledge is not recorded"),
+    "authorization-missing": ProblemKind(
+        422, "The applicant's authorization of the economic check is not recorded"),
+    "home-visit-incomplete": ProblemKind(
+        422, "No home visit attested by the team and approved in review"),
+    "economic-check-pending": ProblemKind(422, "The economic check has no result yet"),
+    "economic-check-ineligible": ProblemKind(
+        422, "The economic check found the household obviously ineligible: refuse in writing"),
+    "panel-not-held": ProblemKind(
+        422, "This jurisdiction holds no panel review and no objection called one"),
+    "panel-required": ProblemKind(422, "A panel review must come first"),
+    "panel-record-missing": ProblemKind(422, "Record the panel: date and who attended"),
+    "panel-too-small": ProblemKind(422, "The panel has fewer members than the rule requires"),
+    "panel-cadres-missing": ProblemKind(422, "At least 2 township cadres sit on the panel"),
+    "panel-group-leader-missing": ProblemKind(
+        422, "The applicant's group leader sits on the panel"),
+    "panel-discipline-officer-missing": ProblemKind(
+        422, "A special case's panel needs a discipline officer"),
+    "panel-too-late": ProblemKind(
+        422, "A special case's panel meets within 5 working days of intake"),
+    "panel-pool-too-small": ProblemKind(422, "The village's panel pool is too small"),
+    "proposal-invalid": ProblemKind(422, "The proposed category or amount is not valid"),
+    "notice-not-over": ProblemKind(422, "The public notice is still running"),
+    "spot-check-not-drawn": ProblemKind(
+        422, "The county has not yet drawn this case's month for spot checks"),
+    "spot-check-pending": ProblemKind(
+        422, "The case was sampled for a county spot check that is not recorded yet"),
+    "spot-check-found-problems": ProblemKind(422, "The county spot check found problems"),
+    "spot-check-not-sampled": ProblemKind(409, "The case was not sampled for a spot check"),
+    "objection-missing": ProblemKind(422, "Record who objected and what"),
+    "reasons-missing": ProblemKind(422, "Written reasons are required"),
+    "emergency-record-incomplete": ProblemKind(
+        422, "Emergency aid records its recipient, reason and amount"),
+    "amount-above-cap": ProblemKind(422, "The amount is above the cap"),
+    "task-not-open": ProblemKind(409, "This task is not open on the case"),
+    "draw-not-found": ProblemKind(404, "No such spot-check draw in your area"),
+    "document-not-available": ProblemKind(409, "The case has no such document at this stage"),
 }
 
 

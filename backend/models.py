@@ -24,3 +24,11 @@ from backend.visits.models import (  # noqa: F401
     VisitRevision,
     VisitSubmission,
 )
+from backend.workflow.models import (  # noqa: F401
+    AllowanceStandard,
+    CaseObjection,
+    CaseWorkflow,
+    PanelPoolMember,
+    SpotCheck,
+    SpotCheckDraw,
+)

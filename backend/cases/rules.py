@@ -11,7 +11,7 @@ KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_
 TEMPORARY_SUBTYPES = ("emergency", "expenditure")
 CHANNELS = ("window", "online", "village_committee")
 STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice",
-            "approved", "refused", "withdrawn")
+            "approved", "refused", "stopped", "withdrawn")
 OPEN_STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice")
 
 

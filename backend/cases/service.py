@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from backend import clock
 from backend.audit import service as audit
@@ -174,7 +175,9 @@ def assign_team(caller: Caller, case_id: str, if_match: str | None,
     now = clock.now()
     case.team = [CaseTeamMember(user_id=c.user_id, assigned_at=now,
                                 assigned_by_id=caller.user_id) for c in candidates]
-    if case.status == "accepted":
+    if case.status == "accepted" and case.has_honesty_pledge and (
+            case.is_economic_check_authorized):
+        # Intake is complete (pledge and authorization, 002): the investigation starts.
         case.status = "investigating"
     case.updated_at = now
     db.session.flush()
@@ -351,3 +354,77 @@ def open_case_facts(scope_code: str) -> list[OpenCaseFacts]:
 def statuses_of_household(household_id: str) -> set[str]:
     """The statuses of a household's cases (check-in enrolment needs an approved one)."""
     return set(db.session.scalars(select(Case.status).where(Case.household_id == household_id)))
+
+
+# --- what the case workflow (backend.workflow) asks of cases -------------------------------
+
+
+def visible_id_query(caller: Caller) -> Select:
+    """Ids of the cases the caller may see (a subquery)."""
+    return visible_cases(caller).with_only_columns(Case.id)
+
+
+def set_status(case: Case, status: str) -> None:
+    """Move the case (the workflow checked the move); bumps its version."""
+    case.status = status
+    case.updated_at = clock.now()
+    db.session.flush()
+
+
+def set_application(case: Case, has_honesty_pledge: bool,
+                    is_economic_check_authorized: bool) -> None:
+    case.has_honesty_pledge = has_honesty_pledge
+    case.is_economic_check_authorized = is_economic_check_authorized
+    touch(case)
+
+
+def touch(case: Case) -> None:
+    """A workflow record of the case changed: bump the case's version (If-Match)."""
+    case.updated_at = clock.now()
+    flag_modified(case, "updated_at")  # bump even when the clock has not moved
+    db.session.flush()
+
+
+def set_deadline_on(case: Case, deadline_on: date) -> None:
+    case.deadline_on = deadline_on
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    household_id: str
+    jurisdiction_code: str
+    kind: str
+    temporary_subtype: str | None
+    status: str
+    applied_at: datetime
+    deadline_on: date | None
+    deadline_at: datetime | None
+
+
+def summaries(*, caller: Caller | None = None,
+              statuses: Iterable[str] | None = None, scope_code: str | None = None,
+              applied_from=None, applied_before=None,
+              case_ids: Iterable[str] | None = None) -> list[CaseSummary]:
+    """Plain rows of cases: the caller's visible ones or those of a place, filtered."""
+    query = select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
+                   Case.temporary_subtype, Case.status, Case.applied_at, Case.deadline_on,
+                   Case.deadline_at)
+    if caller is not None:
+        query = query.where(Case.id.in_(visible_id_query(caller)))
+    if scope_code is not None:
+        query = query.where(within(Case.jurisdiction_code, scope_code))
+    if statuses is not None:
+        query = query.where(Case.status.in_(list(statuses)))
+    if applied_from is not None:
+        query = query.where(Case.applied_at >= applied_from)
+    if applied_before is not None:
+        query = query.where(Case.applied_at < applied_before)
+    if case_ids is not None:
+        ids = list(case_ids)
+        rows: list = []
+        for chunk in chunks(ids):
+            rows += db.session.execute(query.where(Case.id.in_(chunk))).all()
+    else:
+        rows = list(db.session.execute(query.order_by(Case.id)).all())
+    return [CaseSummary(*row) for row in rows]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Select, exists, false, func, or_, select, update
 
@@ -222,3 +223,62 @@ def views(households: list[Household], caller: Caller) -> dict[str, dict]:
             "updated_at": household.updated_at, "members": members,
         }
     return answer
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    name: str
+    relation: str
+    birth_on: date | None
+    id_number: str | None
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What the case workflow needs of a household (notices, payment lists, spot checks)."""
+
+    id: str
+    jurisdiction_code: str
+    address: str
+    is_relative_of_staff: bool
+    members: tuple[MemberFacts, ...]
+
+    @property
+    def head(self) -> MemberFacts | None:
+        return next((m for m in self.members if m.relation == "head"),
+                    self.members[0] if self.members else None)
+
+
+def facts(household_ids: Iterable[str]) -> dict[str, HouseholdFacts]:
+    """Households with their members, in a few queries (a declared staff relative counts
+    as a relative of staff even without the household's flag)."""
+    found: dict[str, HouseholdFacts] = {}
+    for chunk in chunks(household_ids):
+        relatives = set(db.session.scalars(select(StaffRelative.household_id).where(
+            StaffRelative.household_id.in_(chunk))))
+        members: dict[str, list[MemberFacts]] = {}
+        for row in db.session.execute(select(
+                Member.household_id, Member.name, Member.relation, Member.birth_on,
+                Member.id_number).where(Member.household_id.in_(chunk))
+                .order_by(Member.household_id, Member.position)):
+            members.setdefault(row.household_id, []).append(
+                MemberFacts(row.name, row.relation, row.birth_on, row.id_number))
+        for home in db.session.execute(select(
+                Household.id, Household.jurisdiction_code, Household.address,
+                Household.is_relative_of_staff).where(Household.id.in_(chunk))):
+            found[home.id] = HouseholdFacts(
+                home.id, home.jurisdiction_code, home.address,
+                bool(home.is_relative_of_staff) or home.id in relatives,
+                tuple(members.get(home.id, [])))
+    return found
+
+
+def relatives_of_staff(household_ids: Iterable[str]) -> set[str]:
+    """Which of the households are relatives of staff (flagged, or a declared relative)."""
+    found: set[str] = set()
+    for chunk in chunks(household_ids):
+        found.update(db.session.scalars(select(Household.id).where(
+            Household.id.in_(chunk), Household.is_relative_of_staff.is_(True))))
+        found.update(db.session.scalars(select(StaffRelative.household_id).where(
+            StaffRelative.household_id.in_(chunk))))
+    return found

@@ -54,6 +54,8 @@ SETTINGS: dict[str, Setting] = {
     "allowance_standard_monthly": Setting(650.0, (int, float), "local standard"),
     "low_income_margin_multiple": Setting(1.5, (int, float), "national frame: 1.5x"),
     "emergency_aid_max_yuan": Setting(5000, (int, float), "002: <= 5,000 yuan"),
+    "allowance_rounding_decimals": Setting(0, int, "monthly amount rounded to whole yuan"),
+    "monthly_payment_day": Setting(10, int, "001: monthly allowances paid by the 10th"),
     "min_visit_team_size": Setting(2, int, "004: at least 2 staff"),
     "max_home_distance_m": Setting(500, (int, float), "integrity flag"),
     "max_accuracy_m": Setting(100, (int, float), "integrity flag"),
@@ -115,6 +117,10 @@ BOUNDS: dict[str, Bound] = {
     "low_income_margin_multiple": Bound(1, NATIONAL, 5, PLAUSIBLE),
     # 002: emergency aid of at most 5,000 yuan from the township reserve.
     "emergency_aid_max_yuan": Bound(0, PLAUSIBLE, 5000, "002"),
+    # Rounding of the monthly amount: whole yuan, jiao or fen.
+    "allowance_rounding_decimals": Bound(0, PLAUSIBLE, 2, PLAUSIBLE),
+    # 001: monthly allowances are paid by the 10th; earlier is stricter.
+    "monthly_payment_day": Bound(1, PLAUSIBLE, 10, "001"),
     # 004: at least 2 staff on every home visit.
     "min_visit_team_size": Bound(2, "004", 10, PLAUSIBLE),
     # Integrity-flag thresholds: no rule fixes them; keep them within sane ranges.

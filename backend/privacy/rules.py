@@ -56,6 +56,13 @@ def shown_phone(phone: str | None, sees_full: bool) -> str | None:
     return phone if sees_full else mask_mobile(phone)
 
 
+def masked_account(account: str | None) -> str | None:
+    """A bank account as payment lists show it: the last 4 characters only."""
+    if not account:
+        return None
+    return "*" * max(len(account) - 4, 4) + account[-4:]
+
+
 def mask_text(text: str, disclosure: Disclosure) -> str:
     """Mask every resident ID and mobile number written inside ``text``."""
     if not disclosure.full_id:

@@ -701,3 +701,12 @@ def pull_tasks(caller: Caller, state: dict[str, str], _page_size: int) -> PullSl
     changed = fingerprint != state["review_tasks"] and (tasks or state["review_tasks"])
     answer = {"review_tasks": tasks} if changed else {}
     return PullSlice(answer, {"review_tasks": fingerprint})
+
+
+def states_of(submission_ids: Iterable[str]) -> dict[str, str]:
+    """The review state of each visit that has a review (the workflow asks: approved?)."""
+    ids = list(submission_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(VisitReview.submission_id, VisitReview.state).where(
+        VisitReview.submission_id.in_(ids))).all())

@@ -277,3 +277,11 @@ def current_answers(submission_ids: list[str]) -> dict[str, CurrentAnswers]:
             found[sid] = CurrentAnswers(form_id, form_version,
                                         (content or {}).get("data") or {}, computed or {})
     return found
+
+
+def attesters_by_visit(case_id: str) -> dict[str, set[str]]:
+    """Each visit of the case with who attested its current revision (a valid signature
+    by the signer's own key), for the workflow's "home visit complete" (004)."""
+    ids = list(db.session.scalars(select(VisitSubmission.id).where(
+        VisitSubmission.case_id == case_id)))
+    return {sid: set(answer["attested_by"]) for sid, answer in results_for(ids).items()}

@@ -13,7 +13,8 @@ def case_of_township(db_session, township: str, assigned_to: str | None = None,
         query = query.join(CaseTeamMember).where(CaseTeamMember.user_id == assigned_to)
     cases = db_session.scalars(query.order_by(Case.id)).all()
     if unassigned:
-        cases = [c for c in cases if not c.team]
+        # Still at intake: the demo moves some unassigned cases along the workflow.
+        cases = [c for c in cases if not c.team and c.status == "accepted"]
     return cases[0]
 
 

@@ -24,6 +24,9 @@ const LAZY = {
   checkin: () => import('./views/checkin.js'),
   // A desk screen: outside static/js, so the phone's precached shell never carries it.
   'checkin-desk': () => import('../desk/checkin-desk.js'),
+  // Workflow desk screens (intake, review, approval, county; ≥ 1024 px, tablets too).
+  work: () => import('../desk/workflow/work.js'),
+  'work-case': () => import('../desk/workflow/case.js'),
 };
 const DESK_ROLES = ['reviewer', 'approver', 'county_supervisor', 'admin'];
 const isDeskUser = () => (session.user()?.roles ?? []).some((role) => DESK_ROLES.includes(role));
@@ -31,6 +34,8 @@ const isDeskUser = () => (session.user()?.roles ?? []).some((role) => DESK_ROLES
 const FOLLOWING_UP = ['village_assistant', 'intake_clerk', 'reviewer', 'approver', 'county_supervisor', 'admin'];
 // The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
 const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');
+const WORKFLOW_ROLES = ['intake_clerk', 'reviewer', 'approver', 'county_supervisor'];
+const isWorkflowUser = () => (session.user()?.roles ?? []).some((role) => WORKFLOW_ROLES.includes(role));
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -94,7 +99,8 @@ async function route() {
   root.dataset.view = wanted;
   document.body.classList.toggle('signed-in', !session.needsSignIn());
   document.body.classList.toggle('desk', ['reviews', 'review', 'dashboard'].includes(wanted));
-  if (!document.getElementById('nav-reviews') !== !(isDeskUser() && !session.needsSignIn())) renderHeader();
+  if (!document.getElementById('nav-work') !== !(isWorkflowUser() && !session.needsSignIn())
+    || !document.getElementById('nav-reviews') !== !(isDeskUser() && !session.needsSignIn())) renderHeader();
   try {
     cleanup = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
   } catch (error) {
@@ -110,6 +116,8 @@ function renderHeader() {
   fill(header,
     h('a', { class: 'brand', href: '#/cases' }, t('app.short_name')),
     h('span', { class: 'net', id: 'net-state', role: 'status' }),
+    isWorkflowUser() && !session.needsSignIn()
+      ? h('a', { class: 'icon-btn nav-text', href: '#/work', id: 'nav-work' }, t('nav.work')) : null,
     isDeskUser() && !session.needsSignIn() ? h('a', { class: 'icon-btn nav-text', href: '#/reviews', id: 'nav-reviews' }, t('nav.reviews')) : null,
     // Named "待发送 3" when three wait: the visible count is part of the spoken name.
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox' },

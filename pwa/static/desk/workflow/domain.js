@@ -1,0 +1,228 @@
+// Pure decisions of the workflow desk (no DOM, no fetch): which actions a case offers its
+// viewer, what each sends, which documents exist, and what a refused step means for the
+// person at the desk. Tested with node --test (tests/unit/js/workflow-desk.test.mjs).
+
+/** Fields an action asks for. `lines` is one entry per line (reasons, missing documents). */
+const REASONS = { name: 'reasons', type: 'lines', required: true };
+
+/**
+ * The form each transition target needs, by `${from}>${to}` (or `*>${to}`), mirroring the
+ * server's table (backend/workflow/rules.py TRANSITIONS) and its TransitionSchema.
+ */
+const TRANSITION_FORMS = {
+  'accepted>investigating': [],
+  'accepted>approved': [
+    { name: 'emergency.recipient_name', type: 'text', required: true, max: 50 },
+    { name: 'emergency.reason', type: 'text', required: true, max: 500 },
+    { name: 'emergency.amount_yuan', type: 'money', required: true },
+  ],
+  'investigating>panel_review': [],
+  'investigating>reviewing': 'proposal',
+  'panel_review>reviewing': 'panel+proposal',
+  'reviewing>public_notice': [],
+  'reviewing>approved': [{ name: 'bank_account', type: 'text', required: false, max: 34 }],
+  'public_notice>approved': [{ name: 'bank_account', type: 'text', required: false, max: 34 }],
+  'public_notice>investigating': [
+    { name: 'objection.raised_by_name', type: 'text', required: true, max: 50 },
+    { name: 'objection.content', type: 'textarea', required: true, max: 1000 },
+  ],
+  'approved>stopped': [REASONS],
+  '*>refused': [REASONS],
+  '*>withdrawn': [REASONS],
+};
+
+const PANEL = [
+  { name: 'panel.held_on', type: 'date', required: true },
+  { name: 'panel.members_present', type: 'integer', required: true },
+  { name: 'panel.cadres_present', type: 'integer', required: true },
+  { name: 'panel.is_group_leader_present', type: 'checkbox' },
+  { name: 'panel.is_discipline_officer_present', type: 'checkbox' },
+  { name: 'panel.opinion', type: 'textarea', required: false, max: 2000 },
+];
+
+function proposalFields(kindKey) {
+  return kindKey === 'temporary.expenditure'
+    ? [{ name: 'proposal.amount_yuan', type: 'money', required: true }]
+    : [{ name: 'proposal.per_capita_income_yuan', type: 'money', required: true }];
+}
+
+/** The fields moving from `from` to `to` asks for, for a case of `kindKey`. */
+export function transitionFields(from, to, kindKey) {
+  const form = TRANSITION_FORMS[`${from}>${to}`] ?? TRANSITION_FORMS[`*>${to}`] ?? [];
+  if (form === 'proposal') return proposalFields(kindKey);
+  if (form === 'panel+proposal') return [...PANEL, ...proposalFields(kindKey)];
+  return form;
+}
+
+/** Buttons that stop the case (refuse, withdraw, stop) are shown apart, as dangerous. */
+export const ENDING = new Set(['refused', 'withdrawn', 'stopped']);
+
+const TASK_ROLES = {
+  refusal_letter_sent: ['intake_clerk', 'approver'],
+  emergency_signatures_completed: ['approver'],
+  special_case_filed: ['approver'],
+  temporary_aid_paid: ['approver'],
+};
+const OPEN = ['accepted', 'investigating', 'panel_review', 'reviewing', 'public_notice'];
+
+const has = (roles, ...wanted) => wanted.some((role) => roles.includes(role));
+
+/**
+ * Everything the viewer may do on this case, in the order of the work:
+ * [{id, kind: 'application'|'economic_check'|'transition'|'task'|'spot_check', to?, task?,
+ *   fields, danger?}]. The server still decides (guards, separation of duties).
+ */
+export function actionsFor(view, roles = []) {
+  const actions = [];
+  const status = view.status;
+  if (status === 'accepted' && has(roles, 'intake_clerk', 'village_assistant')
+      && view.kind_key !== 'temporary.emergency') {
+    actions.push({ id: 'application', kind: 'application', fields: [
+      { name: 'pledge', type: 'checkbox', checked: Boolean(view.application?.pledge?.at) },
+      { name: 'authorization', type: 'checkbox', checked: Boolean(view.application?.authorization?.at) },
+      { name: 'missing_documents', type: 'lines', required: false,
+        value: (view.application?.missing_documents ?? []).join('\n') },
+    ] });
+  }
+  if (OPEN.includes(status) && has(roles, 'intake_clerk', 'reviewer')
+      && view.kind_key !== 'temporary.emergency') {
+    const check = view.economic_check ?? {};
+    actions.push({ id: 'economic_check', kind: 'economic_check', fields: [
+      { name: 'requested_on', type: 'date', required: true, value: dateOf(check.requested_at) },
+      { name: 'returned_on', type: 'date', required: false, value: dateOf(check.returned_at) },
+      { name: 'result', type: 'select', required: false, value: check.result ?? '',
+        options: ['', 'eligible', 'needs_review', 'obviously_ineligible'] },
+    ] });
+  }
+  const targets = [...(view.allowed_transitions ?? [])];
+  targets.sort((a, b) => Number(ENDING.has(a)) - Number(ENDING.has(b)));
+  for (const to of targets) {
+    actions.push({ id: `to-${to}`, kind: 'transition', to, danger: ENDING.has(to),
+      fields: transitionFields(status, to, view.kind_key) });
+  }
+  for (const task of view.tasks ?? []) {
+    if (!task.completed_at && has(roles, ...(TASK_ROLES[task.task] ?? []))) {
+      actions.push({ id: `task-${task.task}`, kind: 'task', task: task.task, due_on: task.due_on, fields: [] });
+    }
+  }
+  const spot = view.spot_check ?? {};
+  if (spot.is_sampled && !spot.outcome && has(roles, 'county_supervisor')) {
+    actions.push({ id: 'spot_check', kind: 'spot_check', fields: [
+      { name: 'outcome', type: 'select', required: true, value: '', options: ['', 'confirmed', 'problems_found'] },
+      { name: 'note', type: 'textarea', required: false, max: 500 },
+    ] });
+  }
+  return actions;
+}
+
+function dateOf(instant) {
+  if (!instant) return '';
+  // The day in China of an instant: UTC + 8 h, no daylight saving.
+  return new Date(new Date(instant).getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** A day in China (YYYY-MM-DD) as the instant of its start (00:00 Beijing time). */
+export function startOfChinaDay(day) { return `${day}T00:00:00+08:00`; }
+
+function setPath(target, path, value) {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {});
+  node[parts.at(-1)] = value;
+}
+
+/**
+ * The request body of `action` from the form's `values` ({name: string|boolean}), or
+ * {errors: {name: 'required' | 'number' | 'too_long'}} when something must be fixed first.
+ */
+export function bodyFor(action, values) {
+  const errors = {};
+  const body = action.kind === 'transition' ? { to: action.to } : {};
+  for (const field of action.fields) {
+    const raw = values[field.name];
+    if (field.type === 'checkbox') {
+      if (action.kind === 'application') {
+        if (raw) body[field.name] = { scan_sha256s: [] };
+      } else setPath(body, field.name, Boolean(raw));
+      continue;
+    }
+    const text = typeof raw === 'string' ? raw.trim() : '';
+    if (!text) {
+      if (field.required) errors[field.name] = 'required';
+      continue;
+    }
+    if (field.max && text.length > field.max) { errors[field.name] = 'too_long'; continue; }
+    if (field.type === 'lines') {
+      const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+      setPath(body, field.name, lines);
+    } else if (field.type === 'money') {
+      if (!/^\d{1,7}(\.\d{1,2})?$/.test(text)) { errors[field.name] = 'number'; continue; }
+      setPath(body, field.name, text);
+    } else if (field.type === 'integer') {
+      if (!/^\d{1,4}$/.test(text)) { errors[field.name] = 'number'; continue; }
+      setPath(body, field.name, Number(text));
+    } else {
+      setPath(body, field.name, text);
+    }
+  }
+  if (action.kind === 'economic_check') {
+    const out = { requested_at: body.requested_on ? startOfChinaDay(body.requested_on) : undefined,
+      returned_at: body.returned_on ? startOfChinaDay(body.returned_on) : null,
+      result: body.result || null };
+    return Object.keys(errors).length ? { errors } : { body: out };
+  }
+  if (action.kind === 'application' && body.missing_documents === undefined) body.missing_documents = [];
+  return Object.keys(errors).length ? { errors } : { body };
+}
+
+/** The printable documents this case has at its stage (the server answers 409 otherwise). */
+export function documentsFor(view) {
+  const docs = [];
+  if ((view.application?.missing_documents ?? []).length) docs.push('missing_documents_notice');
+  if (view.notice?.starts_on) docs.push('public_notice');
+  if (view.status === 'refused'
+      || (OPEN.includes(view.status) && view.economic_check?.result === 'obviously_ineligible')) {
+    docs.push('refusal_letter');
+  }
+  if (view.status === 'stopped') docs.push('stop_notice');
+  if (view.status === 'approved') docs.push('approval_notice');
+  if (view.emergency?.recipient_name) docs.push('emergency_record');
+  return docs;
+}
+
+/**
+ * What a refused step means at the desk: {kind, rules, messages, reload}. `kind` picks the
+ * words: stale (412: someone changed the case; reload and look again), state (409: the
+ * case is no longer where you saw it), guard (422: a rule is not met yet; `rules` are its
+ * slugs, `messages` the server's sentences), duty (422 separation of duties), input (400 or
+ * 422 of the form), forbidden (403), missing (428), other.
+ */
+export function explainProblem(error) {
+  const status = error?.status ?? 0;
+  const type = error?.type ?? '';
+  const problem = error?.problem ?? {};
+  const messages = Object.values(error?.errors ?? {}).flat().filter((m) => typeof m === 'string');
+  if (status === 412 || type === 'stale-version') return { kind: 'stale', rules: [type], messages: [], reload: true };
+  if (status === 428) return { kind: 'missing', rules: [type], messages: [], reload: true };
+  if (status === 409) {
+    return { kind: 'state', rules: [type], messages: [], reload: true,
+      from: problem.from, to: problem.to, allowed: problem.allowed ?? [] };
+  }
+  if (type === 'separation-of-duties') {
+    return { kind: 'duty', rules: [type], messages: [error.detail].filter(Boolean), reload: false,
+      duty: problem.duty, done: problem.done };
+  }
+  if (status === 422 && type !== 'validation-failed' && type !== 'document-content-invalid') {
+    return { kind: 'guard', rules: problem.rules ?? [type], messages: messages.length ? messages : [error.detail].filter(Boolean), reload: false };
+  }
+  if (status === 400 || status === 422) return { kind: 'input', rules: [type], messages, reload: false };
+  if (status === 403) return { kind: 'forbidden', rules: [type], messages: [error.detail].filter(Boolean), reload: false };
+  return { kind: 'other', rules: [type], messages: [error?.detail ?? error?.message].filter(Boolean), reload: false };
+}
+
+/** Due items split by state, overdue first, each list in the server's order. */
+export function groupDue(items) {
+  const groups = { overdue: [], due_soon: [], later: [] };
+  for (const item of items ?? []) (groups[item.state] ?? groups.later).push(item);
+  return groups;
+}

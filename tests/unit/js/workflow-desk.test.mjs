@@ -1,0 +1,129 @@
+// The workflow desk (pwa/static/desk/workflow): which actions a case offers whom, what each
+// sends, which documents exist, how a refused step reads; its words in both languages; and
+// that none of it is precached (the phone's shell stays small).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  actionsFor, bodyFor, documentsFor, explainProblem, groupDue, transitionFields, startOfChinaDay,
+} from '../../../pwa/static/desk/workflow/domain.js';
+
+const root = new URL('../../../pwa/static/', import.meta.url).pathname;
+const zh = JSON.parse(readFileSync(join(root, 'i18n/workflow/zh-CN.json'), 'utf8'));
+const en = JSON.parse(readFileSync(join(root, 'i18n/workflow/en.json'), 'utf8'));
+
+const view = (over = {}) => ({
+  status: 'accepted', kind_key: 'dibao', allowed_transitions: [], application: {},
+  economic_check: {}, spot_check: {}, tasks: [], notice: {}, emergency: {}, ...over,
+});
+
+test('both languages have the same workflow words', () => {
+  assert.deepEqual(Object.keys(en).sort(), Object.keys(zh).sort());
+});
+
+test('every word a desk module asks for with w() exists', () => {
+  const dir = join(root, 'desk/workflow');
+  const missing = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.js'))) {
+    const source = readFileSync(join(dir, name), 'utf8');
+    for (const [, key] of source.matchAll(/\bw\('(wf\.[\w.-]+)'/g)) if (!(key in zh)) missing.push(`${name}: ${key}`);
+  }
+  assert.deepEqual(missing, []);
+});
+
+test('the desk is not precached', () => {
+  const sw = readFileSync(join(root, 'sw.js'), 'utf8');
+  assert.ok(!sw.includes('/static/desk/workflow'), 'workflow desk files are in the precache list');
+  assert.ok(!sw.includes('/static/i18n/workflow'), 'workflow words are in the precache list');
+});
+
+test('the intake clerk records the application, then starts the investigation', () => {
+  const actions = actionsFor(view({ allowed_transitions: ['investigating', 'refused', 'withdrawn'] }), ['intake_clerk']);
+  assert.deepEqual(actions.map((a) => a.id),
+    ['application', 'economic_check', 'to-investigating', 'to-refused', 'to-withdrawn']);
+  assert.equal(actions.find((a) => a.id === 'to-refused').danger, true);
+  const application = actions[0];
+  const { body } = bodyFor(application, { pledge: true, authorization: false, missing_documents: '户口簿\n\n 收入证明 ' });
+  assert.deepEqual(body, { pledge: { scan_sha256s: [] }, missing_documents: ['户口簿', '收入证明'] });
+});
+
+test('a reviewer proposes the income; temporary aid proposes an amount', () => {
+  assert.deepEqual(transitionFields('investigating', 'reviewing', 'dibao').map((f) => f.name), ['proposal.per_capita_income_yuan']);
+  assert.deepEqual(transitionFields('investigating', 'reviewing', 'temporary.expenditure').map((f) => f.name), ['proposal.amount_yuan']);
+  const panel = transitionFields('panel_review', 'reviewing', 'dibao').map((f) => f.name);
+  assert.ok(panel.includes('panel.members_present') && panel.includes('proposal.per_capita_income_yuan'));
+  const action = { kind: 'transition', to: 'reviewing', fields: transitionFields('investigating', 'reviewing', 'dibao') };
+  assert.deepEqual(bodyFor(action, { 'proposal.per_capita_income_yuan': '120.5' }).body,
+    { to: 'reviewing', proposal: { per_capita_income_yuan: '120.5' } });
+  assert.deepEqual(bodyFor(action, { 'proposal.per_capita_income_yuan': '12.345' }).errors,
+    { 'proposal.per_capita_income_yuan': 'number' });
+  assert.deepEqual(bodyFor(action, { 'proposal.per_capita_income_yuan': ' ' }).errors,
+    { 'proposal.per_capita_income_yuan': 'required' });
+});
+
+test('an objection reopens the notice with who and what; refusals need reasons', () => {
+  const objection = { kind: 'transition', to: 'investigating', fields: transitionFields('public_notice', 'investigating', 'dibao') };
+  assert.deepEqual(bodyFor(objection, { 'objection.raised_by_name': '李四', 'objection.content': '有车' }).body,
+    { to: 'investigating', objection: { raised_by_name: '李四', content: '有车' } });
+  const refuse = { kind: 'transition', to: 'refused', fields: transitionFields('reviewing', 'refused', 'dibao') };
+  assert.deepEqual(bodyFor(refuse, { reasons: '' }).errors, { reasons: 'required' });
+  assert.deepEqual(bodyFor(refuse, { reasons: '收入超标\n有车' }).body, { to: 'refused', reasons: ['收入超标', '有车'] });
+});
+
+test('emergency aid is approved with recipient, reason and amount', () => {
+  const actions = actionsFor(view({ kind_key: 'temporary.emergency', allowed_transitions: ['approved', 'refused'] }), ['approver']);
+  assert.deepEqual(actions.map((a) => a.id), ['to-approved', 'to-refused']);
+  const { body } = bodyFor(actions[0], { 'emergency.recipient_name': '赵四', 'emergency.reason': '火灾', 'emergency.amount_yuan': '3000' });
+  assert.deepEqual(body, { to: 'approved', emergency: { recipient_name: '赵四', reason: '火灾', amount_yuan: '3000' } });
+});
+
+test('the economic check is sent as instants at the start of the day in China', () => {
+  const action = actionsFor(view({ status: 'investigating' }), ['reviewer']).find((a) => a.kind === 'economic_check');
+  assert.deepEqual(bodyFor(action, { requested_on: '2026-12-01', returned_on: '', result: '' }).body,
+    { requested_at: '2026-12-01T00:00:00+08:00', returned_at: null, result: null });
+  assert.equal(startOfChinaDay('2026-12-02'), '2026-12-02T00:00:00+08:00');
+});
+
+test('tasks and spot checks go to the roles that do them', () => {
+  const decided = view({ status: 'refused', tasks: [{ task: 'refusal_letter_sent', due_on: '2026-12-04', completed_at: null }] });
+  assert.deepEqual(actionsFor(decided, ['approver']).map((a) => a.id), ['task-refusal_letter_sent']);
+  assert.deepEqual(actionsFor(decided, ['reviewer']).map((a) => a.id), []);
+  const sampled = view({ status: 'public_notice', spot_check: { is_sampled: true, outcome: null } });
+  assert.ok(actionsFor(sampled, ['county_supervisor']).some((a) => a.id === 'spot_check'));
+  assert.ok(!actionsFor(view({ status: 'public_notice', spot_check: { is_sampled: true, outcome: 'confirmed' } }),
+    ['county_supervisor']).some((a) => a.id === 'spot_check'));
+});
+
+test('documents follow the stage of the case', () => {
+  assert.deepEqual(documentsFor(view({ application: { missing_documents: ['户口簿'] } })), ['missing_documents_notice']);
+  assert.deepEqual(documentsFor(view({ status: 'public_notice', notice: { starts_on: '2026-12-02' } })), ['public_notice']);
+  assert.deepEqual(documentsFor(view({ status: 'refused' })), ['refusal_letter']);
+  assert.deepEqual(documentsFor(view({ status: 'investigating', economic_check: { result: 'obviously_ineligible' } })), ['refusal_letter']);
+  assert.deepEqual(documentsFor(view({ status: 'approved', notice: { starts_on: '2026-12-02' } })), ['public_notice', 'approval_notice']);
+  assert.deepEqual(documentsFor(view({ status: 'approved', kind_key: 'temporary.emergency', emergency: { recipient_name: '赵四' } })),
+    ['approval_notice', 'emergency_record']);
+});
+
+test('a refused step says what to do next', () => {
+  assert.equal(explainProblem({ status: 412, type: 'stale-version' }).kind, 'stale');
+  assert.equal(explainProblem({ status: 412, type: 'stale-version' }).reload, true);
+  const state = explainProblem({ status: 409, type: 'transition-not-allowed',
+    problem: { from: 'approved', to: 'public_notice', allowed: ['stopped'] } });
+  assert.deepEqual([state.kind, state.from, state.to, state.reload], ['state', 'approved', 'public_notice', true]);
+  const guard = explainProblem({ status: 422, type: 'notice-not-over', errors: { to: ['公示期未满'] },
+    problem: { rules: ['notice-not-over', 'spot-check-pending'] } });
+  assert.deepEqual([guard.kind, guard.rules, guard.messages], ['guard', ['notice-not-over', 'spot-check-pending'], ['公示期未满']]);
+  assert.equal(explainProblem({ status: 422, type: 'separation-of-duties', detail: 'x' }).kind, 'duty');
+  assert.equal(explainProblem({ status: 422, type: 'validation-failed', errors: { reasons: ['bad'] } }).kind, 'input');
+  assert.equal(explainProblem({ status: 403, type: 'forbidden' }).kind, 'forbidden');
+  assert.equal(explainProblem({ status: 428, type: 'precondition-required' }).kind, 'missing');
+  for (const rule of ['notice-not-over', 'home-visit-incomplete', 'spot-check-pending', 'amount-above-cap', 'separation-of-duties']) {
+    assert.ok(`wf.rule.${rule}` in zh, rule);
+  }
+});
+
+test('due items are grouped overdue, due soon, later', () => {
+  const groups = groupDue([{ state: 'later', case_id: 'c' }, { state: 'overdue', case_id: 'a' }, { state: 'due_soon', case_id: 'b' }]);
+  assert.deepEqual([groups.overdue.length, groups.due_soon.length, groups.later.length], [1, 1, 1]);
+});

@@ -1,0 +1,369 @@
+"""The case workflow's pure rules (issue 11), each number tested on both sides of it, each
+test naming its source (001, 002, 004, 57号, 43号)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from backend import clock
+from backend.jurisdictions.rules import SETTINGS, check_setting
+from backend.workflow import rules
+from backend.workflow.rules import Facts, PanelRecord
+
+DEFAULTS = {key: s.default for key, s in SETTINGS.items()}
+
+
+def add_wd(start: date, days: int) -> date:
+    return clock.add_working_days(start, days)
+
+
+def slugs(frm: str, to: str, facts: Facts, key: str = "dibao") -> list[str]:
+    step = rules.transition_for(frm, to, key)
+    assert step is not None
+    return [slug for slug, _ in rules.guard_problems(step, facts)]
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def test_every_kind_reaches_a_decision_and_the_table_names_only_known_guards():
+    for key in rules.ALL_KINDS:
+        assert any(to == rules.APPROVED and key in t.kinds
+                   for (_, to), t in rules.TRANSITIONS.items()), key
+    for step in rules.TRANSITIONS.values():
+        for guard in step.guards:
+            assert guard in rules.GUARD_SOURCES
+
+
+def test_emergency_aid_is_decided_straight_from_intake_and_nothing_else_is_002():
+    assert rules.transition_for("accepted", "approved", "temporary.emergency") is not None
+    assert rules.transition_for("accepted", "approved", "dibao") is None
+    assert rules.transition_for("accepted", "investigating", "temporary.emergency") is None
+
+
+def test_temporary_expenditure_skips_the_public_notice_001():
+    assert rules.transition_for("reviewing", "approved", "temporary.expenditure") is not None
+    assert rules.transition_for("reviewing", "public_notice", "temporary.expenditure") is None
+    assert rules.transition_for("reviewing", "approved", "dibao") is None
+
+
+def test_allowed_targets_follow_roles():
+    assert rules.allowed_targets("public_notice", "dibao", {"approver"}) == [
+        "approved", "investigating", "refused"]
+    assert "approved" not in rules.allowed_targets("public_notice", "dibao", {"reviewer"})
+
+
+def test_stopping_payment_only_from_approved_monthly_aid_004():
+    assert rules.transition_for("approved", "stopped", "dibao") is not None
+    assert rules.transition_for("approved", "stopped", "temporary.emergency") is None
+    assert rules.transition_for("refused", "stopped", "dibao") is None
+
+
+# --- separation of duties (001) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("duty,done,conflict", [
+    ("preliminary_review", {"intake": "u1"}, "intake"),
+    ("approval", {"intake": "u1"}, "intake"),
+    ("approval", {"preliminary_review": "u1"}, "preliminary_review"),
+    ("approval", {"intake": "u2", "preliminary_review": "u3"}, None),
+    ("preliminary_review", {"preliminary_review": "u1"}, None),  # redoing your own duty
+    (None, {"intake": "u1"}, None),
+])
+def test_separation_of_duties_001(duty, done, conflict):
+    assert rules.duty_conflict(duty, "u1", done) == conflict
+
+
+# --- guards -----------------------------------------------------------------------------------
+
+
+def test_intake_needs_pledge_and_authorization_002():
+    assert slugs("accepted", "investigating", Facts("dibao")) == [
+        "pledge-missing", "authorization-missing"]
+    assert slugs("accepted", "investigating",
+                 Facts("dibao", has_pledge=True, has_authorization=True)) == []
+
+
+def test_approval_needs_a_complete_home_visit_004():
+    over = Facts("dibao", notice_ends_on=date(2026, 12, 1), today=date(2026, 12, 2))
+    assert "home-visit-incomplete" in slugs("public_notice", "approved", over)
+    assert slugs("public_notice", "approved", replace(over, visit_complete=True)) == []
+
+
+def test_notice_must_be_over_on_both_sides_of_7_days_004_001():
+    ends = rules.notice_ends_on(date(2026, 12, 1), 7)
+    assert ends == date(2026, 12, 7)
+    facts = Facts("dibao", visit_complete=True, notice_ends_on=ends)
+    assert slugs("public_notice", "approved", replace(facts, today=date(2026, 12, 7))) == [
+        "notice-not-over"]
+    assert slugs("public_notice", "approved", replace(facts, today=date(2026, 12, 8))) == []
+
+
+def test_a_sampled_case_waits_for_its_county_check_001_004():
+    base = Facts("dibao", visit_complete=True, notice_ends_on=date(2026, 1, 1),
+                 today=date(2026, 2, 1), is_spot_check_subject=True)
+    assert slugs("public_notice", "approved", base) == ["spot-check-not-drawn"]
+    drawn = replace(base, is_drawn=True, is_sampled=True)
+    assert slugs("public_notice", "approved", drawn) == ["spot-check-pending"]
+    assert slugs("public_notice", "approved", replace(drawn, spot_check_outcome="confirmed")) == []
+    assert slugs("public_notice", "approved", replace(
+        drawn, spot_check_outcome="problems_found")) == ["spot-check-found-problems"]
+    assert slugs("public_notice", "approved", replace(base, is_drawn=True)) == []
+
+
+def test_emergency_aid_at_most_5000_yuan_002():
+    facts = Facts("temporary", emergency_recipient="王", emergency_reason="火灾",
+                  emergency_amount=Decimal("5000.00"))
+    assert slugs("accepted", "approved", facts, "temporary.emergency") == []
+    over = replace(facts, emergency_amount=Decimal("5000.01"))
+    assert slugs("accepted", "approved", over, "temporary.emergency") == ["amount-above-cap"]
+    stricter = replace(facts, emergency_cap=Decimal(3000))
+    assert slugs("accepted", "approved", stricter, "temporary.emergency") == ["amount-above-cap"]
+    missing = replace(facts, emergency_reason=None)
+    assert slugs("accepted", "approved", missing, "temporary.emergency") == [
+        "emergency-record-incomplete"]
+
+
+def test_refusal_and_stop_need_written_reasons_004():
+    assert slugs("reviewing", "refused", Facts("dibao")) == ["reasons-missing"]
+    assert slugs("reviewing", "refused", Facts("dibao", reasons=("  ",))) == ["reasons-missing"]
+    assert slugs("reviewing", "refused", Facts("dibao", reasons=("收入超标",))) == []
+    assert slugs("approved", "stopped", Facts("dibao")) == ["reasons-missing"]
+
+
+def test_objection_needs_who_and_what_001():
+    assert slugs("public_notice", "investigating", Facts("dibao")) == ["objection-missing"]
+    assert slugs("public_notice", "investigating", Facts("dibao", has_objection=True)) == []
+
+
+def test_economic_check_result_comes_before_preliminary_review_002():
+    facts = Facts("dibao", visit_complete=True, is_panel_held=False)
+    assert slugs("investigating", "reviewing", facts) == ["economic-check-pending"]
+    assert slugs("investigating", "reviewing", replace(
+        facts, economic_check_result="obviously_ineligible")) == ["economic-check-ineligible"]
+    assert slugs("investigating", "reviewing", replace(
+        facts, economic_check_result="eligible")) == []
+
+
+def test_panel_where_held_004_not_in_002_and_after_an_objection_57():
+    facts = Facts("dibao", visit_complete=True, economic_check_result="eligible")
+    assert slugs("investigating", "reviewing", facts) == ["panel-required"]
+    no_panel = replace(facts, is_panel_held=False)
+    assert slugs("investigating", "reviewing", no_panel) == []
+    assert slugs("investigating", "panel_review", no_panel) == ["panel-not-held"]
+    objected = replace(no_panel, needs_panel_after_objection=True)
+    assert slugs("investigating", "reviewing", objected) == ["panel-required"]
+    assert slugs("investigating", "panel_review", objected) == []
+
+
+def _panel(**overrides) -> PanelRecord:
+    values = {"held_on": date(2026, 12, 3), "members_present": 9, "cadres_present": 2,
+              "is_group_leader_present": True, "is_discipline_officer_present": False}
+    values.update(overrides)
+    return PanelRecord(**values)
+
+
+def test_panel_of_at_least_9_with_2_cadres_and_the_group_leader_004():
+    facts = Facts("dibao", economic_check_result="eligible", panel=_panel())
+    assert slugs("panel_review", "reviewing", facts) == []
+    assert slugs("panel_review", "reviewing", replace(facts, panel=_panel(
+        members_present=8))) == ["panel-too-small"]
+    assert slugs("panel_review", "reviewing", replace(facts, panel=_panel(
+        cadres_present=1))) == ["panel-cadres-missing"]
+    assert slugs("panel_review", "reviewing", replace(facts, panel=_panel(
+        is_group_leader_present=False))) == ["panel-group-leader-missing"]
+    assert slugs("panel_review", "reviewing", replace(facts, panel=None)) == [
+        "panel-record-missing"]
+
+
+def test_special_case_panel_of_12_within_5_working_days_with_discipline_001():
+    due = add_wd(date(2026, 12, 1), rules.SPECIAL_CASE_PANEL_WORKING_DAYS)
+    assert due == date(2026, 12, 8)
+    ok = _panel(members_present=12, is_discipline_officer_present=True, held_on=due)
+    facts = Facts("special_case", economic_check_result="eligible", panel=ok, panel_due_on=due)
+    assert slugs("panel_review", "reviewing", facts) == []
+    assert slugs("panel_review", "reviewing", replace(facts, panel=replace(
+        ok, members_present=11))) == ["panel-too-small"]
+    assert slugs("panel_review", "reviewing", replace(facts, panel=replace(
+        ok, is_discipline_officer_present=False))) == ["panel-discipline-officer-missing"]
+    assert slugs("panel_review", "reviewing", replace(facts, panel=replace(
+        ok, held_on=due + timedelta(days=1)))) == ["panel-too-late"]
+
+
+# --- money (003; near-allowance: national frame 1.5×) -----------------------------------------
+
+
+def test_monthly_amount_is_the_gap_times_members_rounded_003():
+    assert rules.monthly_amount(Decimal(650), Decimal("400.4"), 3, 0) == Decimal(749)
+    assert rules.monthly_amount(Decimal(650), Decimal("400.5"), 3, 0) == Decimal(749)  # 748.5↑
+    assert rules.monthly_amount(Decimal(650), Decimal("400.45"), 3, 1) == Decimal("748.7")
+    assert rules.monthly_amount(Decimal(650), Decimal(700), 2, 0) == Decimal(0)
+
+
+def test_near_allowance_is_judged_by_the_margin_multiple_national_frame():
+    standard, multiple = Decimal(650), Decimal("1.5")
+    assert rules.classify(Decimal("649.99"), standard, multiple) == "dibao"
+    assert rules.classify(Decimal(650), standard, multiple) == "low_income_margin"
+    assert rules.classify(Decimal("974.99"), standard, multiple) == "low_income_margin"
+    assert rules.classify(Decimal(975), standard, multiple) == "ineligible"
+
+
+def test_standard_in_force_by_date_and_nearest_place():
+    rows = [rules.Standard("530621", date(2025, 1, 1), Decimal(600)),
+            rules.Standard("530621", date(2026, 7, 1), Decimal(650)),
+            rules.Standard("530621100", date(2026, 10, 1), Decimal(700))]
+    chain = ["530621", "530621101"]
+    assert rules.standard_on(rows, chain, date(2026, 6, 30)).monthly_yuan == 600
+    assert rules.standard_on(rows, chain, date(2026, 7, 1)).monthly_yuan == 650
+    assert rules.standard_on(rows, ["530621", "530621100"], date(2026, 10, 1)
+                             ).monthly_yuan == 700
+    assert rules.standard_on(rows, chain, date(2024, 12, 31)) is None
+
+
+def test_payment_starts_the_month_after_approval_57_and_by_the_10th_001():
+    assert rules.payment_starts_on(date(2026, 12, 31)) == date(2027, 1, 1)
+    assert rules.payment_starts_on(date(2026, 1, 1)) == date(2026, 2, 1)
+    assert rules.monthly_payment_due_on(date(2027, 1, 1)) == date(2027, 1, 10)
+    assert check_setting("monthly_payment_day", 10) is None
+    assert check_setting("monthly_payment_day", 11).source == "001"
+
+
+# --- deadlines (001, 002) ----------------------------------------------------------------------
+
+
+def test_dibao_20_working_days_extended_to_30_after_a_check_over_15_days_001():
+    applied = date(2026, 11, 2)
+    assert rules.decision_deadline("dibao", None, applied, DEFAULTS, add_wd, 15) == add_wd(
+        applied, 20)
+    assert rules.decision_deadline("dibao", None, applied, DEFAULTS, add_wd, 16) == add_wd(
+        applied, 30)
+    assert rules.decision_deadline("dibao", None, applied, DEFAULTS, add_wd, None) == add_wd(
+        applied, 20)
+
+
+def test_check_days_counted_whole_days_001():
+    start = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    assert rules.check_took_days(start, start + timedelta(days=15, hours=23)) == 15
+    assert rules.check_took_days(start, start + timedelta(days=16)) == 16
+
+
+def test_12_working_days_where_the_jurisdiction_sets_002():
+    settings = {**DEFAULTS, "dibao_deadline_working_days": 12,
+                "temporary_deadline_working_days": 12}
+    applied = date(2026, 11, 2)
+    assert rules.decision_deadline("dibao", None, applied, settings, add_wd, None) == add_wd(
+        applied, 12)
+    assert rules.decision_deadline("temporary", "expenditure", applied, settings, add_wd,
+                                   None) == add_wd(applied, 12)
+    assert check_setting("dibao_deadline_working_days", 21).source == "001"
+
+
+def test_temporary_aid_at_most_15_working_days_001():
+    assert rules.decision_deadline("temporary", "expenditure", date(2026, 11, 2), DEFAULTS,
+                                   add_wd, None) == add_wd(date(2026, 11, 2), 15)
+    assert check_setting("temporary_deadline_working_days", 15) is None
+    assert check_setting("temporary_deadline_working_days", 16).source == "001"
+
+
+def test_emergency_aid_due_24_hours_after_intake_002():
+    applied = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    assert rules.decision_deadline("temporary", "emergency", applied.date(), DEFAULTS, add_wd,
+                                   None) is None
+    assert rules.emergency_due_at(applied) == datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
+
+
+def test_three_and_five_working_day_tasks_57_001_002():
+    # Friday 2026-12-04: 3 working days later is Wednesday, 5 is Friday (weekend skipped).
+    friday = date(2026, 12, 4)
+    assert add_wd(friday, rules.REFUSAL_LETTER_WORKING_DAYS) == date(2026, 12, 9)  # 57号
+    assert add_wd(friday, rules.TEMPORARY_PAYMENT_WORKING_DAYS) == date(2026, 12, 9)  # 001
+    assert add_wd(friday, rules.SPECIAL_CASE_FILING_WORKING_DAYS) == date(2026, 12, 9)  # 001
+    assert add_wd(friday, rules.EMERGENCY_SIGNATURES_WORKING_DAYS) == date(2026, 12, 11)  # 002
+    # Across the 2026 National Day holiday (10-01..10-07): 10-08, 10-09, then the make-up
+    # workday Saturday 10-10 (chinese-calendar 1.11).
+    assert add_wd(date(2026, 9, 30), 3) == date(2026, 10, 10)
+
+
+def test_due_state_around_now():
+    today, now = date(2026, 12, 2), datetime(2026, 12, 2, 4, tzinfo=UTC)
+    assert rules.due_state(date(2026, 12, 1), None, today, now) == "overdue"
+    assert rules.due_state(date(2026, 12, 5), None, today, now) == "due_soon"
+    assert rules.due_state(date(2026, 12, 6), None, today, now) == "later"
+    assert rules.due_state(None, now - timedelta(seconds=1), today, now) == "overdue"
+    assert rules.due_state(None, now + timedelta(hours=1), today, now) == "due_soon"
+
+
+# --- notice content (004; minors never listed, 43号) -------------------------------------------
+
+
+def test_notice_lists_adults_only_43():
+    on = date(2026, 12, 2)
+    members = [("王秀英", "head", date(1960, 1, 1)), ("王小红", "child", date(2008, 12, 2)),
+               ("王子涵", "child", date(2008, 12, 3)), ("李某", "spouse", None)]
+    assert rules.notice_members(members, on) == [
+        {"name": "王秀英", "relation": "head"}, {"name": "王小红", "relation": "child"}]
+
+
+# --- self-care (43号) --------------------------------------------------------------------------
+
+
+def test_self_care_levels_43():
+    every = {item: True for item in rules.SELF_CARE_ITEMS}
+    assert rules.self_care_level(every) == "self_caring"
+    three = {**every, "eats_alone": False, "bathes_alone": False, "dresses_alone": False}
+    assert rules.self_care_level(three) == "partly_unable"
+    assert rules.self_care_level({**three, "walks_indoors_alone": False}) == "fully_unable"
+
+
+# --- draws (001, 004) ----------------------------------------------------------------------
+
+
+def _candidates(n: int, key: str, prefix: str) -> list[rules.DrawCandidate]:
+    return [rules.DrawCandidate(f"{prefix}{i:05d}", key, False) for i in range(n)]
+
+
+def test_spot_check_at_least_30_percent_dibao_and_20_percent_temporary_001():
+    pool = _candidates(10, "dibao", "d") + _candidates(10, "temporary.expenditure", "t")
+    ratios = {"spot_check_ratio_dibao": 0.30, "spot_check_ratio_temporary": 0.20}
+    result = rules.draw_sample(pool, "seed-1", ratios)
+    assert sum(1 for c in result.sampled if c.startswith("d")) == 3
+    assert sum(1 for c in result.sampled if c.startswith("t")) == 2
+    odd = rules.draw_sample(_candidates(11, "dibao", "d"), "seed-1", ratios)
+    assert len(odd.sampled) == 4  # ceil(3.3): never below 30%
+
+
+def test_every_relative_of_staff_is_checked_004():
+    pool = _candidates(10, "dibao", "d") + [
+        rules.DrawCandidate(f"r{i}", "dibao", True) for i in range(5)]
+    result = rules.draw_sample(pool, "s", {"spot_check_ratio_dibao": 0.30,
+                                           "spot_check_ratio_temporary": 0.20})
+    assert all(f"r{i}" in result.sampled for i in range(5))
+    assert len(result.sampled) == 5  # ceil(0.3 × 15) = 5, already met by the relatives
+
+
+def test_the_same_seed_redraws_the_same_sample_and_another_seed_differs():
+    pool = _candidates(200, "dibao", "d")
+    ratios = {"spot_check_ratio_dibao": 0.30, "spot_check_ratio_temporary": 0.20}
+    first = rules.draw_sample(pool, "abc", ratios)
+    assert rules.draw_sample(list(reversed(pool)), "abc", ratios) == first
+    assert rules.draw_sample(pool, "abd", ratios).sampled != first.sampled
+
+
+def test_panel_draw_is_reproducible_and_has_its_required_members_004_001():
+    pool = ([rules.PoolMember(f"v{i:02d}", "villager") for i in range(27)]
+            + [rules.PoolMember("c1", "township_cadre"), rules.PoolMember("c2", "township_cadre"),
+               rules.PoolMember("c3", "township_cadre"),
+               rules.PoolMember("k1", "discipline_officer"),
+               rules.PoolMember("g1", "group_leader")])
+    panel = rules.draw_panel(pool, "seed", 9, "g1", False)
+    assert len(panel) == 9 and "g1" in panel
+    assert sum(1 for m in panel if m.startswith("c")) >= 2
+    assert rules.draw_panel(pool, "seed", 9, "g1", False) == panel
+    special = rules.draw_panel(pool, "seed", 12, "g1", True)
+    assert len(special) == 12 and "k1" in special
+    assert rules.panel_pool_problems(pool, 30, 9, False) == []
+    assert rules.panel_pool_problems(pool[:29], 30, 9, False)
