@@ -206,7 +206,7 @@ class EvidenceFlagSchema(Schema):
     detail_en = fields.String(required=True, metadata={"description": "one sentence, English"})
 
 
-class TimelineEntrySchema(Schema):
+class VisitTimelineEntrySchema(Schema):
     at = fields.DateTime(required=True)
     event = fields.String(required=True, validate=validate.OneOf(
         ["started", "ended", "received", "revised", "attested", "review_moved", "commented"]))
@@ -239,7 +239,7 @@ class EvidenceSchema(ReviewSchema):
     photos = fields.List(fields.Nested(EvidencePhotoSchema), required=True)
     attestations = fields.List(fields.Nested(EvidenceAttestationSchema), required=True)
     flags = fields.List(fields.Nested(EvidenceFlagSchema), required=True)
-    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True, metadata={
+    timeline = fields.List(fields.Nested(VisitTimelineEntrySchema), required=True, metadata={
         "description": "oldest first"})
 
 

@@ -144,7 +144,7 @@ class WorkflowSchema(Schema):
     case = fields.Nested(CaseSchema)
 
 
-class TimelineEntrySchema(Schema):
+class CaseTimelineEntrySchema(Schema):
     at = fields.DateTime()
     action = fields.String(metadata={"description": "case.created, case.transition, "
                                                     "case.application_recorded, ..."})
@@ -159,7 +159,7 @@ class TimelineEntrySchema(Schema):
 
 class TimelineSchema(Schema):
     case_id = fields.String()
-    items = fields.List(fields.Nested(TimelineEntrySchema))
+    items = fields.List(fields.Nested(CaseTimelineEntrySchema))
 
 
 class DueQuerySchema(Schema):

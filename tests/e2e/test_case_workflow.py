@@ -26,12 +26,12 @@ from backend import clock
 from backend.demo import resident_id
 from tests.conftest import DEMO_PASSWORD, Api
 from tests.device_keys import registered_key
+from tests.e2e.accessibility import axe_violations
 from tests.visit_factory import attest, submission
 
 pytestmark = pytest.mark.e2e
 
 DESK = {"width": 1280, "height": 860}
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 VILLAGE = "530621101201"  # 龙井村, 龙头山镇: no panel review unless an objection calls one
 TOWN = "longtoushan"
 HEAD_ID = resident_id("530621", date(1962, 3, 9), 31)
@@ -113,9 +113,6 @@ def desk(browser, live_server):
         page.on("pageerror", lambda error: page.js_errors.append(str(error)))
         page.on("console", lambda m: page.csp.append(m.text)
                 if "Content Security Policy" in m.text else None)
-        # axe-core, served from our origin so the page's CSP (script-src 'self') allows it.
-        page.route("**/__test__/axe.min.js", lambda route: route.fulfill(
-            body=AXE.read_bytes(), content_type="text/javascript"))
         page.goto("/")
         page.fill("#username", username)
         page.fill("#password", DEMO_PASSWORD)
@@ -126,6 +123,10 @@ def desk(browser, live_server):
             page.fill("#pin-2", "246810")
             page.click("#pin-save")
         page.wait_for_selector("#nav-work")
+        # Sign-in ends on the landing screen: a navigation made before that would be undone.
+        page.wait_for_function("""() => location.hash === '#/cases'
+            && document.querySelector('#main')?.dataset.ready === 'true'
+            && document.querySelector('#main')?.dataset.view !== 'login'""")
         return page
 
     yield open_as
@@ -134,16 +135,6 @@ def desk(browser, live_server):
             assert page.js_errors == [], page.js_errors
             assert page.csp == [], page.csp
         context.close()
-
-
-def axe_violations(page) -> list:
-    if not page.evaluate("() => Boolean(window.axe)"):
-        page.add_script_tag(url="/__test__/axe.min.js")
-        page.wait_for_function("() => Boolean(window.axe)")
-    result = page.evaluate("async () => (await window.axe.run(document, {resultTypes: "
-                           "['violations']})).violations.map(v => ({id: v.id, impact: v.impact, "
-                           "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
-    return result
 
 
 def open_case(page, case_id):
