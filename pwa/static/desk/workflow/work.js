@@ -94,7 +94,9 @@ export async function render(root) {
 
   async function refresh() {
     try {
-      const [due, names] = await Promise.all([loadDue(filter || null), loadCaseNames()]);
+      const due = await loadDue(filter || null);
+      // The due items name the applicant; an older server's do not: look the names up.
+      const names = (due.items ?? []).every((item) => 'applicant_name' in item) ? {} : await loadCaseNames();
       const groups = groupDue(due.items);
       const shown = STATES.filter((state) => groups[state].length);
       fill(body, shown.length ? shown.map((state) => table(state, groups[state], names))
