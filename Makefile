@@ -40,12 +40,14 @@ test: $(STAMP) chromium
 	$(MAKE) test-postgres
 	$(MAKE) test-js
 
+# Spread over the cores; files sharing outside state keep to one worker (tests/conftest.py).
+XDIST ?= -n 2 --dist loadgroup
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(PY) -m pytest
+	env -u DATABASE_URL $(PY) -m pytest $(XDIST)
 
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "not e2e"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(XDIST) -m "not e2e"
 
 test-js:
 	node --test tests/unit/js/

@@ -14,6 +14,45 @@ from sqlalchemy import create_engine, text
 
 DEMO_PASSWORD = "demo-pass-2026"
 
+# Test files that share outside state (Redis databases, a fixed schema on PostgreSQL) run
+# whole on one xdist worker; every other test is spread over the workers one by one.
+SHARED_STATE_FILES = {"test_sign_in_throttle.py", "test_checkin_jobs.py", "test_production.py",
+                      "test_migrations.py", "test_audit_chain.py", "test_concurrency.py",
+                      "test_household_concurrency.py", "test_photo_concurrency.py"}
+
+
+def pytest_configure(config):
+    """Under xdist (`make test` runs `-n 2`), each worker gets its own PostgreSQL database
+    (`<name>_gw0`, …), created on first use; SQLite files are per worker already."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("DATABASE_URL")
+    if worker and url and url.startswith("postgres"):
+        os.environ["DATABASE_URL"] = _worker_database(url, worker)
+
+
+def _worker_database(url: str, worker: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from backend.config import sqlalchemy_url
+
+    base = make_url(sqlalchemy_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                    {"n": name}).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    # One browser test module (its live server, its signed-in phone) stays on one worker.
+    for item in items:
+        if "e2e" in item.keywords or item.path.name in SHARED_STATE_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
 
 def database_url(tmp_dir) -> str:
     url = os.environ.get("DATABASE_URL")
