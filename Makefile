@@ -52,15 +52,17 @@ test-postgres: $(STAMP)
 test-js:
 	node --test tests/unit/js/
 
-# The review benches drop and re-create the schema of BENCH_DATABASE_URL (a scratch
+# Benches drop and re-create the schema of BENCH_DATABASE_URL (a scratch
 # PostgreSQL database, e.g. postgresql://postgres@127.0.0.1:5432/bench); unset: SQLite.
 bench: $(STAMP) chromium
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_photos.py
 	$(PY) bench/bench_pwa.py
 	$(PY) bench/bench_2g.py
-	DATABASE_URL=$${BENCH_DATABASE_URL:-} $(PY) bench/bench_review_queue.py
-	DATABASE_URL=$${BENCH_DATABASE_URL:-} $(PY) bench/bench_review_export.py
+	$(PY) bench/bench_review_queue.py
+	$(PY) bench/bench_review_export.py
+	$(PY) bench/bench_workflow.py
+	test -z "$${BENCH_DATABASE_URL:-}" || $(PY) bench/bench_checkins.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check backend tests bench

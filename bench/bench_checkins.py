@@ -1,6 +1,6 @@
 """Check-in figures: submissions per second and latency with gunicorn and concurrent clients.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_ck \\
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_ck \\
         .venv/bin/python bench/bench_checkins.py [--workers 4] [--clients 16] [--per-recipient 10]
 
 Prepares a fresh database (demo data; every household of 文屏镇 approved, one recipient each,
@@ -150,9 +150,9 @@ def main() -> None:
     parser.add_argument("--per-recipient", type=int, default=10)
     parser.add_argument("--port", type=int, default=18_712)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("BENCH_DATABASE_URL")
     if not url or not url.startswith("postgres"):
-        raise SystemExit("set DATABASE_URL to a PostgreSQL database of your own")
+        raise SystemExit("set BENCH_DATABASE_URL to a scratch PostgreSQL database (it is reset)")
     workdir = tempfile.mkdtemp(prefix="doorstep-checkin-bench-")
     extra = {"HUEY_NAME": "doorstep-ck-bench"}
     os.environ.setdefault("HUEY_NAME", "doorstep-ck-bench")

@@ -1,8 +1,8 @@
 """Review export figures: CSV and XLSX of N visits (default 10,000), time and peak memory.
 
-    DATABASE_URL=postgresql://… .venv/bin/python bench/bench_review_export.py [--visits 10000]
+    BENCH_DATABASE_URL=postgresql://… .venv/bin/python bench/bench_review_export.py [--visits 10000]
 
-Without DATABASE_URL it runs on a fresh SQLite file. The demo data is seeded and N visits
+Without BENCH_DATABASE_URL it runs on a fresh SQLite file. The demo data is seeded and N visits
 bulk-inserted (bench_review_queue.seed_visits); the county supervisor (masked IDs and
 phones: the masker runs on every row) then downloads GET /api/reviews/export.csv and
 /export.xlsx through the app's test client, reading the streamed body chunk by chunk. Each
@@ -14,10 +14,8 @@ the output's size; a streamed one stays near one batch of 500 visits).
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -45,25 +43,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from bench_review_queue import seed_visits
-    from flask_migrate import upgrade
+    from scratch import fresh_app
 
-    from backend import create_app
-    from backend.demo import seed
-    from backend.extensions import db
     from tests.conftest import Api
 
-    workdir = tempfile.mkdtemp(prefix="doorstep-bench-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
+    app, url, _workdir = fresh_app()
     is_postgres = url.startswith("postgres")
-    if is_postgres:
-        from tests.conftest import reset_postgres
-
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PHOTO_DATA_DIR": workdir})
-    with app.app_context():
-        upgrade()
-        seed("demo-pass-2026")
-        db.session.commit()
     seed_visits(app, args.visits)
     api = Api(app.test_client())
     api.tokens("county_supervisor")

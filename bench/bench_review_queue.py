@@ -1,10 +1,10 @@
 """Review queue figures: the queue's first page, a deep keyset page and one visit's evidence
 with N visits.
 
-    DATABASE_URL=postgresql://… .venv/bin/python bench/bench_review_queue.py [--visits 100000]
+    BENCH_DATABASE_URL=postgresql://… .venv/bin/python bench/bench_review_queue.py [--visits 100000]
         [--repeats 50]
 
-Without DATABASE_URL it runs on a fresh SQLite file (default 10,000 visits there). The demo
+Without BENCH_DATABASE_URL it runs on a fresh SQLite file (default 10,000 visits there). The demo
 data is seeded, then N visits of the demo's cases are bulk-inserted (one revision each,
 a third with integrity flags, their review rows as reviews.on_visit_accepted writes them),
 the statistics are refreshed (ANALYZE), and the real app is asked through its test client
@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -137,26 +135,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
+    from scratch import fresh_app, scratch_url
 
-    from backend import create_app
-    from backend.demo import seed
-    from backend.extensions import db
     from tests.conftest import Api
 
-    workdir = tempfile.mkdtemp(prefix="doorstep-bench-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
-    is_postgres = url.startswith("postgres")
+    is_postgres = scratch_url("").startswith("postgres")
     visits = args.visits or (100_000 if is_postgres else 10_000)
-    if is_postgres:
-        from tests.conftest import reset_postgres
-
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PHOTO_DATA_DIR": workdir})
-    with app.app_context():
-        upgrade()
-        seed("demo-pass-2026")
-        db.session.commit()
+    app, url, _workdir = fresh_app()
     started = time.perf_counter()
     seed_visits(app, visits)
     seeded = time.perf_counter() - started

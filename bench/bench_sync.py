@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_sync.py [--records 1000] [--repeats 3]
 
-Runs the real app (test client, no network) on a fresh SQLite file, or on DATABASE_URL.
+Runs the real app (test client, no network) on a fresh SQLite file, or on BENCH_DATABASE_URL
+(bench/scratch.py: its schema is dropped and rebuilt).
 Every record is a full household survey with start/end GPS stamps and two real P-256
 attestations, so validation, integrity flags and signature checks are all in the figure.
 Targets (2 cores): push <= 0.5 s; no-change pull <= 512 bytes; push peak memory < 200 MB.
@@ -12,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,26 +32,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
+    from scratch import database_name, fresh_app
 
-    from backend import create_app
-    from backend.demo import seed
     from backend.extensions import db
     from tests.conftest import Api
     from tests.device_keys import registered_key
     from tests.visit_factory import attest, submission
 
-    workdir = tempfile.mkdtemp(prefix="doorstep-bench-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
-    if url.startswith("postgres"):
-        from tests.conftest import reset_postgres
-
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PHOTO_DATA_DIR": workdir})
-    with app.app_context():
-        upgrade()
-        seed("demo-pass-2026")
-        db.session.commit()
+    app, url, _workdir = fresh_app()
     api = Api(app.test_client())
     keys = {}
     for user, device in (("wenping_fw1", "bench-device-1"), ("wenping_fw2", "bench-device-2")):
@@ -117,7 +104,7 @@ def main() -> None:
             break
     event.remove(engine, "before_cursor_execute", count)
 
-    database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    database = database_name(url)
     print(f"database: {database}")
     print(f"push {args.records} records (validated, flagged, 2 signatures each): "
           f"median {statistics.median(push_times):.3f} s "

@@ -1,8 +1,8 @@
 """Workflow figures for a county of N cases: the monthly spot-check draw and the payment list.
 
-    DATABASE_URL=postgresql://… .venv/bin/python bench/bench_workflow.py [--cases 20000]
+    BENCH_DATABASE_URL=postgresql://… .venv/bin/python bench/bench_workflow.py [--cases 20000]
 
-Without DATABASE_URL it runs on a fresh SQLite file. The demo is seeded, then N households
+Without BENCH_DATABASE_URL it runs on a fresh SQLite file. The demo is seeded, then N households
 (1-4 members) and their cases are bulk-inserted in the demo county's four villages, all
 applied this month (the draw's population: dibao, extreme poverty, special cases and
 temporary aid, 1 in 50 a relative of staff); 70% of them also carry an approved workflow
@@ -16,10 +16,8 @@ record paying from this month (the payment list's rows). Through the real app's 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date, timedelta
@@ -110,25 +108,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20000)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
+    from scratch import fresh_app
 
-    from backend import clock, create_app
-    from backend.demo import seed
+    from backend import clock
     from tests.conftest import Api
 
-    workdir = tempfile.mkdtemp(prefix="bench-workflow-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
-    if url.startswith("postgres"):
-        from tests.conftest import reset_postgres
-
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PHOTO_DATA_DIR": workdir})
-    with app.app_context():
-        upgrade()
-        seed("demo-pass-2026")
-        from backend.extensions import db
-
-        db.session.commit()
+    app, url, _workdir = fresh_app("bench-workflow-")
     started = time.perf_counter()
     seed_county(app, args.cases)
     print(f"{'database':<48} {url.split('://')[0]}")

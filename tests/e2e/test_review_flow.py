@@ -61,22 +61,7 @@ def wait_ready(page, view: str):
                              f"{getattr(page, 'logs', [])[-10:]}") from error
 
 
-def sign_twice(page):
-    for signer, pin in (("文屏镇调查员1", visit.PIN_1), ("文屏镇调查员2", visit.PIN_2)):
-        page.locator("#sig-canvas").scroll_into_view_if_needed()
-        box = page.locator("#sig-canvas").bounding_box()
-        page.mouse.move(box["x"] + 20, box["y"] + 40)
-        page.mouse.down()
-        page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
-        page.mouse.up()
-        page.select_option("#signer", label=signer)
-        page.fill("#sign-pin", pin)
-        count = page.locator("#signed-list li").count()
-        page.click("#sign")
-        page.wait_for_function(
-            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
-            " || document.querySelector('#sign-error')?.textContent")
-        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
+sign_twice = visit.sign_twice
 
 
 def send_outbox(page, context):

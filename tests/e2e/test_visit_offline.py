@@ -106,6 +106,25 @@ def dibao_case_id(page) -> str:
     }""")
 
 
+def sign_twice(page):
+    """Both investigators draw their signature and sign with their PIN, one after the other."""
+    for signer, pin in (("文屏镇调查员1", PIN_1), ("文屏镇调查员2", PIN_2)):
+        page.locator("#sig-canvas").scroll_into_view_if_needed()
+        box = page.locator("#sig-canvas").bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 40)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
+        page.mouse.up()
+        page.select_option("#signer", label=signer)
+        page.fill("#sign-pin", pin)
+        count = page.locator("#signed-list li").count()
+        page.click("#sign")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
+            " || document.querySelector('#sign-error')?.textContent")
+        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
+
+
 def fill_survey_offline(page, context):
     case_id = dibao_case_id(page)
     context.set_offline(True)
@@ -161,21 +180,7 @@ def fill_survey_offline(page, context):
     page.set_input_files("#visit-photo", [str(PHOTOS / "visit_gps.jpg"),
                                           str(PHOTOS / "other_scene.jpg")])
     page.wait_for_function("() => document.querySelectorAll('#photo-thumbs img').length === 2")
-    for signer, pin in (("文屏镇调查员1", PIN_1), ("文屏镇调查员2", PIN_2)):
-        page.locator("#sig-canvas").scroll_into_view_if_needed()
-        box = page.locator("#sig-canvas").bounding_box()
-        page.mouse.move(box["x"] + 20, box["y"] + 40)
-        page.mouse.down()
-        page.mouse.move(box["x"] + 120, box["y"] + 90, steps=5)
-        page.mouse.up()
-        page.select_option("#signer", label=signer)
-        page.fill("#sign-pin", pin)
-        count = page.locator("#signed-list li").count()
-        page.click("#sign")
-        page.wait_for_function(
-            f"() => document.querySelectorAll('#signed-list li').length === {count + 1}"
-            " || document.querySelector('#sign-error')?.textContent")
-        assert page.locator("#signed-list li").count() == count + 1, page.inner_text("#sign-error")
+    sign_twice(page)
     page.click("#submit")
     page.wait_for_selector("#outbox-list li[data-status=waiting]")
     return case_id
