@@ -47,14 +47,21 @@ def csv_rows(api, username, query="lang=en"):
 
 
 def workbook(api, username, query="lang=en"):
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "doorstep-export-*")))
-    response = api.get(username, f"/api/reviews/export.xlsx?{query}")
-    assert response.status_code == 200, response.get_json()
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    data = response.get_data()
+    # A temporary directory of this test's own: other workers export at the same time.
+    private = tempfile.mkdtemp(prefix="export-test-")
+    saved, tempfile.tempdir = tempfile.tempdir, private
+    try:
+        response = api.get(username, f"/api/reviews/export.xlsx?{query}")
+        assert response.status_code == 200, response.get_json()
+        assert response.mimetype.endswith("spreadsheetml.sheet")
+        assert glob.glob(os.path.join(private, "doorstep-export-*"))  # written to disk first
+        data = response.get_data()
+    finally:
+        tempfile.tempdir = saved
     assert int(response.headers["Content-Length"]) == len(data)
     # the temporary file is gone once streamed
-    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "doorstep-export-*"))) <= before
+    assert os.listdir(private) == []
+    os.rmdir(private)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     sheets = {}
     for sheet in book.worksheets:
