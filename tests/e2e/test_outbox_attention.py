@@ -100,8 +100,12 @@ def test_unassigned_case_waits_and_the_next_visit_is_accepted(phone, context, li
     assert submissions_of(live_server, [first_case["id"], second_case["id"]]) == {
         first_case["id"]: 0, second_case["id"]: 1}
     # The line settles once the round ends (the pull after the push may still be running).
-    page.wait_for_function(
-        "() => document.querySelector('#outbox-line').textContent.includes('1 条需要处理')")
+    try:
+        page.wait_for_function(
+            "() => document.querySelector('#outbox-line').textContent.includes('1 条需要处理')",
+            timeout=30_000)
+    except Exception:
+        raise AssertionError(f"outbox line: {page.inner_text('#outbox-line')!r}") from None
 
     # What to do next: once the township assigns the case again, "send again" delivers it.
     with live_server.app.app_context():
