@@ -132,6 +132,15 @@ def mask_answers(data: Any, definition: dict[str, Any] | None, caller: Caller) -
     return _walk(data, "", identity_fields(definition), disclosure)
 
 
+def mask_answer(value: Any, path: str, definition: dict[str, Any] | None, caller: Caller) -> Any:
+    """One answer found at ``path`` (repeat members as ``group.member``; "" for the whole
+    record) as ``caller`` may see it: the same masking as ``mask_answers``, for one value."""
+    disclosure = Disclosure.of(caller)
+    if disclosure.sees_everything:
+        return value
+    return _walk(value, path, identity_fields(definition), disclosure)
+
+
 def mask_values(value: Any, caller: Caller) -> Any:
     """Any JSON value (computed values, an echoed record) with identity numbers masked by shape."""
     disclosure = Disclosure.of(caller)

@@ -188,19 +188,6 @@ def _sort_key(path: str) -> tuple[str, int, str]:
     return (parsed.name, -1 if parsed.index is None else parsed.index, parsed.member or "")
 
 
-# --- masking ------------------------------------------------------------------------------
-
-
-def field_format(path: str, definition: Mapping[str, Any]) -> str | None:
-    """The identity format (``resident_id``, ``mobile``) of the field at ``path``, if any."""
-    parsed = parse_field(path)
-    if parsed is None:
-        return None
-    key = parsed.name if parsed.member is None else f"{parsed.name}.{parsed.member}"
-    field = form_fields(definition).get(key)
-    return field.get("format") if field else None
-
-
 # --- queue paging -------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
 from backend.privacy import rules as privacy_rules
 from backend.privacy import service as privacy
-from backend.reviews import charts, export_rules, masking, rules
+from backend.reviews import charts, export_rules, rules
 from backend.reviews import dashboard_rules as board
 from backend.reviews.models import ReviewComment, VisitReview
 from backend.sync import rules as sync_rules
@@ -669,9 +669,19 @@ def diff(caller: Caller, submission_id: str, from_revision: int | None,
     return {"submission_id": review.submission_id, "from_revision": from_revision,
             "to_revision": to_revision,
             "changes": [{"field": c.field, "change": c.change,
-                         "before": masking.mask_field(c.field, c.before, definition, caller),
-                         "after": masking.mask_field(c.field, c.after, definition, caller)}
+                         "before": privacy_rules.mask_answer(c.before, _answer_path(c.field),
+                                                       definition, caller),
+                         "after": privacy_rules.mask_answer(c.after, _answer_path(c.field),
+                                                      definition, caller)}
                         for c in changes]}
+
+
+def _answer_path(field: str) -> str:
+    """``members[0].id_number`` as the privacy masker names it: ``members.id_number``."""
+    parsed = rules.parse_field(field)
+    if parsed is None:
+        return ""
+    return parsed.name if parsed.member is None else f"{parsed.name}.{parsed.member}"
 
 
 # --- the team's phones --------------------------------------------------------------------

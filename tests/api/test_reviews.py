@@ -364,17 +364,20 @@ def test_diff_between_revisions_masked_per_role(api, visit):
     move(api, visit, "has_issues", comments=ISSUE)
     members = copy.deepcopy(visit["data"]["members"])
     members[1]["id_number"] = "530621195501010057"
-    revise(api, visit, housing_area=38.0, members=members)
+    revise(api, visit, housing_area=38.0, members=members, notes="儿子电话 13912345678")
     diff = api.get("wenping_reviewer", f"/api/reviews/{visit['id']}/diff").get_json()
     assert (diff["from_revision"], diff["to_revision"]) == (1, 2)
     changes = {c["field"]: c for c in diff["changes"]}
-    assert set(changes) == {"housing_area", "members[1].id_number"}
+    assert set(changes) == {"housing_area", "members[1].id_number", "notes"}
     assert (changes["housing_area"]["before"], changes["housing_area"]["after"]) == (45.5, 38.0)
     # A reviewer sees full resident IDs; a county supervisor sees them masked.
     assert changes["members[1].id_number"]["after"] == "530621195501010057"
     masked = api.get("county_supervisor", f"/api/reviews/{visit['id']}/diff?from=1&to=2")
     ids = {c["field"]: c for c in masked.get_json()["changes"]}["members[1].id_number"]
     assert (ids["before"], ids["after"]) == ("5306**********0014", "5306**********0057")
+    # A number typed into free text is masked too (the same masker as every other read).
+    notes = {c["field"]: c for c in masked.get_json()["changes"]}["notes"]
+    assert "13912345678" not in notes["after"] and "5678" in notes["after"]
 
 
 def test_diff_of_a_missing_revision_is_422(api, visit):

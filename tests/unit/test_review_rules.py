@@ -97,12 +97,6 @@ def test_diff_orders_repeat_rows_numerically():
     assert fields == [f"members[{i}].age" for i in range(12)]
 
 
-def test_identity_formats_come_from_the_form():
-    assert rules.field_format("members[3].id_number", DEFINITION) == "resident_id"
-    assert rules.field_format("contact_mobile", DEFINITION) == "mobile"
-    assert rules.field_format("housing_area", DEFINITION) is None
-
-
 def test_page_cursor_round_trip_and_garbage():
     text = rules.encode_page_cursor(-10_100, "2026-11-26T02:00:00+00:00", "a" * 36)
     assert rules.decode_page_cursor(text) == (-10_100, "2026-11-26T02:00:00+00:00", "a" * 36)
