@@ -6,6 +6,11 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+# Chrome and Android (FCM), Firefox (Mozilla autopush), Safari (Apple), Edge (Windows Push
+# Notification Services, one host per region).
+DEFAULT_PUSH_SERVICE_HOSTS = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
+                              "web.push.apple.com,*.notify.windows.com")
+
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
@@ -68,6 +73,14 @@ def load_config(instance_path: str) -> dict:
         # Optional in the embedded default; production uses it (sign-in throttling), and
         # /readyz checks it when set.
         "REDIS_URL": os.environ.get("REDIS_URL"),
+        # Web Push to recipients (RFC 8292 VAPID): all three set, or no push (SMS only).
+        # `flask --app backend checkins vapid-keys` prints a fresh pair in this format.
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", ""),  # mailto:who-runs-this@...
+        # The only hosts the server POSTs push messages to (a subscription names its own
+        # endpoint, so this is the SSRF guard): `host`, `host:port` or `*.suffix`, https only.
+        "PUSH_SERVICE_HOSTS": os.environ.get("PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS),
         # "json" (gunicorn.conf.py sets it): JSON lines with the request id; else plain text.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

@@ -70,6 +70,11 @@ CATALOGUE: dict[str, ProblemKind] = {
     "checkin-signature-invalid": ProblemKind(
         403, "The check-in is not signed with the sender's own device key"),
     "follow-up-not-found": ProblemKind(404, "No such follow-up"),
+    "push-not-configured": ProblemKind(
+        404, "This server sends no push notifications (no VAPID keys); reminders come by SMS"),
+    "push-endpoint-not-allowed": ProblemKind(
+        422, "The push endpoint is not an https URL of a known push service"),
+    "push-subscription-not-found": ProblemKind(404, "No such push subscription of yours"),
     "setting-out-of-bounds": ProblemKind(
         422, "A setting is outside what the regulations allow; stricter is fine, looser never"),
     "county-level-only": ProblemKind(403, "Only county-level staff may change this"),

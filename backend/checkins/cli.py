@@ -1,4 +1,5 @@
-"""Flask commands of the check-in: the job worker and the jobs run once by hand."""
+"""Flask commands of the check-in: the job worker, the jobs run once by hand, and a VAPID key
+pair for Web Push."""
 
 from __future__ import annotations
 
@@ -36,6 +37,27 @@ def judge_windows():
     finally:
         reset_actor(token)
     click.echo(f"{missed} window(s) marked missed")
+
+
+@group.command("vapid-keys")
+@click.option("--subject", default="mailto:admin@example.gov.cn", show_default=True,
+              help="who runs this server (a push service writes here about problems)")
+def vapid_keys(subject):
+    """Print a fresh VAPID key pair (Web Push) as lines for the env file."""
+    from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid
+    from py_vapid.utils import b64urlencode
+
+    vapid = Vapid()
+    vapid.generate_keys()
+    # Browsers take the public key as the raw uncompressed point (applicationServerKey);
+    # pywebpush takes the private key as its raw 32 bytes: both base64url, one line each.
+    public = vapid.public_key.public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)
+    private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+    click.echo(f"VAPID_PUBLIC_KEY={b64urlencode(public)}")
+    click.echo(f"VAPID_PRIVATE_KEY={b64urlencode(private)}")
+    click.echo(f"VAPID_SUBJECT={subject}")
 
 
 def register_commands(app: Flask) -> None:

@@ -7,7 +7,8 @@
 
 Tasks: the identity check of a check-in photo (queued at push), window close (daily,
 00:30 China time: misses, follow-ups, periodic-review triggers) and reminders (daily, 09:00
-China time: SMS through the notifier, Web Push when VAPID keys are configured).
+China time: Web Push to each live subscription when VAPID keys are configured, else or
+when no push got through the SMS notifier).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from backend.checkins import push_rules
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +39,55 @@ class LogSms:
 
 
 class WebPush(Protocol):
-    def send(self, subscription: dict, message: str) -> None: ...
+    """Sends one push message (webpush.PywebpushSender): "sent", "gone" (404/410: forget the
+    subscription) or "failed" (logged; the next run tries again), with the HTTP status."""
+
+    def send(self, subscription: dict, payload: str) -> tuple[str, int | None]: ...
+
+    def close(self) -> None: ...
 
 
 def sms_notifier() -> SmsNotifier:
     return current_app.extensions.get("doorstep.sms") or LogSms()
+
+
+def web_push() -> WebPush | None:
+    """The Web Push sender when VAPID keys are configured, else None (SMS only)."""
+    from backend.checkins import webpush
+
+    try:
+        return webpush.sender()
+    except Exception:  # noqa: BLE001 - a bad key must not stop the SMS reminders
+        log.exception("the VAPID private key cannot be read; reminders go by SMS")
+        return None
+
+
+def notify_recipients(notices: list[tuple[str, str, push_rules.Notice]]) -> None:
+    """Send each (user id, phone, notice): by Web Push to every live subscription of the user
+    when VAPID is configured, by SMS when the user has none or no push got through. A failure
+    for one recipient is logged and never stops the others."""
+    from backend.checkins import service
+
+    sms = sms_notifier()
+    push = web_push()
+    targets = service.push_targets(user_id for user_id, _, _ in notices) if push else {}
+    try:
+        for user_id, phone, notice in notices:
+            try:
+                pushed = False
+                for target in targets.get(user_id, []):
+                    assert push is not None
+                    delivery, status = push.send(target.subscription_info(), notice.payload())
+                    if delivery == "gone":
+                        service.forget_gone_push_target(target, status or 410)
+                    pushed = pushed or delivery == "sent"
+                if not pushed:
+                    sms.send(phone, notice.sms())
+            except Exception:  # noqa: BLE001 - one recipient's failure never stops the run
+                log.exception("could not notify user %s; the next run tries again", user_id)
+    finally:
+        if push is not None:
+            push.close()
 
 
 def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
@@ -92,10 +139,9 @@ def _window_close() -> int:
 def _reminders() -> int:
     from backend.checkins import service
 
-    sms = sms_notifier()
     due = service.due_reminders()
-    for reminder in due:
-        sms.send(reminder.phone, f"【低保签到】请在{reminder.closes_on}前用手机完成本期签到。")
+    notify_recipients([(reminder.user_id, reminder.phone,
+                        push_rules.reminder_notice(reminder.closes_on)) for reminder in due])
     return len(due)
 
 

@@ -145,3 +145,22 @@ class ReviewTrigger(db.Model):
 
     __table_args__ = (Index("ux_checkin_review_trigger", "recipient_id", "window_key",
                             unique=True),)
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (RFC 8030), owned by the user signed in when it was
+    made: the reminders of a recipient go to each of theirs. Unique per (user, endpoint), so
+    a replay is the same row and two recipients sharing one phone each keep theirs."""
+
+    __tablename__ = "checkin_push_subscription"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("user_account.id"), nullable=False)
+    endpoint: Mapped[str] = mapped_column(String(1024), nullable=False)
+    p256dh: Mapped[str] = mapped_column(String(100), nullable=False)
+    auth: Mapped[str] = mapped_column(String(40), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ux_checkin_push_subscription", "user_id", "endpoint",
+                            unique=True),)

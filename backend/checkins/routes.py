@@ -28,6 +28,9 @@ from backend.checkins.schemas import (
     MyCheckInStatusSchema,
     OwnHouseholdSchema,
     PinResetResultSchema,
+    PushPublicKeySchema,
+    PushSubscriptionCreateSchema,
+    PushSubscriptionSchema,
     RecipientListQuerySchema,
     RecipientListSchema,
     RecipientLoginSchema,
@@ -203,6 +206,43 @@ def my_status():
 def own_household(household_id):
     """The recipient's own household; any other is 404."""
     return service.own_household(current_caller(), household_id)
+
+
+# --- Web Push: reminders on the phone when the server has VAPID keys ------------------------
+
+
+@blp.route("/push/key", methods=["GET"])
+@signed_in
+@blp.response(200, PushPublicKeySchema)
+@problems(401, 404)
+def push_public_key():
+    """The VAPID public key to subscribe with; 404 `push-not-configured` when this server
+    sends no push (reminders then come by SMS only)."""
+    return {"public_key": service.push_public_key()}
+
+
+@blp.route("/push/subscriptions", methods=["POST"])
+@signed_in
+@blp.arguments(PushSubscriptionCreateSchema)
+@blp.response(201, PushSubscriptionSchema)
+@blp.alt_response(200, schema=PushSubscriptionSchema,
+                  description="This browser was already subscribed for you")
+@problems(*BODY_PROBLEMS, 401, 404)
+def push_subscribe(body):
+    """Keep this browser's push subscription for you: a recipient's reminders arrive on it.
+    Idempotent by endpoint. The endpoint must be https on a known push service."""
+    view, is_new = service.subscribe_push(current_caller(), body["endpoint"],
+                                          body["keys"]["p256dh"], body["keys"]["auth"])
+    return view, 201 if is_new else 200
+
+
+@blp.route("/push/subscriptions/<string:subscription_id>", methods=["DELETE"])
+@signed_in
+@blp.response(204)
+@problems(401, 404)
+def push_unsubscribe(subscription_id):
+    """Stop push to this browser (one of your own subscriptions)."""
+    service.unsubscribe_push(current_caller(), subscription_id)
 
 
 # --- printable slip --------------------------------------------------------------------------

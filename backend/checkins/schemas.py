@@ -221,3 +221,31 @@ class CheckInRecordSchema(Schema):
     proxy = fields.Nested(CheckInProxySchema, load_default=None, allow_none=True)
     key_id = fields.String(required=True, validate=validate.Length(max=36))
     signature = fields.String(required=True, validate=validate.Length(max=200))
+
+
+# --- Web Push (RFC 8030): the browser's PushSubscription as subscription.toJSON() gives it ----
+
+
+class PushPublicKeySchema(Schema):
+    public_key = fields.String(required=True, metadata={
+        "description": "the server's VAPID public key (base64url, uncompressed P-256): the "
+                       "applicationServerKey of pushManager.subscribe()"})
+
+
+class PushKeysSchema(Schema):
+    p256dh = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={
+        "description": "the browser's P-256 public key, base64url (65 bytes)"})
+    auth = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "the 16-byte authentication secret, base64url"})
+
+
+class PushSubscriptionCreateSchema(Schema):
+    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1024), metadata={
+        "description": "https URL of a known push service (PUSH_SERVICE_HOSTS)"})
+    keys = fields.Nested(PushKeysSchema, required=True)
+
+
+class PushSubscriptionSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "unsubscribe with it"})
+    endpoint_host = fields.String(required=True)
+    created_at = fields.DateTime(required=True)

@@ -102,7 +102,7 @@ def test_reminders_go_through_the_sms_notifier_log_by_default(app, db_session, r
             assert jobs._in_app(jobs._reminders)() == 1
     finally:
         clock.freeze(None)
-    assert "sms to 139" in caplog.text and "2026-12-20" in caplog.text
+    assert "sms to 139" in caplog.text and "12月20日" in caplog.text
 
 
 def test_app_registers_the_periodic_tasks(app):
