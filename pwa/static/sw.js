@@ -3,6 +3,8 @@
 // - /api/*: network only (answers hold personal data; the app keeps what it needs in IndexedDB)
 // - navigations: network first, falling back to the cached shell
 // - a new version waits until the page says the user agreed (no silent skipWaiting mid-survey)
+// - push: a reminder (backend/checkins/push_rules.py Notice) shown as a notification; a tap
+//   brings the app forward
 const VERSION = new URL(self.location.href).searchParams.get('v') || 'dev';
 const CACHE = `doorstep-shell-${VERSION}`;
 
@@ -33,6 +35,7 @@ const SHELL_ASSETS = [
   '/static/js/sync.js',
   '/static/js/device/camera.js',
   '/static/js/device/geolocation.js',
+  '/static/js/device/push.js',
   '/static/js/device/storage.js',
   '/static/js/domain/backoff.js',
   '/static/js/domain/canonical.js',
@@ -43,6 +46,7 @@ const SHELL_ASSETS = [
   '/static/js/domain/expressions.js',
   '/static/js/domain/form.js',
   '/static/js/domain/prune.js',
+  '/static/js/domain/push.js',
   '/static/js/domain/review-tasks.js',
   '/static/js/views/add-investigator.js',
   '/static/js/views/case.js',
@@ -103,5 +107,37 @@ self.addEventListener('sync', (event) => {
   event.waitUntil((async () => {
     const pages = await self.clients.matchAll({ type: 'window' });
     for (const page of pages) page.postMessage({ type: 'drain-outbox' });
+  })());
+});
+
+// Web Push (the server's reminders): show the notice it sent. The payload is small JSON
+// {title, body, url, tag}; a push without one (or unreadable) still shows a reminder.
+const FALLBACK_NOTICE = { title: '低保签到提醒', body: '请打开应用查看签到。', url: '/#/checkin', tag: 'checkin' };
+
+function noticeOf(data) {
+  let notice = {};
+  try { notice = data?.json() ?? {}; } catch { /* not JSON: the fallback words */ }
+  // Only a path of this app is opened on a tap, never another site.
+  const url = typeof notice.url === 'string' && notice.url.startsWith('/') && !notice.url.startsWith('//')
+    ? notice.url : FALLBACK_NOTICE.url;
+  return { ...FALLBACK_NOTICE, ...notice, url };
+}
+
+self.addEventListener('push', (event) => {
+  const notice = noticeOf(event.data);
+  event.waitUntil(self.registration.showNotification(String(notice.title), {
+    body: String(notice.body), tag: String(notice.tag), lang: 'zh-CN',
+    icon: '/static/icons/icon-192.png', data: { url: notice.url },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url ?? FALLBACK_NOTICE.url, self.location.origin);
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = windows.find((client) => new URL(client.url).origin === target.origin);
+    if (open) await open.focus();
+    else await self.clients.openWindow(target.href);
   })());
 });

@@ -12,6 +12,8 @@ import * as outbox from '../outbox.js';
 import { addPhoto } from '../photos.js';
 import { position } from '../device/geolocation.js';
 import { canonicalJson, sha256Hex } from '../domain/canonical.js';
+import * as push from '../device/push.js';
+import { pushState, outcomeOf, PUSH_WORDS } from '../domain/push.js';
 
 const SIGNED_KEYS = ['id', 'recipient_id', 'photo', 'challenge', 'challenge_answer', 'location',
   'captured_at', 'proxy'];
@@ -131,6 +133,7 @@ async function homeScreen(root) {
   const status = await statusOf();
   const queued = (await outbox.entries()).filter((e) => e.record?.type === 'checkin' && e.status !== 'accepted');
   const last = status?.last_outcome ? t(`checkin.outcome_${status.last_outcome}`) : t('checkin.none_yet');
+  const reminders = pushSection();
   fill(root, h('section', { class: 'card stack checkin', id: 'checkin-home' },
     h('h1', {}, t('checkin.hello', { name: status?.display_name ?? session.user()?.display_name ?? '' })),
     h('p', { class: 'big-text', id: 'checkin-window' }, windowWords(status)),
@@ -138,8 +141,77 @@ async function homeScreen(root) {
     status?.is_done_this_window ? h('p', { class: 'big-text ok', id: 'checkin-done' }, t('checkin.done_this_window')) : null,
     queued.length ? h('p', { class: 'big-text warn', id: 'checkin-queued' }, t('checkin.queued')) : null,
     h('button', { class: 'btn btn-primary btn-huge', type: 'button', id: 'checkin-start',
-      onclick: () => checkInScreen(root, status) }, t('checkin.now'))));
+      onclick: () => checkInScreen(root, status) }, t('checkin.now')),
+    reminders));
   done(root);
+  pushReminders(reminders).catch((error) => console.warn('reminder control', error));
+}
+
+// Reminders on the phone (Web Push) when the server has VAPID keys; otherwise, or when
+// the phone cannot, the reminder comes by SMS, and the words say so.
+async function pushKey() {
+  try {
+    return { configured: true, key: (await api.get('/api/checkins/push/key', { retries: 0 })).public_key };
+  } catch (failure) {
+    return { configured: failure.type === 'push-not-configured' ? false : null };
+  }
+}
+
+function showPush(section, state) {
+  section.dataset.state = state;
+  section.querySelector('#push-status').textContent = t(PUSH_WORDS[state]);
+  section.querySelector('#push-enable').hidden = !['offer', 'dismissed', 'failed'].includes(state);
+  section.hidden = state === 'hidden';
+}
+
+async function enablePush(section, key) {
+  const button = section.querySelector('#push-enable');
+  button.disabled = true;
+  section.querySelector('#push-status').textContent = t('checkin.push_working');
+  let permission = 'default';
+  let subscribeError = null;
+  let postError = null;
+  try {
+    permission = await push.askPermission();
+    if (permission === 'granted') {
+      let subscription = null;
+      try { subscription = await push.subscribe(key); } catch (error) { subscribeError = error; }
+      if (subscription) {
+        try { await api.post('/api/checkins/push/subscriptions', subscription, { retries: 0 }); } catch (error) { postError = error; }
+      }
+    }
+  } catch (error) {
+    subscribeError = error;  // a browser without the permission prompt
+  }
+  if (subscribeError) console.warn('push subscription failed', subscribeError);
+  button.disabled = false;
+  const outcome = outcomeOf(permission, subscribeError, postError);
+  showPush(section, outcome);
+  speak(t(PUSH_WORDS[outcome]));
+}
+
+async function pushReminders(section) {
+  const online = navigator.onLine;
+  const { configured, key } = online ? await pushKey() : { configured: null };
+  let subscription = null;
+  try { subscription = key && push.isSupported() ? await push.current() : null; } catch { subscription = null; }
+  const state = pushState({ online, configured, supported: push.isSupported(), permission: push.permission(), subscribed: Boolean(subscription) });
+  // Already on: tell the server again (a replay is harmless), so the phone's current
+  // subscription is the one the server keeps for whoever is signed in now.
+  if (state === 'on') {
+    const { endpoint, keys } = subscription.toJSON();
+    api.post('/api/checkins/push/subscriptions', { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } }, { retries: 0 })
+      .catch((error) => console.warn('push subscription not renewed', error));
+  }
+  section.querySelector('#push-enable').addEventListener('click', () => enablePush(section, key));
+  showPush(section, state);
+}
+
+function pushSection() {
+  return h('section', { class: 'stack push-reminders', id: 'push-reminders', 'aria-labelledby': 'push-title', hidden: true },
+    h('h2', { id: 'push-title' }, t('checkin.push_title')),
+    h('p', { class: 'big-text', id: 'push-status', role: 'status' }),
+    h('button', { class: 'btn btn-huge', type: 'button', id: 'push-enable', hidden: true }, t('checkin.push_enable')));
 }
 
 async function signedRecord(record, pin) {

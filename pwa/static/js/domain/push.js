@@ -1,0 +1,40 @@
+// Web Push on the recipient's phone, the decisions only (no browser calls; tested with
+// node --test): what the reminder control shows, and the server's key as the bytes that
+// pushManager.subscribe() takes.
+
+/** The VAPID public key (base64url, as the server sends it) as applicationServerKey bytes. */
+export function applicationServerKey(base64url) {
+  const base64 = base64url.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(base64url.length / 4) * 4, '=');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+/**
+ * What the control shows before anyone touches it: one of
+ * 'hidden' (offline: nothing to offer now), 'sms_only' (the server sends no push),
+ * 'unsupported' (this browser cannot receive push), 'denied' (notifications blocked: say how
+ * to allow them), 'on' (already subscribed) or 'offer' (the button).
+ */
+export function pushState({ online, configured, supported, permission, subscribed }) {
+  if (configured === false) return 'sms_only';
+  if (!supported) return 'unsupported';
+  if (!online || configured !== true) return 'hidden';
+  if (permission === 'denied') return 'denied';
+  if (permission === 'granted' && subscribed) return 'on';
+  return 'offer';
+}
+
+/** What one press of the button led to: the browser's permission answer, then subscribe. */
+export function outcomeOf(permission, subscribeError, postError) {
+  if (permission === 'denied') return 'denied';
+  if (permission !== 'granted') return 'dismissed';
+  if (subscribeError) return 'unsupported';
+  if (postError) return 'failed';
+  return 'on';
+}
+
+/** The i18n key of each state's plain words. */
+export const PUSH_WORDS = {
+  sms_only: 'checkin.push_sms_only', unsupported: 'checkin.push_unsupported',
+  denied: 'checkin.push_denied', on: 'checkin.push_on', offer: 'checkin.push_why',
+  dismissed: 'checkin.push_dismissed', failed: 'checkin.push_failed',
+};

@@ -1,0 +1,160 @@
+"""Reminder notifications on the recipient's phone (issue 12), in real Chromium:
+
+- the control on the check-in home screen, on the paths a test browser can take: the server
+  without VAPID keys (SMS only), a browser without Push API, and the press that asks the
+  permission and then finds no push service (headless Chromium has none: subscribe() fails);
+  each says in plain words what happens next, and is axe-clean;
+- the service worker's push handler, driven through DevTools' ServiceWorker.deliverPushMessage
+  (what a push service would deliver), shows the notification the payload names.
+
+A real subscription through a real push service cannot happen here (no network, and headless
+Chromium has no push service); tests/api/test_checkin_push.py covers that leg with a push
+service on loopback and decrypts what it receives.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from py_vapid import Vapid
+from py_vapid.utils import b64urlencode
+
+from tests.conftest import Api
+from tests.e2e.accessibility import assert_accessible
+from tests.e2e.test_checkin import PIN, enrol
+
+pytestmark = pytest.mark.e2e
+
+UNSUPPORTED = "这部手机不能接收推送，我们会用短信提醒您。"
+SMS_ONLY = "到签到时间，我们会用短信提醒您。"
+
+
+@pytest.fixture(scope="module")
+def phone(live_server):
+    """One enrolled, activated recipient for the module (phone number, PIN)."""
+    code, _ = enrol(live_server.app, index=2, phone="13911112222")
+    api = Api(live_server.app.test_client())
+    assert api.client.post("/api/checkins/activate",
+                           json={"code": code, "pin": PIN}).status_code == 200
+    return "13911112222"
+
+
+@pytest.fixture
+def vapid(live_server):
+    from cryptography.hazmat.primitives import serialization
+
+    key = Vapid()
+    key.generate_keys()
+    config = live_server.app.config
+    config.update(VAPID_PUBLIC_KEY=b64urlencode(key.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)),
+        VAPID_PRIVATE_KEY=b64urlencode(
+            key.private_key.private_numbers().private_value.to_bytes(32, "big")),
+        VAPID_SUBJECT="mailto:ops@example.gov.cn")
+    yield
+    config.update(VAPID_PUBLIC_KEY="", VAPID_PRIVATE_KEY="", VAPID_SUBJECT="")
+
+
+def sign_in_recipient(page, phone: str) -> None:
+    page.goto("/#/checkin")
+    page.wait_for_selector("#recipient-login")
+    page.fill("#recipient-phone", phone)
+    page.fill("#recipient-pin", PIN)
+    page.click("#recipient-login-submit")
+    page.wait_for_selector("#checkin-home")
+
+
+def reminder_state(page) -> str:
+    page.wait_for_selector("#push-reminders[data-state]", state="attached")
+    return page.get_attribute("#push-reminders", "data-state")
+
+
+def test_without_vapid_keys_the_screen_says_sms(page, phone):
+    sign_in_recipient(page, phone)
+    assert reminder_state(page) == "sms_only"
+    assert page.text_content("#push-status") == SMS_ONLY
+    assert page.locator("#push-enable").is_hidden()
+    assert_accessible(page, "reminders by SMS only")
+    assert page.js_errors == []
+
+
+def test_a_browser_without_push_is_told_plainly(context, page, phone, vapid):
+    context.add_init_script("delete window.PushManager;")
+    sign_in_recipient(page, phone)
+    assert reminder_state(page) == "unsupported"
+    assert page.text_content("#push-status") == UNSUPPORTED
+    assert page.locator("#push-enable").is_hidden()
+    assert_accessible(page, "a phone without push")
+
+
+def test_turning_on_where_no_push_service_answers(context, page, phone, vapid):
+    context.grant_permissions(["notifications"])
+    sign_in_recipient(page, phone)
+    assert reminder_state(page) == "offer"
+    button = page.locator("#push-enable")
+    assert button.text_content() == "开启提醒通知"
+    box = button.bounding_box()
+    assert box["height"] >= 56 and box["x"] + box["width"] <= 360  # big, on a 360 px screen
+    assert_accessible(page, "reminder control offered")
+    button.click()
+    page.wait_for_function("() => document.querySelector('#push-reminders').dataset.state "
+                           "!== 'offer'", timeout=30_000)
+    # Headless Chromium has no push service, so subscribe() fails: the plain words.
+    assert reminder_state(page) == "unsupported"
+    assert page.text_content("#push-status") == UNSUPPORTED
+    assert_accessible(page, "reminder control on a phone that cannot receive push")
+    assert page.js_errors == []
+
+
+def _registration_id(context, page, base_url: str) -> tuple[object, str]:
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        found = [r for r in registrations
+                 if r["scopeURL"] == base_url + "/" and not r["isDeleted"]]
+        if found:
+            return cdp, found[-1]["registrationId"]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no service worker registration for {base_url}: {registrations}")
+
+
+NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+    .map((n) => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url}))"""
+
+
+def _notifications(page, tag: str) -> list[dict]:
+    for _ in range(50):
+        shown = [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == tag]
+        if shown:
+            return shown
+        page.wait_for_timeout(100)
+    return []
+
+
+def test_the_service_worker_shows_a_pushed_reminder(live_server, context, page):
+    context.grant_permissions(["notifications"])
+    page.goto("/")
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    cdp, registration_id = _registration_id(context, page, live_server.url)
+
+    reminder = {"title": "低保签到提醒", "body": "请在12月20日前用手机完成本期签到。",
+                "url": "/#/checkin", "tag": "checkin-reminder"}
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server.url, "registrationId": registration_id,
+        "data": json.dumps(reminder, ensure_ascii=False)})
+    assert _notifications(page, "checkin-reminder") == [reminder]
+
+    # A push without a payload still reminds; a url to another site is never opened.
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server.url, "registrationId": registration_id, "data": ""})
+    assert _notifications(page, "checkin")[0]["title"] == "低保签到提醒"
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server.url, "registrationId": registration_id,
+        "data": json.dumps({"title": "x", "body": "y", "url": "https://evil.example/",
+                            "tag": "odd"})})
+    assert _notifications(page, "odd")[0]["url"] == "/#/checkin"
+    assert page.js_errors == []
