@@ -26,10 +26,18 @@ run: $(STAMP)
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn, workers sized to the CPU (WEB_CONCURRENCY overrides), on
-# DATABASE_URL, PHOTO_S3_* and REDIS_URL from the environment; see docs/deploy.md.
+# DATABASE_URL, PHOTO_S3_* and REDIS_URL from the environment; see docs/deploy.md. The
+# check-in job consumer (Huey; RedisHuey when REDIS_URL is set) runs beside it and stops
+# with it: when gunicorn exits, or on Ctrl-C / TERM. Hosts that run the two apart use the
+# systemd units in docs/deploy.md instead.
 serve: $(STAMP)
 	$(FLASK) db upgrade
-	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py
+	export LOG_FORMAT=$${LOG_FORMAT:-json}; \
+	  $(FLASK) checkins worker & worker=$$!; \
+	  $(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py & web=$$!; \
+	  trap 'kill -TERM $$web $$worker 2>/dev/null' INT TERM; \
+	  wait $$web; status=$$?; \
+	  kill -TERM $$worker 2>/dev/null; wait; exit $$status
 
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)

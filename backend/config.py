@@ -81,6 +81,11 @@ def load_config(instance_path: str) -> dict:
         # The only hosts the server POSTs push messages to (a subscription names its own
         # endpoint, so this is the SSRF guard): `host`, `host:port` or `*.suffix`, https only.
         "PUSH_SERVICE_HOSTS": os.environ.get("PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS),
+        # Check-in jobs (backend/checkins/jobs.py): unset, RedisHuey with REDIS_URL, else
+        # SqliteHuey in instance/huey.sqlite3.
+        "HUEY_BACKEND": os.environ.get("HUEY_BACKEND"),
+        "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH"),
+        "HUEY_NAME": os.environ.get("HUEY_NAME", "doorstep"),
         # "json" (gunicorn.conf.py sets it): JSON lines with the request id; else plain text.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -114,6 +115,73 @@ def test_make_serve_runs_gunicorn_with_the_config():
                             capture_output=True, text=True, check=True).stdout
     assert "db upgrade" in recipe
     assert "gunicorn --config deploy/gunicorn.conf.py" in recipe
+    assert "checkins worker" in recipe
+
+
+def _processes_in_session(session: int) -> dict[int, str]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != session:
+                continue
+            found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ") \
+                .decode(errors="replace")
+        except (OSError, ProcessLookupError):
+            continue
+    return found
+
+
+def _parent(pid: int) -> int:
+    # /proc/<pid>/stat: "pid (name) state ppid ..."; the name may hold spaces.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_make_serve_runs_the_job_worker_and_stops_it_with_gunicorn(tmp_path):
+    """`make serve` starts the check-in worker beside gunicorn; when gunicorn stops, the
+    worker stops too and make exits: nothing of the session is left running."""
+    port = _closed_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
+           "PHOTO_DATA_DIR": str(tmp_path), "SECRET_KEY": "test-only-secret-key-32-bytes-long",
+           "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1",
+           "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3")}
+    env.pop("REDIS_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        make = subprocess.Popen(["make", "serve", "STAMP=Makefile"], cwd=ROOT, env=env,
+                                stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                running = _processes_in_session(make.pid).values()
+                workers = [c for c in running if "checkins worker" in c]
+                web = [c for c in running if "gunicorn" in c and "--config" in c]
+                if workers and web and (tmp_path / "huey.sqlite3").exists():
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
+                                                    timeout=2) as answer:
+                            assert answer.status == 200
+                            break
+                    except OSError:
+                        pass
+                if time.monotonic() > deadline or make.poll() is not None:
+                    raise AssertionError(log.read_text())
+                time.sleep(0.3)
+            gunicorns = {pid for pid, c in _processes_in_session(make.pid).items()
+                         if "gunicorn" in c and "--config" in c}
+            # The master is the one whose parent is not gunicorn (its workers' parent is it).
+            master, = (pid for pid in gunicorns if _parent(pid) not in gunicorns)
+            os.kill(master, signal.SIGTERM)
+            make.wait(timeout=60)
+            deadline = time.monotonic() + 10
+            while _processes_in_session(make.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert _processes_in_session(make.pid) == {}, log.read_text()
+        finally:
+            if make.poll() is None or _processes_in_session(make.pid):
+                os.killpg(make.pid, signal.SIGKILL)
+                make.wait(timeout=10)
 
 
 def test_workers_follow_the_cpu_unless_overridden(monkeypatch):
