@@ -243,7 +243,10 @@ class PushService:
                 service.received.append({"path": self.path, "headers": {
                     name.lower(): value for name, value in self.headers.items()},
                                          "body": body})
-                self.send_response(service.answers.get(self.path, 201))
+                status = service.answers.get(self.path, 201)
+                self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", "/push/redirected")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -379,3 +382,13 @@ def test_the_allowlist_is_checked_again_before_each_post(app, recipient, push_se
     app.config["PUSH_SERVICE_HOSTS"] = "fcm.googleapis.com"
     assert run_reminders() == 1
     assert push_service.received == [] and len(sms.sent) == 1
+
+
+def test_a_redirect_is_not_followed(db_session, recipient, push_service, sms):
+    """A push service may not send the server elsewhere (SSRF by redirect)."""
+    kept = subscribe(recipient, Browser(push_service.endpoint("moved")).subscription())
+    push_service.answers["/push/moved"] = 307
+    assert run_reminders() == 1
+    assert [m["path"] for m in push_service.received] == ["/push/moved"]
+    assert db_session.get(PushSubscription, kept.get_json()["id"]) is not None
+    assert len(sms.sent) == 1
