@@ -107,6 +107,20 @@ def test_turning_on_where_no_push_service_answers(context, page, phone, vapid):
     assert page.js_errors == []
 
 
+def test_a_refused_permission_says_how_to_allow_it(page, phone, vapid):
+    sign_in_recipient(page, phone)  # no permission granted: the browser's prompt says no
+    assert reminder_state(page) == "offer"
+    page.click("#push-enable")
+    page.wait_for_function("() => document.querySelector('#push-reminders').dataset.state "
+                           "!== 'offer'", timeout=30_000)
+    # Headless Chromium answers a permission the context was not granted with "denied".
+    assert reminder_state(page) == "denied"
+    words = page.text_content("#push-status")
+    assert "网站设置" in words and "允许本网站" in words and "短信" in words
+    assert page.locator("#push-enable").is_hidden()  # pressing again cannot help
+    assert_accessible(page, "reminder permission refused")
+
+
 def _registration_id(context, page, base_url: str) -> tuple[object, str]:
     cdp = context.new_cdp_session(page)
     registrations: list[dict] = []
