@@ -155,16 +155,19 @@ def to_view(review: VisitReview, caller: Caller) -> dict:
         ReviewComment.submission_id == review.submission_id).order_by(
         ReviewComment.created_at, ReviewComment.id)).all()
     may_move = caller.has(*MOVERS) and caller.user_id not in _team_of(review)
-    return {**_row_views([review])[0],
+    return {**_row_views([review], caller)[0],
             "allowed": rules.targets(review.state, rules.REVIEWER) if may_move else [],
             "comments": [_comment_view(c) for c in comments]}
 
 
-def _row_views(reviews: Sequence[VisitReview]) -> list[dict]:
-    """Queue rows with the words a screen shows: the village's and the team's names."""
+def _row_views(reviews: Sequence[VisitReview], caller: Caller) -> list[dict]:
+    """Queue rows with the words a screen shows: the household head's name (as the caller
+    may see it), the village's and the team's names."""
     places = jurisdictions.names({r.jurisdiction_code for r in reviews})
     people = auth.display_names({u for r in reviews for u in r.team_ids.split(",") if u})
+    heads = households.head_names({r.household_id for r in reviews}, caller)
     return [{**_row_view(r), "village_name": places.get(r.jurisdiction_code),
+             "head_name": heads.get(r.household_id),
              "team_names": [people.get(u) or u for u in r.team_ids.split(",") if u]}
             for r in reviews]
 
@@ -247,7 +250,7 @@ def queue(caller: Caller, filters: dict) -> dict:
     rows = rows[:limit]
     last = rows[-1] if rows else None
     return {
-        "items": _row_views(rows),
+        "items": _row_views(rows, caller),
         "counts": {state: counts.get(state, 0) for state in rules.STATES},
         "next_cursor": rules.encode_page_cursor(
             last.risk_rank, last.received_at.isoformat(), last.submission_id)
