@@ -21,7 +21,7 @@ from backend.auth.rules import Caller
 from backend.cases import service as cases
 from backend.dbtypes import UtcDateTime, new_id, utc_from_iso
 from backend.errors import ProblemError
-from backend.events import VisitAccepted
+from backend.events import VisitAccepted, VisitFlagsChanged
 from backend.evidence import service as photos
 from backend.extensions import db
 from backend.forms import service as forms
@@ -95,6 +95,26 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     trail += _supersede_revisits(first_new_visit_of_case, now)
     db.session.flush()
     audit.record_many(trail)
+
+
+def on_visit_flags_changed(event: VisitFlagsChanged) -> None:
+    """A late photo changed the flags of a visit's reviewed revision: its risk, and so its
+    place in the queue, follows (an older revision's flags do not rank the visit)."""
+    review = db.session.scalar(select(VisitReview).where(
+        VisitReview.submission_id == event.submission_id))
+    if review is None or review.revision != event.revision:
+        return
+    risk = rules.risk_score(severity for _, severity in event.flags)
+    flag_codes = _listed(code for code, _ in event.flags)
+    if (risk, flag_codes) == (review.risk, review.flag_codes):
+        return
+    before = {"risk": review.risk, "flags": [c for c in review.flag_codes.split(",") if c]}
+    review.risk, review.risk_rank, review.flag_codes = risk, -risk, flag_codes
+    review.updated_at = clock.now()
+    db.session.flush()
+    audit.record_many([_trail("review.rescored", review, before, {
+        "risk": risk, "flags": [c for c in flag_codes.split(",") if c],
+        "revision": review.revision})])
 
 
 def _trail(action: str, review: VisitReview, before: dict | None, after: dict) -> dict:

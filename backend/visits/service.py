@@ -551,3 +551,9 @@ def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> Non
                  before={"revision": revision.revision, "flags": [c for c, _ in before]},
                  after={"revision": revision.revision, "flags": [c for c, _ in after]},
                  jurisdiction_code=home.jurisdiction_code)
+    # The review queue ranks visits by their flags: it learns the revision's new set.
+    events.raise_(events.VisitFlagsChanged(submission.id, revision.revision, tuple(
+        (row.code, row.severity) for row in db.session.execute(
+            select(VisitFlag.code, VisitFlag.severity).where(
+                VisitFlag.submission_id == submission.id,
+                VisitFlag.revision == revision.revision).order_by(VisitFlag.id)))))
