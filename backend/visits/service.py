@@ -520,8 +520,12 @@ def on_photo_stored(event: events.PhotoStored) -> None:
               & (VisitPhoto.revision == VisitSubmission.current_revision))
         .where(VisitPhoto.sha256 == event.sha256)
         .order_by(VisitSubmission.id)).all()
+    # Only visits whose own people uploaded it: another team's photo of the same hash tells
+    # a visit nothing (and its flags would tell the device that the photo exists).
+    owned = queries.own_photos({s.id: (s.case_id, {event.sha256}) for s, _ in rows})
     for submission, revision in rows:
-        _recheck_photos(submission, revision)
+        if owned[submission.id]:
+            _recheck_photos(submission, revision)
 
 
 def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> None:
