@@ -93,6 +93,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "attestation-not-yours": ProblemKind(403, "Only the signer may send their own attestation"),
     "attestation-not-team-member": ProblemKind(
         403, "Only a member of the visit's team may attest it"),
+    "signature-image-not-yours": ProblemKind(
+        403, "A signature image must come from the signer, the signing device or the visit"),
     "case-closed": ProblemKind(409, "The case is decided; its visits can no longer change"),
     "device-key-invalid": ProblemKind(422, "The device key is not a P-256 public key"),
     "device-key-challenge-invalid": ProblemKind(

@@ -99,6 +99,11 @@ def photos_filed_on(case_id: str, sha256s: list[str]) -> set[str]:
         VisitSubmission.case_id == case_id, VisitPhoto.sha256.in_(sha256s))))
 
 
+def photos_of_revision(submission_id: str, revision: int) -> set[str]:
+    return set(db.session.scalars(select(VisitPhoto.sha256).where(
+        VisitPhoto.submission_id == submission_id, VisitPhoto.revision == revision)))
+
+
 def photo_in_visible_visit(caller: Caller, sha256: str) -> bool:
     """Whether a visit of a case the caller may see names this photo, uploaded by that
     visit's own people (evidence asks): naming another team's hash opens nothing."""

@@ -144,7 +144,9 @@ def push_submissions(batch: PushBatch, records: list[ParsedRecord]) -> list[dict
     context = _prefetch(
         batch, case_ids={s["case_id"] for s in loaded}, submission_ids={s["id"] for s in loaded},
         key_ids={a["key_id"] for s in loaded for a in s["attestations"]},
-        photo_ids={p["sha256"] for s in loaded for p in s["photos"]})
+        photo_ids={p["sha256"] for s in loaded for p in s["photos"]}
+        | {a["signature_image_sha256"] for s in loaded for a in s["attestations"]
+           if a["signature_image_sha256"]})
     answers: list[Answer] = []
     staged: list[tuple[int, StagedSubmission]] = []
     for position, record in enumerate(records):
@@ -213,6 +215,11 @@ def _submission(context: PushContext, raw: dict,
         return _rejected(record_id, "photo-not-yours",
                          "Some photos were not uploaded by this case's visit team; take them "
                          "again on this visit.", {"photos": foreign}), None
+    unsigned = _foreign_signature_images(context, loaded["attestations"],
+                                         {p["sha256"] for p in loaded["photos"]}, "attestations.")
+    if unsigned:
+        return _rejected(record_id, "signature-image-not-yours", SIGNATURE_IMAGE_DETAIL,
+                         unsigned), None
     flags = _flags(context, case, context.homes[case.household_id], loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
                                              case.team, previous=[],
@@ -325,6 +332,31 @@ def _reuse_flags(sha256: str, household_id: str) -> list[rules.Flag]:
         seen.add(other_household)
         flags.append(rules.reused_photo_flag(sha256, other_household, distance_of[other_sha]))
     return flags
+
+
+SIGNATURE_IMAGE_DETAIL = ("The signature image was not made by this signer, on the signing "
+                          "phone, or for this visit; sign again on the phone that signs.")
+
+
+def _foreign_signature_images(context: PushContext, items: list[dict], visit_photos: set[str],
+                              prefix: str) -> dict[str, list[str]]:
+    """Stored signature images that neither the signer uploaded, nor the signing key's device,
+    nor the visit names among its photos: another person's picture of a hand must not pass
+    for this signer's (谁调查谁签字). An image not on the server yet is its uploader's to
+    come (the app uploads it from the signing phone)."""
+    errors = {}
+    for index, item in enumerate(items):
+        sha = item.get("signature_image_sha256")
+        stored = context.photos.get(sha) if sha else None
+        if stored is None or sha in visit_photos:
+            continue
+        key = context.keys.get(item["key_id"])
+        signing_device = key.device_id if key is not None else None
+        if stored.uploaded_by_id == item["user_id"] or (
+                signing_device is not None and stored.device_id == signing_device):
+            continue
+        errors[f"{prefix}{index}.signature_image_sha256"] = ["not-the-signers"]
+    return errors
 
 
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
@@ -456,7 +488,9 @@ def push_attestations(batch: PushBatch, records: list[ParsedRecord]) -> list[dic
     second investigator on their own phone."""
     loaded = [r.loaded for r in records]
     context = _prefetch(batch, case_ids=set(), submission_ids={a["submission_id"] for a in loaded},
-                        key_ids={a["key_id"] for a in loaded}, photo_ids=set())
+                        key_ids={a["key_id"] for a in loaded},
+                        photo_ids={a["signature_image_sha256"] for a in loaded
+                                   if a["signature_image_sha256"]})
     return [_attestation_record(context, item) for item in loaded]
 
 
@@ -489,6 +523,11 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
         return _rejected(loaded["id"], "submission-conflict",
                          "This signature is for an older version of the visit; sign the "
                          "current version.")
+    unsigned = _foreign_signature_images(context, [loaded], queries.photos_of_revision(
+        submission.id, submission.current_revision), "")
+    if unsigned:
+        return _rejected(loaded["id"], "signature-image-not-yours", SIGNATURE_IMAGE_DETAIL,
+                         {key.removeprefix("0."): value for key, value in unsigned.items()})
     previous = list(db.session.scalars(select(VisitAttestation).where(
         VisitAttestation.submission_id == submission.id)))
     rows, status = _attestations(
