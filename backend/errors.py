@@ -87,6 +87,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "case-not-assigned": ProblemKind(403, "This case is not assigned to you"),
     "form-not-found": ProblemKind(404, "No such form version"),
     "form-invalid": ProblemKind(422, "The survey answers do not satisfy the form"),
+    "masked-id-mismatch": ProblemKind(
+        422, "A masked ID sent back matches no number on record; send the full number"),
     "submission-conflict": ProblemKind(409, "The submission changed on the server"),
     "record-not-canonical": ProblemKind(
         422, "The record holds a value that cannot be signed (RFC 8785 canonical JSON)"),

@@ -31,9 +31,11 @@ from backend.evidence import service as evidence
 from backend.evidence.service import PhotoView
 from backend.extensions import db
 from backend.forms import service as forms
+from backend.forms.identity import is_masked_resident_id
 from backend.households import service as households
 from backend.households.service import HomeView
 from backend.jurisdictions import service as jurisdictions
+from backend.privacy import rules as privacy_rules
 from backend.privacy import service as privacy
 from backend.sync.registry import ParsedRecord, PushBatch
 from backend.visits import queries, rules
@@ -210,6 +212,16 @@ def _submission(context: PushContext, raw: dict,
         return _rejected(record_id, "form-invalid",
                          "Some answers need fixing before the visit can be filed; see errors.",
                          errors), None
+    answers, unmatched = _unmasked_answers(definition, loaded["data"], existing,
+                                           case.household_id)
+    if unmatched:
+        return _rejected(record_id, "masked-id-mismatch",
+                         "A masked ID does not match the number on record; type the member's "
+                         "full ID number.", unmatched), None
+    if answers is not loaded["data"]:
+        # Stored with the real numbers; the digest stays the one signed over what the phone
+        # showed (the masks), which a replay of the same record matches.
+        raw, loaded = {**raw, "data": answers}, {**loaded, "data": answers}
     foreign = _foreign_photos(context, case, loaded["photos"])
     if foreign:
         return _rejected(record_id, "photo-not-yours",
@@ -249,6 +261,33 @@ def _conflict(context: PushContext, record_id: str, existing: VisitSubmission, r
                                   "received_at": server.received_at.isoformat()},
                "your_version": {"base_revision": base,
                                 "content": privacy.visit_content(caller, yours)}})
+
+
+def _unmasked_answers(definition: dict, data: dict, existing: VisitSubmission | None,
+                      household_id: str) -> tuple[dict, dict[str, list[str]]]:
+    """The answers with masked IDs replaced by the numbers they stand for (visits.rules); the
+    previous revision and the household register are read only when a masked ID came back."""
+    paths = [path for path, kind in privacy_rules.identity_fields(definition).items()
+             if kind == "resident_id"]
+    if not any(is_masked_resident_id(value) for value in _answers_at(data, paths)):
+        return data, {}
+    previous: dict = {}
+    if existing is not None:
+        stored = db.session.get(VisitRevision, (existing.id, existing.current_revision))
+        previous = (stored.content or {}).get("data") or {} if stored is not None else {}
+    registered = [m.id_number for m in households.facts([household_id])[household_id].members
+                  if m.id_number]
+    return rules.unmask_resident_ids(data, paths, previous, registered)
+
+
+def _answers_at(data: dict, paths: list[str]) -> list:
+    values = []
+    for path in paths:
+        group, _, name = path.rpartition(".")
+        rows = data.get(group) if group else [data]
+        values += [row.get(name) for row in rows if isinstance(row, dict)] \
+            if isinstance(rows, list) else []
+    return values
 
 
 def _foreign_photos(context: PushContext, case: CaseForPush, refs: list[dict]) -> list[str]:
