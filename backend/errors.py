@@ -92,12 +92,16 @@ CATALOGUE: dict[str, ProblemKind] = {
     "case-not-assigned": ProblemKind(403, "This case is not assigned to you"),
     "form-not-found": ProblemKind(404, "No such form version"),
     "form-invalid": ProblemKind(422, "The survey answers do not satisfy the form"),
+    "masked-id-mismatch": ProblemKind(
+        422, "A masked ID sent back matches no number on record; send the full number"),
     "submission-conflict": ProblemKind(409, "The submission changed on the server"),
     "record-not-canonical": ProblemKind(
         422, "The record holds a value that cannot be signed (RFC 8785 canonical JSON)"),
     "attestation-not-yours": ProblemKind(403, "Only the signer may send their own attestation"),
     "attestation-not-team-member": ProblemKind(
         403, "Only a member of the visit's team may attest it"),
+    "signature-image-not-yours": ProblemKind(
+        403, "A signature image must come from the signer, the signing device or the visit"),
     "case-closed": ProblemKind(409, "The case is decided; its visits can no longer change"),
     "device-key-invalid": ProblemKind(422, "The device key is not a P-256 public key"),
     "device-key-challenge-invalid": ProblemKind(

@@ -67,6 +67,16 @@ class PhotoStored:
 
 
 @dataclass(frozen=True)
+class VisitFlagsChanged:
+    """A visit revision's integrity flags changed after it was stored (a late photo was
+    re-checked): ``flags`` is the revision's whole new set as (code, severity)."""
+
+    submission_id: str
+    revision: int
+    flags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class PeriodicReviewDue:
     """A recipient missed ``consecutive_misses`` check-in windows in a row (003): the case
     workflow may open a periodic review (动态管理, 004) of the household's case."""

@@ -53,6 +53,7 @@ class PhotoView:
     exif_taken_at_local: str | None
     exif_taken_at_offset: str | None
     uploaded_by_id: str | None
+    device_id: str | None
 
 
 def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
@@ -62,7 +63,8 @@ def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
         for photo in db.session.scalars(select(Photo).where(Photo.sha256.in_(chunk))):
             found[photo.sha256] = PhotoView(photo.sha256, photo.exif_lat, photo.exif_lon,
                                             photo.exif_taken_at_local,
-                                            photo.exif_taken_at_offset, photo.uploaded_by_id)
+                                            photo.exif_taken_at_offset, photo.uploaded_by_id,
+                                            photo.device_id)
     return found
 
 

@@ -12,12 +12,12 @@ Definitions (the API documents the same words):
 - untouched for N days: an open case whose last change (to the case or to a review of its
   visits) is at least N days old; the counts are cumulative (≥ 30 includes ≥ 60).
 
-No Flask, no SQLAlchemy.
+The visits are added up by the database (a county holds 100,000 of them: reviews.service
+groups them in SQL); the open cases, a few hundred, are counted here. No Flask, no SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,13 +26,16 @@ from typing import NamedTuple
 UNTOUCHED_DAYS = (30, 60, 120)
 
 
-class VisitFacts(NamedTuple):  # a tuple: a county holds 100,000 of them, made fast
-    village_code: str
-    team: frozenset[str]
-    started_at: datetime | None
-    ended_at: datetime | None
-    flag_count: int
-    was_sent_back: bool
+class VisitTotals(NamedTuple):
+    """One group's visits as the database adds them up."""
+
+    visits: int
+    flags: int
+    sent_back: int  # visits sent back at least once
+    median_duration_minutes: float | None  # of the visits with a duration; unrounded
+
+
+NO_VISITS = VisitTotals(0, 0, 0, None)
 
 
 class CaseFacts(NamedTuple):
@@ -55,62 +58,49 @@ class Metrics:
     untouched_120_days: int
 
 
-def duration_minutes(started_at: datetime | None, ended_at: datetime | None) -> float | None:
-    if started_at is None or ended_at is None or ended_at < started_at:
-        return None
-    return (ended_at - started_at).total_seconds() / 60
-
-
 def days_untouched(last_touched_at: datetime, now: datetime) -> int:
     """Whole days since the last change (0 for a change in the future: a skewed clock)."""
     return max(0, (now - last_touched_at).days)
 
 
-def metrics(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts], now: datetime) -> Metrics:
-    visit_list = list(visits)
+def metrics(visits: VisitTotals, cases: Iterable[CaseFacts], now: datetime) -> Metrics:
     case_list = list(cases)
-    count = len(visit_list)
-    durations = [d for v in visit_list
-                 if (d := duration_minutes(v.started_at, v.ended_at)) is not None]
+    count = visits.visits
+    median = visits.median_duration_minutes
     idle = [days_untouched(c.last_touched_at, now) for c in case_list]
     untouched = {days: sum(1 for d in idle if d >= days) for days in UNTOUCHED_DAYS}
     return Metrics(
         visits=count,
-        median_duration_minutes=round(statistics.median(durations), 1) if durations else None,
-        flags_per_100_visits=round(100 * sum(v.flag_count for v in visit_list) / count, 1)
-        if count else None,
-        has_issues_rate=round(sum(1 for v in visit_list if v.was_sent_back) / count, 3)
-        if count else None,
+        median_duration_minutes=round(median, 1) if median is not None else None,
+        flags_per_100_visits=round(100 * visits.flags / count, 1) if count else None,
+        has_issues_rate=round(visits.sent_back / count, 3) if count else None,
         open_cases=len(case_list),
         overdue_cases=sum(1 for c in case_list if c.is_overdue),
         untouched_30_days=untouched[30], untouched_60_days=untouched[60],
         untouched_120_days=untouched[120])
 
 
-def _grouped(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts], now: datetime,
-             keys_of: Callable[[VisitFacts | CaseFacts], Iterable[str]]) -> dict[str, Metrics]:
-    visit_groups: dict[str, list[VisitFacts]] = {}
+def _grouped(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts], now: datetime,
+             keys_of: Callable[[CaseFacts], Iterable[str]]) -> dict[str, Metrics]:
     case_groups: dict[str, list[CaseFacts]] = {}
-    for visit in visits:
-        for key in keys_of(visit):
-            visit_groups.setdefault(key, []).append(visit)
     for case in cases:
         for key in keys_of(case):
             case_groups.setdefault(key, []).append(case)
-    return {key: metrics(visit_groups.get(key, []), case_groups.get(key, []), now)
-            for key in sorted(set(visit_groups) | set(case_groups))}
+    return {key: metrics(visits.get(key, NO_VISITS), case_groups.get(key, []), now)
+            for key in sorted(set(visits) | set(case_groups))}
 
 
-def by_village(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts],
+def by_village(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts],
                now: datetime) -> dict[str, Metrics]:
-    """Metrics per village code (sorted by code)."""
-    return _grouped(visits, cases, now, lambda item: (item.village_code,))
+    """Metrics per village code (sorted by code), from the visits' totals per village."""
+    return _grouped(visits, cases, now, lambda case: (case.village_code,))
 
 
-def by_team_member(visits: Iterable[VisitFacts], cases: Iterable[CaseFacts],
+def by_team_member(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts],
                    now: datetime) -> dict[str, Metrics]:
-    """Metrics per user id: every visit and open case whose team they are on."""
-    return _grouped(visits, cases, now, lambda item: sorted(item.team))
+    """Metrics per user id, from the visits' totals per team member, and every open case
+    whose team they are on."""
+    return _grouped(visits, cases, now, lambda case: sorted(case.team))
 
 
 # --- the charts drawn from these metrics -----------------------------------------------------

@@ -12,6 +12,7 @@ from backend.sync.registry import SyncRegistry
 
 def register(sync: SyncRegistry) -> None:
     events.subscribe_batch(events.VisitAccepted, service.on_visits_accepted)
+    events.subscribe(events.VisitFlagsChanged, service.on_visit_flags_changed)
     sync.provide("review_tasks", ("review_tasks",), service.pull_tasks, {
         "review_tasks": fields.List(fields.Nested(ReviewTaskSchema), metadata={
             "description": "every open review task of the caller's cases, sent when the list "

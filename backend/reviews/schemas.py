@@ -44,6 +44,8 @@ class ReviewRowSchema(Schema):
         "description": "display names, in the order of team"})
     village_name = fields.String(allow_none=True, metadata={
         "description": "the name of jurisdiction_code"})
+    head_name = fields.String(allow_none=True, metadata={
+        "description": "the household head's name, masked as the caller's role sees it"})
     received_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     age_days = fields.Integer(required=True)

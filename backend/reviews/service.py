@@ -11,7 +11,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from backend import clock
 from backend.audit import service as audit
@@ -21,7 +35,7 @@ from backend.auth.rules import Caller
 from backend.cases import service as cases
 from backend.dbtypes import UtcDateTime, new_id, utc_from_iso
 from backend.errors import ProblemError
-from backend.events import VisitAccepted
+from backend.events import VisitAccepted, VisitFlagsChanged
 from backend.evidence import service as photos
 from backend.extensions import db
 from backend.forms import service as forms
@@ -97,6 +111,26 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     audit.record_many(trail)
 
 
+def on_visit_flags_changed(event: VisitFlagsChanged) -> None:
+    """A late photo changed the flags of a visit's reviewed revision: its risk, and so its
+    place in the queue, follows (an older revision's flags do not rank the visit)."""
+    review = db.session.scalar(select(VisitReview).where(
+        VisitReview.submission_id == event.submission_id))
+    if review is None or review.revision != event.revision:
+        return
+    risk = rules.risk_score(severity for _, severity in event.flags)
+    flag_codes = _listed(code for code, _ in event.flags)
+    if (risk, flag_codes) == (review.risk, review.flag_codes):
+        return
+    before = {"risk": review.risk, "flags": [c for c in review.flag_codes.split(",") if c]}
+    review.risk, review.risk_rank, review.flag_codes = risk, -risk, flag_codes
+    review.updated_at = clock.now()
+    db.session.flush()
+    audit.record_many([_trail("review.rescored", review, before, {
+        "risk": risk, "flags": [c for c in flag_codes.split(",") if c],
+        "revision": review.revision})])
+
+
 def _trail(action: str, review: VisitReview, before: dict | None, after: dict) -> dict:
     return {"action": action, "object_type": "visit_review", "object_id": review.submission_id,
             "before": before, "after": after, "jurisdiction_code": review.jurisdiction_code}
@@ -155,16 +189,19 @@ def to_view(review: VisitReview, caller: Caller) -> dict:
         ReviewComment.submission_id == review.submission_id).order_by(
         ReviewComment.created_at, ReviewComment.id)).all()
     may_move = caller.has(*MOVERS) and caller.user_id not in _team_of(review)
-    return {**_row_views([review])[0],
+    return {**_row_views([review], caller)[0],
             "allowed": rules.targets(review.state, rules.REVIEWER) if may_move else [],
             "comments": [_comment_view(c) for c in comments]}
 
 
-def _row_views(reviews: Sequence[VisitReview]) -> list[dict]:
-    """Queue rows with the words a screen shows: the village's and the team's names."""
+def _row_views(reviews: Sequence[VisitReview], caller: Caller) -> list[dict]:
+    """Queue rows with the words a screen shows: the household head's name (as the caller
+    may see it), the village's and the team's names."""
     places = jurisdictions.names({r.jurisdiction_code for r in reviews})
     people = auth.display_names({u for r in reviews for u in r.team_ids.split(",") if u})
+    heads = households.head_names({r.household_id for r in reviews}, caller)
     return [{**_row_view(r), "village_name": places.get(r.jurisdiction_code),
+             "head_name": heads.get(r.household_id),
              "team_names": [people.get(u) or u for u in r.team_ids.split(",") if u]}
             for r in reviews]
 
@@ -247,7 +284,7 @@ def queue(caller: Caller, filters: dict) -> dict:
     rows = rows[:limit]
     last = rows[-1] if rows else None
     return {
-        "items": _row_views(rows),
+        "items": _row_views(rows, caller),
         "counts": {state: counts.get(state, 0) for state in rules.STATES},
         "next_cursor": rules.encode_page_cursor(
             last.risk_rank, last.received_at.isoformat(), last.submission_id)
@@ -501,41 +538,119 @@ def _dashboard_scope(caller: Caller, village: str | None) -> str | None:
     return village if village.startswith(mine) else None
 
 
-def _dashboard_facts(caller: Caller, filters: dict
-                     ) -> tuple[str | None, list[board.VisitFacts], list[board.CaseFacts]]:
+def _dashboard_visits(caller: Caller, filters: dict
+                      ) -> tuple[str | None, list[ColumnElement[bool]]]:
+    """The dashboard's scope and the conditions picking its review rows."""
     _require(caller, READERS, "see the supervisors' dashboard")
     scope = _dashboard_scope(caller, filters.get("village"))
     if scope is None:
-        return None, [], []
-    query = select(VisitReview.jurisdiction_code, VisitReview.team_ids, VisitReview.started_at,
-                   VisitReview.ended_at, VisitReview.flag_codes,
-                   VisitReview.sent_back_count).where(
-        within(VisitReview.jurisdiction_code, scope))
+        return None, []
+    where = [within(VisitReview.jurisdiction_code, scope)]
     if filters.get("days") is not None:
-        query = query.where(VisitReview.received_at > clock.now() - timedelta(
-            days=filters["days"]))
-    teams: dict[str, frozenset[str]] = {}  # few distinct teams and flag lists: parse once
-    flag_counts: dict[str, int] = {}
-    visit_facts = []
-    for village, team_ids, started, ended, flag_codes, sent_back in db.session.execute(query):
-        team = teams.get(team_ids)
-        if team is None:
-            team = teams[team_ids] = frozenset(filter(None, team_ids.split(",")))
-        flags = flag_counts.get(flag_codes)
-        if flags is None:
-            flags = flag_counts[flag_codes] = len([c for c in flag_codes.split(",") if c])
-        visit_facts.append(board.VisitFacts(village, team, started, ended, flags,
-                                            sent_back > 0))
+        where.append(VisitReview.received_at > clock.now() - timedelta(days=filters["days"]))
+    return scope, where
+
+
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _flag_count() -> ColumnElement[int]:
+    """The kinds of flag in ",code,code,": its commas less one (none in ",")."""
+    commas = func.length(VisitReview.flag_codes) - func.length(
+        func.replace(VisitReview.flag_codes, ",", ""))
+    return case((commas > 1, commas - 1), else_=0)
+
+
+def _duration_minutes() -> ColumnElement[float]:
+    """End − start of the latest revision in minutes; NULL (left out of the median) when a
+    stamp is missing or the visit ends before it starts."""
+    started, ended = VisitReview.started_at, VisitReview.ended_at
+    if _is_postgresql():
+        minutes = cast(func.extract("epoch", ended - started), Float) / 60.0
+    else:
+        # SQLite keeps times as text: julianday's float, rounded to the millisecond so the
+        # minutes are those Python computed from the same times.
+        minutes = func.round((func.julianday(ended) - func.julianday(started)) * 86400.0,
+                             3) / 60.0
+    return case((and_(started.is_not(None), ended.is_not(None), ended >= started), minutes))
+
+
+def _team_members() -> TableValuedAlias:
+    """One row per user id of a review row's team (",a,b," holds a few UUIDs), column
+    ``member_id``; empty ids come from the outer commas."""
+    if _is_postgresql():
+        return func.unnest(func.string_to_array(VisitReview.team_ids, ",")).table_valued(
+            "member_id").render_derived()
+    # SQLite has no string splitting; its JSON reader splits a list made of the text (user
+    # ids are UUIDs: nothing to escape). json_each names its column "value".
+    return func.json_each(literal('["') + func.replace(VisitReview.team_ids, ",", '","')
+                          + literal('"]')).table_valued("value")
+
+
+TOTAL = ""  # the key of all the dashboard's visits among the per-village totals
+
+
+def _visit_totals(where: list[ColumnElement[bool]], group: str
+                  ) -> dict[str, board.VisitTotals]:
+    """The visits added up in the database, per ``group``: "village" (with the key TOTAL for
+    all of them), "member" (a visit counts for each of its team) or "all" (TOTAL only).
+    PostgreSQL takes the medians with percentile_cont in the same pass, and the villages and
+    the total in one (GROUPING SETS); SQLite, which has neither, ranks the durations."""
+    postgresql = _is_postgresql()
+    if group == "village" and not postgresql:
+        return _visit_totals(where, "all") | _visit_totals(where, "village-only")
+    rows = select(VisitReview.jurisdiction_code).select_from(VisitReview)
+    key: ColumnElement[str] | InstrumentedAttribute[str]
+    if group == "member":
+        members = _team_members()
+        key = members.c[0]
+        rows = rows.join(members, true())
+        where = [*where, key != ""]
+    else:
+        key = literal(TOTAL) if group == "all" else VisitReview.jurisdiction_code
+    minutes = _duration_minutes()
+    totals = rows.with_only_columns(
+        key, func.count(), func.sum(_flag_count()),
+        func.sum(case((VisitReview.sent_back_count > 0, 1), else_=0)),
+        func.percentile_cont(0.5).within_group(minutes) if postgresql else literal(None)
+    ).where(*where)
+    if group == "village":  # PostgreSQL: the total is the row of the empty grouping set
+        totals = totals.group_by(func.grouping_sets(tuple_(key), tuple_()))
+    elif group != "all":
+        totals = totals.group_by(key)
+    medians: dict[str, float] = {}
+    if not postgresql:
+        ranked = rows.with_only_columns(
+            key.label("key"), minutes.label("minutes"),
+            func.row_number().over(partition_by=key, order_by=minutes).label("rank"),
+            func.count().over(partition_by=key).label("size")
+        ).where(*where, minutes.is_not(None)).subquery()
+        middle = ((ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2)  # one or two in the middle
+        medians = dict(db.session.execute(
+            select(ranked.c.key, func.avg(ranked.c.minutes))
+            .where(ranked.c.rank.in_(middle)).group_by(ranked.c.key)).all())
+    found = {}
+    for group_key, count, flags, sent_back, median in db.session.execute(totals):
+        if count:  # the total of no visits is one row of zero
+            found[TOTAL if group_key is None else group_key] = board.VisitTotals(
+                count, int(flags), int(sent_back),
+                median if postgresql else medians.get(group_key))
+    return found
+
+
+def _dashboard_cases(scope: str) -> list[board.CaseFacts]:
     last_review = dict(db.session.execute(select(
         VisitReview.case_id, func.max(VisitReview.updated_at)).where(
         within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id)).all())
     case_facts = []
-    for case in cases.open_case_facts(scope):
-        reviewed = last_review.get(case.id)
-        touched = max(case.updated_at, reviewed) if reviewed is not None else case.updated_at
-        case_facts.append(board.CaseFacts(case.jurisdiction_code, case.team, case.is_overdue,
-                                          touched))
-    return scope, visit_facts, case_facts
+    for open_case in cases.open_case_facts(scope):
+        reviewed = last_review.get(open_case.id)
+        touched = (max(open_case.updated_at, reviewed) if reviewed is not None
+                   else open_case.updated_at)
+        case_facts.append(board.CaseFacts(open_case.jurisdiction_code, open_case.team,
+                                          open_case.is_overdue, touched))
+    return case_facts
 
 
 def _metrics_view(metrics: board.Metrics) -> dict:
@@ -545,16 +660,22 @@ def _metrics_view(metrics: board.Metrics) -> dict:
 def dashboard(caller: Caller, filters: dict) -> dict:
     """Per village and per field worker: visits, median duration, flags per 100 visits, the
     has-issues rate, overdue and untouched open cases (dashboard_rules has the arithmetic)."""
-    scope, visit_facts, case_facts = _dashboard_facts(caller, filters)
+    scope, where = _dashboard_visits(caller, filters)
     now = clock.now()
-    villages = board.by_village(visit_facts, case_facts, now)
-    members = board.by_team_member(visit_facts, case_facts, now)
+    if scope is None:
+        totals, villages, members = board.metrics(board.NO_VISITS, [], now), {}, {}
+    else:
+        case_facts = _dashboard_cases(scope)
+        visits = _visit_totals(where, "village")
+        totals = board.metrics(visits.pop(TOTAL, board.NO_VISITS), case_facts, now)
+        villages = board.by_village(visits, case_facts, now)
+        members = board.by_team_member(_visit_totals(where, "member"), case_facts, now)
     place_names = jurisdictions.names(set(villages) | ({scope} if scope else set()))
     people = auth.staff_cards(members)
     return {
         "scope_code": scope, "scope_name": place_names.get(scope) if scope else None,
         "generated_at": now, "received_within_days": filters.get("days"),
-        "totals": _metrics_view(board.metrics(visit_facts, case_facts, now)),
+        "totals": _metrics_view(totals),
         "villages": [{"code": code, "name": place_names.get(code, code),
                       **_metrics_view(m)} for code, m in villages.items()],
         "field_workers": sorted(
@@ -572,8 +693,11 @@ def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -
     """One dashboard chart, per village, as an SVG document in ``language``."""
     if metric not in board.CHARTS:
         raise ProblemError("not-found", "No such chart; the dashboard lists its charts.")
-    _, visit_facts, case_facts = _dashboard_facts(caller, filters)
-    villages = board.by_village(visit_facts, case_facts, clock.now())
+    scope, where = _dashboard_visits(caller, filters)
+    visits = _visit_totals(where, "village") if scope is not None else {}
+    visits.pop(TOTAL, None)
+    villages = board.by_village(visits, _dashboard_cases(scope), clock.now()
+                                ) if scope is not None else {}
     place_names = jurisdictions.names(set(villages))
     words = board.WORDS[language]
     fields, unit = board.CHARTS[metric]

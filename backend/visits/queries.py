@@ -58,13 +58,33 @@ def results_for(submission_ids: list[str]) -> dict[str, dict]:
                 VisitPhoto.submission_id.in_(chunk))):
             if current.get(sid) == revision:
                 photos[sid].add(sha)
-        held = evidence.known(sorted(set().union(*photos.values())) if photos else [])
+        held = own_photos({sid: (s.case_id, photos[sid]) for sid, s in submissions.items()})
         for sid, submission in submissions.items():
             answers[sid] = {
                 "id": sid, "status": "accepted", "revision": submission.current_revision,
                 "is_complete": submission.is_complete, "attested_by": sorted(attested[sid]),
-                "missing_photos": sorted(photos[sid] - held), "flags": raised[sid]}
+                "missing_photos": sorted(photos[sid] - held[sid]), "flags": raised[sid]}
     return answers
+
+
+def own_photos(named: dict[str, tuple[str, set[str]]]) -> dict[str, set[str]]:
+    """Of the photos each visit names ({visit: (case, hashes)}), those the server holds from
+    the visit's own people: its case's team or the visit's authors. Another team's upload of
+    the same hash does not count, so whether a photo is missing (or what it shows) never
+    tells a device that someone else has it."""
+    if not named:
+        return {}
+    stored = evidence.by_hashes(set().union(*(hashes for _, hashes in named.values())))
+    teams = cases.teams({case_id for case_id, _ in named.values()})
+    authors: dict[str, set[str]] = {}
+    for chunk in chunks(list(named)):
+        for sid, author_id in db.session.execute(select(
+                VisitRevision.submission_id, VisitRevision.author_id).where(
+                VisitRevision.submission_id.in_(chunk))):
+            authors.setdefault(sid, set()).add(author_id)
+    return {sid: {sha for sha in hashes if sha in stored and stored[sha].uploaded_by_id
+                  in teams[case_id] | authors.get(sid, set())}
+            for sid, (case_id, hashes) in named.items()}
 
 
 def result_for(submission_id: str) -> dict:
@@ -79,12 +99,19 @@ def photos_filed_on(case_id: str, sha256s: list[str]) -> set[str]:
         VisitSubmission.case_id == case_id, VisitPhoto.sha256.in_(sha256s))))
 
 
+def photos_of_revision(submission_id: str, revision: int) -> set[str]:
+    return set(db.session.scalars(select(VisitPhoto.sha256).where(
+        VisitPhoto.submission_id == submission_id, VisitPhoto.revision == revision)))
+
+
 def photo_in_visible_visit(caller: Caller, sha256: str) -> bool:
-    """Whether a visit of a case the caller may see names this photo (evidence asks)."""
-    case_ids = db.session.scalars(select(VisitSubmission.case_id).join(
+    """Whether a visit of a case the caller may see names this photo, uploaded by that
+    visit's own people (evidence asks): naming another team's hash opens nothing."""
+    visits = db.session.execute(select(VisitSubmission.id, VisitSubmission.case_id).join(
         VisitPhoto, VisitPhoto.submission_id == VisitSubmission.id).where(
         VisitPhoto.sha256 == sha256)).all()
-    return bool(cases.visible_ids(caller, case_ids))
+    owned = own_photos({sid: (case_id, {sha256}) for sid, case_id in visits})
+    return bool(cases.visible_ids(caller, [case_id for sid, case_id in visits if owned[sid]]))
 
 
 def visit_detail(caller: Caller, submission_id: str) -> dict:

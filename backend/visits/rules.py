@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from geopy.distance import geodesic
 
+from backend.forms.identity import is_masked_resident_id, is_valid_resident_id, mask_resident_id
 from backend.visits import flags as catalogue
 from backend.visits.flags import Severity
 
@@ -456,3 +457,61 @@ def integrity_flags(
         *check_device_clock(received_at, device_captured_at, limits),
         *check_photos(home, stamps, photos, limits),
     ]
+
+
+# --- masked resident IDs sent back ----------------------------------------------------------
+
+MASK_MISMATCH = ("打码的身份证号与已登记的号码不符，请输入完整号码 (the masked ID matches no "
+                 "number on record: type the full number)")
+
+
+def _matching(masked: str, candidates: Sequence[str]) -> set[str]:
+    return {real for real in candidates if is_valid_resident_id(real)
+            and mask_resident_id(real) == masked}
+
+
+def unmask_resident_ids(data: dict[str, Any], paths: Sequence[str], previous: dict[str, Any],
+                        registered: Sequence[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Survey answers with each masked resident ID (as a field worker is shown it,
+    DOMAIN.md: Identity data) replaced by the real number it stands for, and the per-field
+    errors of those that stand for none.
+
+    A masked ID means "unchanged": it stands for the number stored at the same place in the
+    previous revision when its mask matches, else for the one registered member's number
+    that it matches. A mask that matches nothing, or two different registered numbers, is
+    refused, so a masked value is never stored over a real one. ``paths`` are the form's
+    resident-ID answers (``members.id_number`` for a repeat, as privacy.rules names them).
+    """
+    answers = dict(data)
+    errors: dict[str, list[str]] = {}
+
+    def resolve(value: Any, before: Any, field_path: str) -> Any:
+        if not is_masked_resident_id(value):
+            return value
+        if isinstance(before, str) and _matching(value, [before]):
+            return before
+        found = _matching(value, registered)
+        if len(found) == 1:
+            return found.pop()
+        errors[field_path] = [MASK_MISMATCH]
+        return value
+
+    for path in paths:
+        group, _, name = path.rpartition(".")
+        if not group:
+            if name in answers:
+                answers[name] = resolve(answers[name], previous.get(name), name)
+            continue
+        rows, earlier = answers.get(group), previous.get(group)
+        if not isinstance(rows, list):
+            continue
+        earlier_rows = earlier if isinstance(earlier, list) else []
+        new_rows = []
+        for index, row in enumerate(rows):
+            if isinstance(row, dict) and name in row:
+                before = earlier_rows[index] if index < len(earlier_rows) else None
+                row = {**row, name: resolve(row[name], before.get(name) if isinstance(
+                    before, dict) else None, f"{group}[{index}].{name}")}
+            new_rows.append(row)
+        answers[group] = new_rows
+    return answers, errors

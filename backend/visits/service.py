@@ -31,9 +31,11 @@ from backend.evidence import service as evidence
 from backend.evidence.service import PhotoView
 from backend.extensions import db
 from backend.forms import service as forms
+from backend.forms.identity import is_masked_resident_id
 from backend.households import service as households
 from backend.households.service import HomeView
 from backend.jurisdictions import service as jurisdictions
+from backend.privacy import rules as privacy_rules
 from backend.privacy import service as privacy
 from backend.sync.registry import ParsedRecord, PushBatch
 from backend.visits import queries, rules
@@ -144,7 +146,9 @@ def push_submissions(batch: PushBatch, records: list[ParsedRecord]) -> list[dict
     context = _prefetch(
         batch, case_ids={s["case_id"] for s in loaded}, submission_ids={s["id"] for s in loaded},
         key_ids={a["key_id"] for s in loaded for a in s["attestations"]},
-        photo_ids={p["sha256"] for s in loaded for p in s["photos"]})
+        photo_ids={p["sha256"] for s in loaded for p in s["photos"]}
+        | {a["signature_image_sha256"] for s in loaded for a in s["attestations"]
+           if a["signature_image_sha256"]})
     answers: list[Answer] = []
     staged: list[tuple[int, StagedSubmission]] = []
     for position, record in enumerate(records):
@@ -208,11 +212,26 @@ def _submission(context: PushContext, raw: dict,
         return _rejected(record_id, "form-invalid",
                          "Some answers need fixing before the visit can be filed; see errors.",
                          errors), None
+    answers, unmatched = _unmasked_answers(definition, loaded["data"], existing,
+                                           case.household_id)
+    if unmatched:
+        return _rejected(record_id, "masked-id-mismatch",
+                         "A masked ID does not match the number on record; type the member's "
+                         "full ID number.", unmatched), None
+    if answers is not loaded["data"]:
+        # Stored with the real numbers; the digest stays the one signed over what the phone
+        # showed (the masks), which a replay of the same record matches.
+        raw, loaded = {**raw, "data": answers}, {**loaded, "data": answers}
     foreign = _foreign_photos(context, case, loaded["photos"])
     if foreign:
         return _rejected(record_id, "photo-not-yours",
                          "Some photos were not uploaded by this case's visit team; take them "
                          "again on this visit.", {"photos": foreign}), None
+    unsigned = _foreign_signature_images(context, loaded["attestations"],
+                                         {p["sha256"] for p in loaded["photos"]}, "attestations.")
+    if unsigned:
+        return _rejected(record_id, "signature-image-not-yours", SIGNATURE_IMAGE_DETAIL,
+                         unsigned), None
     flags = _flags(context, case, context.homes[case.household_id], loaded)
     attestation_rows, status = _attestations(context, record_id, digest, loaded["attestations"],
                                              case.team, previous=[],
@@ -242,6 +261,33 @@ def _conflict(context: PushContext, record_id: str, existing: VisitSubmission, r
                                   "received_at": server.received_at.isoformat()},
                "your_version": {"base_revision": base,
                                 "content": privacy.visit_content(caller, yours)}})
+
+
+def _unmasked_answers(definition: dict, data: dict, existing: VisitSubmission | None,
+                      household_id: str) -> tuple[dict, dict[str, list[str]]]:
+    """The answers with masked IDs replaced by the numbers they stand for (visits.rules); the
+    previous revision and the household register are read only when a masked ID came back."""
+    paths = [path for path, kind in privacy_rules.identity_fields(definition).items()
+             if kind == "resident_id"]
+    if not any(is_masked_resident_id(value) for value in _answers_at(data, paths)):
+        return data, {}
+    previous: dict = {}
+    if existing is not None:
+        stored = db.session.get(VisitRevision, (existing.id, existing.current_revision))
+        previous = (stored.content or {}).get("data") or {} if stored is not None else {}
+    registered = [m.id_number for m in households.facts([household_id])[household_id].members
+                  if m.id_number]
+    return rules.unmask_resident_ids(data, paths, previous, registered)
+
+
+def _answers_at(data: dict, paths: list[str]) -> list:
+    values = []
+    for path in paths:
+        group, _, name = path.rpartition(".")
+        rows = data.get(group) if group else [data]
+        values += [row.get(name) for row in rows if isinstance(row, dict)] \
+            if isinstance(rows, list) else []
+    return values
 
 
 def _foreign_photos(context: PushContext, case: CaseForPush, refs: list[dict]) -> list[str]:
@@ -325,6 +371,31 @@ def _reuse_flags(sha256: str, household_id: str) -> list[rules.Flag]:
         seen.add(other_household)
         flags.append(rules.reused_photo_flag(sha256, other_household, distance_of[other_sha]))
     return flags
+
+
+SIGNATURE_IMAGE_DETAIL = ("The signature image was not made by this signer, on the signing "
+                          "phone, or for this visit; sign again on the phone that signs.")
+
+
+def _foreign_signature_images(context: PushContext, items: list[dict], visit_photos: set[str],
+                              prefix: str) -> dict[str, list[str]]:
+    """Stored signature images that neither the signer uploaded, nor the signing key's device,
+    nor the visit names among its photos: another person's picture of a hand must not pass
+    for this signer's (谁调查谁签字). An image not on the server yet is its uploader's to
+    come (the app uploads it from the signing phone)."""
+    errors = {}
+    for index, item in enumerate(items):
+        sha = item.get("signature_image_sha256")
+        stored = context.photos.get(sha) if sha else None
+        if stored is None or sha in visit_photos:
+            continue
+        key = context.keys.get(item["key_id"])
+        signing_device = key.device_id if key is not None else None
+        if stored.uploaded_by_id == item["user_id"] or (
+                signing_device is not None and stored.device_id == signing_device):
+            continue
+        errors[f"{prefix}{index}.signature_image_sha256"] = ["not-the-signers"]
+    return errors
 
 
 def _attestations(context: PushContext, submission_id: str, digest: str, items: list[dict],
@@ -456,7 +527,9 @@ def push_attestations(batch: PushBatch, records: list[ParsedRecord]) -> list[dic
     second investigator on their own phone."""
     loaded = [r.loaded for r in records]
     context = _prefetch(batch, case_ids=set(), submission_ids={a["submission_id"] for a in loaded},
-                        key_ids={a["key_id"] for a in loaded}, photo_ids=set())
+                        key_ids={a["key_id"] for a in loaded},
+                        photo_ids={a["signature_image_sha256"] for a in loaded
+                                   if a["signature_image_sha256"]})
     return [_attestation_record(context, item) for item in loaded]
 
 
@@ -489,6 +562,11 @@ def _attestation_record(context: PushContext, loaded: dict) -> dict:
         return _rejected(loaded["id"], "submission-conflict",
                          "This signature is for an older version of the visit; sign the "
                          "current version.")
+    unsigned = _foreign_signature_images(context, [loaded], queries.photos_of_revision(
+        submission.id, submission.current_revision), "")
+    if unsigned:
+        return _rejected(loaded["id"], "signature-image-not-yours", SIGNATURE_IMAGE_DETAIL,
+                         {key.removeprefix("0."): value for key, value in unsigned.items()})
     previous = list(db.session.scalars(select(VisitAttestation).where(
         VisitAttestation.submission_id == submission.id)))
     rows, status = _attestations(
@@ -520,8 +598,12 @@ def on_photo_stored(event: events.PhotoStored) -> None:
               & (VisitPhoto.revision == VisitSubmission.current_revision))
         .where(VisitPhoto.sha256 == event.sha256)
         .order_by(VisitSubmission.id)).all()
+    # Only visits whose own people uploaded it: another team's photo of the same hash tells
+    # a visit nothing (and its flags would tell the device that the photo exists).
+    owned = queries.own_photos({s.id: (s.case_id, {event.sha256}) for s, _ in rows})
     for submission, revision in rows:
-        _recheck_photos(submission, revision)
+        if owned[submission.id]:
+            _recheck_photos(submission, revision)
 
 
 def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> None:
@@ -551,3 +633,9 @@ def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> Non
                  before={"revision": revision.revision, "flags": [c for c, _ in before]},
                  after={"revision": revision.revision, "flags": [c for c, _ in after]},
                  jurisdiction_code=home.jurisdiction_code)
+    # The review queue ranks visits by their flags: it learns the revision's new set.
+    events.raise_(events.VisitFlagsChanged(submission.id, revision.revision, tuple(
+        (row.code, row.severity) for row in db.session.execute(
+            select(VisitFlag.code, VisitFlag.severity).where(
+                VisitFlag.submission_id == submission.id,
+                VisitFlag.revision == revision.revision).order_by(VisitFlag.id)))))

@@ -4,6 +4,7 @@ under a revoked key says so (attestation-key-revoked)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from sqlalchemy import func, select, update
@@ -12,6 +13,7 @@ from backend.attestation.canonical import submission_digest
 from backend.audit.models import AuditEvent
 from backend.cases.models import Case
 from backend.visits.models import VisitAttestation
+from tests.api.test_photos import PHOTOS
 from tests.api.test_sync import assigned_case, push
 from tests.device_keys import registered_key
 from tests.visit_factory import attest, submission
@@ -119,3 +121,58 @@ def test_a_revoked_key_inside_a_submission_says_so(api):
     result = push(api, [record]).get_json()["results"][0]
     assert result["is_complete"] is False
     assert result["attestation_problems"] == ["attestation-key-revoked"]
+
+
+# --- the signature image belongs to the signer, their phone or the visit -------------------------
+
+def _image(api, name, username, device_id=None):
+    raw = (PHOTOS / name).read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    headers = {"Content-Type": "image/jpeg", **({"X-Device-Id": device_id} if device_id else {})}
+    assert api.put(username, f"/api/photos/{sha}", data=raw,
+                   headers=headers).status_code == 201
+    return sha
+
+
+def test_a_signature_image_someone_else_uploaded_is_refused(api, db_session):
+    _, record, pair2, key2 = _half_signed_visit(api)
+    fw1s = _image(api, "other_scene.jpg", "wenping_fw1")  # fw1's phone, not fw2's signing one
+    signed = {**_signature(api, record, "wenping_fw2", key2, pair2),
+              "signature_image_sha256": fw1s}
+    result = push(api, [signed], username="wenping_fw2").get_json()["results"][0]
+    _rejected(result, "signature-image-not-yours", 403)
+    assert list(result["problem"]["errors"]) == ["signature_image_sha256"]
+    assert _attestations(db_session, record) == 1
+
+    own = _image(api, "same_scene_a.jpg", "wenping_fw2")
+    signed = {**_signature(api, record, "wenping_fw2", key2, pair2),
+              "signature_image_sha256": own}
+    assert push(api, [signed], username="wenping_fw2").get_json()["results"][0][
+        "status"] == "accepted"
+
+
+def test_a_signature_image_from_the_signing_phone_counts(api):
+    """fw2 signs on fw1's phone: the image came from the device the signing key lives on."""
+    _, record, pair2, key2 = _half_signed_visit(api)
+    on_the_phone = _image(api, "same_scene_b.jpg", "wenping_fw1", device_id="device-bbbbbbbb")
+    signed = {**_signature(api, record, "wenping_fw2", key2, pair2),
+              "signature_image_sha256": on_the_phone}
+    assert push(api, [signed], username="wenping_fw2").get_json()["results"][0][
+        "status"] == "accepted"
+
+
+def test_a_submission_naming_another_teams_signature_image_is_refused(api):
+    case = assigned_case(api)
+    pair1, key1 = registered_key(api, "wenping_fw1")
+    theirs = _image(api, "other_scene.jpg", "longtoushan_fw1")
+    record = attest(submission(case), api.user_id("wenping_fw1"), key1, pair1)
+    record["attestations"][0]["signature_image_sha256"] = theirs
+    result = push(api, [record]).get_json()["results"][0]
+    _rejected(result, "signature-image-not-yours", 403)
+    assert list(result["problem"]["errors"]) == ["attestations.0.signature_image_sha256"]
+    # The same picture filed as one of this visit's photos may sign it (the same visit).
+    visit_photo = _image(api, "visit_gps.jpg", "wenping_fw2")  # fw2 filed it, fw1 signs with it
+    record["photos"] = [{"sha256": visit_photo, "field": "house_photo"}]
+    record = attest({**record, "attestations": []}, api.user_id("wenping_fw1"), key1, pair1)
+    record["attestations"][0]["signature_image_sha256"] = visit_photo
+    assert push(api, [record]).get_json()["results"][0]["status"] == "accepted"

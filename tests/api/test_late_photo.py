@@ -67,3 +67,30 @@ def test_a_photo_no_visit_names_changes_no_flags(api, db_session):
     _, uploaded = put_photo(api, "visit_gps.jpg")
     assert uploaded.status_code == 201
     assert _codes(db_session, record["id"]) == before
+
+
+def test_a_late_photo_reranks_the_visit_in_the_review_queue(api, db_session):
+    """The flags the late photo raises count in the queue's risk and order (issue 13)."""
+    sha = hashlib.sha256((PHOTOS / "visit_gps.jpg").read_bytes()).hexdigest()
+    (case,) = _located_cases(api, 1)
+    ref = {"sha256": sha, "field": "house_photo", "captured_at": None, "lat": None,
+           "lon": None, "accuracy_m": None}
+    record = submission(case, photos=[ref])
+    push(api, [record])
+
+    def row():
+        items = api.get("wenping_reviewer", "/api/reviews?limit=200").get_json()["items"]
+        return next(r for r in items if r["submission_id"] == record["id"])
+
+    before = row()
+    assert "photo-far-from-visit" not in before["flag_codes"]
+    _, uploaded = put_photo(api, "visit_gps.jpg")
+    assert uploaded.status_code == 201
+    after = row()
+    assert "photo-far-from-visit" in after["flag_codes"]
+    assert "photo-no-exif-location" not in after["flag_codes"]
+    assert after["risk"] > before["risk"] and after["version"] > before["version"]
+    assert sorted(after["flag_codes"]) == sorted(_codes(db_session, record["id"]))
+    rescored = db_session.scalars(select(AuditEvent).where(
+        AuditEvent.object_id == record["id"], AuditEvent.action == "review.rescored")).all()
+    assert len(rescored) == 1 and rescored[0].after["risk"] == after["risk"]

@@ -179,3 +179,28 @@ def test_reuse_flag_names_the_other_household_only_to_reviewers_and_supervisors(
         assert other_household not in text, username
         assert found[0]["severity"] == "alert" and found[0]["detail_en"]
     assert api.get("longtoushan_reviewer", f"/api/visits/{record['id']}").status_code == 404
+
+
+# --- missing_photos speaks of the visit's own people only --------------------------------------
+
+def test_missing_photos_never_tells_a_device_that_another_team_holds_the_photo(api):
+    """A device names a hash before anyone uploads it; another township's worker uploads that
+    photo later: the replayed push still lists it missing, and its flags do not change."""
+    sha = hashlib.sha256((PHOTOS / "visit_gps.jpg").read_bytes()).hexdigest()
+    theirs = assigned_case(api, "longtoushan_fw1")
+    probe = submission(theirs, photos=[{"sha256": sha, "field": "house_photo"}])
+    first = push(api, [probe], username="longtoushan_fw1").get_json()["results"][0]
+    assert (first["status"], first["missing_photos"]) == ("accepted", [sha])
+
+    _, uploaded = put_photo(api, "visit_gps.jpg")  # wenping_fw1's photo
+    assert uploaded.status_code == 201
+    replay = push(api, [probe], username="longtoushan_fw1").get_json()["results"][0]
+    assert replay["status"] == "duplicate"
+    assert replay["missing_photos"] == [sha]
+    assert replay["flags"] == first["flags"]
+    assert api.get("longtoushan_fw1", f"/api/photos/{sha}").status_code == 404
+
+    # The team's own upload of the same hash counts: that device has the photo.
+    mine = submission(assigned_case(api), photos=[{"sha256": sha, "field": "house_photo"}])
+    assert push(api, [mine]).get_json()["results"][0]["missing_photos"] == []
+    assert push(api, [mine]).get_json()["results"][0]["missing_photos"] == []

@@ -159,3 +159,55 @@ def test_form_invalid_problem_does_not_echo_answers(api):
     assert result["problem"]["type"] == "form-invalid"
     assert NOTE_ID[:-1] not in response.get_data(as_text=True)
     assert SURVEY_MOBILE not in response.get_data(as_text=True)
+
+
+# --- a masked ID sent back stands for the stored number, or is refused -------------------------
+
+def _stored_ids(db_session, record_id, revision):
+    from backend.visits.models import VisitRevision
+
+    stored = db_session.get(VisitRevision, (record_id, revision))
+    db_session.refresh(stored)
+    return [m["id_number"] for m in stored.content["data"]["members"]]
+
+
+def test_a_masked_id_sent_back_keeps_the_real_number(api, db_session):
+    """fw1 sees members' IDs masked; their revision sends the mask back unchanged."""
+    _, record = visit_with_numbers(api)
+    edited = copy.deepcopy(record)
+    edited["base_revision"] = 1
+    edited["data"]["members"][0]["id_number"] = "5306**********022X"  # as fw1 is shown it
+    edited["data"]["housing_area"] = 50
+    result = push(api, [edited]).get_json()["results"][0]
+    assert (result["status"], result["revision"]) == ("accepted", 2), result
+    assert _stored_ids(db_session, record["id"], 2) == [SURVEY_ID]
+    # The same record again is a replay, not a new revision.
+    assert push(api, [edited]).get_json()["results"][0]["status"] == "duplicate"
+
+
+def test_a_mask_matching_nothing_is_refused_per_field(api, db_session):
+    _, record = visit_with_numbers(api)
+    edited = copy.deepcopy(record)
+    edited["base_revision"] = 1
+    edited["data"]["members"][0]["id_number"] = "5306**********1234"  # not this member's
+    result = push(api, [edited]).get_json()["results"][0]
+    assert result["status"] == "rejected"
+    assert (result["problem"]["type"], result["problem"]["status"]) == ("masked-id-mismatch", 422)
+    assert list(result["problem"]["errors"]) == ["members[0].id_number"]
+    assert _stored_ids(db_session, record["id"], 1) == [SURVEY_ID]
+
+
+def test_a_first_visit_masked_id_stands_for_the_registered_member(api, db_session):
+    """The survey prefills the register's IDs masked; a first revision sends them back."""
+    case = assigned_case(api, kind="dibao")
+    registered = household_numbers(db_session, case["household_id"])[0]
+    assert registered
+    masked = registered[0][:4] + "*" * 10 + registered[0][-4:]
+    record = submission(case, data=survey_answers(members=[member(id_number=masked)]))
+    result = push(api, [record]).get_json()["results"][0]
+    assert result["status"] == "accepted", result
+    assert _stored_ids(db_session, record["id"], 1) == [registered[0]]
+    stranger = submission(case, data=survey_answers(members=[member(
+        id_number="1101**********1234")]))
+    refused = push(api, [stranger]).get_json()["results"][0]
+    assert refused["problem"]["type"] == "masked-id-mismatch"

@@ -3,14 +3,17 @@ the figures per village and per field worker, and safe SVG."""
 
 from __future__ import annotations
 
+import random
+import statistics
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from backend import clock
 from backend.cases.models import Case
+from backend.reviews.models import VisitReview
 from tests.api.test_reviews import ISSUE, assigned_case, move, problem, push
 from tests.visit_factory import submission
 
@@ -57,6 +60,77 @@ def test_figures_of_just_these_visits(api, visits):
     assert row["median_duration_minutes"] == 15.0  # median of 25 and 5
     assert row["has_issues_rate"] == 0.5
     assert row["flags_per_100_visits"] >= 100  # the far visit: far-from-home and too short
+
+
+def _figures_in_python(rows) -> dict:
+    """The figures as the dashboard computed them in Python over every review row before it
+    grouped in SQL: the oracle the SQL must match."""
+    groups: dict[tuple[str, str], list] = {}
+    for row in rows:
+        groups.setdefault(("all", ""), []).append(row)
+        groups.setdefault(("village", row.jurisdiction_code), []).append(row)
+        for user_id in filter(None, row.team_ids.split(",")):
+            groups.setdefault(("member", user_id), []).append(row)
+    figures = {}
+    for key, members in groups.items():
+        durations = [(r.ended_at - r.started_at).total_seconds() / 60 for r in members
+                     if r.started_at and r.ended_at and r.ended_at >= r.started_at]
+        count = len(members)
+        figures[key] = {
+            "visits": count,
+            "median_duration_minutes": round(statistics.median(durations), 1)
+            if durations else None,
+            "flags_per_100_visits": round(100 * sum(
+                len([c for c in r.flag_codes.split(",") if c]) for r in members) / count, 1),
+            "has_issues_rate": round(sum(1 for r in members if r.sent_back_count) / count, 3)}
+    return figures
+
+
+def test_sql_figures_match_the_python_ones(api, db_session):
+    """Varied visits (odd and even counts, seconds in the durations, missing and reversed
+    stamps, teams of one to three, flags, sent back or not) give the same figures as the
+    Python arithmetic the dashboard used before it grouped in SQL."""
+    items = api.get("wenping_fw1", "/api/cases?assigned_to_me=true&page_size=100").get_json()
+    cases = [c for c in items["items"] if c["household"]["home_lat"] is not None
+             and c["kind"] != "extreme_poverty"]
+    assert len({c["jurisdiction_code"] for c in cases}) >= 2
+    records = [submission(cases[i % len(cases)]) for i in range(13)]
+    push(api, records)
+    rng = random.Random(7)
+    people = [api.user_id(u) for u in ("wenping_fw1", "wenping_fw2", "wenping_assistant")]
+    flag_lists = [",", ",stamp-far-from-home,", ",visit-too-short,photo-no-exif-location,",
+                  ",a,b,c,"]
+    now = clock.now()
+    for index, record in enumerate(records):
+        started = now - timedelta(hours=2, seconds=rng.randint(0, 7200))
+        ended = started + timedelta(seconds=rng.randint(60, 5400))
+        if index % 6 == 1:
+            ended = None
+        elif index % 6 == 4:
+            ended = started - timedelta(minutes=3)  # a skewed clock: no duration
+        team = people[:1 + index % 3] if index % 4 else people[1:2]
+        db_session.execute(update(VisitReview).where(
+            VisitReview.submission_id == record["id"]).values(
+            started_at=started, ended_at=ended, flag_codes=rng.choice(flag_lists),
+            sent_back_count=rng.choice([0, 0, 1, 2]), team_ids="," + ",".join(team) + ","))
+    db_session.commit()  # a request's end closes the session: the changes must be in
+    rows = db_session.execute(select(
+        VisitReview.jurisdiction_code, VisitReview.team_ids, VisitReview.started_at,
+        VisitReview.ended_at, VisitReview.flag_codes, VisitReview.sent_back_count).where(
+        VisitReview.jurisdiction_code.like(TOWNSHIP + "%"))).all()
+    assert len(rows) == 13
+    expected = _figures_in_python(rows)
+    body = dashboard(api)
+    fields = ("visits", "median_duration_minutes", "flags_per_100_visits", "has_issues_rate")
+
+    def figures(metrics: dict) -> dict:
+        return {name: metrics[name] for name in fields}
+
+    assert figures(body["totals"]) == expected[("all", "")]
+    assert {v["code"]: figures(v) for v in body["villages"] if v["visits"]} == {
+        code: f for (kind, code), f in expected.items() if kind == "village"}
+    assert {w["user_id"]: figures(w) for w in body["field_workers"] if w["visits"]} == {
+        uid: f for (kind, uid), f in expected.items() if kind == "member"}
 
 
 def test_overdue_and_untouched_cases(api, visits, db_session):

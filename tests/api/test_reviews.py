@@ -336,6 +336,27 @@ def test_queue_sorts_by_risk_then_age_and_counts_states(api, db_session):
     assert approved["counts"]["approved"] == 1
 
 
+def test_queue_rows_name_the_household_head_without_a_case_read(api, visit):
+    """The desk shows the head's name from the queue page itself; the evidence view too."""
+    case = api.get("wenping_reviewer", f"/api/cases/{visit['case_id']}").get_json()
+    head = case["household"]["head_name"]
+    assert head
+    items = api.get("wenping_reviewer", "/api/reviews?limit=200").get_json()["items"]
+    row = next(r for r in items if r["submission_id"] == visit["id"])
+    assert row["head_name"] == head
+    assert all(r["head_name"] for r in items)  # every demo household has a head
+    assert review_of(api, visit)["head_name"] == head
+
+
+def test_every_demo_household_has_a_head(db_session):
+    from backend.households.models import Household, Member
+
+    headless = db_session.scalars(select(Household.id).where(~select(Member.id).where(
+        Member.household_id == Household.id, Member.relation == "head").exists())).all()
+    assert db_session.scalar(select(func.count()).select_from(Household)) > 0
+    assert headless == []
+
+
 def test_queue_keyset_pages_cover_everything_once(api):
     case = assigned_case(api)
     records = [submission(case, offset_m=5000 if i % 2 else 0) for i in range(5)]

@@ -303,3 +303,94 @@ def test_queue_filters_and_keys(reviewer, live_server):
     desk.wait_for_selector(f"#queue-table tr[data-id='{second}']", state="detached")
     assert int(desk.inner_text("#state-counts [data-state=has_issues] strong")) == \
         issues_before + 1
+
+
+def test_queue_names_households_and_evidence_keys_walk_the_queue(reviewer, live_server):
+    """Each queue row names the household's head from the queue page itself (no case read
+    per row); in the evidence viewer n and p open the next and the previous visit."""
+    from backend.demo import seed_reviewed_visits
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        seed_reviewed_visits(live_server.app.extensions["doorstep.sync"])
+        db.session.commit()
+        db.session.remove()
+    desk = reviewer
+    case_reads: list[str] = []
+    desk.on("request", lambda request: case_reads.append(request.url)
+            if "/api/cases/" in request.url else None)
+    desk.goto("/#/reviews")
+    desk.reload()
+    wait_ready(desk, "reviews")
+    desk.wait_for_function(
+        "() => document.querySelectorAll('#queue-table tbody tr').length >= 3")
+    names = [desk.locator("#queue-table tbody tr").nth(i).locator("td").first.inner_text()
+             for i in range(3)]
+    # Demo heads are Chinese names, never an id cut short.
+    assert all(name and not any(c in "0123456789abcdef-" for c in name) for name in names), names
+    assert case_reads == []
+    ids = [desk.locator("#queue-table tbody tr").nth(i).get_attribute("data-id")
+           for i in range(3)]
+
+    desk.locator("#queue-table tbody tr").first.focus()
+    desk.keyboard.press("Enter")
+    wait_ready(desk, "review")
+    desk.wait_for_function("(id) => location.hash === `#/review/${id}`", arg=ids[0])
+    assert names[0] in desk.inner_text("#visit-title")
+    desk.evaluate("() => document.activeElement?.blur()")
+    desk.keyboard.press("n")
+    desk.wait_for_function("(id) => location.hash === `#/review/${id}`", arg=ids[1])
+    wait_ready(desk, "review")
+    desk.wait_for_function("(name) => document.querySelector('#visit-title')"
+                           "?.textContent.includes(name)", arg=names[1])
+    desk.evaluate("() => document.activeElement?.blur()")
+    desk.keyboard.press("n")
+    desk.wait_for_function("(id) => location.hash === `#/review/${id}`", arg=ids[2])
+    wait_ready(desk, "review")
+    desk.evaluate("() => document.activeElement?.blur()")
+    desk.keyboard.press("p")
+    desk.wait_for_function("(id) => location.hash === `#/review/${id}`", arg=ids[1])
+    wait_ready(desk, "review")
+    assert_accessible(desk, "evidence viewer reached by n/p")
+    assert case_reads == []
+
+
+def test_a_requested_revisit_reaches_the_phone(field_phone, context, reviewer, live_server):  # noqa: F811
+    """The reviewer asks for a new visit; the team's phone pulls the task with the comment,
+    and its link starts a new survey of the case (not an edit of the old visit)."""
+    from backend.demo import seed_reviewed_visits
+    from backend.extensions import db
+
+    with live_server.app.app_context():
+        seed_reviewed_visits(live_server.app.extensions["doorstep.sync"])
+        db.session.commit()
+        db.session.remove()
+    desk = reviewer
+    target = desk.evaluate("""async () => {
+        const { api } = await import('/static/js/api.js');
+        const page = await api.get('/api/reviews?state=received&limit=1');
+        return [page.items[0].submission_id, page.items[0].case_id];
+    }""")
+    submission_id, case_id = target
+    desk.goto(f"/#/review/{submission_id}")
+    wait_ready(desk, "review")
+    desk.click("#act-revisit_requested")
+    desk.wait_for_selector("#issue-dialog[open]")
+    desk.fill("#issue-text", "家庭人口与户籍不符，请重新入户核实")
+    desk.click("#issue-send")
+    desk.wait_for_selector("#review-state[data-state=revisit_requested]")
+
+    phone = field_phone
+    phone.goto("/#/cases")
+    phone.wait_for_selector("#main[data-view=cases][data-ready=true]")
+    phone.click("#pull-now")
+    task = phone.locator(f"#task-list li[data-submission-id='{submission_id}']")
+    task.wait_for()
+    assert task.get_attribute("data-state") == "revisit_requested"
+    assert "需重新走访" in task.inner_text()
+    assert "家庭人口与户籍不符" in task.inner_text()
+    assert task.locator("a").get_attribute("href") == f"#/survey/{case_id}"
+    assert_accessible(phone, "cases with a re-visit task")
+    task.locator("a").click()
+    phone.wait_for_selector("#main[data-view=survey][data-ready=true]")
+    assert phone.evaluate("() => location.hash") == f"#/survey/{case_id}"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from geopy.distance import distance
 
+from backend.visits import rules
 from backend.visits.rules import (
     Flag,
     GpsStamp,
@@ -469,3 +470,43 @@ def test_default_thresholds_are_documented_values():
         max_photo_time_gap_minutes=60,
         max_speed_kmh=150,
     )
+
+
+# --- masked resident IDs sent back (DOMAIN.md "Identity data": shown masked, 1101****1234) --
+
+REAL = "53062119560309022X"
+SPOUSE = "530621195501010014"
+PATHS = ["members.id_number"]
+
+
+def test_a_masked_id_stands_for_the_previous_revisions_number():
+    data = {"members": [{"name": "甲", "id_number": "5306**********022X"}]}
+    previous = {"members": [{"name": "甲", "id_number": REAL}]}
+    answers, errors = rules.unmask_resident_ids(data, PATHS, previous, [])
+    assert errors == {} and answers["members"][0]["id_number"] == REAL
+    assert data["members"][0]["id_number"] == "5306**********022X"  # the input is untouched
+
+
+def test_a_masked_id_stands_for_the_one_registered_number_it_matches():
+    data = {"members": [{"id_number": "5306**********0014"}, {"id_number": REAL}]}
+    answers, errors = rules.unmask_resident_ids(data, PATHS, {}, [REAL, SPOUSE])
+    assert errors == {}
+    assert [m["id_number"] for m in answers["members"]] == [SPOUSE, REAL]
+
+
+def test_a_mask_matching_nothing_or_two_numbers_is_refused():
+    twin = "530621195602030014"  # another registered number with the same mask as SPOUSE
+    data = {"members": [{"id_number": "5306**********9999"},
+                        {"id_number": "5306**********0014"}]}
+    answers, errors = rules.unmask_resident_ids(data, PATHS, {}, [SPOUSE, twin])
+    assert set(errors) == {"members[0].id_number", "members[1].id_number"}
+    # the previous revision's number at the same place decides between them
+    previous = {"members": [{}, {"id_number": twin}]}
+    _, errors = rules.unmask_resident_ids(data, PATHS, previous, [SPOUSE, twin])
+    assert set(errors) == {"members[0].id_number"}
+
+
+def test_full_numbers_and_other_answers_pass_through():
+    data = {"members": [{"id_number": SPOUSE}, "not a row"], "contact_mobile": "139****4321"}
+    answers, errors = rules.unmask_resident_ids(data, PATHS, {}, [])
+    assert errors == {} and answers == data

@@ -12,16 +12,6 @@ const FLAGS = ['stamp-far-from-home', 'team-devices-far-apart', 'location-possib
   'visit-end-before-start', 'visit-too-short', 'stamp-accuracy-poor', 'device-clock-skew', 'photo-far-from-visit',
   'photo-time-outside-visit', 'photo-no-exif-location', 'missing-start-stamp', 'missing-end-stamp', 'home-location-unknown'];
 const KEY = 'doorstep.queue';
-/** Household names by case id, asked once per case (queue rows name the case, not the head). */
-const heads = new Map();
-export async function householdName(caseId) {
-  if (!heads.has(caseId)) {
-    heads.set(caseId, api.get(`/api/cases/${encodeURIComponent(caseId)}`)
-      .then((item) => item.household?.head_name ?? null, () => null));
-  }
-  return heads.get(caseId);
-}
-
 /** Filters and page position survive opening a visit and coming back (this tab only). */
 function saved() {
   try { return JSON.parse(sessionStorage.getItem(KEY)) ?? {}; } catch { return {}; }
@@ -84,8 +74,8 @@ export async function render(root) {
     return h('tr', { class: 'queue-row', tabindex: index === state.focus ? '0' : '-1', dataset: { id: item.submission_id, index },
       'aria-current': index === state.focus ? 'true' : undefined, onclick: () => { state.focus = index; open(); },
       onfocus: () => { state.focus = index; markFocus(); } },
-    h('td', {}, h('a', { href: `#/review/${item.submission_id}`, tabindex: '-1', dataset: { caseId: item.case_id } },
-      item.household_name ?? item.head_name ?? item.case_id.slice(0, 8))),
+    h('td', {}, h('a', { href: `#/review/${item.submission_id}`, tabindex: '-1' },
+      item.head_name ?? t('review.head_unknown'))),
     h('td', {}, item.village_name ?? names.get(item.jurisdiction_code) ?? item.jurisdiction_code),
     h('td', {}, teamNames.join('、')),
     h('td', { class: 'flags-cell' }, item.flag_codes.length
@@ -122,9 +112,6 @@ export async function render(root) {
       page.items.length ? table : h('p', { class: 'empty', id: 'queue-empty' }, t('review.empty')), pager);
     state.focus = Math.min(state.focus, Math.max(0, page.items.length - 1));
     save(state);
-    for (const link of table.querySelectorAll('a[data-case-id]')) {
-      householdName(link.dataset.caseId).then((name) => { if (name) link.textContent = name; });
-    }
     root.dataset.ready = 'true';
   }
 

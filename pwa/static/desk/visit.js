@@ -11,7 +11,6 @@ import {
   issueDialog, moveReview, reviewProblem,
 } from './common.js';
 import { LEAFLET_CSS, drawMap, legend, metres } from './map.js';
-import { householdName } from './queue.js';
 
 /** A jurisdiction setting's name in words (the name itself when unknown). */
 function settingWords(name) {
@@ -262,7 +261,7 @@ export async function render(root, { params, navigate }) {
     alertBox.hidden = true;
     fill(root, deskNav('reviews'),
       h('a', { class: 'back', href: '#/reviews' }, `‹ ${t('review.back_to_queue')}`),
-      h('h1', { id: 'visit-title' }, t('review.visit_title')),
+      h('h1', { id: 'visit-title' }, t('review.visit_title'), evidence.head_name ? ` · ${evidence.head_name}` : ''),
       h('p', { class: 'keys-help', id: 'keys-help' }, t('review.keys_help_visit')),
       alertBox, actionsBar(),
       h('div', { class: 'evidence-grid' },
@@ -271,9 +270,6 @@ export async function render(root, { params, navigate }) {
     const drawn = drawMap(root.querySelector('#evidence-map'), evidence);
     map = drawn.map;
     root.querySelector('#evidence-map').after(legend(drawn.points));
-    householdName(evidence.case_id).then((name) => {
-      if (name) root.querySelector('#visit-title')?.append(` · ${name}`);
-    });
     root.dataset.ready = 'true';
     root.dataset.state = evidence.state;
   }
