@@ -623,17 +623,21 @@ def panel_pool_problems(pool: Sequence[PoolMember], pool_min: int, size: int,
 
 # --- due lists ------------------------------------------------------------------------------
 
-DUE_SOON_DAYS = 3
+DUE_SOON_WORKING_DAYS = 3
+DUE_SOON_WITHIN = timedelta(days=3)  # an instant deadline (emergency aid, 24 h) runs on holidays
 
 
-def due_state(due_on: date | None, due_at: datetime | None, today: date, now: datetime) -> str:
-    """overdue / due_soon (within 3 days) / later."""
+def due_state(due_on: date | None, due_at: datetime | None, today: date, now: datetime,
+              add_working_days: AddWorkingDays) -> str:
+    """overdue / due_soon / later. A due date is soon within 3 working days, as the
+    deadlines themselves are counted (001/002: working days, holidays and make-up workdays
+    included); a due instant within 3 days."""
     if due_at is not None:
         if now > due_at:
             return "overdue"
-        return "due_soon" if due_at - now <= timedelta(days=DUE_SOON_DAYS) else "later"
+        return "due_soon" if due_at - now <= DUE_SOON_WITHIN else "later"
     if due_on is None:
         return "later"
     if today > due_on:
         return "overdue"
-    return "due_soon" if (due_on - today).days <= DUE_SOON_DAYS else "later"
+    return "due_soon" if due_on <= add_working_days(today, DUE_SOON_WORKING_DAYS) else "later"

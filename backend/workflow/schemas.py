@@ -200,7 +200,8 @@ class DueItemSchema(Schema):
     jurisdiction_code = fields.String()
     due_on = fields.Date(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
-    state = fields.String(metadata={"description": "overdue / due_soon (≤ 3 days) / later"})
+    state = fields.String(metadata={
+        "description": "overdue / due_soon (≤ 3 working days; an instant: 3 days) / later"})
 
 
 class DueSchema(Schema):

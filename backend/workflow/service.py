@@ -487,7 +487,8 @@ def reviews_due(caller: Caller) -> list[dict]:
             "kind": item.subject.kind, "jurisdiction_code": item.subject.jurisdiction_code,
             "tier": item.tier, "last_reviewed_on": item.last_reviewed_on,
             "due_on": item.due_on, "is_triggered_by_checkins": bool(item.triggers),
-            "state": rules.due_state(item.due_on, None, today, clock.now())})
+            "state": rules.due_state(item.due_on, None, today, clock.now(),
+                                     _add_working_days)})
     return answer
 
 
@@ -1054,7 +1055,7 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
     def add(summary: Any, task: str, due_on: date | None, due_at: datetime | None) -> None:
         if not caller.has(*DUE_TASKS[task]):
             return
-        state = rules.due_state(due_on, due_at, today, now)
+        state = rules.due_state(due_on, due_at, today, now, _add_working_days)
         if only and state != only:
             return
         items.append({"case_id": summary.id, "household_id": summary.household_id,

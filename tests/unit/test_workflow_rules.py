@@ -288,13 +288,25 @@ def test_three_and_five_working_day_tasks_57_001_002():
     assert add_wd(date(2026, 9, 30), 3) == date(2026, 10, 10)
 
 
-def test_due_state_around_now():
+def test_due_soon_is_three_working_days_001_002():
+    # Wednesday 2026-12-02: three working days on is Monday 12-07 (the weekend does not count).
     today, now = date(2026, 12, 2), datetime(2026, 12, 2, 4, tzinfo=UTC)
-    assert rules.due_state(date(2026, 12, 1), None, today, now) == "overdue"
-    assert rules.due_state(date(2026, 12, 5), None, today, now) == "due_soon"
-    assert rules.due_state(date(2026, 12, 6), None, today, now) == "later"
-    assert rules.due_state(None, now - timedelta(seconds=1), today, now) == "overdue"
-    assert rules.due_state(None, now + timedelta(hours=1), today, now) == "due_soon"
+
+    def state(due_on, due_at=None):
+        return rules.due_state(due_on, due_at, today, now, add_wd)
+
+    assert state(date(2026, 12, 1)) == "overdue"
+    assert state(date(2026, 12, 2)) == "due_soon"
+    assert state(date(2026, 12, 7)) == "due_soon"
+    assert state(date(2026, 12, 8)) == "later"
+    assert state(None, now - timedelta(seconds=1)) == "overdue"
+    assert state(None, now + timedelta(hours=1)) == "due_soon"
+    assert state(None, now + timedelta(days=4)) == "later"
+    # Before the National Day holiday (10-01..10-07), three working days reach 10-10 (a
+    # make-up Saturday): a deadline on 10-09 is already due soon on 09-30.
+    before_holiday = date(2026, 9, 30)
+    assert rules.due_state(date(2026, 10, 9), None, before_holiday, now, add_wd) == "due_soon"
+    assert rules.due_state(date(2026, 10, 12), None, before_holiday, now, add_wd) == "later"
 
 
 # --- notice content (004; minors never listed, 43号) -------------------------------------------
