@@ -179,6 +179,8 @@ CATALOGUE: dict[str, ProblemKind] = {
         422, "The review's home visit is not attested by the team and approved in review"),
     "review-comparison-pending": ProblemKind(422, "The system comparison has no result yet"),
     "review-findings-missing": ProblemKind(422, "Write down what the review found"),
+    "self-care-assessment-missing": ProblemKind(
+        422, "An extreme-poverty case needs the six-item self-care assessment first"),
 }
 
 

@@ -124,8 +124,9 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
         "temporary aid (支出型) is decided without a public notice (001)"),
     (PUBLIC_NOTICE, APPROVED): _t(
         [APPROVER], MONTHLY_KINDS,
-        ["notice-not-over", "home-visit-incomplete", "spot-check-not-drawn",
-         "spot-check-pending", "spot-check-found-problems"], "approval",
+        ["notice-not-over", "home-visit-incomplete", "self-care-assessment-missing",
+         "spot-check-not-drawn", "spot-check-pending", "spot-check-found-problems"],
+        "approval",
         "approve with category and monthly amount after the notice (004)"),
     (PUBLIC_NOTICE, INVESTIGATING): _t(
         [INTAKE_CLERK, VILLAGE_ASSISTANT, REVIEWER, APPROVER], MONTHLY_KINDS,
@@ -153,6 +154,7 @@ GUARD_SOURCES: dict[str, str] = {
     "reasons-missing": "004", "separation-of-duties": "001",
     "review-method-missing": "004", "review-visit-incomplete": "004",
     "review-comparison-pending": "004", "review-findings-missing": "003",
+    "self-care-assessment-missing": "001/43号",
 }
 
 
@@ -290,6 +292,7 @@ class Facts:
     proposal_problem: str | None = None
     review_method: str | None = None
     review_findings: str | None = None
+    self_care_level: str | None = None  # from the complete visit's six answers (43号)
 
 
 def panel_is_required(f: Facts) -> bool:
@@ -331,6 +334,10 @@ def _check(slug: str, f: Facts) -> str | None:  # noqa: C901 - one branch per gu
         return "请登记异议的提出人和内容 (record who objected and what)"
     if slug.startswith("review-"):
         return _review_check(slug, f)
+    if (slug == "self-care-assessment-missing" and f.kind == "extreme_poverty"
+            and f.self_care_level is None):
+        return ("特困人员需先完成生活自理能力评估 (六项) (an extreme-poverty case needs the "
+                "six-item self-care assessment in its home visit; 001, 43号)")
     if slug == "reasons-missing" and not [r for r in f.reasons if r.strip()]:
         return "需书面说明理由 (written reasons are required)"
     if slug == "emergency-record-incomplete" and not (

@@ -103,6 +103,20 @@ def _visit_complete(case_id: str, team_size: int) -> bool:
                for sid, who in attesters.items())
 
 
+def _self_care_level(case_id: str, team_size: int) -> str | None:
+    """43号 level from a complete (attested, review-approved) visit of the case that
+    answered all six self-care items (001: the visit assesses an extreme-poverty
+    applicant's self-care); None when no such visit did."""
+    attesters = visits.attesters_by_visit(case_id)
+    states = reviews.states_of(attesters)
+    complete = [sid for sid, who in attesters.items()
+                if len(who) >= team_size and states.get(sid, "approved") == "approved"]
+    for answers in visits.current_answers(complete).values():
+        if all(isinstance(answers.data.get(item), bool) for item in rules.SELF_CARE_ITEMS):
+            return rules.self_care_level(answers.data)
+    return None
+
+
 def _panel(record: dict | None) -> rules.PanelRecord | None:
     if not record:
         return None
@@ -193,6 +207,8 @@ def _facts(case: Any, wf: CaseWorkflow, key: str, body: dict, settings: dict,
         emergency_amount=Decimal(str(amount)) if amount is not None else None,
         emergency_cap=Decimal(str(settings["emergency_aid_max_yuan"])),
         proposal_problem=proposal.problem if proposal else None,
+        self_care_level=_self_care_level(case.id, settings["min_visit_team_size"])
+        if case.kind == "extreme_poverty" else None,
     )
 
 
@@ -300,9 +316,13 @@ def _apply(caller: Caller, case: Any, wf: CaseWorkflow, key: str, to: str, body:
         wf.payment_starts_on = rules.payment_starts_on(today)
         if case.kind == "special_case":
             wf.filing_due_on = _add_working_days(today, rules.SPECIAL_CASE_FILING_WORKING_DAYS)
-        return {"category": wf.category, "monthly_amount_yuan": wf.monthly_amount_yuan,
-                "payment_starts_on": wf.payment_starts_on, "filing_due_on": wf.filing_due_on,
-                "review_tier": wf.review_tier}
+        details = {"category": wf.category, "monthly_amount_yuan": wf.monthly_amount_yuan,
+                   "payment_starts_on": wf.payment_starts_on,
+                   "filing_due_on": wf.filing_due_on, "review_tier": wf.review_tier}
+        if case.kind == "extreme_poverty":  # 43号: the level the approval rests on
+            details["self_care_level"] = _self_care_level(case.id,
+                                                          settings["min_visit_team_size"])
+        return details
     if to == rules.REFUSED:
         wf.decided_by_id, wf.decided_at, wf.reasons = caller.user_id, now, reasons
         wf.refusal_letter_due_on = _add_working_days(today, rules.REFUSAL_LETTER_WORKING_DAYS)

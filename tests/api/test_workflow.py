@@ -643,3 +643,36 @@ def test_special_case_panel_of_12_with_a_discipline_officer_001(api, db_session)
                         headers={"If-Match": f'"{version}"'}), 201)
     assert len(panel["members"]) == 12
     assert "discipline_officer" in [m["role"] for m in panel["members"]]
+
+
+def test_extreme_poverty_approval_records_the_self_care_level_001_43(api, db_session):
+    # The form makes the six items required for an extreme-poverty visit (a visit without
+    # them is rejected at push); approval checks them again (tests/unit: the guard) and
+    # records the level it rests on.
+    from tests.api.test_sync import register_key
+    from tests.visit_factory import SELF_CARE_ITEMS, attest, submission, survey_answers
+
+    case = investigating(api, db_session, kind="extreme_poverty")
+    pair1, key1 = register_key(api, "wenping_fw1")
+    pair2, key2 = register_key(api, "wenping_fw2", device="device-bbbbbbbb")
+    unassessed = submission(case, data=survey_answers())
+    attest(unassessed, api.user_id("wenping_fw1"), key1, pair1)
+    attest(unassessed, api.user_id("wenping_fw2"), key2, pair2)
+    assert push(api, [unassessed]).get_json()["results"][0]["status"] == "rejected"
+    data = {**survey_answers(), **{item: item != "bathes_alone" for item in SELF_CARE_ITEMS}}
+    record = submission(case, data=data)
+    attest(record, api.user_id("wenping_fw1"), key1, pair1)
+    attest(record, api.user_id("wenping_fw2"), key2, pair2)
+    assert push(api, [record]).get_json()["results"][0]["is_complete"] is True
+    review = ok(api.get("wenping_reviewer", f"/api/reviews/{record['id']}"))
+    ok(api.post("wenping_reviewer", f"/api/reviews/{record['id']}/transitions",
+                json={"to": "approved", "comments": []},
+                headers={"If-Match": f'"{review["version"]}"'}))
+    economic_check(api, case["id"])
+    ok(to_reviewing(api, case["id"]))
+    ok(move(api, case["id"], "public_notice", "wenping_reviewer"))
+    later(days=7)
+    draw_and_check(api, case["id"])
+    ok(move(api, case["id"], "approved", "wenping_approver"))
+    timeline = ok(api.get("wenping_approver", f"/api/cases/{case['id']}/timeline"))["items"]
+    assert timeline[-1]["after"]["self_care_level"] == "partly_unable"  # 1 of 6 not done

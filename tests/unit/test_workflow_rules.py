@@ -432,3 +432,14 @@ def test_review_guards_004(method, facts, broken):
     fixed = rules.Facts(kind="periodic_review", review_method="phone",
                         review_findings="无变化")
     assert rules.guard_problems(step, fixed) == []
+
+
+def test_extreme_poverty_approval_needs_the_self_care_assessment_001_43():
+    facts = Facts(kind="extreme_poverty", visit_complete=True, notice_ends_on=date(2026, 12, 1),
+                  today=date(2026, 12, 9))
+    assert "self-care-assessment-missing" in slugs("public_notice", "approved", facts)
+    assessed = replace(facts, self_care_level="partly_unable")
+    assert "self-care-assessment-missing" not in slugs("public_notice", "approved", assessed)
+    # Other kinds are not assessed (001 asks it of extreme-poverty applicants).
+    dibao = replace(facts, kind="dibao")
+    assert "self-care-assessment-missing" not in slugs("public_notice", "approved", dibao)
