@@ -193,7 +193,8 @@ class DueItemSchema(Schema):
                                                   "refusal_letter_sent, "
                                                   "emergency_signatures_completed, "
                                                   "special_case_filed, temporary_aid_paid, "
-                                                  "spot_check, open_periodic_review"})
+                                                  "spot_check, spot_check_draw, "
+                                                  "open_periodic_review"})
     kind = fields.String()
     temporary_subtype = fields.String(allow_none=True)
     status = fields.String()

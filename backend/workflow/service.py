@@ -1044,6 +1044,7 @@ DUE_TASKS = {
     "special_case_filed": (roles.APPROVER,),
     "temporary_aid_paid": (roles.APPROVER,),
     "spot_check": (roles.COUNTY_SUPERVISOR,),
+    "spot_check_draw": (roles.COUNTY_SUPERVISOR,),
     "open_periodic_review": OPENING_ROLES,
 }
 
@@ -1097,6 +1098,16 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
                     and getattr(wf, done_field) is None):
                 add(summary, name, getattr(wf, due_field), None)
     if caller.has(roles.COUNTY_SUPERVISOR) and len(caller.jurisdiction_code) == 6:
+        # A case taken in after its month's draw waits for a follow-up draw (approval is
+        # guarded by spot-check-not-drawn, 001/004): each one is on the county's list.
+        drawn = set(db.session.scalars(select(SpotCheck.case_id).join(
+            SpotCheckDraw, SpotCheckDraw.id == SpotCheck.draw_id).where(
+            SpotCheckDraw.county_code == caller.jurisdiction_code)))
+        for summary in rows:
+            key = rules.kind_key(summary.kind, summary.temporary_subtype)
+            if (summary.status in rules.OPEN and rules.is_spot_check_subject(key)
+                    and summary.id not in drawn):
+                add(summary, "spot_check_draw", summary.deadline_on, summary.deadline_at)
         for pending in pending_spot_checks(caller):
             sampled = by_id.get(pending["case_id"])
             if sampled is not None and sampled.status in rules.OPEN:

@@ -401,6 +401,26 @@ def test_draw_covers_at_least_the_ratios_and_only_the_county_draws(api, db_sessi
     assert again["population_count"] == 0  # a case is drawn once
 
 
+def test_a_case_taken_in_after_the_draw_is_listed_for_a_follow_up_draw_001(api, db_session):
+    month = clock.today_in_china().strftime("%Y-%m")
+    first = create_case(api, db_session)
+    ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}), 201)
+
+    def to_draw():
+        due = ok(api.get("county_supervisor", "/api/cases/due"))["items"]
+        return {i["case_id"] for i in due if i["task"] == "spot_check_draw"}
+
+    assert first["id"] not in to_draw()
+    later_case = create_case(api, db_session)  # taken in after the month's draw
+    assert later_case["id"] in to_draw()
+    assert "spot_check_draw" not in {i["task"] for i in ok(
+        api.get("wenping_intake", "/api/cases/due"))["items"]}
+    follow_up = ok(api.post("county_supervisor", "/api/spot-checks/draws",
+                            json={"month": month}), 201)
+    assert follow_up["population_count"] == 1
+    assert later_case["id"] not in to_draw()
+
+
 # --- emergency, temporary, refusal, stop --------------------------------------------------------
 
 
