@@ -79,6 +79,7 @@ def _register_concepts(app: Flask) -> None:
                     checkins):
         package.register(sync)
     checkins.register_jobs(app)
+    workflow.register_jobs(app)  # on the Huey the check-in jobs create
     app.extensions["doorstep.sync"] = sync
 
 

@@ -177,6 +177,19 @@ CATALOGUE: dict[str, ProblemKind] = {
     "task-not-open": ProblemKind(409, "This task is not open on the case"),
     "draw-not-found": ProblemKind(404, "No such spot-check draw in your area"),
     "document-not-available": ProblemKind(409, "The case has no such document at this stage"),
+    # periodic review (动态管理, 004)
+    "periodic-review-open": ProblemKind(
+        409, "A periodic review of this case is already open; work on that one"),
+    "periodic-review-not-applicable": ProblemKind(
+        409, "Only a current recipient's monthly allowance case is reviewed periodically"),
+    "review-method-missing": ProblemKind(
+        422, "Choose how the household is reviewed: home visit, system comparison or phone"),
+    "review-visit-incomplete": ProblemKind(
+        422, "The review's home visit is not attested by the team and approved in review"),
+    "review-comparison-pending": ProblemKind(422, "The system comparison has no result yet"),
+    "review-findings-missing": ProblemKind(422, "Write down what the review found"),
+    "self-care-assessment-missing": ProblemKind(
+        422, "An extreme-poverty case needs the six-item self-care assessment first"),
 }
 
 

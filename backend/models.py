@@ -29,6 +29,7 @@ from backend.workflow.models import (  # noqa: F401
     CaseObjection,
     CaseWorkflow,
     PanelPoolMember,
+    PeriodicReview,
     SpotCheck,
     SpotCheckDraw,
 )

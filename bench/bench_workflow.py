@@ -10,7 +10,9 @@ record paying from this month (the payment list's rows). Through the real app's 
 (no network, so the times are the server's) it prints the seconds for
 - the county supervisor's draw of the month (POST /api/spot-checks/draws), its sample size;
 - the auditor's redraw from the stored seed (GET /api/spot-checks/draws/<id>?redraw=true);
-- the month's payment list for the county as JSON, CSV and XLSX (GET /api/payments).
+- the month's payment list for the county as JSON, CSV and XLSX (GET /api/payments);
+- 200 days on (every approved household due by its tier): the county's periodic-review due
+  list (GET /api/periodic-reviews/due) and the nightly job opening every due review.
 """
 
 from __future__ import annotations
@@ -135,6 +137,28 @@ def main() -> None:
             print(f"{'  rows':<48} {len(response.get_json()['items'])}")
         else:
             print(f"{'  bytes':<48} {len(response.data)}")
+    periodic_reviews(app, api)
+
+
+def periodic_reviews(app, api) -> None:
+    from backend import clock
+    from backend.extensions import db
+    from backend.workflow import service
+
+    clock.freeze(clock.now() + timedelta(days=200))
+    try:
+        due = timed("periodic reviews due (county, 200 days on)", lambda: api.get(
+            "county_supervisor", "/api/periodic-reviews/due")).get_json()
+        print(f"{'  rows':<48} {len(due['items'])}")
+        with app.app_context():
+            start = time.perf_counter()
+            opened = service.open_due_reviews(None)
+            db.session.commit()
+            print(f"{'nightly job: open every due review':<48} "
+                  f"{time.perf_counter() - start:7.2f} s")
+            print(f"{'  opened':<48} {len(opened)}")
+    finally:
+        clock.freeze(None)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_case")
+# A periodic review (动态管理, 004) of a current recipient is a case too, so it has a version,
+# a timeline and a visit team; it is opened by the case workflow, never applied for.
+PERIODIC_REVIEW = "periodic_review"
+ALL_KINDS = (*KINDS, PERIODIC_REVIEW)
 TEMPORARY_SUBTYPES = ("emergency", "expenditure")
 CHANNELS = ("window", "online", "village_committee")
 STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice",
-            "approved", "refused", "stopped", "withdrawn")
+            "approved", "refused", "stopped", "withdrawn", "continued", "adjusted")
 OPEN_STATUSES = ("accepted", "investigating", "panel_review", "reviewing", "public_notice")
 
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from backend.cases.rules import CHANNELS, KINDS, STATUSES, TEMPORARY_SUBTYPES
+from backend.cases.rules import ALL_KINDS, CHANNELS, KINDS, STATUSES, TEMPORARY_SUBTYPES
 from backend.households.schemas import HouseholdSchema, PageQuerySchema
 
 UUID_TEXT = validate.Regexp(r"^[0-9a-f-]{36}$", error="must be a UUID")
@@ -15,7 +15,7 @@ class CaseSchema(Schema):
     id = fields.String()
     household_id = fields.String()
     jurisdiction_code = fields.String()
-    kind = fields.String(validate=validate.OneOf(KINDS))
+    kind = fields.String(validate=validate.OneOf(ALL_KINDS))
     temporary_subtype = fields.String(allow_none=True)
     status = fields.String(validate=validate.OneOf(STATUSES))
     channel = fields.String()
@@ -63,7 +63,7 @@ class TeamAssignSchema(Schema):
 
 class CaseQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
-    kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
+    kind = fields.String(validate=validate.OneOf(ALL_KINDS), load_default=None)
     village = fields.String(validate=validate.Regexp(r"^\d{6,12}$"), load_default=None)
     assigned_to_me = fields.Boolean(load_default=False)
     q = fields.String(validate=validate.Length(max=50), load_default=None)

@@ -113,6 +113,34 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     return case, True
 
 
+def open_periodic_review(household_id: str, jurisdiction_code: str, source: str,
+                         opened_by_id: str | None) -> Case:
+    """A periodic-review case (动态管理, 004) of a current recipient household, opened by the
+    case workflow (which checked the household and that no review is open). ``source``
+    (checkin / schedule / desk) takes the place of the application channel; the pledge and
+    authorization carry over (the reviewed case could not be approved without them). No
+    text sets a deadline for a review: it gets an application's decision deadline (001: 20
+    working days; a setting)."""
+    now = clock.now()
+    settings = jurisdictions.effective_settings(jurisdiction_code)
+    holidays_entered = holidays.overrides()
+    due_on = clock.add_working_days(now.astimezone(clock.SHANGHAI).date(),
+                                    settings["dibao_deadline_working_days"], holidays_entered)
+    case = Case(
+        id=new_id(), household_id=household_id, jurisdiction_code=jurisdiction_code,
+        kind=rules.PERIODIC_REVIEW, temporary_subtype=None, status="accepted", channel=source,
+        applied_at=now, deadline_on=due_on, deadline_at=None,
+        has_honesty_pledge=True, is_economic_check_authorized=True,
+        intake_by_id=opened_by_id, created_at=now, updated_at=now)
+    db.session.add(case)
+    db.session.flush()
+    audit.record("case.created", "case", case.id, jurisdiction_code=jurisdiction_code,
+                 actor_id=opened_by_id,
+                 after={"kind": case.kind, "channel": source, "deadline_on": _iso(due_on),
+                        "household": household_id, "source": source})
+    return case
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -405,7 +433,9 @@ class CaseSummary:
 def summaries(*, caller: Caller | None = None,
               statuses: Iterable[str] | None = None, scope_code: str | None = None,
               applied_from=None, applied_before=None,
-              case_ids: Iterable[str] | None = None) -> list[CaseSummary]:
+              case_ids: Iterable[str] | None = None,
+              household_ids: Iterable[str] | None = None,
+              kinds: Iterable[str] | None = None) -> list[CaseSummary]:
     """Plain rows of cases: the caller's visible ones or those of a place, filtered."""
     query = select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
                    Case.temporary_subtype, Case.status, Case.applied_at, Case.deadline_on,
@@ -416,6 +446,10 @@ def summaries(*, caller: Caller | None = None,
         query = query.where(within(Case.jurisdiction_code, scope_code))
     if statuses is not None:
         query = query.where(Case.status.in_(list(statuses)))
+    if kinds is not None:
+        query = query.where(Case.kind.in_(list(kinds)))
+    if household_ids is not None:
+        query = query.where(Case.household_id.in_(list(household_ids)))
     if applied_from is not None:
         query = query.where(Case.applied_at >= applied_from)
     if applied_before is not None:

@@ -103,7 +103,7 @@ def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
     return SqliteHuey(name, filename=path, immediate=immediate)
 
 
-def _in_app(function):
+def in_app(function):
     """Run a task inside an app context: the caller's (immediate mode, tests) or the
     worker's app, with one commit at the end (the unit of work)."""
 
@@ -150,12 +150,12 @@ def register(app: Flask) -> Huey:
     huey = make_huey(app.config, app.instance_path)
     tasks = {
         "identity": huey.task(retries=3, retry_delay=10, name="checkin_identity")(
-            _in_app(_identity)),
+            in_app(_identity)),
         # 00:30 and 09:00 China time (16:30 and 01:00 UTC); Huey's crontab reads UTC here.
         "window_close": huey.periodic_task(crontab(minute="30", hour="16"),
-                                           name="checkin_window_close")(_in_app(_window_close)),
+                                           name="checkin_window_close")(in_app(_window_close)),
         "reminders": huey.periodic_task(crontab(minute="0", hour="1"),
-                                        name="checkin_reminders")(_in_app(_reminders)),
+                                        name="checkin_reminders")(in_app(_reminders)),
     }
     huey.utc = True
     app.extensions["doorstep.huey"] = huey

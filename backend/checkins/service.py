@@ -724,6 +724,23 @@ def periodic_review_triggers(household_ids: Iterable[str]) -> dict[str, list[dic
     return found
 
 
+def mark_review_triggers_handled(household_id: str, review_case_id: str,
+                                 jurisdiction_code: str) -> list[str]:
+    """The case workflow opened (or already had) a periodic review for the household: its
+    open triggers are handled. Returns their ids; audited on the household."""
+    now = clock.now()
+    handled = list(db.session.scalars(select(ReviewTrigger).where(
+        ReviewTrigger.household_id == household_id, ReviewTrigger.handled_at.is_(None))))
+    for trigger in handled:
+        trigger.handled_at = now
+    if handled:
+        db.session.flush()
+        audit.record("case.periodic_review_trigger_handled", "household", household_id,
+                     after={"triggers": [t.id for t in handled], "review_case": review_case_id,
+                            "source": "checkin"}, jurisdiction_code=jurisdiction_code)
+    return [t.id for t in handled]
+
+
 @dataclass(frozen=True)
 class Reminder:
     recipient_id: str

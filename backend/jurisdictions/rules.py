@@ -73,6 +73,10 @@ SETTINGS: dict[str, Setting] = {
     "checkin_photo_reuse_max_bits": Setting(6, int, "check-in flag: dHash bits"),
     "checkin_max_capture_age_minutes": Setting(10, (int, float), "stale photo"),
     "checkin_misses_for_review": Setting(2, int, "misses in a row -> periodic review"),
+    # Periodic review (动态管理, 004) tiers, in months between reviews of one household.
+    "periodic_review_months_stable": Setting(12, int, "national frame: yearly"),
+    "periodic_review_months_unstable": Setting(6, int, "national frame: half-yearly"),
+    "periodic_review_months_special_case": Setting(6, int, "001: at least twice a year"),
 }
 
 # Where a bound comes from: a regulation in regulations/ (DOMAIN.md names them 000-004),
@@ -141,6 +145,11 @@ BOUNDS: dict[str, Bound] = {
     "checkin_photo_reuse_max_bits": Bound(0, PLAUSIBLE, 7, PLAUSIBLE),
     "checkin_max_capture_age_minutes": Bound(1, PLAUSIBLE, 120, PLAUSIBLE),
     "checkin_misses_for_review": Bound(1, PLAUSIBLE, 12, PLAUSIBLE),
+    # National frame: stable households yearly, unstable income with members able to work
+    # half-yearly; 001: special cases at least twice a year. A place may review more often.
+    "periodic_review_months_stable": Bound(1, PLAUSIBLE, 12, NATIONAL),
+    "periodic_review_months_unstable": Bound(1, PLAUSIBLE, 6, NATIONAL),
+    "periodic_review_months_special_case": Bound(1, PLAUSIBLE, 6, "001"),
 }
 
 # The thresholds of the visit integrity flags watch township staff, so only the county

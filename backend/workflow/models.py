@@ -85,6 +85,9 @@ class CaseWorkflow(db.Model):
     # special case filing (001)
     filing_due_on: Mapped[date | None] = mapped_column(Date)
     filed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # periodic review tier of a current recipient (yearly / half_yearly; national frame),
+    # set at approval and at each periodic review; None: not judged yet
+    review_tier: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
@@ -167,3 +170,30 @@ class PanelPoolMember(db.Model):
     name: Mapped[str] = mapped_column(String(50), nullable=False)
     role: Mapped[str] = mapped_column(String(24), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class PeriodicReview(db.Model):
+    """A periodic review (动态管理, 004) of a current recipient's case: the review is a case of
+    its own (``case_id``, kind periodic_review) about ``subject_case_id``. While it is open,
+    ``open_subject_case_id`` holds the subject too: its unique index keeps one open review
+    per recipient case, whoever opens it (check-in trigger, schedule or desk) and however
+    concurrently."""
+
+    __tablename__ = "periodic_review"
+
+    case_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("assistance_case.id"), primary_key=True)
+    subject_case_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("assistance_case.id"), nullable=False, index=True)
+    open_subject_case_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    jurisdiction_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # checkin/schedule/desk
+    trigger_ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    method: Mapped[str | None] = mapped_column(String(24))  # home_visit/system_comparison/phone
+    findings: Mapped[str | None] = mapped_column(String(2000))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # continued/adjusted/stopped
+    previous_amount_yuan: Mapped[Decimal | None] = mapped_column(MONEY)
+    new_amount_yuan: Mapped[Decimal | None] = mapped_column(MONEY)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_on: Mapped[date | None] = mapped_column(Date)  # China date, for the tiers

@@ -29,6 +29,9 @@ from backend.workflow.schemas import (
     PendingChecksSchema,
     PoolReplaceSchema,
     PoolSchema,
+    ReviewDueSchema,
+    ReviewOpenedSchema,
+    ReviewOpenSchema,
     SpotCheckRecordSchema,
     SpotCheckSchema,
     StandardCreateSchema,
@@ -81,6 +84,36 @@ def move_case(body, case_id):
     lists every broken one."""
     case = service.transition(current_caller(), case_id, request.headers.get("If-Match"), body)
     return _answer(case)
+
+
+@blp.route("/cases/<string:case_id>/periodic-reviews", methods=["POST"])
+@signed_in
+@blp.response(201, WorkflowSchema, headers=ETAG_HEADER)
+@problems(401, 403, 404, 409)
+def open_periodic_review(case_id):
+    """Open a periodic review (动态管理, 004) of a current recipient's case; the answer is the
+    review case. 409 `periodic-review-open` names the open one in `review_case_id`."""
+    return _answer(service.open_periodic_review(current_caller(), case_id), 201)
+
+
+@blp.route("/periodic-reviews/due", methods=["GET"])
+@signed_in
+@blp.response(200, ReviewDueSchema)
+@problems(401, 403)
+def periodic_reviews_due():
+    """Current recipients whose review is due by their tier (yearly; half-yearly; special
+    cases twice a year, 001) or triggered by missed check-ins, with none open."""
+    return {"items": service.reviews_due(current_caller())}
+
+
+@blp.route("/periodic-reviews/due", methods=["POST"])
+@signed_in
+@blp.arguments(ReviewOpenSchema)
+@blp.response(201, ReviewOpenedSchema)
+@problems(*BODY_PROBLEMS, 401, 403)
+def open_due_reviews(body):
+    """Open the periodic reviews of the chosen due cases in one go."""
+    return {"opened": service.open_due_reviews(current_caller(), body["case_ids"])}
 
 
 @blp.route("/cases/<string:case_id>/timeline", methods=["GET"])

@@ -14,6 +14,14 @@ States of one case (``assistance_case.status``)::
               (emergency aid: straight from accepted, within 24 h)
         approved ──► stopped (written reasons)      any open state ──► refused | withdrawn
 
+A periodic review (动态管理, 004) of a current recipient is a case of its own kind with its own
+table (``REVIEW_TRANSITIONS``); it reuses the open states so that a home visit works as for an
+application (a team assigned, on the field workers' phones, attested and review-approved)::
+
+    accepted (opened: check-in trigger, schedule, desk)
+        ──► investigating (under review: home visit / system comparison / phone)
+        ──► reviewing (findings recorded, 初审) ──► continued | adjusted | stopped (审核确认)
+
 ``TRANSITIONS`` is the whole table: (from, to) -> who may make the move, which kinds of case
 it applies to, and which guards it checks. The service gathers the facts; ``guard_problems``
 names every broken rule (a slug and a message), each rule citing its source.
@@ -21,6 +29,7 @@ names every broken rule (a slug and a message), each rule citing its source.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import math
 import random
@@ -39,6 +48,8 @@ APPROVED = "approved"
 REFUSED = "refused"
 STOPPED = "stopped"
 WITHDRAWN = "withdrawn"
+CONTINUED = "continued"
+ADJUSTED = "adjusted"
 OPEN = (ACCEPTED, INVESTIGATING, PANEL_REVIEW, REVIEWING, PUBLIC_NOTICE)
 
 INTAKE_CLERK = "intake_clerk"
@@ -113,8 +124,9 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
         "temporary aid (支出型) is decided without a public notice (001)"),
     (PUBLIC_NOTICE, APPROVED): _t(
         [APPROVER], MONTHLY_KINDS,
-        ["notice-not-over", "home-visit-incomplete", "spot-check-not-drawn",
-         "spot-check-pending", "spot-check-found-problems"], "approval",
+        ["notice-not-over", "home-visit-incomplete", "self-care-assessment-missing",
+         "spot-check-not-drawn", "spot-check-pending", "spot-check-found-problems"],
+        "approval",
         "approve with category and monthly amount after the notice (004)"),
     (PUBLIC_NOTICE, INVESTIGATING): _t(
         [INTAKE_CLERK, VILLAGE_ASSISTANT, REVIEWER, APPROVER], MONTHLY_KINDS,
@@ -140,19 +152,83 @@ GUARD_SOURCES: dict[str, str] = {
     "spot-check-not-drawn": "001/004", "spot-check-pending": "001/004",
     "spot-check-found-problems": "001/004", "objection-missing": "001",
     "reasons-missing": "004", "separation-of-duties": "001",
+    "review-method-missing": "004", "review-visit-incomplete": "004",
+    "review-comparison-pending": "004", "review-findings-missing": "003",
+    "self-care-assessment-missing": "001/43号",
 }
+
+
+# --- periodic review (动态管理, 004; tiers: national frame; special cases: 001) ----------------
+
+PERIODIC_REVIEW = "periodic_review"
+REVIEW_METHODS = ("home_visit", "system_comparison", "phone")  # 004: 入户、系统比对、电话
+REVIEW_SOURCES = ("checkin", "schedule", "desk")
+REVIEW_OUTCOMES = (CONTINUED, ADJUSTED, STOPPED)
+REVIEW_TIERS = ("yearly", "half_yearly")
+_REVIEW = frozenset({PERIODIC_REVIEW})
+_REVIEW_DECISION = "the approver decides the review's outcome (004); separation of duties (001)"
+
+REVIEW_TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (ACCEPTED, INVESTIGATING): _t(
+        [INTAKE_CLERK, VILLAGE_ASSISTANT, REVIEWER], _REVIEW, ["review-method-missing"], None,
+        "start the review by home visit, system comparison or phone (004); assigning a visit "
+        "team starts a home-visit review too"),
+    (INVESTIGATING, REVIEWING): _t(
+        [REVIEWER], _REVIEW,
+        ["review-method-missing", "review-visit-incomplete", "review-comparison-pending",
+         "review-findings-missing"], "preliminary_review",
+        "record what the review found (初审)"),
+    (REVIEWING, CONTINUED): _t([APPROVER], _REVIEW, [], "approval",
+                               "continue the allowance unchanged; " + _REVIEW_DECISION),
+    (REVIEWING, ADJUSTED): _t([APPROVER], _REVIEW, ["proposal-invalid"], "approval",
+                              "adjust the monthly amount by the allowance rules (003); "
+                              + _REVIEW_DECISION),
+    (REVIEWING, STOPPED): _t([APPROVER], _REVIEW, ["reasons-missing"], "approval",
+                             "stop paying, with written reasons (004); " + _REVIEW_DECISION),
+}
+
+
+def _table(key: str) -> dict[tuple[str, str], Transition]:
+    return REVIEW_TRANSITIONS if key == PERIODIC_REVIEW else TRANSITIONS
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def review_interval_months(subject_kind: str, tier: str | None, settings: dict[str, Any]
+                           ) -> int:
+    """Months between periodic reviews of one recipient household.
+
+    001: a special case (一事一议) is re-reviewed at least twice a year. National frame:
+    yearly where the situation hardly changes, half-yearly where income is unstable and
+    members can work. A household whose tier nobody has judged yet gets the stricter,
+    half-yearly tier. The months are settings per jurisdiction."""
+    if subject_kind == "special_case":
+        return int(settings["periodic_review_months_special_case"])
+    if tier == "yearly":
+        return int(settings["periodic_review_months_stable"])
+    return int(settings["periodic_review_months_unstable"])
+
+
+def review_due_on(last_reviewed_on: date, months: int) -> date:
+    """The next periodic review is due ``months`` after the last one (or the approval)."""
+    return add_months(last_reviewed_on, months)
 
 
 def allowed_targets(status: str, key: str, caller_roles: Iterable[str]) -> list[str]:
     """Where a person with ``caller_roles`` may move a case of kind ``key`` from ``status``."""
     held = set(caller_roles)
-    return [to for (frm, to), t in TRANSITIONS.items()
+    return [to for (frm, to), t in _table(key).items()
             if frm == status and key in t.kinds and t.roles & held]
 
 
 def transition_for(status: str, to: str, key: str) -> Transition | None:
     """The table's row for this move and kind, or None when the move is not allowed."""
-    found = TRANSITIONS.get((status, to))
+    found = _table(key).get((status, to))
     if found is None or key not in found.kinds:
         return None
     return found
@@ -214,6 +290,9 @@ class Facts:
     emergency_amount: Decimal | None = None
     emergency_cap: Decimal = Decimal(5000)
     proposal_problem: str | None = None
+    review_method: str | None = None
+    review_findings: str | None = None
+    self_care_level: str | None = None  # from the complete visit's six answers (43号)
 
 
 def panel_is_required(f: Facts) -> bool:
@@ -253,6 +332,12 @@ def _check(slug: str, f: Facts) -> str | None:  # noqa: C901 - one branch per gu
             return "县级抽查发现问题 (the county check found problems)"
     if slug == "objection-missing" and not f.has_objection:
         return "请登记异议的提出人和内容 (record who objected and what)"
+    if slug.startswith("review-"):
+        return _review_check(slug, f)
+    if (slug == "self-care-assessment-missing" and f.kind == "extreme_poverty"
+            and f.self_care_level is None):
+        return ("特困人员需先完成生活自理能力评估 (六项) (an extreme-poverty case needs the "
+                "six-item self-care assessment in its home visit; 001, 43号)")
     if slug == "reasons-missing" and not [r for r in f.reasons if r.strip()]:
         return "需书面说明理由 (written reasons are required)"
     if slug == "emergency-record-incomplete" and not (
@@ -261,6 +346,22 @@ def _check(slug: str, f: Facts) -> str | None:  # noqa: C901 - one branch per gu
     if (slug == "amount-above-cap" and f.emergency_amount is not None
             and f.emergency_amount > f.emergency_cap):
         return f"急难型临时救助不超过 {f.emergency_cap} 元 (at most {f.emergency_cap} yuan)"
+    return None
+
+
+def _review_check(slug: str, f: Facts) -> str | None:
+    if slug == "review-method-missing" and f.review_method not in REVIEW_METHODS:
+        return ("请选择复核方式: 入户、系统比对或电话 (choose home visit, system comparison "
+                "or phone)")
+    if slug == "review-visit-incomplete" and f.review_method == "home_visit" and not (
+            f.visit_complete):
+        return ("入户复核未完成: 需至少两名调查员签名并经审核通过 (no home visit attested by "
+                "the team and approved in review)")
+    if (slug == "review-comparison-pending" and f.review_method == "system_comparison"
+            and f.economic_check_result is None):
+        return "系统比对结果未返回 (the system comparison has no result yet)"
+    if slug == "review-findings-missing" and not (f.review_findings or "").strip():
+        return "请填写复核情况 (write down what the review found)"
     return None
 
 
@@ -529,17 +630,21 @@ def panel_pool_problems(pool: Sequence[PoolMember], pool_min: int, size: int,
 
 # --- due lists ------------------------------------------------------------------------------
 
-DUE_SOON_DAYS = 3
+DUE_SOON_WORKING_DAYS = 3
+DUE_SOON_WITHIN = timedelta(days=3)  # an instant deadline (emergency aid, 24 h) runs on holidays
 
 
-def due_state(due_on: date | None, due_at: datetime | None, today: date, now: datetime) -> str:
-    """overdue / due_soon (within 3 days) / later."""
+def due_state(due_on: date | None, due_at: datetime | None, today: date, now: datetime,
+              add_working_days: AddWorkingDays) -> str:
+    """overdue / due_soon / later. A due date is soon within 3 working days, as the
+    deadlines themselves are counted (001/002: working days, holidays and make-up workdays
+    included); a due instant within 3 days."""
     if due_at is not None:
         if now > due_at:
             return "overdue"
-        return "due_soon" if due_at - now <= timedelta(days=DUE_SOON_DAYS) else "later"
+        return "due_soon" if due_at - now <= DUE_SOON_WITHIN else "later"
     if due_on is None:
         return "later"
     if today > due_on:
         return "overdue"
-    return "due_soon" if (due_on - today).days <= DUE_SOON_DAYS else "later"
+    return "due_soon" if due_on <= add_working_days(today, DUE_SOON_WORKING_DAYS) else "later"

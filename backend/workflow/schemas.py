@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from backend.cases.rules import STATUSES
 from backend.cases.schemas import CaseSchema
-from backend.workflow.rules import CATEGORIES
+from backend.workflow.rules import CATEGORIES, REVIEW_METHODS, REVIEW_TIERS
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be a lowercase hex SHA-256")
 MONTH = validate.Regexp(r"^20\d\d-(0[1-9]|1[0-2])$", error="must be YYYY-MM")
@@ -62,6 +62,13 @@ class EmergencySchema(Schema):
                                                           "above it: 422 amount-above-cap"})
 
 
+class ReviewRecordSchema(Schema):
+    method = fields.String(validate=validate.OneOf(REVIEW_METHODS), load_default=None,
+                           metadata={"description": "how the household is reviewed (004)"})
+    findings = fields.String(validate=validate.Length(min=1, max=2000), load_default=None,
+                             metadata={"description": "what the review found"})
+
+
 class CaseTransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={
         "description": "the target state; allowed moves are in the workflow view's "
@@ -78,6 +85,12 @@ class CaseTransitionSchema(Schema):
         "description": "emergency aid approved from `accepted` (002)"})
     bank_account = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z]{6,34}$"),
                                  load_default=None)
+    review = fields.Nested(ReviewRecordSchema, load_default=None, metadata={
+        "description": "a periodic review: the method when it starts, the findings when "
+                       "they are recorded"})
+    review_tier = fields.String(validate=validate.OneOf(REVIEW_TIERS), load_default=None,
+                                metadata={"description": "approval or a periodic review's "
+                                                         "outcome: yearly or half_yearly"})
 
 
 class ScansSchema(Schema):
@@ -141,6 +154,10 @@ class WorkflowSchema(Schema):
         "description": "recipient_name, reason, amount_yuan, signatures_due_on"})
     tasks = fields.List(fields.Dict(), metadata={
         "description": "tracked tasks after the decision: task, due_on, completed_at"})
+    periodic_review = fields.Dict(allow_none=True, metadata={
+        "description": "a review case: subject_case_id, source, method, findings, outcome, "
+                       "amounts; a current recipient's case: tier, last_reviewed_on, due_on, "
+                       "open_review_case_id; otherwise null"})
     case = fields.Nested(CaseSchema)
 
 
@@ -176,18 +193,48 @@ class DueItemSchema(Schema):
                                                   "refusal_letter_sent, "
                                                   "emergency_signatures_completed, "
                                                   "special_case_filed, temporary_aid_paid, "
-                                                  "spot_check"})
+                                                  "spot_check, spot_check_draw, "
+                                                  "open_periodic_review"})
     kind = fields.String()
     temporary_subtype = fields.String(allow_none=True)
     status = fields.String()
     jurisdiction_code = fields.String()
     due_on = fields.Date(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
-    state = fields.String(metadata={"description": "overdue / due_soon (≤ 3 days) / later"})
+    state = fields.String(metadata={
+        "description": "overdue / due_soon (≤ 3 working days; an instant: 3 days) / later"})
 
 
 class DueSchema(Schema):
     items = fields.List(fields.Nested(DueItemSchema))
+
+
+class ReviewDueItemSchema(Schema):
+    case_id = fields.String(metadata={"description": "the current recipient's case"})
+    applicant_name = fields.String(allow_none=True)
+    kind = fields.String()
+    jurisdiction_code = fields.String()
+    tier = fields.String(allow_none=True, metadata={
+        "description": "yearly / half_yearly; null: not judged (reviewed half-yearly)"})
+    last_reviewed_on = fields.Date(metadata={"description": "last review, or the approval"})
+    due_on = fields.Date()
+    is_triggered_by_checkins = fields.Boolean()
+    state = fields.String(metadata={"description": "overdue / due_soon / later"})
+
+
+class ReviewDueSchema(Schema):
+    items = fields.List(fields.Nested(ReviewDueItemSchema))
+
+
+class ReviewOpenSchema(Schema):
+    case_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                           required=True, validate=validate.Length(min=1, max=1000),
+                           metadata={"description": "current recipients' cases from the due "
+                                                    "list; those not due are left alone"})
+
+
+class ReviewOpenedSchema(Schema):
+    opened = fields.List(fields.String(), metadata={"description": "review case ids"})
 
 
 class DrawCreateSchema(Schema):

@@ -10,19 +10,22 @@ transaction, so a refused step leaves nothing behind.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from backend import clock
+from backend import clock, events
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
+from backend.bulk import chunks
 from backend.cases import service as cases
+from backend.checkins import service as checkins
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
 from backend.extensions import db
@@ -39,6 +42,7 @@ from backend.workflow.models import (
     CaseObjection,
     CaseWorkflow,
     PanelPoolMember,
+    PeriodicReview,
     SpotCheck,
     SpotCheckDraw,
 )
@@ -97,6 +101,20 @@ def _visit_complete(case_id: str, team_size: int) -> bool:
     states = reviews.states_of(attesters)
     return any(len(who) >= team_size and states.get(sid, "approved") == "approved"
                for sid, who in attesters.items())
+
+
+def _self_care_level(case_id: str, team_size: int) -> str | None:
+    """43号 level from a complete (attested, review-approved) visit of the case that
+    answered all six self-care items (001: the visit assesses an extreme-poverty
+    applicant's self-care); None when no such visit did."""
+    attesters = visits.attesters_by_visit(case_id)
+    states = reviews.states_of(attesters)
+    complete = [sid for sid, who in attesters.items()
+                if len(who) >= team_size and states.get(sid, "approved") == "approved"]
+    for answers in visits.current_answers(complete).values():
+        if all(isinstance(answers.data.get(item), bool) for item in rules.SELF_CARE_ITEMS):
+            return rules.self_care_level(answers.data)
+    return None
 
 
 def _panel(record: dict | None) -> rules.PanelRecord | None:
@@ -189,6 +207,8 @@ def _facts(case: Any, wf: CaseWorkflow, key: str, body: dict, settings: dict,
         emergency_amount=Decimal(str(amount)) if amount is not None else None,
         emergency_cap=Decimal(str(settings["emergency_aid_max_yuan"])),
         proposal_problem=proposal.problem if proposal else None,
+        self_care_level=_self_care_level(case.id, settings["min_visit_team_size"])
+        if case.kind == "extreme_poverty" else None,
     )
 
 
@@ -217,15 +237,30 @@ def transition(caller: Caller, case_id: str, if_match: str | None, body: dict) -
                            f"{step.duty} (001: 受理、初审、审核确认经办人员不能为同一人).",
                            extra={"rule": "001", "duty": step.duty, "done": conflict})
     settings = jurisdictions.effective_settings(case.jurisdiction_code)
-    proposal = _proposal(case, key, body, settings) if to == rules.REVIEWING else None
-    problems = rules.guard_problems(step, _facts(case, wf, key, body, settings, proposal))
+    review = _review_of(case) if key == rules.PERIODIC_REVIEW else None
+    subject = cases.get_visible(caller, review.subject_case_id) if review else None
+    proposal = None
+    if to == rules.REVIEWING and review is None:
+        proposal = _proposal(case, key, body, settings)
+    elif to == rules.ADJUSTED and subject is not None:
+        # 003: the new amount follows the same rules as at approval, for the subject's kind
+        proposal = _proposal(subject, subject.kind, body, settings)
+    facts = _facts(case, wf, key, body, settings, proposal)
+    if review is not None:
+        given = body.get("review") or {}
+        facts = replace(facts, review_method=given.get("method") or _review_method(case, review),
+                        review_findings=given.get("findings") or review.findings)
+    problems = rules.guard_problems(step, facts)
     if problems:
         slug, message = problems[0]
         raise ProblemError(slug, message, {"to": [m for _, m in problems]},
                            extra={"rules": [s for s, _ in problems],
                                   "sources": {s: rules.GUARD_SOURCES.get(s) for s, _ in problems}})
     before = {"status": case.status}
-    details = _apply(caller, case, wf, key, to, body, settings, proposal)
+    if review is not None and subject is not None:
+        details = _apply_review(caller, case, wf, review, subject, to, body, proposal)
+    else:
+        details = _apply(caller, case, wf, key, to, body, settings, proposal)
     cases.set_status(case, to)
     wf.updated_at = clock.now()
     db.session.flush()
@@ -264,6 +299,7 @@ def _apply(caller: Caller, case: Any, wf: CaseWorkflow, key: str, to: str, body:
     if to == rules.APPROVED:
         wf.decided_by_id, wf.decided_at, wf.reasons = caller.user_id, now, reasons
         wf.bank_account = body.get("bank_account") or wf.bank_account
+        wf.review_tier = body.get("review_tier") or wf.review_tier
         if key == "temporary.emergency":
             emergency = body["emergency"]
             wf.category = "temporary"
@@ -280,8 +316,13 @@ def _apply(caller: Caller, case: Any, wf: CaseWorkflow, key: str, to: str, body:
         wf.payment_starts_on = rules.payment_starts_on(today)
         if case.kind == "special_case":
             wf.filing_due_on = _add_working_days(today, rules.SPECIAL_CASE_FILING_WORKING_DAYS)
-        return {"category": wf.category, "monthly_amount_yuan": wf.monthly_amount_yuan,
-                "payment_starts_on": wf.payment_starts_on, "filing_due_on": wf.filing_due_on}
+        details = {"category": wf.category, "monthly_amount_yuan": wf.monthly_amount_yuan,
+                   "payment_starts_on": wf.payment_starts_on,
+                   "filing_due_on": wf.filing_due_on, "review_tier": wf.review_tier}
+        if case.kind == "extreme_poverty":  # 43号: the level the approval rests on
+            details["self_care_level"] = _self_care_level(case.id,
+                                                          settings["min_visit_team_size"])
+        return details
     if to == rules.REFUSED:
         wf.decided_by_id, wf.decided_at, wf.reasons = caller.user_id, now, reasons
         wf.refusal_letter_due_on = _add_working_days(today, rules.REFUSAL_LETTER_WORKING_DAYS)
@@ -294,6 +335,252 @@ def _apply(caller: Caller, case: Any, wf: CaseWorkflow, key: str, to: str, body:
         wf.reasons = reasons
         return {"reasons": reasons}
     return {}
+
+
+# --- periodic review (动态管理, 004) ------------------------------------------------------------
+
+OPENING_ROLES = (roles.INTAKE_CLERK, roles.VILLAGE_ASSISTANT)
+
+
+def _review_of(case: Any) -> PeriodicReview:
+    found = db.session.get(PeriodicReview, case.id)
+    if found is None:  # a periodic_review case is only ever opened with its row
+        raise ProblemError("case-not-found", "This periodic review has no record.")
+    return found
+
+
+def _review_method(case: Any, review: PeriodicReview) -> str | None:
+    """The recorded method; a review whose visit team was assigned is a home visit."""
+    return review.method or ("home_visit" if case.team else None)
+
+
+def _is_reviewable(summary: Any) -> bool:
+    return summary.status == rules.APPROVED and summary.kind in rules.MONTHLY_KINDS
+
+
+def _open_review(subject: Any, source: str, opened_by_id: str | None,
+                 trigger_ids: list[str]) -> tuple[PeriodicReview, bool]:
+    """Open the subject's periodic review, or return the one already open (and False).
+    The unique open-subject column settles a race between two openers."""
+    existing = db.session.scalar(select(PeriodicReview).where(
+        PeriodicReview.open_subject_case_id == subject.id))
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                case = cases.open_periodic_review(subject.household_id,
+                                                  subject.jurisdiction_code, source,
+                                                  opened_by_id)
+                row = PeriodicReview(
+                    case_id=case.id, subject_case_id=subject.id,
+                    open_subject_case_id=subject.id,
+                    jurisdiction_code=subject.jurisdiction_code, source=source,
+                    trigger_ids=sorted(trigger_ids), opened_at=clock.now())
+                db.session.add(row)
+                db.session.flush()
+        except IntegrityError:
+            existing = db.session.scalar(select(PeriodicReview).where(
+                PeriodicReview.open_subject_case_id == subject.id))
+            if existing is None:
+                raise
+        else:
+            audit.record("case.periodic_review_opened", "case", subject.id,
+                         jurisdiction_code=subject.jurisdiction_code, actor_id=opened_by_id,
+                         after={"review_case": row.case_id, "source": source,
+                                "triggers": row.trigger_ids})
+            return row, True
+    new_triggers = sorted(set(trigger_ids) - set(existing.trigger_ids))
+    if new_triggers:
+        existing.trigger_ids = sorted([*existing.trigger_ids, *new_triggers])
+        audit.record("case.periodic_review_triggered_again", "case", existing.case_id,
+                     jurisdiction_code=existing.jurisdiction_code,
+                     after={"triggers": new_triggers, "source": source})
+    return existing, False
+
+
+def on_periodic_review_due(event: events.PeriodicReviewDue) -> None:
+    """Repeated missed check-ins (003) open a periodic review of the household's current
+    allowance case, once: a review already open takes the trigger instead. A household
+    with no current monthly case keeps its trigger open (shown in the due list)."""
+    subjects = [s for s in cases.summaries(household_ids=[event.household_id],
+                                           statuses=[rules.APPROVED]) if _is_reviewable(s)]
+    if not subjects:
+        return
+    subject = max(subjects, key=lambda s: (s.applied_at, s.id))
+    triggers = checkins.periodic_review_triggers([event.household_id]).get(
+        event.household_id, [])
+    review, _ = _open_review(subject, "checkin", None, [t["id"] for t in triggers])
+    checkins.mark_review_triggers_handled(event.household_id, review.case_id,
+                                          subject.jurisdiction_code)
+
+
+def open_periodic_review(caller: Caller, subject_case_id: str) -> Any:
+    """Open a periodic review of a current recipient's case from the desk (intake clerks
+    and village assistants, as they open applications)."""
+    if not caller.has(*OPENING_ROLES):
+        raise ProblemError("forbidden", "Only intake clerks and village assistants open "
+                                        "periodic reviews.")
+    subject = cases.get_visible(caller, subject_case_id)
+    if not _is_reviewable(subject):
+        raise ProblemError("periodic-review-not-applicable",
+                           f"A {subject.kind} case in state {subject.status} is not a current "
+                           "monthly allowance.", extra={"case_status": subject.status})
+    triggers = checkins.periodic_review_triggers([subject.household_id]).get(
+        subject.household_id, [])
+    review, opened = _open_review(subject, "desk", caller.user_id, [t["id"] for t in triggers])
+    if not opened:
+        raise ProblemError("periodic-review-open", "This case already has an open periodic "
+                                                   "review.",
+                           extra={"review_case_id": review.case_id})
+    if triggers:
+        checkins.mark_review_triggers_handled(subject.household_id, review.case_id,
+                                              subject.jurisdiction_code)
+    return cases.get_visible(caller, review.case_id)
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    subject: Any
+    tier: str | None
+    last_reviewed_on: date
+    due_on: date
+    open_review_case_id: str | None
+    triggers: list[dict]
+
+
+def _reviews_due(subjects: list[Any]) -> list[ReviewDue]:
+    """Every subject with its tier, last review and next due date (rules.review_due_on)."""
+    ids = [s.id for s in subjects]
+    records: dict[str, CaseWorkflow] = {}
+    last: dict[str, date | None] = {}
+    open_ids: dict[str | None, str] = {}
+    for chunk in chunks(ids):
+        records.update({w.case_id: w for w in db.session.scalars(select(CaseWorkflow).where(
+            CaseWorkflow.case_id.in_(chunk)))})
+        last.update(db.session.execute(select(
+            PeriodicReview.subject_case_id, func.max(PeriodicReview.completed_on)).where(
+            PeriodicReview.subject_case_id.in_(chunk),
+            PeriodicReview.completed_on.is_not(None)).group_by(
+            PeriodicReview.subject_case_id)).all())
+        open_ids.update(db.session.execute(select(
+            PeriodicReview.open_subject_case_id, PeriodicReview.case_id).where(
+            PeriodicReview.open_subject_case_id.in_(chunk))).all())
+    triggers = checkins.periodic_review_triggers({s.household_id for s in subjects})
+    settings_of: dict[str, dict] = {}
+    found = []
+    for subject in subjects:
+        wf = records.get(subject.id)
+        settings = settings_of.get(subject.jurisdiction_code)
+        if settings is None:
+            settings = settings_of[subject.jurisdiction_code] = (
+                jurisdictions.effective_settings(subject.jurisdiction_code))
+        approved_at = wf.decided_at if wf is not None and wf.decided_at else subject.applied_at
+        since = last.get(subject.id) or approved_at.astimezone(clock.SHANGHAI).date()
+        tier = wf.review_tier if wf is not None else None
+        months = rules.review_interval_months(subject.kind, tier, settings)
+        found.append(ReviewDue(subject, tier, since, rules.review_due_on(since, months),
+                               open_ids.get(subject.id), triggers.get(subject.household_id, [])))
+    return found
+
+
+def _current_recipients(caller: Caller | None) -> list[Any]:
+    return cases.summaries(caller=caller, statuses=[rules.APPROVED], kinds=rules.MONTHLY_KINDS)
+
+
+def _is_to_open(item: ReviewDue, today: date) -> bool:
+    return item.open_review_case_id is None and (item.due_on <= today or bool(item.triggers))
+
+
+def reviews_due(caller: Caller) -> list[dict]:
+    """Current recipients whose periodic review is due (their tier's months since the last
+    review or the approval) or triggered by missed check-ins, with none open yet."""
+    if not caller.has(*OPENING_ROLES, roles.REVIEWER, roles.APPROVER, roles.COUNTY_SUPERVISOR):
+        raise ProblemError("forbidden", "Your role does not open periodic reviews.")
+    today = _today()
+    due_items = [i for i in _reviews_due(_current_recipients(caller))
+                 if _is_to_open(i, today)]
+    homes = households.facts({i.subject.household_id for i in due_items})
+    answer = []
+    for item in sorted(due_items, key=lambda i: (i.due_on, i.subject.id)):
+        head = homes[item.subject.household_id].head
+        answer.append({
+            "case_id": item.subject.id, "applicant_name": head.name if head else None,
+            "kind": item.subject.kind, "jurisdiction_code": item.subject.jurisdiction_code,
+            "tier": item.tier, "last_reviewed_on": item.last_reviewed_on,
+            "due_on": item.due_on, "is_triggered_by_checkins": bool(item.triggers),
+            "state": rules.due_state(item.due_on, None, today, clock.now(),
+                                     _add_working_days)})
+    return answer
+
+
+def open_due_reviews(caller: Caller | None, case_ids: list[str] | None = None) -> list[str]:
+    """Open the due periodic reviews in bulk: the caller's chosen ones from the desk, or
+    (no caller) every due one by the daily job. Returns the review case ids opened."""
+    if caller is not None and not caller.has(*OPENING_ROLES):
+        raise ProblemError("forbidden", "Only intake clerks and village assistants open "
+                                        "periodic reviews.")
+    today = _today()
+    wanted = set(case_ids) if case_ids is not None else None
+    opened = []
+    for item in _reviews_due(_current_recipients(caller)):
+        if not _is_to_open(item, today) or (wanted is not None and item.subject.id not in wanted):
+            continue
+        source = "checkin" if item.triggers else ("desk" if caller else "schedule")
+        review, is_new = _open_review(item.subject, source,
+                                      caller.user_id if caller else None,
+                                      [t["id"] for t in item.triggers])
+        if item.triggers:
+            checkins.mark_review_triggers_handled(item.subject.household_id, review.case_id,
+                                                  item.subject.jurisdiction_code)
+        if is_new:
+            opened.append(review.case_id)
+    return opened
+
+
+def _apply_review(caller: Caller, case: Any, wf: CaseWorkflow, review: PeriodicReview,
+                  subject: Any, to: str, body: dict, proposal: Proposal | None) -> dict:
+    """A periodic review's step; its outcome changes the subject case (amount, stop)."""
+    now, today = clock.now(), _today()
+    given = body.get("review") or {}
+    if to == rules.INVESTIGATING:
+        review.method = given.get("method") or _review_method(case, review)
+        return {"method": review.method}
+    if to == rules.REVIEWING:
+        review.method = given.get("method") or _review_method(case, review)
+        review.findings = given.get("findings") or review.findings
+        wf.preliminary_review_by_id, wf.preliminary_review_at = caller.user_id, now
+        return {"method": review.method, "findings": review.findings}
+    reasons = [r.strip() for r in body.get("reasons") or [] if r.strip()]
+    wf.decided_by_id, wf.decided_at, wf.reasons = caller.user_id, now, reasons
+    target = _record(subject)
+    review.outcome, review.completed_at, review.completed_on = to, now, today
+    review.open_subject_case_id = None
+    review.previous_amount_yuan = target.monthly_amount_yuan
+    before = {"status": subject.status, "monthly_amount_yuan": target.monthly_amount_yuan,
+              "review_tier": target.review_tier}
+    target.review_tier = body.get("review_tier") or target.review_tier
+    if to == rules.ADJUSTED and proposal is not None:
+        target.category = proposal.category
+        target.per_capita_income_yuan = proposal.per_capita_income
+        target.standard_yuan, target.members_count = proposal.standard, proposal.members
+        target.monthly_amount_yuan = proposal.amount
+    if to == rules.STOPPED:
+        # 004: stopping payment needs written reasons; the stop notice prints from either case
+        wf.stopped_by_id, wf.stopped_at, wf.stopped_on = caller.user_id, now, today
+        target.stopped_by_id, target.stopped_at, target.stopped_on = caller.user_id, now, today
+        target.reasons = reasons
+        cases.set_status(subject, rules.STOPPED)
+    review.new_amount_yuan = None if to == rules.STOPPED else target.monthly_amount_yuan
+    target.updated_at = now
+    cases.touch(subject)
+    after = {"status": subject.status, "monthly_amount_yuan": review.new_amount_yuan,
+             "review_tier": target.review_tier, "review_case": case.id, "outcome": to,
+             "reasons": reasons}
+    _audit(subject, "case.transition" if to == rules.STOPPED else "case.periodic_review_applied",
+           before, after)
+    return {"outcome": to, "subject_case": subject.id, "method": review.method,
+            "previous_amount_yuan": review.previous_amount_yuan,
+            "new_amount_yuan": review.new_amount_yuan, "reasons": reasons,
+            "review_tier": target.review_tier}
 
 
 # --- application, economic check, tasks -----------------------------------------------------
@@ -459,7 +746,28 @@ def view(caller: Caller, case: Any) -> dict:
                       "amount_yuan": get("emergency_amount_yuan"),
                       "signatures_due_on": get("signatures_due_on")},
         "tasks": tasks,
+        "periodic_review": _review_view(case),
     })
+
+
+def _review_view(case: Any) -> dict | None:
+    """A review case: its subject, source, method, findings and outcome. A current
+    recipient's case: its tier, last review, next due date and the open review."""
+    if case.kind == rules.PERIODIC_REVIEW:
+        review = _review_of(case)
+        return {"subject_case_id": review.subject_case_id, "source": review.source,
+                "trigger_ids": review.trigger_ids, "opened_at": review.opened_at,
+                "method": _review_method(case, review), "findings": review.findings,
+                "outcome": review.outcome, "completed_at": review.completed_at,
+                "previous_amount_yuan": review.previous_amount_yuan,
+                "new_amount_yuan": review.new_amount_yuan,
+                "methods": list(rules.REVIEW_METHODS), "tiers": list(rules.REVIEW_TIERS)}
+    if case.status != rules.APPROVED or case.kind not in rules.MONTHLY_KINDS:
+        return None
+    item, = _reviews_due(cases.summaries(case_ids=[case.id]))
+    return {"tier": item.tier, "last_reviewed_on": item.last_reviewed_on,
+            "due_on": item.due_on, "open_review_case_id": item.open_review_case_id,
+            "is_triggered_by_checkins": bool(item.triggers)}
 
 
 def _plain(value: Any) -> Any:
@@ -736,6 +1044,8 @@ DUE_TASKS = {
     "special_case_filed": (roles.APPROVER,),
     "temporary_aid_paid": (roles.APPROVER,),
     "spot_check": (roles.COUNTY_SUPERVISOR,),
+    "spot_check_draw": (roles.COUNTY_SUPERVISOR,),
+    "open_periodic_review": OPENING_ROLES,
 }
 
 
@@ -747,7 +1057,8 @@ def _open_task(summary: Any, key: str) -> str | None:
     if summary.status in (rules.INVESTIGATING, rules.PANEL_REVIEW):
         return "preliminary_review"
     if summary.status == rules.REVIEWING:
-        return "decision" if key == "temporary.expenditure" else "post_notice"
+        return "decision" if key in ("temporary.expenditure", rules.PERIODIC_REVIEW) \
+            else "post_notice"
     if summary.status == rules.PUBLIC_NOTICE:
         return "decision"
     return None
@@ -765,7 +1076,7 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
     def add(summary: Any, task: str, due_on: date | None, due_at: datetime | None) -> None:
         if not caller.has(*DUE_TASKS[task]):
             return
-        state = rules.due_state(due_on, due_at, today, now)
+        state = rules.due_state(due_on, due_at, today, now, _add_working_days)
         if only and state != only:
             return
         items.append({"case_id": summary.id, "household_id": summary.household_id,
@@ -787,10 +1098,26 @@ def due(caller: Caller, only: str | None = None) -> list[dict]:
                     and getattr(wf, done_field) is None):
                 add(summary, name, getattr(wf, due_field), None)
     if caller.has(roles.COUNTY_SUPERVISOR) and len(caller.jurisdiction_code) == 6:
+        # A case taken in after its month's draw waits for a follow-up draw (approval is
+        # guarded by spot-check-not-drawn, 001/004): each one is on the county's list.
+        drawn = set(db.session.scalars(select(SpotCheck.case_id).join(
+            SpotCheckDraw, SpotCheckDraw.id == SpotCheck.draw_id).where(
+            SpotCheckDraw.county_code == caller.jurisdiction_code)))
+        for summary in rows:
+            key = rules.kind_key(summary.kind, summary.temporary_subtype)
+            if (summary.status in rules.OPEN and rules.is_spot_check_subject(key)
+                    and summary.id not in drawn):
+                add(summary, "spot_check_draw", summary.deadline_on, summary.deadline_at)
         for pending in pending_spot_checks(caller):
             sampled = by_id.get(pending["case_id"])
             if sampled is not None and sampled.status in rules.OPEN:
                 add(sampled, "spot_check", sampled.deadline_on, sampled.deadline_at)
+    if caller.has(*OPENING_ROLES):
+        subjects = [r for r in rows if r.status == rules.APPROVED
+                    and r.kind in rules.MONTHLY_KINDS]
+        for review in _reviews_due(subjects):
+            if _is_to_open(review, today):
+                add(review.subject, "open_periodic_review", review.due_on, None)
     homes = households.facts({i["household_id"] for i in items})
     for item in items:
         head = homes[item.pop("household_id")].head

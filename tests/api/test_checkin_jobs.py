@@ -47,7 +47,7 @@ def _drain(huey) -> list:
 
 
 def _queue_window_close_on(huey, app) -> None:
-    wrapped = {name: huey.task(name=f"test_{name}")(jobs._in_app(function))
+    wrapped = {name: huey.task(name=f"test_{name}")(jobs.in_app(function))
                for name, function in (("window_close", jobs._window_close),
                                       ("reminders", jobs._reminders))}
     clock.freeze(datetime(2026, 12, 24, 1, tzinfo=CHINA))
@@ -96,10 +96,10 @@ def test_reminders_go_through_the_sms_notifier_log_by_default(app, db_session, r
                                                                caplog):
     clock.freeze(datetime(2026, 12, 16, 9, tzinfo=CHINA))
     try:
-        assert jobs._in_app(jobs._reminders)() == 0  # not a reminder day
+        assert jobs.in_app(jobs._reminders)() == 0  # not a reminder day
         clock.freeze(datetime(2026, 12, 17, 9, tzinfo=CHINA))  # three days before close
         with caplog.at_level(logging.INFO, logger="backend.checkins.jobs"):
-            assert jobs._in_app(jobs._reminders)() == 1
+            assert jobs.in_app(jobs._reminders)() == 1
     finally:
         clock.freeze(None)
     assert "sms to 139" in caplog.text and "12月20日" in caplog.text

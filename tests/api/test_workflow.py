@@ -401,6 +401,26 @@ def test_draw_covers_at_least_the_ratios_and_only_the_county_draws(api, db_sessi
     assert again["population_count"] == 0  # a case is drawn once
 
 
+def test_a_case_taken_in_after_the_draw_is_listed_for_a_follow_up_draw_001(api, db_session):
+    month = clock.today_in_china().strftime("%Y-%m")
+    first = create_case(api, db_session)
+    ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}), 201)
+
+    def to_draw():
+        due = ok(api.get("county_supervisor", "/api/cases/due"))["items"]
+        return {i["case_id"] for i in due if i["task"] == "spot_check_draw"}
+
+    assert first["id"] not in to_draw()
+    later_case = create_case(api, db_session)  # taken in after the month's draw
+    assert later_case["id"] in to_draw()
+    assert "spot_check_draw" not in {i["task"] for i in ok(
+        api.get("wenping_intake", "/api/cases/due"))["items"]}
+    follow_up = ok(api.post("county_supervisor", "/api/spot-checks/draws",
+                            json={"month": month}), 201)
+    assert follow_up["population_count"] == 1
+    assert later_case["id"] not in to_draw()
+
+
 # --- emergency, temporary, refusal, stop --------------------------------------------------------
 
 
@@ -643,3 +663,36 @@ def test_special_case_panel_of_12_with_a_discipline_officer_001(api, db_session)
                         headers={"If-Match": f'"{version}"'}), 201)
     assert len(panel["members"]) == 12
     assert "discipline_officer" in [m["role"] for m in panel["members"]]
+
+
+def test_extreme_poverty_approval_records_the_self_care_level_001_43(api, db_session):
+    # The form makes the six items required for an extreme-poverty visit (a visit without
+    # them is rejected at push); approval checks them again (tests/unit: the guard) and
+    # records the level it rests on.
+    from tests.api.test_sync import register_key
+    from tests.visit_factory import SELF_CARE_ITEMS, attest, submission, survey_answers
+
+    case = investigating(api, db_session, kind="extreme_poverty")
+    pair1, key1 = register_key(api, "wenping_fw1")
+    pair2, key2 = register_key(api, "wenping_fw2", device="device-bbbbbbbb")
+    unassessed = submission(case, data=survey_answers())
+    attest(unassessed, api.user_id("wenping_fw1"), key1, pair1)
+    attest(unassessed, api.user_id("wenping_fw2"), key2, pair2)
+    assert push(api, [unassessed]).get_json()["results"][0]["status"] == "rejected"
+    data = {**survey_answers(), **{item: item != "bathes_alone" for item in SELF_CARE_ITEMS}}
+    record = submission(case, data=data)
+    attest(record, api.user_id("wenping_fw1"), key1, pair1)
+    attest(record, api.user_id("wenping_fw2"), key2, pair2)
+    assert push(api, [record]).get_json()["results"][0]["is_complete"] is True
+    review = ok(api.get("wenping_reviewer", f"/api/reviews/{record['id']}"))
+    ok(api.post("wenping_reviewer", f"/api/reviews/{record['id']}/transitions",
+                json={"to": "approved", "comments": []},
+                headers={"If-Match": f'"{review["version"]}"'}))
+    economic_check(api, case["id"])
+    ok(to_reviewing(api, case["id"]))
+    ok(move(api, case["id"], "public_notice", "wenping_reviewer"))
+    later(days=7)
+    draw_and_check(api, case["id"])
+    ok(move(api, case["id"], "approved", "wenping_approver"))
+    timeline = ok(api.get("wenping_approver", f"/api/cases/{case['id']}/timeline"))["items"]
+    assert timeline[-1]["after"]["self_care_level"] == "partly_unable"  # 1 of 6 not done

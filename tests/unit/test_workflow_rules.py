@@ -288,13 +288,25 @@ def test_three_and_five_working_day_tasks_57_001_002():
     assert add_wd(date(2026, 9, 30), 3) == date(2026, 10, 10)
 
 
-def test_due_state_around_now():
+def test_due_soon_is_three_working_days_001_002():
+    # Wednesday 2026-12-02: three working days on is Monday 12-07 (the weekend does not count).
     today, now = date(2026, 12, 2), datetime(2026, 12, 2, 4, tzinfo=UTC)
-    assert rules.due_state(date(2026, 12, 1), None, today, now) == "overdue"
-    assert rules.due_state(date(2026, 12, 5), None, today, now) == "due_soon"
-    assert rules.due_state(date(2026, 12, 6), None, today, now) == "later"
-    assert rules.due_state(None, now - timedelta(seconds=1), today, now) == "overdue"
-    assert rules.due_state(None, now + timedelta(hours=1), today, now) == "due_soon"
+
+    def state(due_on, due_at=None):
+        return rules.due_state(due_on, due_at, today, now, add_wd)
+
+    assert state(date(2026, 12, 1)) == "overdue"
+    assert state(date(2026, 12, 2)) == "due_soon"
+    assert state(date(2026, 12, 7)) == "due_soon"
+    assert state(date(2026, 12, 8)) == "later"
+    assert state(None, now - timedelta(seconds=1)) == "overdue"
+    assert state(None, now + timedelta(hours=1)) == "due_soon"
+    assert state(None, now + timedelta(days=4)) == "later"
+    # Before the National Day holiday (10-01..10-07), three working days reach 10-10 (a
+    # make-up Saturday): a deadline on 10-09 is already due soon on 09-30.
+    before_holiday = date(2026, 9, 30)
+    assert rules.due_state(date(2026, 10, 9), None, before_holiday, now, add_wd) == "due_soon"
+    assert rules.due_state(date(2026, 10, 12), None, before_holiday, now, add_wd) == "later"
 
 
 # --- notice content (004; minors never listed, 43号) -------------------------------------------
@@ -367,3 +379,67 @@ def test_panel_draw_is_reproducible_and_has_its_required_members_004_001():
     assert len(special) == 12 and "k1" in special
     assert rules.panel_pool_problems(pool, 30, 9, False) == []
     assert rules.panel_pool_problems(pool[:29], 30, 9, False)
+
+
+# --- periodic review (动态管理, 004; national frame tiers; 001 special cases) -----------------
+
+REVIEW_SETTINGS = {"periodic_review_months_stable": 12, "periodic_review_months_unstable": 6,
+                   "periodic_review_months_special_case": 6}
+
+
+def test_review_tiers_yearly_half_yearly_and_special_case_twice_a_year_001():
+    # National frame: yearly where the situation hardly changes, half-yearly where income is
+    # unstable and members can work; 001: special cases at least twice a year.
+    assert rules.review_interval_months("dibao", "yearly", REVIEW_SETTINGS) == 12
+    assert rules.review_interval_months("dibao", "half_yearly", REVIEW_SETTINGS) == 6
+    assert rules.review_interval_months("special_case", "yearly", REVIEW_SETTINGS) == 6
+    # Not judged yet: the stricter tier.
+    assert rules.review_interval_months("extreme_poverty", None, REVIEW_SETTINGS) == 6
+    local = {**REVIEW_SETTINGS, "periodic_review_months_unstable": 3}
+    assert rules.review_interval_months("dibao", "half_yearly", local) == 3
+
+
+def test_a_review_is_due_on_the_day_its_months_have_passed():
+    last = date(2026, 8, 31)
+    assert rules.review_due_on(last, 6) == date(2027, 2, 28)  # no 31 February
+    assert rules.review_due_on(date(2026, 3, 15), 12) == date(2027, 3, 15)
+    assert rules.add_months(date(2026, 12, 5), 1) == date(2027, 1, 5)
+
+
+def test_review_transitions_are_their_own_table_004():
+    key = rules.PERIODIC_REVIEW
+    assert rules.transition_for(rules.APPROVED, rules.STOPPED, key) is None
+    assert rules.transition_for(rules.REVIEWING, rules.PUBLIC_NOTICE, key) is None
+    assert sorted(rules.allowed_targets(rules.REVIEWING, key, ["approver"])) == [
+        "adjusted", "continued", "stopped"]
+    assert rules.allowed_targets(rules.REVIEWING, key, ["reviewer"]) == []
+    assert rules.transition_for(rules.REVIEWING, rules.CONTINUED, "dibao") is None
+    assert rules.transition_for(rules.REVIEWING, rules.STOPPED, key).duty == "approval"
+
+
+@pytest.mark.parametrize("method,facts,broken", [
+    (None, {}, "review-method-missing"),
+    ("home_visit", {"visit_complete": False}, "review-visit-incomplete"),
+    ("system_comparison", {}, "review-comparison-pending"),
+    ("phone", {"review_findings": " "}, "review-findings-missing"),
+])
+def test_review_guards_004(method, facts, broken):
+    step = rules.transition_for(rules.INVESTIGATING, rules.REVIEWING, rules.PERIODIC_REVIEW)
+    base = {"review_findings": "无变化", **facts}
+    found = [s for s, _ in rules.guard_problems(
+        step, rules.Facts(kind="periodic_review", review_method=method, **base))]
+    assert broken in found
+    fixed = rules.Facts(kind="periodic_review", review_method="phone",
+                        review_findings="无变化")
+    assert rules.guard_problems(step, fixed) == []
+
+
+def test_extreme_poverty_approval_needs_the_self_care_assessment_001_43():
+    facts = Facts(kind="extreme_poverty", visit_complete=True, notice_ends_on=date(2026, 12, 1),
+                  today=date(2026, 12, 9))
+    assert "self-care-assessment-missing" in slugs("public_notice", "approved", facts)
+    assessed = replace(facts, self_care_level="partly_unable")
+    assert "self-care-assessment-missing" not in slugs("public_notice", "approved", assessed)
+    # Other kinds are not assessed (001 asks it of extreme-poverty applicants).
+    dibao = replace(facts, kind="dibao")
+    assert "self-care-assessment-missing" not in slugs("public_notice", "approved", dibao)

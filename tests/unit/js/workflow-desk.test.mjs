@@ -127,3 +127,29 @@ test('due items are grouped overdue, due soon, later', () => {
   const groups = groupDue([{ state: 'later', case_id: 'c' }, { state: 'overdue', case_id: 'a' }, { state: 'due_soon', case_id: 'b' }]);
   assert.deepEqual([groups.overdue.length, groups.due_soon.length, groups.later.length], [1, 1, 1]);
 });
+
+test('a periodic review asks for its method, its findings, then an outcome (004)', () => {
+  const key = 'periodic_review';
+  assert.deepEqual(transitionFields('accepted', 'investigating', key).map((f) => f.name), ['review.method']);
+  assert.deepEqual(transitionFields('investigating', 'reviewing', key).map((f) => f.name), ['review.findings']);
+  assert.deepEqual(transitionFields('reviewing', 'adjusted', key).map((f) => f.name),
+    ['proposal.per_capita_income_yuan', 'review_tier']);
+  assert.deepEqual(transitionFields('reviewing', 'stopped', key).map((f) => f.name), ['reasons']);
+  const start = actionsFor(view({ kind_key: key, allowed_transitions: ['investigating'] }), ['intake_clerk']);
+  assert.deepEqual(start.map((a) => a.id), ['economic_check', 'to-investigating']);  // no application form
+  const missing = bodyFor(start[1], { 'review.method': '' });
+  assert.deepEqual(missing.errors, { 'review.method': 'required' });
+  assert.deepEqual(bodyFor(start[1], { 'review.method': 'phone' }).body,
+    { to: 'investigating', review: { method: 'phone' } });
+  const stop = actionsFor(view({ kind_key: key, status: 'reviewing', allowed_transitions: ['stopped', 'continued'] }), ['approver']);
+  assert.deepEqual(stop.map((a) => [a.to, Boolean(a.danger)]), [['continued', false], ['stopped', true]]);
+});
+
+test('a current recipient whose review is due offers to open one, once', () => {
+  const due = { due_on: '2027-06-08', open_review_case_id: null };
+  const approved = view({ status: 'approved', periodic_review: due });
+  assert.ok(actionsFor(approved, ['intake_clerk']).some((a) => a.kind === 'open_review'));
+  assert.ok(!actionsFor(approved, ['reviewer']).some((a) => a.kind === 'open_review'));
+  const open = view({ status: 'approved', periodic_review: { ...due, open_review_case_id: 'x' } });
+  assert.ok(!actionsFor(open, ['intake_clerk']).some((a) => a.kind === 'open_review'));
+});

@@ -11,7 +11,7 @@ import {
 const fieldId = (action, name) => `wf-f-${action.id}-${name.replace(/\./g, '-')}`;
 
 function actionTitle(action, view) {
-  if (action.kind === 'transition') return moveWords(view.status, action.to);
+  if (action.kind === 'transition') return moveWords(view.status, action.to, view.kind_key);
   if (action.kind === 'task') return w('wf.action.task', { task: w(`wf.task.${action.task}`) });
   return w(`wf.action.${action.kind}`);
 }
@@ -118,6 +118,7 @@ function factsPanel(view) {
     [w('wf.fact.spot_check'), h('span', { id: 'wf-spot' }, spotText)],
     emergency.recipient_name ? [w('wf.fact.emergency'), w('wf.fact.emergency_text', { recipient: emergency.recipient_name,
       reason: emergency.reason, amount: emergency.amount_yuan, due: day(emergency.signatures_due_on) })] : null,
+    ...reviewRows(view.periodic_review),
     decision.decided_at ? [w('wf.fact.decision'), [when(decision.decided_at),
       decision.payment_starts_on ? `；${w('wf.fact.payment_starts_on', { date: day(decision.payment_starts_on) })}` : '',
       (decision.reasons ?? []).length ? `；${w('wf.fact.reasons', { reasons: decision.reasons.join('；') })}` : ''].join('')] : null,
@@ -125,6 +126,29 @@ function factsPanel(view) {
   return h('section', { class: 'wf-panel', 'aria-labelledby': 'wf-facts-title' },
     h('h2', { id: 'wf-facts-title' }, w('wf.facts')),
     h('dl', { class: 'wf-facts', id: 'wf-facts' }, rows.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)])));
+}
+
+function reviewRows(review) {
+  if (!review) return [];
+  if (review.subject_case_id) {
+    return [
+      [w('wf.fact.review_subject'), h('a', { href: `#/work-case/${encodeURIComponent(review.subject_case_id)}` },
+        w('wf.fact.review_subject_link'))],
+      [w('wf.fact.review_source'), w(`wf.source.${review.source}`)],
+      [w('wf.field.review.method'), h('span', { id: 'wf-review-method' },
+        review.method ? w(`wf.option.${review.method}`) : w('wf.fact.not_recorded'))],
+      review.findings ? [w('wf.field.review.findings'), review.findings] : null,
+      review.outcome ? [w('wf.fact.review_outcome'), h('span', { id: 'wf-review-outcome', dataset: { outcome: review.outcome } },
+        w('wf.fact.review_outcome_text', { outcome: w(`wf.status.${review.outcome}`),
+          before: review.previous_amount_yuan ?? '—', after: review.new_amount_yuan ?? '—' }))] : null,
+    ].filter(Boolean);
+  }
+  return [[w('wf.fact.periodic_review'), h('span', { id: 'wf-review-due' }, w('wf.fact.review_due', {
+    tier: review.tier ? w(`wf.option.${review.tier}`) : w('wf.fact.review_tier_none'),
+    last: day(review.last_reviewed_on), due: day(review.due_on) }))],
+    review.open_review_case_id ? [w('wf.fact.review_open'), h('a', { id: 'wf-review-open',
+      href: `#/work-case/${encodeURIComponent(review.open_review_case_id)}` }, w('wf.fact.review_open_link'))] : null,
+  ].filter(Boolean);
 }
 
 function timelinePanel(items) {
@@ -179,7 +203,12 @@ export async function render(root, { params }) {
     button.disabled = true;
     button.textContent = w('wf.saving');
     try {
-      await perform(caseId, action, result.body, etag);
+      const done = await perform(caseId, action, result.body, etag);
+      if (action.kind === 'open_review') {
+        // The review is a case of its own: carry on there.
+        window.location.hash = `#/work-case/${encodeURIComponent(done.body.case_id)}`;
+        return;
+      }
       message = h('p', { class: 'wf-ok', id: 'wf-ok', role: 'status', tabindex: '-1' }, w('wf.done', { what: actionTitle(action, view) }));
       await reload();
     } catch (error) {

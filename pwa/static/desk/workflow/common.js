@@ -54,7 +54,9 @@ export const kindWords = (kindKey) => w(`wf.kind.${kindKey}`);
 export const statusWords = (status) => (status ? w(`wf.status.${status}`) : '—');
 
 /** The words of a transition button: a named move (objection) or the target state. */
-export function moveWords(from, to) {
+export function moveWords(from, to, kindKey = '') {
+  const ofKind = `wf.move.${kindKey}.${from}.${to}`;
+  if (kindKey && hasWord(ofKind)) return w(ofKind);
   const named = `wf.move.${from}.${to}`;
   return hasWord(named) ? w(named) : w(`wf.to.${to}`);
 }
@@ -97,6 +99,7 @@ export function perform(caseId, action, body, etag) {
   if (action.kind === 'economic_check') return send('put', `${base}/economic-check`, body, etag);
   if (action.kind === 'task') return send('post', `${base}/tasks/${enc(action.task)}`, undefined, etag);
   if (action.kind === 'spot_check') return send('put', `/api/spot-checks/${enc(caseId)}`, body, null);
+  if (action.kind === 'open_review') return send('post', `${base}/periodic-reviews`, undefined, null);
   throw new Error(`unknown action ${action.kind}`);
 }
 

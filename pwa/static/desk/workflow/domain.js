@@ -31,6 +31,19 @@ const TRANSITION_FORMS = {
   '*>withdrawn': [REASONS],
 };
 
+const TIER = { name: 'review_tier', type: 'select', required: false,
+  options: ['', 'yearly', 'half_yearly'] };
+
+/** A periodic review's own forms (backend/workflow/rules.py REVIEW_TRANSITIONS). */
+const REVIEW_FORMS = {
+  'accepted>investigating': [{ name: 'review.method', type: 'select', required: true,
+    options: ['', 'home_visit', 'system_comparison', 'phone'] }],
+  'investigating>reviewing': [{ name: 'review.findings', type: 'textarea', required: true, max: 2000 }],
+  'reviewing>continued': [TIER],
+  'reviewing>adjusted': [{ name: 'proposal.per_capita_income_yuan', type: 'money', required: true }, TIER],
+  'reviewing>stopped': [REASONS],
+};
+
 const PANEL = [
   { name: 'panel.held_on', type: 'date', required: true },
   { name: 'panel.members_present', type: 'integer', required: true },
@@ -48,6 +61,7 @@ function proposalFields(kindKey) {
 
 /** The fields moving from `from` to `to` asks for, for a case of `kindKey`. */
 export function transitionFields(from, to, kindKey) {
+  if (kindKey === 'periodic_review') return REVIEW_FORMS[`${from}>${to}`] ?? [];
   const form = TRANSITION_FORMS[`${from}>${to}`] ?? TRANSITION_FORMS[`*>${to}`] ?? [];
   if (form === 'proposal') return proposalFields(kindKey);
   if (form === 'panel+proposal') return [...PANEL, ...proposalFields(kindKey)];
@@ -75,8 +89,13 @@ const has = (roles, ...wanted) => wanted.some((role) => roles.includes(role));
 export function actionsFor(view, roles = []) {
   const actions = [];
   const status = view.status;
+  const review = view.periodic_review ?? {};
+  if (status === 'approved' && review.due_on && !review.open_review_case_id
+      && has(roles, 'intake_clerk', 'village_assistant')) {
+    actions.push({ id: 'open_review', kind: 'open_review', fields: [] });
+  }
   if (status === 'accepted' && has(roles, 'intake_clerk', 'village_assistant')
-      && view.kind_key !== 'temporary.emergency') {
+      && !['temporary.emergency', 'periodic_review'].includes(view.kind_key)) {
     actions.push({ id: 'application', kind: 'application', fields: [
       { name: 'pledge', type: 'checkbox', checked: Boolean(view.application?.pledge?.at) },
       { name: 'authorization', type: 'checkbox', checked: Boolean(view.application?.authorization?.at) },

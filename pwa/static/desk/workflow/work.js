@@ -1,5 +1,5 @@
 // Things to do (#/work): for the intake clerk, reviewer, approver and county supervisor,
-// the next step of every case in their area, overdue first, then due soon (≤ 3 days).
+// the next step of every case in their area, overdue first, then due soon (≤ 3 working days).
 import { h, fill } from '../../js/dom.js';
 import { api } from '../../js/api.js';
 import { groupDue } from './domain.js';

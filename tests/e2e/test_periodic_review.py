@@ -1,0 +1,121 @@
+"""A periodic review (动态管理, 004) at the desk, in real Chromium: the intake clerk opens it
+from a current recipient's case, starts it by phone, the reviewer records what it found,
+and the approver adjusts the amount by the allowance rules (003), which the recipient's case
+then shows. The approved case is seeded through the API (its own e2e is
+test_case_workflow.py), its notice's 7 days passed by freezing the server's clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backend import clock
+from tests.device_keys import registered_key
+from tests.e2e import test_case_workflow as desk_flow
+from tests.e2e.accessibility import axe_violations
+from tests.e2e.test_case_workflow import TOWN, _ok, act, case_view, new_case, open_case, status
+from tests.visit_factory import attest, submission
+
+pytestmark = pytest.mark.e2e
+
+# The case workflow's desk fixtures: a module-scoped API client, signed-in desk pages, and
+# the server's clock put back after each test.
+api = desk_flow.api
+desk = desk_flow.desk
+frozen_clock = desk_flow.frozen_clock
+
+
+def _move(api, case_id, username, **body):
+    _, etag = case_view(api, case_id, username)
+    return _ok(api.post(username, f"/api/cases/{case_id}/transitions", json=body,
+                        headers={"If-Match": etag}))
+
+
+def approved_case(api, frozen_clock):
+    """A dibao case of 龙井村 taken through intake, the synced visit, the review, the notice
+    and the county's check to approval: (650 − 200) × 3 = 1,350 yuan a month."""
+    case_id = new_case(api, names=("周建国", "李秀英", "周小雨"))["id"]
+    _, etag = case_view(api, case_id)
+    _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/application", headers={
+        "If-Match": etag}, json={"pledge": {"scan_sha256s": []},
+                                 "authorization": {"scan_sha256s": []}}))
+    _, etag = case_view(api, case_id)
+    _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/team", headers={"If-Match": etag},
+                json={"user_ids": [api.user_id(f"{TOWN}_fw1"), api.user_id(f"{TOWN}_fw2")]}))
+    case, _ = case_view(api, case_id, f"{TOWN}_fw1")
+    pair1, key1 = registered_key(api, f"{TOWN}_fw1", "device-pr000001")
+    pair2, key2 = registered_key(api, f"{TOWN}_fw2", "device-pr000002")
+    record = submission(case)
+    attest(record, api.user_id(f"{TOWN}_fw1"), key1, pair1)
+    attest(record, api.user_id(f"{TOWN}_fw2"), key2, pair2)
+    _ok(api.post(f"{TOWN}_fw1", "/api/sync/push", json={"device_id": "device-pr000001",
+                                                       "records": [record]}))
+    review = api.get(f"{TOWN}_reviewer", f"/api/reviews/{record['id']}")
+    _ok(api.post(f"{TOWN}_reviewer", f"/api/reviews/{record['id']}/transitions",
+                 headers={"If-Match": review.headers["ETag"]}, json={"to": "approved"}))
+    _, etag = case_view(api, case_id)
+    now = datetime.now(UTC)
+    _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/economic-check", headers={
+        "If-Match": etag}, json={"requested_at": (now - timedelta(days=2)).isoformat(),
+                                 "returned_at": now.isoformat(), "result": "eligible"}))
+    _move(api, case_id, f"{TOWN}_reviewer", to="reviewing",
+          proposal={"per_capita_income_yuan": "200"})
+    _move(api, case_id, f"{TOWN}_reviewer", to="public_notice")
+    frozen_clock(now + timedelta(days=8))
+    month = clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m")
+    draw = _ok(api.post("county_supervisor", "/api/spot-checks/draws", json={"month": month}))
+    if any(s["case_id"] == case_id for s in draw["sampled"]):
+        _ok(api.put("county_supervisor", f"/api/spot-checks/{case_id}",
+                    json={"outcome": "confirmed"}))
+    _move(api, case_id, f"{TOWN}_approver", to="approved")
+    return case_id
+
+
+def test_a_reviewer_completes_a_periodic_review_that_adjusts_the_amount(api, desk,
+                                                                          frozen_clock):
+    case_id = approved_case(api, frozen_clock)
+
+    # The intake clerk opens the review from the recipient's case and starts it by phone.
+    intake = desk(f"{TOWN}_intake")
+    open_case(intake, case_id)
+    assert "应于" in intake.inner_text("#wf-review-due")
+    intake.click("#wf-do-open_review")  # the screen moves on to the new review case
+    intake.wait_for_function("() => document.querySelector('#wf-review-method') !== null"
+                             " && document.querySelector('#main').dataset.ready === 'true'")
+    review_id = intake.url.rsplit("/", 1)[-1]
+    assert review_id != case_id and status(intake) == "accepted"
+    assert axe_violations(intake) == []
+    act(intake, "to-investigating", fill={"review.method": "phone"})
+    assert status(intake) == "investigating"
+    assert "电话核实" in intake.inner_text("#wf-review-method")
+
+    # The reviewer records what the review found; the form will not go without it.
+    reviewer = desk(f"{TOWN}_reviewer")
+    open_case(reviewer, review_id)
+    act(reviewer, "to-reviewing", fill={"review.findings": ""})
+    assert "请填写此项" in reviewer.inner_text("#wf-f-to-reviewing-review-findings-error")
+    act(reviewer, "to-reviewing",
+        fill={"review.findings": "电话联系户主：妻子已外出务工，月收入约1200元"})
+    assert status(reviewer) == "reviewing"
+    assert reviewer.locator("#wf-do-to-adjusted").count() == 0  # the approver decides (001)
+    assert axe_violations(reviewer) == []
+
+    # The approver adjusts the amount: (650 − 400) × 3 = 750 yuan a month (003).
+    approver = desk(f"{TOWN}_approver")
+    open_case(approver, review_id)
+    act(approver, "to-adjusted", fill={"proposal.per_capita_income_yuan": "400",
+                                       "review_tier": "half_yearly"})
+    assert status(approver) == "adjusted"
+    assert approver.get_attribute("#wf-review-outcome", "data-outcome") == "adjusted"
+    assert "750.00" in approver.inner_text("#wf-review-outcome")
+    assert axe_violations(approver) == []
+    open_case(approver, case_id)
+    assert status(approver) == "approved"
+    assert approver.get_attribute("#wf-proposal", "data-amount") == "750.00"
+    assert approver.locator("#wf-timeline li[data-action='case.periodic_review_applied']").count()
+    approver.click("#toggle-lang")
+    approver.wait_for_function(
+        "() => document.querySelector('#wf-status')?.textContent === 'Approved'")
+    assert "Half-yearly" in approver.inner_text("#wf-review-due")
+    assert axe_violations(approver) == []
