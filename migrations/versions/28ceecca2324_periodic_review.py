@@ -1,7 +1,7 @@
 """periodic review: one row per review case (one open per recipient case), review tier
 
 Revision ID: 28ceecca2324
-Revises: 4bd110eb3d52
+Revises: 496e8183f983
 Create Date: 2026-12-02 15:30:10.938098
 
 """
@@ -13,7 +13,7 @@ import backend.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '28ceecca2324'
-down_revision = '4bd110eb3d52'
+down_revision = '496e8183f983'
 branch_labels = None
 depends_on = None
 
