@@ -111,6 +111,45 @@ def test_deleting_the_newest_rows_shows(app, api, db_session):
     assert "ends early" in result.output
 
 
+def test_rows_are_linked_at_the_commit_not_when_a_savepoint_is_released(app, db_session):
+    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        with db_session.begin_nested():
+            first = audit.record("test.savepoint", "test", "one")
+        with db_session.begin_nested():
+            second = audit.record("test.savepoint", "test", "two")
+        db_session.flush()
+        assert (first.chain_seq, second.chain_seq) == (None, None)
+        assert _head(db_session) == since
+        db_session.commit()
+        db_session.expire_all()
+        assert (first.chain_seq, second.chain_seq) == (since + 1, since + 2)
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session):
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        kept = audit.record("test.savepoint", "test", "kept")
+        try:
+            with db_session.begin_nested():
+                audit.record("test.savepoint", "test", "undone")
+                raise LookupError("undo")
+        except LookupError:
+            pass
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [(row.id, row.object_id) for row in rows] == [(kept.id, "kept")]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
 def test_concurrent_writers_build_one_unbroken_chain(app):
     """Threads committing audit rows at once never link two rows to the same predecessor."""
     from backend.auth.throttle import limiter
