@@ -119,7 +119,7 @@ def main() -> None:
     if args.statements:
         print("statements of one push:")
         for statement in sample:
-            print("  " + " ".join(statement.split())[:int(os.environ.get("BENCH_SQL_WIDTH", "160"))])
+            print("  " + " ".join(statement.split())[:160])
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.profile)

@@ -9,9 +9,9 @@ from datetime import datetime
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from backend import clock
 from backend.audit import service as audit

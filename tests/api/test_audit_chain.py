@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,6 +149,32 @@ def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session
         assert [(row.id, row.object_id) for row in rows] == [(kept.id, "kept")]
     result = _verify(app, since)
     assert result.exit_code == 0, result.output
+
+
+@dataclass(frozen=True)
+class _Noted:
+    object_id: str
+
+
+def _audit_noted(event: _Noted) -> None:
+    from backend.audit import service as audit
+
+    audit.record("test.noted", "test", event.object_id)
+
+
+def test_audit_rows_of_event_handlers_run_at_the_commit_are_chained(app, db_session):
+    """Events left for the commit are handled before the chain links (both before_commit)."""
+    from backend import events
+
+    events.subscribe(_Noted, _audit_noted)
+    with app.test_request_context():
+        since = _head(db_session)
+        events.raise_(_Noted("at-commit"))
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [row.object_id for row in rows] == ["at-commit"]
+        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.chain_seq.is_(None))) == 0
 
 
 def test_concurrent_writers_build_one_unbroken_chain(app):
