@@ -135,7 +135,9 @@ def dispatch(session: Session | None = None) -> int:
     return handled
 
 
-@sa_event.listens_for(Session, "before_commit")
+# First of the before_commit hooks (insert=True): a handler's audit rows must exist before
+# the audit chain links the transaction's rows (backend.audit.service, also before_commit).
+@sa_event.listens_for(Session, "before_commit", insert=True)
 def _dispatch_before_commit(session: Session) -> None:
     if session.info.get(PENDING):
         dispatch(session)

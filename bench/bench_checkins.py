@@ -39,6 +39,8 @@ PIN = "204815"
 
 
 def prepare(url: str, photo_dir: str, per_recipient: int, extra: dict) -> dict:
+    """Recipients with signed check-ins ready to push; also the app and its signed-in test
+    client (``app``, ``api``) for the in-process bench (bench/bench_checkin_push.py)."""
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -94,7 +96,7 @@ def prepare(url: str, photo_dir: str, per_recipient: int, extra: dict) -> dict:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    return {"recipients": recipients, "photos": photos}
+    return {"recipients": recipients, "photos": photos, "app": app, "api": api}
 
 
 def run_clients(port: int, jobs: list[tuple[str, str, str, bytes, dict]], clients: int):

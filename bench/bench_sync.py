@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import resource
 import statistics
 import sys
@@ -57,31 +58,6 @@ def main() -> None:
             records.append(record)
         return records
 
-    push_times, replay_times = [], []
-    before = rss_mb()
-    for _ in range(args.repeats):
-        records = batch(args.records)
-        body = {"device_id": "bench-device-1", "records": records}
-        started = time.perf_counter()
-        response = api.post("wenping_fw1", "/api/sync/push", json=body)
-        push_times.append(time.perf_counter() - started)
-        statuses = {r["status"] for r in response.get_json()["results"]}
-        assert statuses == {"accepted"}, statuses
-        replay = {"device_id": "bench-device-1", "records": copy.deepcopy(records)}
-        started = time.perf_counter()
-        response = api.post("wenping_fw1", "/api/sync/push", json=replay)
-        replay_times.append(time.perf_counter() - started)
-        assert {r["status"] for r in response.get_json()["results"]} == {"duplicate"}
-    peak = rss_mb()
-
-    cursor = api.get("wenping_fw1", "/api/sync/pull").get_json()["cursor"]
-    pulls, size = [], 0
-    for _ in range(20):
-        started = time.perf_counter()
-        response = api.get("wenping_fw1", f"/api/sync/pull?cursor={cursor}")
-        pulls.append(time.perf_counter() - started)
-        size = len(response.data)
-
     from sqlalchemy import event
 
     statements = []
@@ -91,6 +67,38 @@ def main() -> None:
 
     with app.app_context():
         engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    push_times, replay_times, push_statements, replay_statements = [], [], [], []
+    before = rss_mb()
+    for _ in range(args.repeats):
+        records = batch(args.records)
+        body = {"device_id": "bench-device-1", "records": records}
+        statements.clear()
+        started = time.perf_counter()
+        response = api.post("wenping_fw1", "/api/sync/push", json=body)
+        push_times.append(time.perf_counter() - started)
+        push_statements.append(len(statements))
+        statuses = {r["status"] for r in response.get_json()["results"]}
+        assert statuses == {"accepted"}, statuses
+        replay = {"device_id": "bench-device-1", "records": copy.deepcopy(records)}
+        statements.clear()
+        started = time.perf_counter()
+        response = api.post("wenping_fw1", "/api/sync/push", json=replay)
+        replay_times.append(time.perf_counter() - started)
+        replay_statements.append(len(statements))
+        assert {r["status"] for r in response.get_json()["results"]} == {"duplicate"}
+    peak = rss_mb()
+
+    event.remove(engine, "before_cursor_execute", count)
+
+    cursor = api.get("wenping_fw1", "/api/sync/pull").get_json()["cursor"]
+    pulls, size = [], 0
+    for _ in range(20):
+        started = time.perf_counter()
+        response = api.get("wenping_fw1", f"/api/sync/pull?cursor={cursor}")
+        pulls.append(time.perf_counter() - started)
+        size = len(response.data)
+
     event.listen(engine, "before_cursor_execute", count)
     page_queries, page_sizes, next_cursor = [], [], None
     while True:
@@ -108,9 +116,11 @@ def main() -> None:
     print(f"database: {database}")
     print(f"push {args.records} records (validated, flagged, 2 signatures each): "
           f"median {statistics.median(push_times):.3f} s "
-          f"({args.records / statistics.median(push_times):.0f} records/s) target <= 0.5 s")
+          f"({args.records / statistics.median(push_times):.0f} records/s) target <= 0.5 s; "
+          f"SQL statements {push_statements}")
     print("replay of the same batch (all duplicates): "
-          f"median {statistics.median(replay_times):.3f} s")
+          f"median {statistics.median(replay_times):.3f} s; SQL statements {replay_statements}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
     print(f"no-change pull: {size} bytes (target <= 512), median "
           f"{statistics.median(pulls) * 1000:.1f} ms")
     print(f"full pull: {len(page_queries)} page(s) of {page_sizes} cases, "

@@ -97,6 +97,14 @@ def _note_new_audit_rows(session, _context, _instances) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _chain_on_commit(session) -> None:
+    # SQLAlchemy fires before_commit when a SAVEPOINT (begin_nested) is released, too.
+    # Linking there would take the head's lock in the middle of the transaction and hold
+    # it through every write after (a sync push releases one SAVEPOINT per record): writers
+    # would queue on it for longer, and one waiting on a row another writer holds while
+    # that writer waits for the head would deadlock. Link once, at the transaction's own
+    # commit (every begin_nested here is a `with` block, closed before it).
+    if session.in_nested_transaction():
+        return
     if session.info.pop(_PENDING, False):
         chain_pending(session)
 
@@ -115,9 +123,9 @@ def chain_pending(session) -> int:
     commit order. Hashes are computed from the rows as the database returns them.
     """
     session.flush()
-    unchained = select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None))
-    if session.execute(unchained.limit(1)).first() is None:
-        return 0
+    # No "any rows?" query first: the caller links only when this transaction wrote audit
+    # rows (a SAVEPOINT rolled back may have taken them away: then the lock is held for
+    # nothing a moment, and nothing changes).
     head = session.execute(
         select(AuditChainHead.last_seq, AuditChainHead.last_hash)
         .where(AuditChainHead.id == HEAD_ID).with_for_update()).first()
@@ -130,6 +138,8 @@ def chain_pending(session) -> int:
         select(*(getattr(AuditEvent, name) for name in rules.HASHED_FIELDS
                  if name != "chain_seq"))
         .where(AuditEvent.chain_seq.is_(None)).order_by(AuditEvent.id)).mappings().all()
+    if not rows:
+        return 0
     links = []
     for row in rows:
         seq += 1

@@ -21,7 +21,11 @@ def current_caller() -> rules.Caller:
     verify_jwt_in_request()
     if get_jwt().get("type") != "access":
         raise ProblemError("token-invalid", "Use an access token here, not a refresh token.")
-    user = auth.get_user(get_jwt_identity())
+    # verify_jwt_in_request asked web.hooks whether the session is revoked, which loaded
+    # the session's user with its roles.
+    user = g.pop("doorstep_session_user", None)
+    if user is None or user.id != get_jwt_identity():
+        user = auth.get_user(get_jwt_identity())
     if user is None or not user.is_active:
         raise ProblemError("token-revoked", "This account is no longer active; sign in again.")
     caller = auth.caller_for(user)

@@ -11,6 +11,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from backend import clock
 from backend.audit import service as audit
@@ -262,11 +263,22 @@ def is_known_device(user_id: str, device_id: str | None) -> bool:
         AuthSession.user_id == user_id, AuthSession.device_id == device_id).limit(1)) is not None
 
 
-def is_session_revoked(session_id: str | None) -> bool:
+def user_of_live_session(session_id: str | None) -> User | None:
+    """The user of a session that is not revoked, with their roles; None when the session
+    is unknown or revoked.
+
+    Every signed-in request asks this first: one query for the session, its user and the
+    roles, so the caller need not ask twice more (web.hooks keeps the user for the guard).
+    """
     if not session_id:
-        return True
-    session = db.session.get(AuthSession, session_id)
-    return session is None or session.revoked_at is not None
+        return None
+    found = db.session.execute(
+        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id).options(joinedload(User.role_rows))
+    ).unique().first()
+    if found is None or found[0].revoked_at is not None:
+        return None
+    return found[1]
 
 
 def refresh(user_id: str, session_id: str, refresh_token_id: str | None = None) -> dict:

@@ -39,7 +39,7 @@ from backend.checkins.models import (
 from backend.dbtypes import new_id
 from backend.devices import rules as device_rules
 from backend.devices import service as devices
-from backend.errors import ProblemError, problem_body
+from backend.errors import ProblemError
 from backend.evidence import service as evidence
 from backend.extensions import db
 from backend.households import service as households
@@ -330,11 +330,6 @@ def checkin_message(digest: str) -> bytes:
     return (CHECKIN_MESSAGE_PREFIX + digest).encode("ascii")
 
 
-def _rejected(record_id, slug: str, detail: str | None, errors: dict | None = None) -> dict:
-    return {"id": record_id, "status": "rejected",
-            "problem": problem_body(slug, detail, errors)}
-
-
 def _answer(row: CheckIn, flags: list[str], status: str) -> dict:
     return {"id": row.id, "status": status, "flags": [
         {"code": code, "severity": "warning"} for code in flags]}
@@ -342,7 +337,12 @@ def _answer(row: CheckIn, flags: list[str], status: str) -> dict:
 
 def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     """The handler of ``checkin`` records: one answer per record, in order; a replay of a
-    stored check-in answers ``duplicate`` with what was stored."""
+    stored check-in answers ``duplicate`` with what was stored.
+
+    A record that is refused raises its ProblemError: the dispatcher (sync.service._handle)
+    rolls the group back and handles its records again one per SAVEPOINT, so only that one
+    is rejected. No SAVEPOINT per record here: a phone sends its check-ins one at a time,
+    and the dispatcher's SAVEPOINT already isolates a push of one record."""
     loaded = [r.loaded for r in records]
     ids = [str(item["id"]) for item in loaded]
     existing = {row.id: row for chunk in chunks(ids) for row in db.session.scalars(
@@ -350,15 +350,7 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     keys = devices.keys_by_id({item["key_id"] for item in loaded})
     photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
     own = recipient_of_user(batch.caller.user_id) if batch.caller.has(roles.RECIPIENT) else None
-    answers = []
-    for record in records:
-        try:
-            with db.session.begin_nested():
-                answers.append(_checkin(batch, record, existing, keys, photos, own))
-        except ProblemError as problem:
-            answers.append(_rejected(str(record.loaded["id"]), problem.slug, problem.detail,
-                                     problem.errors))
-    return answers
+    return [_checkin(batch, record, existing, keys, photos, own) for record in records]
 
 
 def _target_recipient(batch: PushBatch, item: dict, own: Recipient | None) -> Recipient:
@@ -454,7 +446,8 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         "flags": [f.code for f in flags], "proxy": row.is_proxy},
         jurisdiction_code=recipient.jurisdiction_code)
     if stored_photo is not None:
-        flags += assess_photo(record_id, _Known(row, recipient, settings, list(flags)))
+        flags += assess_photo(record_id, _Known(row, recipient, settings, list(flags),
+                                                stored_photo.dhash))
     else:
         _open_follow_up(recipient, "flagged", row.window_key, record_id, flags, is_new=True)
     return {"id": record_id, "status": "accepted", "flags": [
@@ -555,6 +548,7 @@ class _Known:
     recipient: Recipient
     settings: dict
     flags: list[rules.Flag]
+    photo_dhash: int
 
 
 def assess_photo(checkin_id: str, known: _Known | None = None) -> list[rules.Flag]:
@@ -573,7 +567,8 @@ def assess_photo(checkin_id: str, known: _Known | None = None) -> list[rules.Fla
         recipient = owner
         settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
     max_bits = settings["checkin_photo_reuse_max_bits"]
-    near = [sha for sha, _ in evidence.similar_photos(row.photo_sha256, max_bits)]
+    near = [sha for sha, _ in evidence.similar_photos(
+        row.photo_sha256, max_bits, dhash=known.photo_dhash if known else None)]
     candidates = near + [row.photo_sha256]  # the very same bytes in another check-in too
     earlier = db.session.execute(select(
         CheckIn.photo_sha256, CheckIn.recipient_id, CheckIn.household_id).where(

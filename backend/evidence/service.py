@@ -54,6 +54,7 @@ class PhotoView:
     exif_taken_at_offset: str | None
     uploaded_by_id: str | None
     device_id: str | None
+    dhash: int  # the 64-bit dHash (similar_photos)
 
 
 def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
@@ -64,7 +65,7 @@ def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
             found[photo.sha256] = PhotoView(photo.sha256, photo.exif_lat, photo.exif_lon,
                                             photo.exif_taken_at_local,
                                             photo.exif_taken_at_offset, photo.uploaded_by_id,
-                                            photo.device_id)
+                                            photo.device_id, int(photo.dhash, 16))
     return found
 
 
@@ -173,13 +174,16 @@ def dhashes(sha256s: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def similar_photos(sha256: str, max_bits: int = SAME_PICTURE_MAX_BITS) -> list[tuple[str, int]]:
+def similar_photos(sha256: str, max_bits: int = SAME_PICTURE_MAX_BITS,
+                   dhash: int | None = None) -> list[tuple[str, int]]:
     """Other photos whose dHash is within ``max_bits`` (at most 7: the 8 bands then find
-    every match) of this one."""
-    photo = get(sha256)
-    if photo is None:
-        return []
-    dhash = int(photo.dhash, 16)
+    every match) of this one; ``dhash``: this photo's, when the caller has it already
+    (PhotoView.dhash), which spares reading the photo again."""
+    if dhash is None:
+        photo = get(sha256)
+        if photo is None:
+            return []
+        dhash = int(photo.dhash, 16)
     candidates = db.session.execute(
         select(Photo.sha256, Photo.dhash).join(PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256)
         .where(tuple_(PhotoHashBand.band, PhotoHashBand.value).in_(bands_of(dhash)),

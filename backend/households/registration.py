@@ -8,4 +8,4 @@ from backend.sync.registry import SyncRegistry
 
 
 def register(_sync: SyncRegistry) -> None:
-    events.subscribe(events.VisitAccepted, service.on_visit_accepted)
+    events.subscribe_batch(events.VisitAccepted, service.on_visits_accepted)

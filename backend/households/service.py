@@ -165,28 +165,37 @@ def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
     return found
 
 
-def on_visit_accepted(event: VisitAccepted) -> None:
+def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     """A household without a registered location takes its first visit's start stamp.
 
     One conditional UPDATE (only WHERE the location is still unknown), so of two pushes
     locating the same home at once the first to commit keeps its fix and the other changes
     nothing; neither fails. The version is not checked nor bumped: the location is derived
     from evidence, not an edit a device could hold a stale copy of (``updated_at`` moves,
-    so devices pull it).
+    so devices pull it). A synced batch of a thousand visits asks once which of its homes
+    are still unlocated and updates only those, not one UPDATE per visit.
     """
-    if event.home_fix is None:
-        return
-    lat, lon = event.home_fix
+    first_fix: dict[str, tuple[tuple[float, float], str]] = {}  # fix, jurisdiction
+    for event in accepted:
+        if event.home_fix is not None:
+            first_fix.setdefault(event.household_id, (event.home_fix, event.jurisdiction_code))
+    unlocated: set[str] = set()
+    for chunk in chunks(first_fix):
+        unlocated.update(db.session.scalars(select(Household.id).where(
+            Household.id.in_(chunk), Household.home_lat.is_(None))))
     now = clock.now()
-    located = db.session.execute(
-        update(Household)
-        .where(Household.id == event.household_id, Household.home_lat.is_(None))
-        .values(home_lat=lat, home_lon=lon, home_located_at=now, updated_at=now)
-        .execution_options(synchronize_session="fetch"))
-    if located.rowcount == 1:  # type: ignore[attr-defined]
-        audit.record("household.located", "household", event.household_id,
-                     before={"lat": None, "lon": None}, after={"lat": lat, "lon": lon},
-                     jurisdiction_code=event.jurisdiction_code)
+    for household_id, ((lat, lon), jurisdiction_code) in first_fix.items():
+        if household_id not in unlocated:
+            continue
+        located = db.session.execute(
+            update(Household)
+            .where(Household.id == household_id, Household.home_lat.is_(None))
+            .values(home_lat=lat, home_lon=lon, home_located_at=now, updated_at=now)
+            .execution_options(synchronize_session="fetch"))
+        if located.rowcount == 1:  # type: ignore[attr-defined]
+            audit.record("household.located", "household", household_id,
+                         before={"lat": None, "lon": None}, after={"lat": lat, "lon": lon},
+                         jurisdiction_code=jurisdiction_code)
 
 
 def to_view(household: Household, caller: Caller) -> dict:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,6 +110,71 @@ def test_deleting_the_newest_rows_shows(app, api, db_session):
     result = _verify(app, since)
     assert result.exit_code == 1
     assert "ends early" in result.output
+
+
+def test_rows_are_linked_at_the_commit_not_when_a_savepoint_is_released(app, db_session):
+    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        with db_session.begin_nested():
+            first = audit.record("test.savepoint", "test", "one")
+        with db_session.begin_nested():
+            second = audit.record("test.savepoint", "test", "two")
+        db_session.flush()
+        assert (first.chain_seq, second.chain_seq) == (None, None)
+        assert _head(db_session) == since
+        db_session.commit()
+        db_session.expire_all()
+        assert (first.chain_seq, second.chain_seq) == (since + 1, since + 2)
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session):
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        kept = audit.record("test.savepoint", "test", "kept")
+        try:
+            with db_session.begin_nested():
+                audit.record("test.savepoint", "test", "undone")
+                raise LookupError("undo")
+        except LookupError:
+            pass
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [(row.id, row.object_id) for row in rows] == [(kept.id, "kept")]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+@dataclass(frozen=True)
+class _Noted:
+    object_id: str
+
+
+def _audit_noted(event: _Noted) -> None:
+    from backend.audit import service as audit
+
+    audit.record("test.noted", "test", event.object_id)
+
+
+def test_audit_rows_of_event_handlers_run_at_the_commit_are_chained(app, db_session):
+    """Events left for the commit are handled before the chain links (both before_commit)."""
+    from backend import events
+
+    events.subscribe(_Noted, _audit_noted)
+    with app.test_request_context():
+        since = _head(db_session)
+        events.raise_(_Noted("at-commit"))
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [row.object_id for row in rows] == ["at-commit"]
+        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.chain_seq.is_(None))) == 0
 
 
 def test_concurrent_writers_build_one_unbroken_chain(app):
