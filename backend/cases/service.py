@@ -12,7 +12,7 @@ from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
-from backend.bulk import chunks
+from backend.bulk import chunks, insert_rows
 from backend.cases import rules
 from backend.cases.models import Case, CaseTeamMember
 from backend.dbtypes import new_id, utc_from_iso
@@ -122,23 +122,59 @@ def open_periodic_review(household_id: str, jurisdiction_code: str, source: str,
     text sets a deadline for a review: it gets an application's decision deadline (001: 20
     working days; a setting)."""
     now = clock.now()
-    settings = jurisdictions.effective_settings(jurisdiction_code)
-    holidays_entered = holidays.overrides()
-    due_on = clock.add_working_days(now.astimezone(clock.SHANGHAI).date(),
-                                    settings["dibao_deadline_working_days"], holidays_entered)
-    case = Case(
-        id=new_id(), household_id=household_id, jurisdiction_code=jurisdiction_code,
-        kind=rules.PERIODIC_REVIEW, temporary_subtype=None, status="accepted", channel=source,
-        applied_at=now, deadline_on=due_on, deadline_at=None,
-        has_honesty_pledge=True, is_economic_check_authorized=True,
-        intake_by_id=opened_by_id, created_at=now, updated_at=now)
+    fields = _review_case_fields(household_id, jurisdiction_code, source, opened_by_id, now,
+                                 _review_deadline_on(jurisdiction_code, now, holidays.overrides()))
+    case = Case(**fields)
     db.session.add(case)
     db.session.flush()
-    audit.record("case.created", "case", case.id, jurisdiction_code=jurisdiction_code,
-                 actor_id=opened_by_id,
-                 after={"kind": case.kind, "channel": source, "deadline_on": _iso(due_on),
-                        "household": household_id, "source": source})
+    audit.record(**_review_case_created(fields))
     return case
+
+
+def open_periodic_reviews(households_to_review: list[tuple[str, str]], source: str,
+                          opened_by_id: str | None) -> list[str]:
+    """Many periodic-review cases at once (the nightly job opens thousands), each as
+    open_periodic_review makes it, for ``(household_id, jurisdiction_code)`` pairs: one
+    INSERT for the cases and one for their audit rows. Returns the new case ids in order."""
+    now = clock.now()
+    holidays_entered = holidays.overrides()
+    deadlines: dict[str, date] = {}
+    rows = []
+    for household_id, jurisdiction_code in households_to_review:
+        if jurisdiction_code not in deadlines:
+            deadlines[jurisdiction_code] = _review_deadline_on(jurisdiction_code, now,
+                                                               holidays_entered)
+        rows.append(_review_case_fields(household_id, jurisdiction_code, source, opened_by_id,
+                                        now, deadlines[jurisdiction_code]))
+    insert_rows(Case, rows)
+    audit.record_many([_review_case_created(fields) for fields in rows])
+    return [fields["id"] for fields in rows]
+
+
+def _review_deadline_on(jurisdiction_code: str, now: datetime,
+                        holidays_entered: dict[date, bool]) -> date:
+    settings = jurisdictions.effective_settings(jurisdiction_code)
+    return clock.add_working_days(now.astimezone(clock.SHANGHAI).date(),
+                                  settings["dibao_deadline_working_days"], holidays_entered)
+
+
+def _review_case_fields(household_id: str, jurisdiction_code: str, source: str,
+                        opened_by_id: str | None, now: datetime, due_on: date) -> dict:
+    return {
+        "id": new_id(), "household_id": household_id, "jurisdiction_code": jurisdiction_code,
+        "kind": rules.PERIODIC_REVIEW, "temporary_subtype": None, "status": "accepted",
+        "channel": source, "applied_at": now, "deadline_on": due_on, "deadline_at": None,
+        "has_honesty_pledge": True, "is_economic_check_authorized": True,
+        "intake_by_id": opened_by_id, "version": 1, "created_at": now, "updated_at": now}
+
+
+def _review_case_created(fields: dict) -> dict:
+    """The audit row of a review case's creation (keyword arguments of audit.record)."""
+    return {"action": "case.created", "object_type": "case", "object_id": fields["id"],
+            "jurisdiction_code": fields["jurisdiction_code"], "actor_id": fields["intake_by_id"],
+            "after": {"kind": fields["kind"], "channel": fields["channel"],
+                      "deadline_on": _iso(fields["deadline_on"]),
+                      "household": fields["household_id"], "source": fields["channel"]}}
 
 
 def _iso(value) -> str | None:

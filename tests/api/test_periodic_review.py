@@ -239,3 +239,57 @@ def test_a_yearly_household_is_not_due_at_six_months_and_the_job_opens_it(app, a
     sources = {db_session.get(PeriodicReview, r).subject_case_id:
                db_session.get(PeriodicReview, r).source for r in opened}
     assert sources[yearly["id"]] == "schedule"
+
+
+def test_the_job_opens_in_bulk_and_a_review_opened_meanwhile_stays_the_only_one(
+        api, db_session, monkeypatch):
+    from backend.audit import service as audit
+    from backend.workflow import service
+
+    first, second = approved(api, db_session), approved(api, db_session)
+    clock.freeze(clock.now() + timedelta(days=200))
+    # The job lists what is due, then a clerk opens the first one before the job inserts:
+    # the job's chunk meets the unique open-subject column and falls back to one by one.
+    listed = service._reviews_due(service._current_recipients(None))
+    assert {first["id"], second["id"]} <= {i.subject.id for i in listed
+                                           if i.open_review_case_id is None}
+    by_clerk = ok(open_review(api, first["id"]), 201)
+    monkeypatch.setattr(service, "_reviews_due", lambda _subjects: listed)
+    opened = service.open_due_reviews(None)
+    db_session.commit()
+    assert by_clerk["case_id"] not in opened
+    reviews = db_session.scalars(select(PeriodicReview).where(
+        PeriodicReview.subject_case_id.in_([first["id"], second["id"]]))).all()
+    assert sorted((r.subject_case_id, r.source) for r in reviews) == sorted(
+        [(first["id"], "desk"), (second["id"], "schedule")])
+    job_review = next(r for r in reviews if r.subject_case_id == second["id"])
+    assert job_review.case_id in opened
+    # One audit row per state change: the review case created, the subject's review opened.
+    assert [a.action for a in audit.events_for("case", job_review.case_id)] == ["case.created"]
+    assert [(a.action, a.after["review_case"]) for a in audit.events_for("case", second["id"])
+            if a.action == "case.periodic_review_opened"] == [
+        ("case.periodic_review_opened", job_review.case_id)]
+    assert service.open_due_reviews(None) == []  # a second run opens nothing
+    report = audit.verify_chain()
+    assert report.is_intact, report.broken
+
+
+def test_the_job_opens_every_due_review_in_one_insert_per_chunk(api, db_session, monkeypatch):
+    from backend import bulk
+    from backend.workflow import service
+
+    subjects = [approved(api, db_session)["id"] for _ in range(3)]
+    clock.freeze(clock.now() + timedelta(days=200))
+    monkeypatch.setattr(service, "CHUNK", 2)
+    inserted: list[str] = []
+    real_insert_rows = bulk.insert_rows
+
+    def counted(model, rows):
+        inserted.append(f"{model.__tablename__}:{len(rows)}")
+        real_insert_rows(model, rows)
+
+    monkeypatch.setattr(service, "insert_rows", counted)
+    opened = service.open_due_reviews(None)
+    assert set(subjects) <= {db_session.get(PeriodicReview, r).subject_case_id for r in opened}
+    assert inserted == [f"periodic_review:{n}"
+                        for n in [2] * (len(opened) // 2) + [len(opened) % 2] if n]
