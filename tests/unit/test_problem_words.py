@@ -44,3 +44,25 @@ def test_the_chinese_words_are_chinese_and_the_english_english():
     zh, en = phone_words("zh-CN"), phone_words("en")
     assert [slug for slug, text in zh.items() if not HAN.search(text)] == []
     assert [slug for slug, text in en.items() if HAN.search(text)] == []
+
+
+# The casework desk shows a refused step as its rule (pwa/static/desk/workflow/case.js
+# problemBox: `wf.rule.<slug>`, else the server's English detail). A refused move names both
+# states instead (`transition-not-allowed`); `conflict` is generic, its detail says which.
+WORKFLOW = Path(__file__).resolve().parents[2] / "backend" / "workflow"
+NOT_A_RULE = {"transition-not-allowed", "conflict", "validation-failed",
+              "document-content-invalid"}
+
+
+def workflow_refusals() -> set[str]:
+    source = "".join(path.read_text(encoding="utf-8") for path in WORKFLOW.glob("*.py"))
+    return {slug for slug, kind in CATALOGUE.items()
+            if kind.status in (409, 422) and f'"{slug}"' in source} - NOT_A_RULE
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_refusal_of_the_workflow_has_desk_words(lang):
+    refusals = workflow_refusals()
+    assert {"periodic-review-open", "review-method-missing", "notice-not-over"} <= refusals
+    words = json.loads((I18N / "workflow" / f"{lang}.json").read_text(encoding="utf-8"))
+    assert sorted(slug for slug in refusals if not words.get(f"wf.rule.{slug}")) == []
