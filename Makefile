@@ -70,6 +70,7 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_review_queue.py
 	$(PY) bench/bench_review_export.py
 	$(PY) bench/bench_workflow.py
+	$(PY) bench/bench_checkin_push.py
 	test -z "$${BENCH_DATABASE_URL:-}" || $(PY) bench/bench_checkins.py
 
 lint: $(STAMP)

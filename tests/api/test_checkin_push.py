@@ -280,7 +280,7 @@ def push_service(app, tmp_path, monkeypatch, vapid):
 def run_reminders() -> int:
     clock.freeze(REMINDER_DAY)
     try:
-        return jobs._in_app(jobs._reminders)()
+        return jobs.in_app(jobs._reminders)()
     finally:
         clock.freeze(None)
 

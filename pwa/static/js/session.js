@@ -4,6 +4,7 @@
 import * as store from './store.js';
 import { api, configure } from './api.js';
 import { uuid } from './dom.js';
+import * as push from './device/push.js';
 
 let current = null;
 let deviceId = null;
@@ -53,7 +54,12 @@ export function needsSignIn() { return !current?.user || Boolean(current?.needs_
 export async function signIn(username, password) {
   const result = await api.post('/api/auth/login', { username, password, device_id: deviceId },
     { auth: false, retries: 0 });
-  if (current?.user && current.user.id !== result.user.id) await store.wipePersonalData();
+  if (current?.user && current.user.id !== result.user.id) {
+    // Someone else on a shared phone: the last person's reminders must not reach them. Only
+    // the browser's side (their sign-in may be gone); the push service's 410 clears the server's.
+    await push.turnOffHere({ server: false }).catch((error) => console.warn('push not turned off', error));
+    await store.wipePersonalData();
+  }
   current = { access_token: result.access_token, refresh_token: result.refresh_token,
     user: result.user, signed_in_at: new Date().toISOString() };
   await store.put('session', current, 'current');
@@ -75,6 +81,8 @@ export async function verifyOtherInvestigator(username, password) {
 }
 
 export async function signOut() {
+  // Before the logout: the server's DELETE of this browser's push subscription needs the sign-in.
+  if (current?.user) await push.turnOffHere().catch((error) => console.warn('push not turned off', error));
   if (current?.access_token && navigator.onLine) {
     try { await api.post('/api/auth/logout', undefined, { retries: 0 }); } catch { /* offline or already gone */ }
   }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { applicationServerKey, pushState, outcomeOf, PUSH_WORDS } from '../../../pwa/static/js/domain/push.js';
+import { applicationServerKey, pushState, outcomeOf, turnOff, offOutcome, pushButton, PUSH_WORDS } from '../../../pwa/static/js/domain/push.js';
 
 const ready = { online: true, configured: true, supported: true, permission: 'default', subscribed: false };
 
@@ -28,6 +28,52 @@ test('a press ends on, denied, dismissed, unsupported or failed', () => {
   assert.equal(outcomeOf('granted', null, new Error('offline')), 'failed');
 });
 
+// A browser subscription as the Push API hands it out: unsubscribe() answers whether it
+// worked, and records that it was called.
+function subscription(answer = true) {
+  return { calls: 0, async unsubscribe() { this.calls += 1; if (answer instanceof Error) throw answer; return answer; } };
+}
+
+test('turning off unsubscribes the browser and deletes the server record', async () => {
+  const mine = subscription();
+  const deleted = [];
+  const result = await turnOff({ subscription: mine, serverId: 'sub-1', deleteOnServer: async (id) => { deleted.push(id); } });
+  assert.deepEqual(result, { browser: 'unsubscribed', server: 'deleted' });
+  assert.equal(mine.calls, 1);
+  assert.deepEqual(deleted, ['sub-1']);
+  assert.equal(offOutcome(result), 'off');
+});
+
+test('offline, the browser still unsubscribes: the push service 410 clears the server later', async () => {
+  const mine = subscription();
+  const offline = Object.assign(new Error('offline'), { type: 'network' });
+  const result = await turnOff({ subscription: mine, serverId: 'sub-1', deleteOnServer: async () => { throw offline; } });
+  assert.deepEqual(result, { browser: 'unsubscribed', server: 'kept' });
+  assert.equal(mine.calls, 1);
+  assert.equal(offOutcome(result), 'off');
+});
+
+test('a server record already gone counts as deleted; a browser that refuses is not off', async () => {
+  const gone = Object.assign(new Error('gone'), { type: 'push-subscription-not-found' });
+  const refused = await turnOff({ subscription: subscription(false), serverId: 'sub-1', deleteOnServer: async () => { throw gone; } });
+  assert.deepEqual(refused, { browser: 'failed', server: 'deleted' });
+  assert.equal(offOutcome(refused), 'off_failed');
+  const threw = await turnOff({ subscription: subscription(new Error('no service')), serverId: null, deleteOnServer: async () => assert.fail('no id, no DELETE') });
+  assert.deepEqual(threw, { browser: 'failed', server: 'none' });
+});
+
+test('without a subscription or a server id nothing is called, and that is off', async () => {
+  const result = await turnOff({ subscription: null, serverId: undefined, deleteOnServer: async () => assert.fail('no DELETE') });
+  assert.deepEqual(result, { browser: 'none', server: 'none' });
+  assert.equal(offOutcome(result), 'off');
+});
+
+test('the control offers turning on, or off once on', () => {
+  for (const state of ['offer', 'dismissed', 'failed', 'off']) assert.equal(pushButton(state), 'enable', state);
+  for (const state of ['on', 'off_failed']) assert.equal(pushButton(state), 'disable', state);
+  for (const state of ['hidden', 'sms_only', 'unsupported', 'denied']) assert.equal(pushButton(state), null, state);
+});
+
 test('every state has words in both languages', () => {
   for (const lang of ['zh-CN', 'en']) {
     const words = JSON.parse(readFileSync(new URL(`../../../pwa/static/i18n/${lang}.json`, import.meta.url), 'utf8'));
@@ -35,6 +81,7 @@ test('every state has words in both languages', () => {
   }
   const zh = JSON.parse(readFileSync(new URL('../../../pwa/static/i18n/zh-CN.json', import.meta.url), 'utf8'));
   assert.equal(zh[PUSH_WORDS.unsupported], '这部手机不能接收推送，我们会用短信提醒您。');
+  assert.equal(zh['checkin.push_disable'], '关闭提醒通知');
 });
 
 test('the base64url key becomes its 65 bytes', () => {

@@ -114,6 +114,10 @@ test('a refused step says what to do next', () => {
   const guard = explainProblem({ status: 422, type: 'notice-not-over', errors: { to: ['公示期未满'] },
     problem: { rules: ['notice-not-over', 'spot-check-pending'] } });
   assert.deepEqual([guard.kind, guard.rules, guard.messages], ['guard', ['notice-not-over', 'spot-check-pending'], ['公示期未满']]);
+  // A 409 that names no states is a rule of the case as it is now, in its own words.
+  const open = explainProblem({ status: 409, type: 'periodic-review-open', detail: 'already open' });
+  assert.deepEqual([open.kind, open.rules, open.messages, open.reload], ['guard', ['periodic-review-open'], ['already open'], true]);
+  assert.ok('wf.rule.periodic-review-open' in zh);
   assert.equal(explainProblem({ status: 422, type: 'separation-of-duties', detail: 'x' }).kind, 'duty');
   assert.equal(explainProblem({ status: 422, type: 'validation-failed', errors: { reasons: ['bad'] } }).kind, 'input');
   assert.equal(explainProblem({ status: 403, type: 'forbidden' }).kind, 'forbidden');

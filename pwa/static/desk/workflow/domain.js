@@ -211,8 +211,9 @@ export function documentsFor(view) {
 
 /**
  * What a refused step means at the desk: {kind, rules, messages, reload}. `kind` picks the
- * words: stale (412: someone changed the case; reload and look again), state (409: the
- * case is no longer where you saw it), guard (422: a rule is not met yet; `rules` are its
+ * words: stale (412: someone changed the case; reload and look again), state (409 naming
+ * from and to: the case is no longer where you saw it), guard (422, or another 409: a rule
+ * is not met; `rules` are its
  * slugs, `messages` the server's sentences), duty (422 separation of duties), input (400 or
  * 422 of the form), forbidden (403), missing (428), other.
  */
@@ -223,6 +224,11 @@ export function explainProblem(error) {
   const messages = Object.values(error?.errors ?? {}).flat().filter((m) => typeof m === 'string');
   if (status === 412 || type === 'stale-version') return { kind: 'stale', rules: [type], messages: [], reload: true };
   if (status === 428) return { kind: 'missing', rules: [type], messages: [], reload: true };
+  if (status === 409 && problem.from === undefined) {
+    // Not a refused move (those name both states) but a rule of the case as it now is
+    // (`periodic-review-open`, `task-not-open`): its words, then the case reloaded.
+    return { kind: 'guard', rules: [type], messages: [error.detail].filter(Boolean), reload: true };
+  }
   if (status === 409) {
     return { kind: 'state', rules: [type], messages: [], reload: true,
       from: problem.from, to: problem.to, allowed: problem.allowed ?? [] };

@@ -13,7 +13,7 @@ import { addPhoto } from '../photos.js';
 import { position } from '../device/geolocation.js';
 import { canonicalJson, sha256Hex } from '../domain/canonical.js';
 import * as push from '../device/push.js';
-import { pushState, outcomeOf, PUSH_WORDS } from '../domain/push.js';
+import { pushState, outcomeOf, offOutcome, pushButton, PUSH_WORDS } from '../domain/push.js';
 
 const SIGNED_KEYS = ['id', 'recipient_id', 'photo', 'challenge', 'challenge_answer', 'location',
   'captured_at', 'proxy'];
@@ -142,9 +142,18 @@ async function homeScreen(root) {
     queued.length ? h('p', { class: 'big-text warn', id: 'checkin-queued' }, t('checkin.queued')) : null,
     h('button', { class: 'btn btn-primary btn-huge', type: 'button', id: 'checkin-start',
       onclick: () => checkInScreen(root, status) }, t('checkin.now')),
-    reminders));
+    reminders,
+    h('button', { class: 'btn btn-huge', type: 'button', id: 'recipient-sign-out',
+      onclick: () => signOut(queued.length) }, t('checkin.sign_out'))));
   done(root);
   pushReminders(reminders).catch((error) => console.warn('reminder control', error));
+}
+
+// A phone shared in the family: sign-out turns this browser's reminders off (session.js), so
+// the next person to sign in does not get this recipient's.
+async function signOut(queuedCount) {
+  if (!window.confirm(t(queuedCount ? 'checkin.sign_out_queued' : 'checkin.sign_out_confirm'))) return;
+  await session.signOut();  // the app shows the sign-in screen
 }
 
 // Reminders on the phone (Web Push) when the server has VAPID keys; otherwise, or when
@@ -160,7 +169,8 @@ async function pushKey() {
 function showPush(section, state) {
   section.dataset.state = state;
   section.querySelector('#push-status').textContent = t(PUSH_WORDS[state]);
-  section.querySelector('#push-enable').hidden = !['offer', 'dismissed', 'failed'].includes(state);
+  section.querySelector('#push-enable').hidden = pushButton(state) !== 'enable';
+  section.querySelector('#push-disable').hidden = pushButton(state) !== 'disable';
   section.hidden = state === 'hidden';
 }
 
@@ -177,7 +187,7 @@ async function enablePush(section, key) {
       let subscription = null;
       try { subscription = await push.subscribe(key); } catch (error) { subscribeError = error; }
       if (subscription) {
-        try { await api.post('/api/checkins/push/subscriptions', subscription, { retries: 0 }); } catch (error) { postError = error; }
+        try { await push.remember(await api.post('/api/checkins/push/subscriptions', subscription, { retries: 0 })); } catch (error) { postError = error; }
       }
     }
   } catch (error) {
@@ -186,6 +196,16 @@ async function enablePush(section, key) {
   if (subscribeError) console.warn('push subscription failed', subscribeError);
   button.disabled = false;
   const outcome = outcomeOf(permission, subscribeError, postError);
+  showPush(section, outcome);
+  speak(t(PUSH_WORDS[outcome]));
+}
+
+async function disablePush(section) {
+  const button = section.querySelector('#push-disable');
+  button.disabled = true;
+  section.querySelector('#push-status').textContent = t('checkin.push_turning_off');
+  const outcome = offOutcome(await push.turnOffHere());
+  button.disabled = false;
   showPush(section, outcome);
   speak(t(PUSH_WORDS[outcome]));
 }
@@ -201,9 +221,10 @@ async function pushReminders(section) {
   if (state === 'on') {
     const { endpoint, keys } = subscription.toJSON();
     api.post('/api/checkins/push/subscriptions', { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } }, { retries: 0 })
-      .catch((error) => console.warn('push subscription not renewed', error));
+      .then(push.remember).catch((error) => console.warn('push subscription not renewed', error));
   }
   section.querySelector('#push-enable').addEventListener('click', () => enablePush(section, key));
+  section.querySelector('#push-disable').addEventListener('click', () => disablePush(section));
   showPush(section, state);
 }
 
@@ -211,7 +232,8 @@ function pushSection() {
   return h('section', { class: 'stack push-reminders', id: 'push-reminders', 'aria-labelledby': 'push-title', hidden: true },
     h('h2', { id: 'push-title' }, t('checkin.push_title')),
     h('p', { class: 'big-text', id: 'push-status', role: 'status' }),
-    h('button', { class: 'btn btn-huge', type: 'button', id: 'push-enable', hidden: true }, t('checkin.push_enable')));
+    h('button', { class: 'btn btn-huge', type: 'button', id: 'push-enable', hidden: true }, t('checkin.push_enable')),
+    h('button', { class: 'btn btn-huge', type: 'button', id: 'push-disable', hidden: true }, t('checkin.push_disable')));
 }
 
 async function signedRecord(record, pin) {

@@ -5,7 +5,10 @@
   permission and then finds no push service (headless Chromium has none: subscribe() fails);
   each says in plain words what happens next, and is axe-clean;
 - the service worker's push handler, driven through DevTools' ServiceWorker.deliverPushMessage
-  (what a push service would deliver), shows the notification the payload names.
+  (what a push service would deliver), shows the notification the payload names;
+- turning reminders off again, and signing out of a shared phone, each unsubscribe the
+  browser and delete the server's record, with the Push API's subscribe() stood in for by a
+  script (the rest of the page, the server and its checks are real).
 
 A real subscription through a real push service cannot happen here (no network, and headless
 Chromium has no push service); tests/api/test_checkin_push.py covers that leg with a push
@@ -15,6 +18,7 @@ service on loopback and decrypts what it receives.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from py_vapid import Vapid
@@ -27,6 +31,8 @@ from tests.e2e.test_checkin import PIN, enrol
 pytestmark = pytest.mark.e2e
 
 UNSUPPORTED = "这部手机不能接收推送，我们会用短信提醒您。"
+TURNED_OFF = ("提醒通知已关闭，这部手机不会再弹出签到提醒。到签到时间，我们会用短信提醒您。"
+              "想再开启，点下面的按钮。")
 SMS_ONLY = "到签到时间，我们会用短信提醒您。"
 
 
@@ -171,4 +177,104 @@ def test_the_service_worker_shows_a_pushed_reminder(live_server, context, page):
         "data": json.dumps({"title": "x", "body": "y", "url": "https://evil.example/",
                             "tag": "odd"})})
     assert _notifications(page, "odd")[0]["url"] == "/#/checkin"
+    assert page.js_errors == []
+
+
+# Headless Chromium has no push service, so subscribe() fails: this stands in for the Push
+# API with a subscription on an allowed push service (real keys: the server checks them).
+# sessionStorage keeps its state across the app's own navigations; window.__push counts.
+FAKE_PUSH = """(subscription) => {
+  if (typeof PushManager === 'undefined') return;
+  const empty = '{"on": false, "unsubscribed": 0}';
+  const read = () => JSON.parse(sessionStorage.getItem('fake-push') || empty);
+  const write = (state) => sessionStorage.setItem('fake-push', JSON.stringify(state));
+  const live = { endpoint: subscription.endpoint, toJSON: () => subscription,
+    unsubscribe: async () => {
+      write({ on: false, unsubscribed: read().unsubscribed + 1 });
+      return true;
+    } };
+  PushManager.prototype.getSubscription = async function () { return read().on ? live : null; };
+  PushManager.prototype.subscribe = async function () {
+    write({ ...read(), on: true });
+    return live;
+  };
+  window.__push = read;
+}"""
+
+
+@pytest.fixture
+def fake_push(context):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    subscription = {"endpoint": f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4()}",
+                    "keys": {"p256dh": b64urlencode(point), "auth": b64urlencode(b"s" * 16)}}
+    context.grant_permissions(["notifications"])
+    context.add_init_script(f"({FAKE_PUSH})({json.dumps(subscription)})")
+    return subscription["endpoint"]
+
+
+def server_subscriptions(app, endpoint: str) -> int:
+    from sqlalchemy import func, select
+
+    from backend.checkins.models import PushSubscription
+    from backend.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(PushSubscription).where(
+            PushSubscription.endpoint == endpoint))
+
+
+def turn_on(page) -> None:
+    assert reminder_state(page) == "offer"
+    page.click("#push-enable")
+    page.wait_for_function("() => document.querySelector('#push-reminders').dataset.state "
+                           "=== 'on'", timeout=30_000)
+
+
+def test_reminders_can_be_turned_off_again(live_server, page, phone, vapid, fake_push):
+    sign_in_recipient(page, phone)
+    turn_on(page)
+    assert server_subscriptions(live_server.app, fake_push) == 1
+    off = page.locator("#push-disable")
+    assert off.text_content() == "关闭提醒通知"
+    assert page.locator("#push-enable").is_hidden()
+    box = off.bounding_box()
+    assert box["height"] >= 56 and box["x"] + box["width"] <= 360
+    assert_accessible(page, "reminders on, with the control to turn them off")
+
+    off.click()
+    page.wait_for_function("() => document.querySelector('#push-reminders').dataset.state "
+                           "=== 'off'", timeout=30_000)
+    assert page.text_content("#push-status") == TURNED_OFF
+    assert page.evaluate("() => window.__push()") == {"on": False, "unsubscribed": 1}
+    assert server_subscriptions(live_server.app, fake_push) == 0
+    assert page.locator("#push-disable").is_hidden()
+    assert page.locator("#push-enable").is_visible()  # on again is one press away
+    assert_accessible(page, "reminders turned off")
+    assert page.js_errors == []
+
+
+def test_signing_out_of_a_shared_phone_stops_the_reminders(live_server, page, phone, vapid,
+                                                           fake_push):
+    sign_in_recipient(page, phone)
+    turn_on(page)
+    assert server_subscriptions(live_server.app, fake_push) == 1
+    assert_accessible(page, "the recipient's home with its sign-out")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#recipient-sign-out")
+    page.wait_for_selector("#recipient-login")
+    assert page.evaluate("() => window.__push()") == {"on": False, "unsubscribed": 1}
+    assert server_subscriptions(live_server.app, fake_push) == 0
+
+    # The next person on the phone starts without anyone's reminders: the control offers.
+    code, _ = enrol(live_server.app, index=3, phone="13911113333")
+    assert Api(live_server.app.test_client()).client.post(
+        "/api/checkins/activate", json={"code": code, "pin": PIN}).status_code == 200
+    sign_in_recipient(page, "13911113333")
+    assert reminder_state(page) == "offer"
+    assert server_subscriptions(live_server.app, fake_push) == 0
     assert page.js_errors == []
