@@ -316,6 +316,7 @@ def test_a_410_forgets_the_subscription_and_the_reminder_goes_by_sms(
     assert run_reminders() == 1
     assert len(push_service.received) == 1
     assert db_session.get(PushSubscription, subscription_id) is None
+    db_session.commit()  # audit rows go in, chained, at the job's commit (ADR 0005)
     assert db_session.scalar(select(AuditEvent.action).where(
         AuditEvent.object_id == subscription_id).order_by(AuditEvent.id.desc()).limit(1)) \
         == "checkin.push_subscription_gone"
