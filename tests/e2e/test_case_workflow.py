@@ -73,20 +73,20 @@ def case_view(api, case_id, username=f"{TOWN}_intake"):
     return _ok(response), response.headers["ETag"]
 
 
-def sync_attested_visit(api, case_id):
-    """The two investigators' visit, signed by both on their phones and synced; then the
-    reviewer approves it (the visit review of issue 10)."""
+def sync_attested_visit(api, case_id, devices=("device-wf000001", "device-wf000002")):
+    """The two investigators' visit, signed by both on their phones (``devices``) and synced;
+    then the reviewer approves it (the visit review of issue 10)."""
     case, etag = case_view(api, case_id)
     _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/team", headers={"If-Match": etag},
                 json={"user_ids": [api.user_id(f"{TOWN}_fw1"), api.user_id(f"{TOWN}_fw2")]}))
     case, _ = case_view(api, case_id, f"{TOWN}_fw1")
-    pair1, key1 = registered_key(api, f"{TOWN}_fw1", "device-wf000001")
-    pair2, key2 = registered_key(api, f"{TOWN}_fw2", "device-wf000002")
+    pair1, key1 = registered_key(api, f"{TOWN}_fw1", devices[0])
+    pair2, key2 = registered_key(api, f"{TOWN}_fw2", devices[1])
     record = submission(case)
     attest(record, api.user_id(f"{TOWN}_fw1"), key1, pair1)
     attest(record, api.user_id(f"{TOWN}_fw2"), key2, pair2)
     pushed = _ok(api.post(f"{TOWN}_fw1", "/api/sync/push", json={
-        "device_id": "device-wf000001", "records": [record]}))
+        "device_id": devices[0], "records": [record]}))
     assert pushed["results"][0]["status"] == "accepted", pushed
     review = api.get(f"{TOWN}_reviewer", f"/api/reviews/{record['id']}")
     _ok(review)

@@ -11,11 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend import clock
-from tests.device_keys import registered_key
 from tests.e2e import test_case_workflow as desk_flow
 from tests.e2e.accessibility import axe_violations
 from tests.e2e.test_case_workflow import TOWN, _ok, act, case_view, new_case, open_case, status
-from tests.visit_factory import attest, submission
 
 pytestmark = pytest.mark.e2e
 
@@ -40,20 +38,7 @@ def approved_case(api, frozen_clock):
     _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/application", headers={
         "If-Match": etag}, json={"pledge": {"scan_sha256s": []},
                                  "authorization": {"scan_sha256s": []}}))
-    _, etag = case_view(api, case_id)
-    _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/team", headers={"If-Match": etag},
-                json={"user_ids": [api.user_id(f"{TOWN}_fw1"), api.user_id(f"{TOWN}_fw2")]}))
-    case, _ = case_view(api, case_id, f"{TOWN}_fw1")
-    pair1, key1 = registered_key(api, f"{TOWN}_fw1", "device-pr000001")
-    pair2, key2 = registered_key(api, f"{TOWN}_fw2", "device-pr000002")
-    record = submission(case)
-    attest(record, api.user_id(f"{TOWN}_fw1"), key1, pair1)
-    attest(record, api.user_id(f"{TOWN}_fw2"), key2, pair2)
-    _ok(api.post(f"{TOWN}_fw1", "/api/sync/push", json={"device_id": "device-pr000001",
-                                                       "records": [record]}))
-    review = api.get(f"{TOWN}_reviewer", f"/api/reviews/{record['id']}")
-    _ok(api.post(f"{TOWN}_reviewer", f"/api/reviews/{record['id']}/transitions",
-                 headers={"If-Match": review.headers["ETag"]}, json={"to": "approved"}))
+    desk_flow.sync_attested_visit(api, case_id, ("device-pr000001", "device-pr000002"))
     _, etag = case_view(api, case_id)
     now = datetime.now(UTC)
     _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/economic-check", headers={
