@@ -144,7 +144,8 @@ def fill_survey_offline(page, context):
     page.locator("[data-field=housing_area] input").dispatch_event("change")
     fill_visible_section(page)
     page.click("#next")
-    page.wait_for_selector("[data-field=housing_area].has-error")
+    # 30 s: on a loaded CI machine the section's validation after the click can take long.
+    page.wait_for_selector("[data-field=housing_area].has-error", timeout=30_000)
     assert page.inner_text("#err-housing_area")
     page.fill("[data-field=housing_area] input", "45")
     page.locator("[data-field=housing_area] input").dispatch_event("change")
