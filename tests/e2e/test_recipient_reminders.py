@@ -18,6 +18,7 @@ service on loopback and decrypts what it receives.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -133,7 +134,8 @@ def _registration_id(context, page, base_url: str) -> tuple[object, str]:
     cdp.on("ServiceWorker.workerRegistrationUpdated",
            lambda event: registrations.extend(event["registrations"]))
     cdp.send("ServiceWorker.enable")
-    for _ in range(50):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         found = [r for r in registrations
                  if r["scopeURL"] == base_url + "/" and not r["isDeleted"]]
         if found:
@@ -147,12 +149,14 @@ NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getN
 
 
 def _notifications(page, tag: str) -> list[dict]:
-    for _ in range(50):
+    # A loaded machine can take seconds to wake the worker for a push: wait up to 30 s.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         shown = [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == tag]
         if shown:
             return shown
         page.wait_for_timeout(100)
-    return []
+    raise AssertionError(f"no notification tagged {tag!r}: {page.evaluate(NOTIFICATIONS)}")
 
 
 def test_the_service_worker_shows_a_pushed_reminder(live_server, context, page):

@@ -72,9 +72,17 @@ async function registerPendingKeys() {
 }
 
 let draining = null;
+let forcedAfter = null;
 
 /** Send everything that is due. One run at a time; resolves when done. */
 export function drain({ force = false } = {}) {
+  if (draining && force) {
+    // "Send now" pressed while a round is ending (its last 'done' already heard, the prune
+    // still running): one more round after it, so the screen always hears how it ended
+    // instead of showing "sending…" for ever.
+    forcedAfter ??= draining.then(() => { forcedAfter = null; return drain({ force: true }); });
+    return forcedAfter;
+  }
   draining ??= run(force).finally(() => { draining = null; });
   return draining;
 }
