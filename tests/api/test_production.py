@@ -133,6 +133,23 @@ def _processes_in_session(session: int) -> dict[int, str]:
     return found
 
 
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _wait_until(ready, process: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Poll ``ready`` until it holds; fail with the process's log if it exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise AssertionError(log.read_text())
+        time.sleep(0.3)
+
+
 def _parent(pid: int) -> int:
     # /proc/<pid>/stat: "pid (name) state ppid ..."; the name may hold spaces.
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
@@ -152,22 +169,14 @@ def test_make_serve_runs_the_job_worker_and_stops_it_with_gunicorn(tmp_path):
         make = subprocess.Popen(["make", "serve", "STAMP=Makefile"], cwd=ROOT, env=env,
                                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            deadline = time.monotonic() + 90
-            while True:
+            def everything_up() -> bool:
                 running = _processes_in_session(make.pid).values()
                 workers = [c for c in running if "checkins worker" in c]
                 web = [c for c in running if "gunicorn" in c and "--config" in c]
-                if workers and web and (tmp_path / "huey.sqlite3").exists():
-                    try:
-                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
-                                                    timeout=2) as answer:
-                            assert answer.status == 200
-                            break
-                    except OSError:
-                        pass
-                if time.monotonic() > deadline or make.poll() is not None:
-                    raise AssertionError(log.read_text())
-                time.sleep(0.3)
+                return bool(workers and web and (tmp_path / "huey.sqlite3").exists()
+                            and _healthy(port))
+
+            _wait_until(everything_up, make, log, seconds=90)
             gunicorns = {pid for pid, c in _processes_in_session(make.pid).items()
                          if "gunicorn" in c and "--config" in c}
             # The master is the one whose parent is not gunicorn (its workers' parent is it).
@@ -210,17 +219,7 @@ def test_gunicorn_serves_the_app(tmp_path):
             [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",
-                                                timeout=2) as answer:
-                        assert answer.status == 200
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise AssertionError(log.read_text()) from None
-                    time.sleep(0.3)
+            _wait_until(lambda: _healthy(port), server, log, seconds=60)
             request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz",
                                              headers={"X-Request-Id": "serve-test-1"})
             with urllib.request.urlopen(request, timeout=5) as answer:
