@@ -91,7 +91,9 @@ def context(browser, live_server):
     ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="zh-CN",
                               timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True,
                               service_workers="allow")
-    ctx.set_default_timeout(15_000)
+    # Generous: CI runs two xdist workers and Chromium on two cores; a passing wait returns
+    # as soon as it holds, so only a real failure ever waits this long.
+    ctx.set_default_timeout(30_000)
     yield ctx
     ctx.close()
 

@@ -66,7 +66,7 @@ def test_adding_an_investigator_makes_their_own_new_key_and_ends_their_sign_in(
     page.fill("#add-password", "demo-pass-2026")
     page.click("#add-submit")
     # The app asks the second investigator for their own PIN despite the planted record.
-    page.wait_for_selector("#pin-1", timeout=10_000)
+    page.wait_for_selector("#pin-1", timeout=30_000)
     page.fill("#pin-1", PIN_2)
     page.fill("#pin-2", PIN_2)
     page.click("#pin-save")

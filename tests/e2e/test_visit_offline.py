@@ -80,7 +80,7 @@ def next_section(page):
     try:
         page.wait_for_function(
             f"() => document.querySelector('#section-title')?.dataset.section !== '{title}'",
-            timeout=5_000)
+            timeout=20_000)
     except Exception as error:
         shown = page.locator(".field-error:not(:empty)").evaluate_all(
             "els => els.map(e => e.id + ': ' + e.textContent)")
@@ -129,7 +129,7 @@ def fill_survey_offline(page, context):
     case_id = dibao_case_id(page)
     context.set_offline(True)
     page.goto(f"/#/survey/{case_id}")
-    page.wait_for_selector("#section-title", timeout=10_000)
+    page.wait_for_selector("#section-title", timeout=30_000)
     assert page.locator("#no-form").count() == 0, "no form definition on the phone (pull)"
 
     # Skip logic: the actual address is asked only when the registered one is wrong.
