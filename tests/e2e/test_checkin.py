@@ -150,7 +150,17 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     sign_in(page, "wenping_assistant")
     page.click("#nav-checkin-desk")
     page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
+    # The desk's words come with the screen (never precached), and follow a language switch.
+    assert page.inner_text("#checkin-desk h2") == "未签到和有疑点的签到"
     assert_accessible(page, "follow-up desk")
+    page.click("#toggle-lang")
+    page.wait_for_function("() => document.querySelector('#checkin-desk h2')?.textContent"
+                           " === 'Missed and flagged check-ins'")
+    assert_accessible(page, "follow-up desk in English")
+    page.click("#toggle-lang")
+    page.wait_for_function("() => document.querySelector('#checkin-desk h2')?.textContent"
+                           " === '未签到和有疑点的签到'")
+    page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
     card = page.locator("li.follow-up[data-status=open]", has_text="模拟定位").first
     follow_up_id = card.get_attribute("data-id")
     page.fill(f"#outcome-{follow_up_id}", "电话联系本人，定位软件误报。")

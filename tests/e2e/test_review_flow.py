@@ -261,6 +261,16 @@ def test_dashboard_and_exports(reviewer):
     wait_ready(desk, "reviews")
     assert desk.locator("#keys-help").inner_text().startswith("Keys:")
     assert_accessible(desk, "queue in English")
+    # A problem only the desk meets: its words come with the desk's dictionary (never
+    # precached on phones), in the language chosen, and follow a switch on the open screen.
+    desk.goto("/#/review/00000000-0000-4000-8000-000000000000")
+    wait_ready(desk, "review")
+    assert desk.inner_text("#main .form-error") == \
+        "No such visit to review in your area. Refresh the list."
+    desk.click("#toggle-lang")
+    desk.wait_for_function("() => document.querySelector('#main .form-error')?.textContent"
+                           " === '您的辖区内没有这条待初审的入户记录。请刷新列表。'")
+    assert desk.inner_text("#main .desk-nav").startswith("走访审核")
 
 
 def test_queue_filters_and_keys(reviewer, live_server):

@@ -3,7 +3,7 @@
 // recipient who cannot do it: a reason, and the assistant's own photo, GPS and key.
 // Loaded on demand and kept outside static/js/, so it is never precached (a desk screen).
 import { h, fill, toast, uuid } from '../js/dom.js';
-import { t, getLang, problemText } from '../js/i18n.js';
+import { t, getLang, problemText, extend } from '../js/i18n.js';
 import { api } from '../js/api.js';
 import * as session from '../js/session.js';
 import * as keys from '../js/keys.js';
@@ -105,7 +105,11 @@ function recipientRow(recipient) {
       } }));
 }
 
+/** The desk's words (follow-ups, proxy check-in): fetched with the screen, never precached. */
+const DESK_WORDS = '/static/desk/i18n';
+
 export async function render(root) {
+  await extend(DESK_WORDS);
   const load = async () => {
     delete root.dataset.ready;
     try {

@@ -1,7 +1,7 @@
 // Shared by the desk screens (review queue, one visit, dashboard): their style sheet and
 // words, loaded with them (never precached), and small helpers around the review API.
 import { h } from '../js/dom.js';
-import { t, extend, getLang, formatDateTime } from '../js/i18n.js';
+import { t, extend, getLang, formatDateTime, problemText } from '../js/i18n.js';
 import { api } from '../js/api.js';
 
 const STYLES = ['/static/desk/desk.css'];
@@ -138,5 +138,8 @@ export function reviewProblem(error) {
   if (error?.status === 412 || error?.type === 'stale-version') return t('review.stale');
   if (error?.type === 'review-own-visit') return t('review.own_visit');
   if (error?.type === 'review-comment-required') return t('review.comment_required');
+  // Another API problem: its words (problem.review-not-found is in the desk's words), else
+  // the server's detail; a fault of the page itself keeps its own message.
+  if (error?.type) return problemText(error);
   return error?.detail || error?.message || String(error);
 }

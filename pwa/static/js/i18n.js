@@ -56,7 +56,10 @@ export async function extend(base) {
   const key = `${base}|${lang}`;
   if (!extended.has(key)) {
     const fetchWords = async (code) => (await fetch(`${base}/${code}.json?v=${window.DOORSTEP_ASSET_VERSION || ''}`)).json();
-    extended.set(key, Promise.all([fetchWords(lang), lang === 'zh-CN' ? null : fetchWords('zh-CN')]));
+    const loading = Promise.all([fetchWords(lang), lang === 'zh-CN' ? null : fetchWords('zh-CN')]);
+    // A failed fetch (offline, a server error) is tried again when the screen opens next.
+    loading.catch(() => extended.delete(key));
+    extended.set(key, loading);
   }
   const [mine, zh] = await extended.get(key);
   Object.assign(words, mine);

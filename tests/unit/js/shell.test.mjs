@@ -46,6 +46,25 @@ test('desk screens and the map library are never precached (the phone shell stay
   }
 });
 
+test('the only precached words are the phone dictionaries; the desk dictionaries never are', () => {
+  // The desk's words (review desk, check-in desk, problems only the desk meets, workflow)
+  // are fetched when a desk screen opens: on a phone they would only weigh on the shell.
+  const words = listed.filter((url) => url.endsWith('.json') || url.includes('/i18n/'));
+  assert.deepEqual(words.sort(), ['/static/i18n/en.json', '/static/i18n/zh-CN.json']);
+  for (const desk of ['/static/desk/i18n/zh-CN.json', '/static/desk/i18n/en.json',
+    '/static/i18n/workflow/zh-CN.json', '/static/i18n/workflow/en.json']) {
+    assert.ok(existsSync(join(root, desk)), `${desk} is missing`);
+    assert.ok(!listed.includes(desk), `${desk} is precached`);
+  }
+});
+
+test('every desk screen fetches the desk dictionary when it opens', () => {
+  for (const module of ['desk/common.js', 'desk/checkin-desk.js', 'desk/workflow/common.js']) {
+    const source = readFileSync(join(root, 'static', module), 'utf8');
+    assert.ok(source.includes("'/static/desk/i18n'") && /\bextend\(/.test(source), `${module} does not load the desk's words`);
+  }
+});
+
 test('desk words exist in both languages', () => {
   const zh = JSON.parse(readFileSync(join(root, 'static/desk/i18n/zh-CN.json'), 'utf8'));
   const en = JSON.parse(readFileSync(join(root, 'static/desk/i18n/en.json'), 'utf8'));

@@ -2,12 +2,15 @@
 // loaded with them and never precached (the phone's shell stays small), and the calls to
 // the case-workflow API (backend/workflow/routes.py).
 import { h } from '../../js/dom.js';
-import { t, getLang, formatDate, formatDateTime } from '../../js/i18n.js';
+import { t, getLang, formatDate, formatDateTime, extend } from '../../js/i18n.js';
 import { api } from '../../js/api.js';
 import * as session from '../../js/session.js';
 
 const STYLE = '/static/desk/workflow/workflow.css';
 const WORDS = '/static/i18n/workflow';
+// The desk's shared words: problem.<slug> of the refusals only the desk meets, for t() and
+// problemText() (kept out of the phone's precached dictionary).
+const DESK_WORDS = '/static/desk/i18n';
 const loaded = new Map();
 let words = {};
 let fallback = {};
@@ -28,7 +31,7 @@ export async function prepare() {
     document.head.append(link);
   });
   const lang = getLang();
-  [words, fallback] = await Promise.all([fetchWords(lang), fetchWords('zh-CN')]);
+  [words, fallback] = await Promise.all([fetchWords(lang), fetchWords('zh-CN'), extend(DESK_WORDS)]);
   await styleReady;
 }
 
