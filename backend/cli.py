@@ -146,7 +146,13 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", default="demo-pass-2026", show_default=True)
     def seed_demo(password):
         """Create a demo county, households, cases and one user per role per township."""
-        from backend.demo import seed, seed_checkins, seed_reviewed_visits
+        from backend.demo import (
+            demo_logins,
+            demo_recipients,
+            seed,
+            seed_checkins,
+            seed_reviewed_visits,
+        )
 
         token = _as_cli("seed-demo")
         try:
@@ -164,8 +170,10 @@ def register_commands(app: Flask) -> None:
         finally:
             reset_actor(token)
         if logins is None:
-            click.echo("demo data already present; logins unchanged")
-            return
+            # A second `make run` keeps the database: say so, and list the logins again.
+            click.echo("demo data already present (kept as it is under instance/)")
+            logins, recipients = demo_logins(), demo_recipients()
+            password = f"{password}, unless changed since"
         for what, value in recipients:
             click.echo(f"  {what}: {value}")
         click.echo(f"demo logins (password for all: {password}):")

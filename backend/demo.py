@@ -67,25 +67,49 @@ def seed(password: str) -> dict | None:
                                                 "temporary_deadline_working_days": 12,
                                                 "is_panel_review_held": False,
                                                 "is_review_stage_notice_held": False})
-    logins: dict[str, list[tuple[str, str]]] = {}
     for code, name, slug in TOWNSHIPS:
-        logins[name] = []
         for suffix, role_list in ROLE_SETS:
-            username = f"{slug}_{suffix}"
             number = suffix[-1] if suffix[-1].isdigit() else ""
-            auth.create_user(username, password, role_list, code,
+            auth.create_user(f"{slug}_{suffix}", password, role_list, code,
                              display_name=f"{name}{_role_label(role_list[0])}{number}")
-            logins[name].append((username, ", ".join(role_list)))
     auth.create_user("county_supervisor", password, [roles.COUNTY_SUPERVISOR], COUNTY[0],
                      display_name="县民政局督查员")
     # The county administrator sets what townships may not, e.g. integrity thresholds.
     auth.create_user("county_admin", password, [roles.ADMIN], COUNTY[0],
                      display_name="县民政局管理员")
-    logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR),
-                         ("county_admin", roles.ADMIN)]
     _seed_households(rng)
     _seed_workflow()
+    return demo_logins()
+
+
+def demo_logins() -> dict[str, list[tuple[str, str]]]:
+    """The demo's usernames and roles by township (then the county), as ``seed`` makes them:
+    printed by every `make run`, also when the database is already there."""
+    logins = {name: [(f"{slug}_{suffix}", ", ".join(role_list)) for suffix, role_list in ROLE_SETS]
+              for _, name, slug in TOWNSHIPS}
+    logins[COUNTY[1]] = [("county_supervisor", roles.COUNTY_SUPERVISOR),
+                         ("county_admin", roles.ADMIN)]
     return logins
+
+
+def demo_recipients() -> list[tuple[str, str]]:
+    """Console lines for recipients enrolled in an existing demo database: an activation
+    code is stored only as its hash, so a pending one cannot be printed again (staff print a
+    new slip from the check-in desk)."""
+    from backend.checkins.models import Recipient
+    from backend.households.models import Member
+
+    lines = []
+    for recipient, name in db_session().execute(
+            select(Recipient, Member.name).join(Member, Member.id == Recipient.member_id)
+            .order_by(Recipient.enrolled_at)):
+        if recipient.activated_at is not None:
+            lines.append((f"recipient {name}", f"phone {recipient.phone}, PIN "
+                                               f"{DEMO_RECIPIENT_PIN} unless changed"))
+        else:
+            lines.append((f"recipient {name}", "not activated yet: print a new slip from "
+                                               "the check-in desk (签到管理)"))
+    return lines
 
 
 def _role_label(role: str) -> str:

@@ -1,0 +1,50 @@
+"""`make run`'s `flask seed-demo`: the first run seeds and prints the demo logins; every later
+run keeps the database and prints the logins again (a new user who runs it twice must not
+lose them), with what it can no longer print said plainly."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on an empty SQLite file of its own: seeding changes what other tests count."""
+    from flask_migrate import upgrade
+
+    from backend import create_app
+    from backend.extensions import db
+
+    application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.sqlite3",
+                              "TESTING": True, "PHOTO_DATA_DIR": str(tmp_path)})
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_second_run_prints_the_logins_again(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "home visits to review" in first.output
+    assert "PIN 204815" in first.output and "/checkin/slip?code=" in first.output
+    assert "password for all: demo-pass-2026)" in first.output
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "already present" in second.output
+    assert "home visits to review" not in second.output  # nothing seeded twice
+    for username in ("wenping_fw1", "longtoushan_reviewer", "county_supervisor",
+                     "county_admin"):
+        assert username in second.output
+    assert "demo-pass-2026, unless changed since" in second.output
+    # The activated recipient's phone again; the pending code exists only as its hash.
+    assert "PIN 204815 unless changed" in second.output
+    assert "/checkin/slip?code=" not in second.output
+    assert "print a new slip" in second.output
+    # The listing is the same as the first run's, line for line.
+    logins = first.output[first.output.index("demo logins"):].splitlines()[1:]
+    assert second.output[second.output.index("demo logins"):].splitlines()[1:] == logins
