@@ -9,7 +9,7 @@ from backend.auth.guard import current_caller, signed_in
 from backend.cases import service as cases
 from backend.documents import service as documents
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
-from backend.workflow import service
+from backend.workflow import service, special_cases
 from backend.workflow.schemas import (
     DOCUMENT_KINDS,
     TASK_NAMES,
@@ -32,6 +32,8 @@ from backend.workflow.schemas import (
     ReviewDueSchema,
     ReviewOpenedSchema,
     ReviewOpenSchema,
+    SpecialCaseQuerySchema,
+    SpecialCaseReportSchema,
     SpotCheckRecordSchema,
     SpotCheckSchema,
     StandardCreateSchema,
@@ -114,6 +116,19 @@ def periodic_reviews_due():
 def open_due_reviews(body):
     """Open the periodic reviews of the chosen due cases in one go."""
     return {"opened": service.open_due_reviews(current_caller(), body["case_ids"])}
+
+
+@blp.route("/periodic-reviews/special-cases", methods=["GET"])
+@signed_in
+@blp.arguments(SpecialCaseQuerySchema, location="query")
+@blp.response(200, SpecialCaseReportSchema)
+@problems(401, 403, 422)
+def special_case_rereviews(query):
+    """The county's check of special cases' re-reviews for a half-year (001: at least twice a
+    year, 100%): the rate per township and the cases still missing one."""
+    year, half = special_cases.current_half_year()
+    return special_cases.rereview_report(current_caller(), query["year"] or year,
+                                         query["half"] or half)
 
 
 @blp.route("/cases/<string:case_id>/timeline", methods=["GET"])

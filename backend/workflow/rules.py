@@ -648,3 +648,33 @@ def due_state(due_on: date | None, due_at: datetime | None, today: date, now: da
     if today > due_on:
         return "overdue"
     return "due_soon" if due_on <= add_working_days(today, DUE_SOON_WORKING_DAYS) else "later"
+
+
+# --- special cases' re-review rate (001: at least twice a year, 100%, checked by the county) --
+
+SPECIAL_CASE = "special_case"
+SPECIAL_CASE_REREVIEW_RATE = 1.0  # 001: every special case, every half-year
+
+
+def half_year(year: int, half: int) -> tuple[date, date]:
+    """First and last day of a half-year: 1 is January–June, 2 is July–December."""
+    if half == 1:
+        return date(year, 1, 1), date(year, 6, 30)
+    if half == 2:
+        return date(year, 7, 1), date(year, 12, 31)
+    raise ValueError(f"a half-year is 1 or 2, not {half}")
+
+
+def half_year_of(day: date) -> tuple[int, int]:
+    return day.year, 1 if day.month <= 6 else 2
+
+
+def is_rereview_expected(approved_on: date, period_start: date) -> bool:
+    """001 re-reviews a special case at least twice a year: one approved before the half-year
+    began is due a re-review within it; one approved during it counts from the next."""
+    return approved_on < period_start
+
+
+def rate(done: int, expected: int) -> float | None:
+    """done / expected, or None when nothing was expected (no rate, rather than 0% or 100%)."""
+    return None if expected == 0 else round(done / expected, 4)

@@ -226,6 +226,49 @@ class ReviewDueSchema(Schema):
     items = fields.List(fields.Nested(ReviewDueItemSchema))
 
 
+class SpecialCaseQuerySchema(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100), load_default=None,
+                          metadata={"description": "default: this half-year's (China date)"})
+    half = fields.Integer(validate=validate.OneOf([1, 2]), load_default=None, metadata={
+        "description": "1: January–June, 2: July–December; default: the current one"})
+
+
+class SpecialCaseTownshipSchema(Schema):
+    township_code = fields.String()
+    township_name = fields.String()
+    expected = fields.Integer(metadata={"description": "special cases due a re-review"})
+    reviewed = fields.Integer(metadata={"description": "of those, re-reviewed in the period"})
+    rate = fields.Float(allow_none=True, metadata={"description": "null: none expected"})
+    new_in_period = fields.Integer(metadata={
+        "description": "approved during the period: due from the next one"})
+
+
+class SpecialCaseMissingSchema(Schema):
+    case_id = fields.String()
+    jurisdiction_code = fields.String()
+    township_code = fields.String()
+    applicant_name = fields.String(allow_none=True)
+    last_reviewed_on = fields.Date(allow_none=True, metadata={
+        "description": "the last re-review before the period; null: none since approval"})
+    open_review_case_id = fields.String(allow_none=True, metadata={
+        "description": "a periodic review under way, if any"})
+
+
+class SpecialCaseReportSchema(Schema):
+    year = fields.Integer()
+    half = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    required_rate = fields.Float(metadata={"description": "001: 1.0 (100%)"})
+    is_met = fields.Boolean()
+    expected = fields.Integer()
+    reviewed = fields.Integer()
+    rate = fields.Float(allow_none=True)
+    new_in_period = fields.Integer()
+    townships = fields.List(fields.Nested(SpecialCaseTownshipSchema))
+    missing = fields.List(fields.Nested(SpecialCaseMissingSchema))
+
+
 class ReviewOpenSchema(Schema):
     case_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
                            required=True, validate=validate.Length(min=1, max=1000),

@@ -105,7 +105,7 @@ def desk(browser, live_server):
         context = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
                                       timezone_id="Asia/Shanghai", service_workers="block",
                                       accept_downloads=True)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)  # two xdist workers and Chromium on 2 cores
         contexts.append(context)
         page = context.new_page()
         page.js_errors = []

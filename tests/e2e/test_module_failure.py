@@ -21,7 +21,7 @@ def phone(browser, live_server):
     ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="zh-CN",
                               timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True,
                               service_workers="block")
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)
     ctx.grant_permissions(["geolocation"], origin=live_server.url)
     ctx.set_geolocation(HOME)
     page = ctx.new_page()

@@ -104,3 +104,42 @@ def test_a_reviewer_completes_a_periodic_review_that_adjusts_the_amount(api, des
         "() => document.querySelector('#wf-status')?.textContent === 'Approved'")
     assert "Half-yearly" in approver.inner_text("#wf-review-due")
     assert axe_violations(approver) == []
+
+
+def test_the_county_sees_special_cases_missing_their_half_yearly_re_review_001(
+        api, desk, frozen_clock, live_server):
+    from backend.cases.models import Case
+    from backend.extensions import db
+
+    case_id = approved_case(api, frozen_clock)
+    with live_server.app.app_context():  # a special case (一事一议); its own path: API tests
+        db.session.get(Case, case_id).kind = "special_case"
+        db.session.commit()
+        db.session.remove()
+
+    county = desk("county_supervisor")
+    county.goto("/#/work")
+    county.wait_for_selector("#wf-rr")
+    county.fill("#wf-rr-year", "2027")
+    county.select_option("#wf-rr-half", "1")  # approved in 2026: due in 2027's first half
+    county.click("#wf-rr-show")
+    county.wait_for_selector("#wf-rr-summary")
+    assert "未达标" in county.inner_text("#wf-rr-summary")
+    row = county.locator("#wf-rr tr[data-township='530621101']")
+    assert row.locator("th").inner_text() == "龙头山镇"
+    missing = county.locator(f"#wf-rr-missing li[data-case-id='{case_id}']")
+    assert "批准后从未复核" in missing.inner_text()
+    assert axe_violations(county) == []
+    missing.locator("a").click()
+    county.wait_for_function("(id) => location.hash === `#/work-case/${id}`", arg=case_id)
+    county.wait_for_selector("#wf-status")
+
+    county.click("#toggle-lang")
+    county.goto("/#/work")
+    county.wait_for_selector("#wf-rr")
+    county.fill("#wf-rr-year", "2027")
+    county.select_option("#wf-rr-half", "1")
+    county.click("#wf-rr-show")
+    county.wait_for_selector("#wf-rr-summary")
+    assert "Not met" in county.inner_text("#wf-rr-summary")
+    assert axe_violations(county) == []

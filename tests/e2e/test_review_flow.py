@@ -76,7 +76,7 @@ def send_outbox(page, context):
 def reviewer(browser, live_server):
     ctx = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
                               timezone_id="Asia/Shanghai", service_workers="allow")
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)
     page = ctx.new_page()
     errors: list[str] = []
     csp: list[str] = []

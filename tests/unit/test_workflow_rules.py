@@ -443,3 +443,28 @@ def test_extreme_poverty_approval_needs_the_self_care_assessment_001_43():
     # Other kinds are not assessed (001 asks it of extreme-poverty applicants).
     dibao = replace(facts, kind="dibao")
     assert "self-care-assessment-missing" not in slugs("public_notice", "approved", dibao)
+
+
+# --- special cases' re-review rate (001) ----------------------------------------------------
+
+
+def test_half_years_cover_the_year_without_gap_or_overlap():
+    assert rules.half_year(2027, 1) == (date(2027, 1, 1), date(2027, 6, 30))
+    assert rules.half_year(2027, 2) == (date(2027, 7, 1), date(2027, 12, 31))
+    assert rules.half_year_of(date(2027, 6, 30)) == (2027, 1)
+    assert rules.half_year_of(date(2027, 7, 1)) == (2027, 2)
+    with pytest.raises(ValueError):
+        rules.half_year(2027, 3)
+
+
+def test_a_special_case_is_due_a_re_review_in_every_half_year_after_its_approval():
+    start = date(2027, 1, 1)
+    assert rules.is_rereview_expected(date(2026, 12, 31), start)
+    assert not rules.is_rereview_expected(start, start)  # approved in the period: next one
+    assert not rules.is_rereview_expected(date(2027, 3, 1), start)
+
+
+def test_the_rate_is_none_when_nothing_was_due():
+    assert rules.rate(0, 0) is None
+    assert rules.rate(2, 3) == 0.6667
+    assert rules.rate(3, 3) == 1.0 == rules.SPECIAL_CASE_REREVIEW_RATE

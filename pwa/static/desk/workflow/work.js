@@ -86,6 +86,66 @@ function paymentsPanel() {
     out);
 }
 
+/** Special cases' re-reviews for a half-year (001: at least twice a year, at 100%, checked
+ *  by the county): the rate per township and who still lacks one, each a link to the case. */
+function rereviewPanel() {
+  const china = new Date(Date.now() + 8 * 3600_000);
+  const year = h('input', { id: 'wf-rr-year', type: 'number', inputmode: 'numeric', min: '2000', max: '2100',
+    value: String(china.getUTCFullYear()), required: true });
+  const currentHalf = china.getUTCMonth() < 6 ? '1' : '2';
+  const half = h('select', { id: 'wf-rr-half' }, ['1', '2'].map((value) => h('option',
+    { value, selected: value === currentHalf }, w(`wf.rr.half${value}`))));
+  const out = h('div', { id: 'wf-rr-result', 'aria-live': 'polite' });
+  const percent = (rate) => (rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`);
+
+  function townships(report) {
+    return h('table', { class: 'wf-rr-townships' },
+      h('caption', {}, w('wf.rr.caption', { start: day(report.period_start), end: day(report.period_end) })),
+      h('thead', {}, h('tr', {}, ['township', 'expected', 'reviewed', 'rate', 'new'].map((col) =>
+        h('th', { scope: 'col' }, w(`wf.rr.col.${col}`))))),
+      h('tbody', {}, report.townships.map((t) => h('tr', { dataset: { township: t.township_code } },
+        h('th', { scope: 'row' }, t.township_name), h('td', {}, String(t.expected)),
+        h('td', {}, String(t.reviewed)), h('td', {}, percent(t.rate)), h('td', {}, String(t.new_in_period))))));
+  }
+
+  function missing(report) {
+    if (!report.missing.length) return null;
+    return h('div', {}, h('h3', {}, w('wf.rr.missing', { count: report.missing.length })),
+      h('ul', { class: 'wf-rr-missing', id: 'wf-rr-missing' }, report.missing.map((m) => {
+        const name = m.applicant_name || m.case_id.slice(0, 8);
+        const target = m.open_review_case_id ?? m.case_id;
+        return h('li', { dataset: { caseId: m.case_id } }, `${name} · `,
+          m.last_reviewed_on ? w('wf.rr.last', { on: day(m.last_reviewed_on) }) : w('wf.rr.never'), ' · ',
+          h('a', { href: `#/work-case/${encodeURIComponent(target)}` },
+            m.open_review_case_id ? w('wf.rr.open_review', { name }) : w('wf.rr.open_case', { name })));
+      })));
+  }
+
+  async function load(event) {
+    event?.preventDefault();
+    fill(out, h('p', { class: 'loading' }, w('wf.loading')));
+    try {
+      const report = await api.get(`/api/periodic-reviews/special-cases?year=${encodeURIComponent(year.value)}&half=${half.value}`);
+      const summary = report.expected
+        ? w(report.is_met ? 'wf.rr.met' : 'wf.rr.not_met', { reviewed: report.reviewed, expected: report.expected, rate: percent(report.rate) })
+        : w('wf.rr.none_due');
+      fill(out, h('p', { class: report.is_met ? 'wf-ok' : 'wf-problem', id: 'wf-rr-summary', role: 'status' }, summary),
+        report.townships.length ? townships(report) : null, missing(report));
+    } catch (error) {
+      fill(out, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.load_failed', { detail: error.detail || error.message })));
+    }
+  }
+
+  return h('section', { class: 'wf-panel', 'aria-labelledby': 'wf-rr-title', id: 'wf-rr' },
+    h('h2', { id: 'wf-rr-title' }, w('wf.rr.title')),
+    h('p', { class: 'muted' }, w('wf.rr.intro')),
+    h('form', { onsubmit: load },
+      h('label', { for: 'wf-rr-year' }, w('wf.rr.year')), year,
+      h('label', { for: 'wf-rr-half' }, w('wf.rr.half')), half,
+      h('div', { class: 'wf-buttons' }, h('button', { class: 'btn', type: 'submit', id: 'wf-rr-show' }, w('wf.rr.show')))),
+    out);
+}
+
 export async function render(root) {
   await prepare();
   let filter = '';
@@ -123,6 +183,7 @@ export async function render(root) {
       h('section', { 'aria-label': w('wf.work_title') }, filters, body),
       h('div', {}, roles().includes('county_supervisor') ? drawPanel(refresh) : null,
         roles().some((role) => ['approver', 'county_supervisor'].includes(role)) ? paymentsPanel() : null,
+        roles().some((role) => ['reviewer', 'approver', 'county_supervisor'].includes(role)) ? rereviewPanel() : null,
         h('button', { class: 'btn', type: 'button', id: 'wf-refresh', onclick: () => { delete root.dataset.ready; refresh(); } }, w('wf.refresh')))));
   await refresh();
   return leave;
