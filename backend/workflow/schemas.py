@@ -156,7 +156,9 @@ class WorkflowSchema(Schema):
         "description": "tracked tasks after the decision: task, due_on, completed_at"})
     periodic_review = fields.Dict(allow_none=True, metadata={
         "description": "a review case: subject_case_id, source, method, findings, outcome, "
-                       "amounts; a current recipient's case: tier, last_reviewed_on, due_on, "
+                       "amounts, visit_income_yuan (per-capita income its complete home visit "
+                       "computed), income_on_record_yuan (the allowance's); a current "
+                       "recipient's case: tier, last_reviewed_on, due_on, "
                        "open_review_case_id; otherwise null"})
     case = fields.Nested(CaseSchema)
 

@@ -117,6 +117,20 @@ def _self_care_level(case_id: str, team_size: int) -> str | None:
     return None
 
 
+def _visit_income(case_id: str, team_size: int) -> Decimal | None:
+    """The per-capita monthly income that the case's latest complete (attested,
+    review-approved) visit computed, or None when no complete visit has one."""
+    attesters = visits.attesters_by_visit(case_id)
+    states = reviews.states_of(attesters)
+    complete = [sid for sid, who in attesters.items()
+                if len(who) >= team_size and states.get(sid, "approved") == "approved"]
+    found = [answers.computed.get("per_capita_monthly_income")
+             for answers in visits.current_answers(complete).values()]
+    numbers = [Decimal(str(v)) for v in found if isinstance(v, int | float | str)
+               and not isinstance(v, bool)]
+    return numbers[-1] if numbers else None
+
+
 def _panel(record: dict | None) -> rules.PanelRecord | None:
     if not record:
         return None
@@ -803,6 +817,11 @@ def _review_view(case: Any) -> dict | None:
                 "outcome": review.outcome, "completed_at": review.completed_at,
                 "previous_amount_yuan": review.previous_amount_yuan,
                 "new_amount_yuan": review.new_amount_yuan,
+                # What an adjustment starts from (the desk fills its form with it): the income
+                # the review's own home visit found, and the one the allowance was set on.
+                "visit_income_yuan": _visit_income(case.id, jurisdictions.effective_settings(
+                    case.jurisdiction_code)["min_visit_team_size"]),
+                "income_on_record_yuan": _subject_income(review.subject_case_id),
                 "methods": list(rules.REVIEW_METHODS), "tiers": list(rules.REVIEW_TIERS)}
     if case.status != rules.APPROVED or case.kind not in rules.MONTHLY_KINDS:
         return None
@@ -810,6 +829,11 @@ def _review_view(case: Any) -> dict | None:
     return {"tier": item.tier, "last_reviewed_on": item.last_reviewed_on,
             "due_on": item.due_on, "open_review_case_id": item.open_review_case_id,
             "is_triggered_by_checkins": bool(item.triggers)}
+
+
+def _subject_income(subject_case_id: str) -> Decimal | None:
+    record = db.session.get(CaseWorkflow, subject_case_id)
+    return record.per_capita_income_yuan if record is not None else None
 
 
 def _plain(value: Any) -> Any:

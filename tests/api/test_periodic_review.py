@@ -6,6 +6,7 @@ scoping; its outcome continues, adjusts (003) or stops (004, written reasons) th
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from backend import clock, events
 from backend.audit.models import AuditEvent
 from backend.checkins.models import ReviewTrigger
 from backend.households.models import Household
+from backend.visits.models import VisitRevision, VisitSubmission
 from backend.workflow.models import PeriodicReview
 from tests.api.test_checkins import activated
 from tests.api.test_workflow import (
@@ -141,10 +143,20 @@ def test_a_home_visit_review_goes_to_the_phones_and_its_approved_visit_feeds_it(
     assert assigned["status"] == "investigating"
     pulled = api.get("wenping_fw1", "/api/sync/pull").get_json()
     assert review["case_id"] in pulled["case_ids"]
-    assert wf(api, review["case_id"])["periodic_review"]["method"] == "home_visit"
+    before_visit = wf(api, review["case_id"])["periodic_review"]
+    assert before_visit["method"] == "home_visit"
+    # What an adjustment starts from: the allowance's income until the visit finds one.
+    on_record = wf(api, case["id"])["proposal"]["per_capita_income_yuan"]
+    assert before_visit["income_on_record_yuan"] == on_record is not None
+    assert before_visit["visit_income_yuan"] is None
     problem(move(api, review["case_id"], "reviewing", "wenping_reviewer",
                  review={"findings": "入户核实"}), 422, "review-visit-incomplete")
     complete_visit(api, assigned)
+    found = wf(api, review["case_id"])["periodic_review"]["visit_income_yuan"]
+    computed = db_session.scalar(select(VisitRevision.computed).join(
+        VisitSubmission, VisitSubmission.id == VisitRevision.submission_id).where(
+        VisitSubmission.case_id == review["case_id"]))["per_capita_monthly_income"]
+    assert Decimal(found) == Decimal(str(computed))
     ok(move(api, review["case_id"], "reviewing", "wenping_reviewer",
             review={"findings": "入户核实, 情况属实"}))
     ok(move(api, review["case_id"], "continued", "wenping_approver"))

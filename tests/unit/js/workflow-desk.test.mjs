@@ -157,3 +157,17 @@ test('a current recipient whose review is due offers to open one, once', () => {
   const open = view({ status: 'approved', periodic_review: { ...due, open_review_case_id: 'x' } });
   assert.ok(!actionsFor(open, ['intake_clerk']).some((a) => a.kind === 'open_review'));
 });
+
+test("a review's adjustment starts from the visit's income, else the allowance's", () => {
+  const reviewing = (review) => view({ kind_key: 'periodic_review', status: 'reviewing',
+    allowed_transitions: ['adjusted'], periodic_review: review });
+  const income = (review) => actionsFor(reviewing(review), ['approver'])[0].fields
+    .find((f) => f.name === 'proposal.per_capita_income_yuan').value;
+  assert.equal(income({ visit_income_yuan: '412.50', income_on_record_yuan: '300.00' }), '412.50');
+  assert.equal(income({ visit_income_yuan: null, income_on_record_yuan: '300.00' }), '300.00');
+  assert.equal(income({ visit_income_yuan: null, income_on_record_yuan: null }), undefined);
+  // Not a review: a new case's proposal is typed from the survey, never prefilled.
+  const fresh = actionsFor(view({ status: 'investigating', allowed_transitions: ['reviewing'],
+    periodic_review: { income_on_record_yuan: '300.00' } }), ['reviewer']);
+  assert.ok(fresh.every((a) => a.fields.every((f) => f.value === undefined || f.name !== 'proposal.per_capita_income_yuan')));
+});

@@ -117,7 +117,7 @@ export function actionsFor(view, roles = []) {
   targets.sort((a, b) => Number(ENDING.has(a)) - Number(ENDING.has(b)));
   for (const to of targets) {
     actions.push({ id: `to-${to}`, kind: 'transition', to, danger: ENDING.has(to),
-      fields: transitionFields(status, to, view.kind_key) });
+      fields: prefilled(transitionFields(status, to, view.kind_key), view) });
   }
   for (const task of view.tasks ?? []) {
     if (!task.completed_at && has(roles, ...(TASK_ROLES[task.task] ?? []))) {
@@ -132,6 +132,16 @@ export function actionsFor(view, roles = []) {
     ] });
   }
   return actions;
+}
+
+/** A review's adjustment starts from the income its home visit found, else the one the
+ *  allowance was set on: the approver corrects a figure instead of retyping it. */
+function prefilled(fields, view) {
+  const review = view.periodic_review ?? {};
+  const income = review.visit_income_yuan ?? review.income_on_record_yuan;
+  if (view.kind_key !== 'periodic_review' || income == null) return fields;
+  return fields.map((field) => (field.name === 'proposal.per_capita_income_yuan'
+    ? { ...field, value: String(income) } : field));
 }
 
 function dateOf(instant) {
