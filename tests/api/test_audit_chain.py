@@ -113,21 +113,27 @@ def test_deleting_the_newest_rows_shows(app, api, db_session):
 
 
 def test_rows_are_linked_at_the_commit_not_when_a_savepoint_is_released(app, db_session):
-    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit."""
+    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit,
+    and the rows go in then, already linked (ADR 0005)."""
     from backend.audit import service as audit
+
+    def saved(object_id):
+        return db_session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "test.savepoint", AuditEvent.object_id == object_id)).all()
 
     with app.test_request_context():
         since = _head(db_session)
         with db_session.begin_nested():
-            first = audit.record("test.savepoint", "test", "one")
+            audit.record("test.savepoint", "test", "one")
         with db_session.begin_nested():
-            second = audit.record("test.savepoint", "test", "two")
+            audit.record("test.savepoint", "test", "two")
         db_session.flush()
-        assert (first.chain_seq, second.chain_seq) == (None, None)
+        assert (saved("one"), saved("two")) == ([], [])
+        assert [e.object_id for e in audit.events_for("test", "two")] == ["two"]
         assert _head(db_session) == since
         db_session.commit()
-        db_session.expire_all()
-        assert (first.chain_seq, second.chain_seq) == (since + 1, since + 2)
+        assert [(row.object_id, row.chain_seq) for row in saved("one") + saved("two")] == [
+            ("one", since + 1), ("two", since + 2)]
     result = _verify(app, since)
     assert result.exit_code == 0, result.output
 
@@ -137,7 +143,7 @@ def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session
 
     with app.test_request_context():
         since = _head(db_session)
-        kept = audit.record("test.savepoint", "test", "kept")
+        audit.record("test.savepoint", "test", "kept")
         try:
             with db_session.begin_nested():
                 audit.record("test.savepoint", "test", "undone")
@@ -146,7 +152,35 @@ def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session
             pass
         db_session.commit()
         rows = _chained(db_session, since)
-        assert [(row.id, row.object_id) for row in rows] == [(kept.id, "kept")]
+        assert [row.object_id for row in rows] == ["kept"]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_nested_savepoints_keep_only_the_rows_of_what_was_kept(app, db_session):
+    """Rows wait for the commit per SAVEPOINT: a released one hands its rows to the one
+    around it, so rolling that one back drops them too."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        with db_session.begin_nested():
+            audit.record("test.savepoint", "test", "outer")
+            try:
+                with db_session.begin_nested():
+                    audit.record("test.savepoint", "test", "inner-undone")
+                    raise LookupError("undo")
+            except LookupError:
+                pass
+        try:
+            with db_session.begin_nested():
+                with db_session.begin_nested():
+                    audit.record("test.savepoint", "test", "released-then-undone")
+                raise LookupError("undo")
+        except LookupError:
+            pass
+        db_session.commit()
+        assert [row.object_id for row in _chained(db_session, since)] == ["outer"]
     result = _verify(app, since)
     assert result.exit_code == 0, result.output
 
