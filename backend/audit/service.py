@@ -112,7 +112,7 @@ def _chain_on_commit(session) -> None:
                 else None
             waiting.setdefault(outer, []).extend(rows)
         return
-    if session.info.pop(_PENDING, False) or session.info.get(_WAITING):
+    if session.info.get(_PENDING) or session.info.get(_WAITING):
         chain_pending(session)
 
 

@@ -185,6 +185,23 @@ def test_nested_savepoints_keep_only_the_rows_of_what_was_kept(app, db_session):
     assert result.exit_code == 0, result.output
 
 
+def test_rows_added_as_objects_and_recorded_rows_share_the_chain(app, db_session):
+    """A row added as an AuditEvent object is in the table before the commit, unlinked;
+    the commit links it, then inserts the recorded rows after it."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        db_session.add(AuditEvent(at=datetime.now(UTC), action="test.object",
+                                  object_type="test", object_id="added"))
+        db_session.flush()
+        audit.record("test.savepoint", "test", "recorded")
+        db_session.commit()
+        assert [row.object_id for row in _chained(db_session, since)] == ["added", "recorded"]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
 @dataclass(frozen=True)
 class _Noted:
     object_id: str
