@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -15,6 +16,10 @@ from backend.audit.models import AuditChainHead, AuditEvent
 from backend.extensions import db
 
 _PENDING = "doorstep_audit_pending"
+# Rows recorded in this transaction, inserted already linked when it commits; keyed by the
+# innermost SAVEPOINT open when they were recorded (None: the transaction itself), so a
+# SAVEPOINT rolled back takes its rows with it, as it would take rows already inserted.
+_WAITING = "doorstep_audit_waiting"
 HEAD_ID = 1
 
 
@@ -27,26 +32,11 @@ def record(
     after: dict | None = None,
     jurisdiction_code: str | None = None,
     actor_id: str | None = None,
-) -> AuditEvent:
+) -> None:
     """Add an audit row to the current transaction (committed with the change itself)."""
-    context = current_actor()
-    event = AuditEvent(
-        at=clock.now(),
-        actor_id=actor_id or context.actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        jurisdiction_code=jurisdiction_code,
-        before=before,
-        after=after,
-        request_id=context.request_id,
-        ip=context.ip,
-        user_agent=(context.user_agent or "")[:300] or None,
-        device_id=context.device_id,
-    )
-    db.session.add(event)
-    db.session.info[_PENDING] = True
-    return event
+    record_many([{"action": action, "object_type": object_type, "object_id": object_id,
+                  "before": before, "after": after, "jurisdiction_code": jurisdiction_code,
+                  "actor_id": actor_id}])
 
 
 def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
@@ -56,33 +46,42 @@ def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 def events_for(object_type: str, object_id: str) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-            .order_by(AuditEvent.id)
-        )
-    )
+    """The object's audit rows in order, this transaction's (not inserted yet) last."""
+    stored = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.id))
+    waiting = [AuditEvent(**row) for rows in db.session.info.get(_WAITING, {}).values()
+               for row in rows
+               if row["object_type"] == object_type and row["object_id"] == object_id]
+    return [*stored, *waiting]
 
 
 def record_many(events: list[dict]) -> None:
-    """Audit a whole batch in one INSERT (a synced batch can hold a thousand records)."""
+    """Audit a batch (a synced batch can hold a thousand records): the rows wait in the
+    session and go in with the transaction's commit, in one INSERT, already linked."""
     if not events:
         return
-    from sqlalchemy import insert
-
     context = current_actor()
     at = clock.now()
     rows = [{
         "at": at, "actor_id": event.get("actor_id") or context.actor_id,
         "action": event["action"], "object_type": event["object_type"],
         "object_id": str(event["object_id"]), "jurisdiction_code": event.get("jurisdiction_code"),
-        "before": event.get("before"), "after": event.get("after"),
+        # As the JSON column gives them back: the hash is taken before the row is stored.
+        "before": _stored_json(event.get("before")), "after": _stored_json(event.get("after")),
         "request_id": context.request_id, "ip": context.ip,
         "user_agent": (context.user_agent or "")[:300] or None, "device_id": context.device_id,
     } for event in events]
-    db.session.info[_PENDING] = True
-    db.session.execute(insert(AuditEvent), rows)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that its end, commit or rollback, is seen
+    waiting = session.info.setdefault(_WAITING, {})
+    waiting.setdefault(session.get_nested_transaction(), []).extend(rows)
+
+
+def _stored_json(value: dict | None) -> dict | None:
+    return None if value is None else json.loads(json.dumps(value))
 
 
 # The chain ---------------------------------------------------------------------------
@@ -102,17 +101,60 @@ def _chain_on_commit(session) -> None:
     # it through every write after (a sync push releases one SAVEPOINT per record): writers
     # would queue on it for longer, and one waiting on a row another writer holds while
     # that writer waits for the head would deadlock. Link once, at the transaction's own
-    # commit (every begin_nested here is a `with` block, closed before it).
+    # commit (every begin_nested here is a `with` block, closed before it); a released
+    # SAVEPOINT hands its waiting rows to the transaction around it.
     if session.in_nested_transaction():
+        released = session.get_nested_transaction()
+        waiting = session.info.get(_WAITING, {})
+        rows = waiting.pop(released, None)
+        if rows:
+            outer = released.parent if released.parent is not None and released.parent.nested \
+                else None
+            waiting.setdefault(outer, []).extend(rows)
         return
-    if session.info.pop(_PENDING, False):
+    if session.info.get(_PENDING) or session.info.get(_WAITING):
         chain_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back_rows(session, transaction) -> None:
+    waiting = session.info.get(_WAITING)
+    if not waiting:
+        return
+    if transaction.nested:
+        waiting.pop(transaction, None)  # rolled back (a released one handed its rows on)
+    elif transaction.parent is None:
+        session.info.pop(_WAITING, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
+        session.info.pop(_WAITING, None)
+
+
+def _lock_head(session, count: int) -> tuple[int, str, list[int]] | None:
+    """Lock the head and take ids for ``count`` new rows, in one statement: the ids are
+    in the rows' hashes, so they are known before the INSERT. PostgreSQL takes them from
+    the id sequence; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so
+    the ids after the highest are free."""
+    table = AuditEvent.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        ids = (select(func.array_agg(func.nextval(func.pg_get_serial_sequence(
+            table.name, "id")))).select_from(func.generate_series(1, count))
+            .scalar_subquery())
+    else:
+        ids = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+    head = session.execute(
+        select(AuditChainHead.last_seq, AuditChainHead.last_hash, ids)
+        .where(AuditChainHead.id == HEAD_ID).with_for_update(of=AuditChainHead)).first()
+    if head is None:
+        return None
+    seq, previous, taken = head
+    if not isinstance(taken, list):
+        taken = list(range(taken + 1, taken + 1 + count))
+    return seq, previous, sorted(taken or [])
 
 
 def chain_pending(session) -> int:
@@ -120,42 +162,52 @@ def chain_pending(session) -> int:
 
     The head row is locked only now, after every other write of the transaction, so
     holding it never waits on another lock (no deadlocks), and the chain order is the
-    commit order. Hashes are computed from the rows as the database returns them.
+    commit order. Rows recorded through record() are inserted now, linked; rows added
+    as AuditEvent objects are in the table already and are linked as the database returns
+    them.
     """
     session.flush()
-    # No "any rows?" query first: the caller links only when this transaction wrote audit
-    # rows (a SAVEPOINT rolled back may have taken them away: then the lock is held for
-    # nothing a moment, and nothing changes).
-    head = session.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
-        .where(AuditChainHead.id == HEAD_ID).with_for_update()).first()
+    waiting = [row for rows in session.info.pop(_WAITING, {}).values() for row in rows]
+    has_unlinked = session.info.pop(_PENDING, False)
+    head = _lock_head(session, len(waiting))
     if head is None:
         session.add(AuditChainHead(id=HEAD_ID, last_seq=0, last_hash=rules.GENESIS_HASH))
         session.flush()
-        head = (0, rules.GENESIS_HASH)
-    seq, previous = head
-    rows = session.execute(
+        head = _lock_head(session, len(waiting))
+    assert head is not None
+    seq, previous, ids = head
+    unlinked = session.execute(
         select(*(getattr(AuditEvent, name) for name in rules.HASHED_FIELDS
                  if name != "chain_seq"))
-        .where(AuditEvent.chain_seq.is_(None)).order_by(AuditEvent.id)).mappings().all()
-    if not rows:
-        return 0
-    links = []
-    for row in rows:
+        .where(AuditEvent.chain_seq.is_(None)).order_by(AuditEvent.id)
+    ).mappings().all() if has_unlinked else []
+    links, new_rows = [], []
+    for row in unlinked:
         seq += 1
-        fields = {**row, "chain_seq": seq}
-        digest = rules.row_hash(previous, fields)
+        digest = rules.row_hash(previous, {**row, "chain_seq": seq})
         links.append({"row_id": row["id"], "seq": seq, "prev": previous, "digest": digest})
         previous = digest
+    for row, row_id in zip(waiting, ids, strict=True):
+        seq += 1
+        fields = {**row, "id": row_id, "chain_seq": seq}
+        digest = rules.row_hash(previous, fields)
+        new_rows.append({**fields, "prev_hash": previous, "row_hash": digest})
+        previous = digest
+    if not links and not new_rows:
+        return 0
     connection = session.connection()
-    connection.execute(
-        update(AuditEvent.__table__).where(AuditEvent.__table__.c.id == bindparam("row_id"))
-        .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
-                row_hash=bindparam("digest")), links)
+    table = AuditEvent.__table__
+    if links:
+        connection.execute(
+            update(table).where(table.c.id == bindparam("row_id"))
+            .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
+                    row_hash=bindparam("digest")), links)
+    if new_rows:
+        connection.execute(insert(table), new_rows)
     connection.execute(update(AuditChainHead.__table__)
                        .where(AuditChainHead.__table__.c.id == HEAD_ID)
                        .values(last_seq=seq, last_hash=previous))
-    return len(links)
+    return len(links) + len(new_rows)
 
 
 @dataclass(frozen=True)

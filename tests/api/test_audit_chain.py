@@ -113,21 +113,27 @@ def test_deleting_the_newest_rows_shows(app, api, db_session):
 
 
 def test_rows_are_linked_at_the_commit_not_when_a_savepoint_is_released(app, db_session):
-    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit."""
+    """A sync push releases a SAVEPOINT per record; the head's lock waits for the commit,
+    and the rows go in then, already linked (ADR 0005)."""
     from backend.audit import service as audit
+
+    def saved(object_id):
+        return db_session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "test.savepoint", AuditEvent.object_id == object_id)).all()
 
     with app.test_request_context():
         since = _head(db_session)
         with db_session.begin_nested():
-            first = audit.record("test.savepoint", "test", "one")
+            audit.record("test.savepoint", "test", "one")
         with db_session.begin_nested():
-            second = audit.record("test.savepoint", "test", "two")
+            audit.record("test.savepoint", "test", "two")
         db_session.flush()
-        assert (first.chain_seq, second.chain_seq) == (None, None)
+        assert (saved("one"), saved("two")) == ([], [])
+        assert [e.object_id for e in audit.events_for("test", "two")] == ["two"]
         assert _head(db_session) == since
         db_session.commit()
-        db_session.expire_all()
-        assert (first.chain_seq, second.chain_seq) == (since + 1, since + 2)
+        assert [(row.object_id, row.chain_seq) for row in saved("one") + saved("two")] == [
+            ("one", since + 1), ("two", since + 2)]
     result = _verify(app, since)
     assert result.exit_code == 0, result.output
 
@@ -137,7 +143,7 @@ def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session
 
     with app.test_request_context():
         since = _head(db_session)
-        kept = audit.record("test.savepoint", "test", "kept")
+        audit.record("test.savepoint", "test", "kept")
         try:
             with db_session.begin_nested():
                 audit.record("test.savepoint", "test", "undone")
@@ -146,7 +152,120 @@ def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_chain(app, db_session
             pass
         db_session.commit()
         rows = _chained(db_session, since)
-        assert [(row.id, row.object_id) for row in rows] == [(kept.id, "kept")]
+        assert [row.object_id for row in rows] == ["kept"]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_nested_savepoints_keep_only_the_rows_of_what_was_kept(app, db_session):
+    """Rows wait for the commit per SAVEPOINT: a released one hands its rows to the one
+    around it, so rolling that one back drops them too."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        with db_session.begin_nested():
+            audit.record("test.savepoint", "test", "outer")
+            try:
+                with db_session.begin_nested():
+                    audit.record("test.savepoint", "test", "inner-undone")
+                    raise LookupError("undo")
+            except LookupError:
+                pass
+        try:
+            with db_session.begin_nested():
+                with db_session.begin_nested():
+                    audit.record("test.savepoint", "test", "released-then-undone")
+                raise LookupError("undo")
+        except LookupError:
+            pass
+        db_session.commit()
+        assert [row.object_id for row in _chained(db_session, since)] == ["outer"]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_rows_added_as_objects_and_recorded_rows_share_the_chain(app, db_session):
+    """A row added as an AuditEvent object is in the table before the commit, unlinked;
+    the commit links it, then inserts the recorded rows after it."""
+    from backend.audit import service as audit
+
+    with app.test_request_context():
+        since = _head(db_session)
+        db_session.add(AuditEvent(at=datetime.now(UTC), action="test.object",
+                                  object_type="test", object_id="added"))
+        db_session.flush()
+        audit.record("test.savepoint", "test", "recorded")
+        db_session.commit()
+        assert [row.object_id for row in _chained(db_session, since)] == ["added", "recorded"]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_savepoints_rolled_back_take_object_rows_and_recorded_rows_alike(app, db_session):
+    """Rows added as objects are in the table (the SAVEPOINT's rollback removes them), the
+    recorded ones wait in the session (dropped with it): either way no link dangles."""
+    from backend.audit import service as audit
+
+    def added(object_id):
+        db_session.add(AuditEvent(at=datetime.now(UTC), action="test.object",
+                                  object_type="test", object_id=object_id))
+        db_session.flush()
+
+    with app.test_request_context():
+        since = _head(db_session)
+        added("object-kept")
+        try:
+            with db_session.begin_nested():
+                added("object-undone")
+                audit.record("test.savepoint", "test", "recorded-undone")
+                raise LookupError("undo")
+        except LookupError:
+            pass
+        with db_session.begin_nested():
+            audit.record("test.savepoint", "test", "recorded-kept")
+            added("object-in-savepoint-kept")
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [row.object_id for row in rows] == [
+            "object-kept", "object-in-savepoint-kept", "recorded-kept"]
+        assert [row.chain_seq for row in rows] == [since + 1, since + 2, since + 3]
+    result = _verify(app, since)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_rollback_or_a_failed_commit_leaves_no_gap(app, db_session, monkeypatch):
+    """Rows waiting for the commit go with a rollback. The rows, their links and the head's
+    move are in the transaction: a commit that fails once they are written takes all of
+    them back, and the next commit continues the chain from the same place (no position
+    skipped, no row left waiting)."""
+    from backend.audit import service as audit
+
+    linked = audit.chain_pending
+
+    def link_then_fail(session):
+        linked(session)
+        raise RuntimeError("the commit fails after the rows were linked")
+
+    with app.test_request_context():
+        since = _head(db_session)
+        audit.record("test.failed-commit", "test", "rolled-back")
+        db_session.rollback()
+        audit.record("test.failed-commit", "test", "lost")
+        db_session.add(AuditEvent(at=datetime.now(UTC), action="test.failed-commit",
+                                  object_type="test", object_id="lost-object"))
+        monkeypatch.setattr(audit, "chain_pending", link_then_fail)
+        with pytest.raises(RuntimeError):
+            db_session.commit()
+        db_session.rollback()
+        monkeypatch.setattr(audit, "chain_pending", linked)
+        assert _head(db_session) == since
+        audit.record("test.failed-commit", "test", "kept")
+        db_session.commit()
+        rows = _chained(db_session, since)
+        assert [(row.object_id, row.chain_seq) for row in rows] == [("kept", since + 1)]
+        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "test.failed-commit", AuditEvent.object_id != "kept")) == 0
     result = _verify(app, since)
     assert result.exit_code == 0, result.output
 
@@ -209,6 +328,81 @@ def test_concurrent_writers_build_one_unbroken_chain(app):
         assert report.rows >= 12
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.chain_seq.is_(None))) == 0
+
+
+def test_a_writer_waiting_for_the_head_links_after_the_one_holding_it(app):
+    """Two sessions commit audit rows at the same moment (real commits, two connections).
+    The first is held just after it took the head; the second must wait for it (PostgreSQL:
+    the head's row lock, re-read once the first commits; SQLite: the write lock of BEGIN
+    IMMEDIATE), then continue the chain from the first's last row: no position or previous
+    hash taken twice, rows recorded and rows added as objects alike."""
+    from sqlalchemy import event as sa_event
+
+    from backend.audit import service as audit
+    from backend.extensions import db
+
+    with app.app_context():
+        since = db.session.get(AuditChainHead, 1).last_seq
+        engine = db.engine
+    holder: list[int] = []
+    head_taken, let_go, second_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_after_head(_conn, _cursor, statement, *_args):
+        if threading.get_ident() in holder and statement.lstrip().upper().startswith(
+                "SELECT") and "audit_chain_head" in statement:
+            head_taken.set()
+            let_go.wait(timeout=30)
+
+    def commit_rows(name: str, done: threading.Event | None = None) -> None:
+        try:
+            with app.app_context():
+                audit.record("test.concurrent", "test", f"{name}-recorded")
+                db.session.add(AuditEvent(at=datetime.now(UTC), action="test.concurrent",
+                                          object_type="test", object_id=f"{name}-object"))
+                audit.record_many([{"action": "test.concurrent", "object_type": "test",
+                                    "object_id": f"{name}-batch-{n}"} for n in range(3)])
+                db.session.commit()
+        except BaseException as error:  # reported by the test below
+            errors.append(error)
+        finally:
+            if done is not None:
+                done.set()
+
+    def first() -> None:
+        holder.append(threading.get_ident())
+        commit_rows("first")
+
+    sa_event.listen(engine, "after_cursor_execute", hold_after_head)
+    try:
+        one = threading.Thread(target=first)
+        one.start()
+        assert head_taken.wait(timeout=30), "the first writer never took the head"
+        two = threading.Thread(target=commit_rows, args=("second", second_done))
+        two.start()
+        assert not second_done.wait(timeout=1.0), "the second writer did not wait for the head"
+        let_go.set()
+        one.join(timeout=60)
+        two.join(timeout=60)
+    finally:
+        let_go.set()
+        sa_event.remove(engine, "after_cursor_execute", hold_after_head)
+    assert errors == []
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "test.concurrent", AuditEvent.chain_seq > since)
+            .order_by(AuditEvent.chain_seq)).all()
+        names = [row.object_id for row in rows]
+        assert sorted(names) == sorted(f"{who}-{what}" for who in ("first", "second")
+                                       for what in ("recorded", "object", "batch-0",
+                                                    "batch-1", "batch-2"))
+        # The first's five rows, then the second's five, the second linked to the first's last.
+        assert all(name.startswith("first") for name in names[:5]), names
+        assert rows[5].prev_hash == rows[4].row_hash
+        assert len({row.prev_hash for row in rows}) == len(rows)
+        report = audit.verify_chain(since)
+        assert report.is_intact, report.broken
+        assert report.last_seq == db.session.get(AuditChainHead, 1).last_seq
 
 
 # The whole trail, through the migration that chains rows written before it --------------

@@ -203,6 +203,7 @@ def test_repeated_missed_check_ins_open_one_review_003(api, db_session):
     assert review.subject_case_id == case["id"] and review.source == "checkin"
     trigger, = db_session.scalars(select(ReviewTrigger)).all()
     assert trigger.handled_at is not None and review.trigger_ids == [trigger.id]
+    db_session.commit()  # audit rows go in with the commit
     audited = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "case.periodic_review_opened")).all()
     assert [a.after["source"] for a in audited] == ["checkin"]
