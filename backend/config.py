@@ -16,6 +16,15 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_distance(name: str, default: float) -> float:
+    """A face-embedding distance: refused at start-up unless 0 < value < 2 (a typo would
+    otherwise verify everyone, or no one)."""
+    value = float(os.environ.get(name, default))
+    if not 0 < value < 2:
+        raise ValueError(f"{name} must be between 0 and 2 (dlib's scale), not {value}")
+    return value
+
+
 def load_config(instance_path: str) -> dict:
     """Build the Flask config from environment variables.
 
@@ -81,6 +90,10 @@ def load_config(instance_path: str) -> dict:
         # The only hosts the server POSTs push messages to (a subscription names its own
         # endpoint, so this is the SSRF guard): `host`, `host:port` or `*.suffix`, https only.
         "PUSH_SERVICE_HOSTS": os.environ.get("PUSH_SERVICE_HOSTS", DEFAULT_PUSH_SERVICE_HOSTS),
+        # The check-in face check (backend/checkins/identity.py, ADR 0009): `dlib` or `none`,
+        # and dlib's same-person distance (lower is stricter; flags never block a check-in).
+        "IDENTITY_VERIFIER": os.environ.get("IDENTITY_VERIFIER", "dlib"),
+        "IDENTITY_MAX_DISTANCE": _env_distance("IDENTITY_MAX_DISTANCE", 0.55),
         # Check-in jobs (backend/checkins/jobs.py): unset, RedisHuey with REDIS_URL, else
         # SqliteHuey in instance/huey.sqlite3.
         "HUEY_BACKEND": os.environ.get("HUEY_BACKEND"),

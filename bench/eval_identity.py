@@ -173,7 +173,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", help="altered-copy mode: images of faces")
     parser.add_argument("--people", type=Path, help="a folder laid out by fetch_face_samples")
-    parser.add_argument("--thresholds", default=f"0.5,0.55,{SAME_PERSON_MAX_DISTANCE}")
+    parser.add_argument("--thresholds", default="0.5,0.55,0.6")  # ours, and dlib's own 0.6
     args = parser.parse_args()
     if args.people:
         independent_photos(args.people, [float(t) for t in args.thresholds.split(",")])

@@ -624,7 +624,8 @@ def check_identity(checkin_id: str) -> str | None:
         probe = evidence.read_blob(row.photo_sha256, "orig")
     except ProblemError:
         return None  # a photo is not there yet; its arrival checks again
-    verifier = identity.verifier(current_app.config.get("IDENTITY_VERIFIER", "dlib"))
+    verifier = identity.verifier(current_app.config["IDENTITY_VERIFIER"],
+                                 current_app.config["IDENTITY_MAX_DISTANCE"])
     try:
         result = verifier.compare(reference, probe)
     except Exception:  # noqa: BLE001 - an image the model cannot read goes to a person

@@ -469,7 +469,7 @@ class StubFaces:
         return identity.IdentityResult(status, self.distance, self.name)
 
 
-@pytest.mark.parametrize("distance, flagged", [(0.59, False), (0.61, True)])
+@pytest.mark.parametrize("distance, flagged", [(0.54, False), (0.56, True)])
 def test_face_mismatch_on_both_sides(app, api, db_session, recipient, distance, flagged):
     identity.use("stub", StubFaces(distance))
     app.config["IDENTITY_VERIFIER"] = "stub"

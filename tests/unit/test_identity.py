@@ -56,3 +56,15 @@ def test_no_face_in_the_photo(faces):
 def test_without_a_model_nothing_is_vouched_for():
     result = identity.UnverifiedIdentity().compare(b"", b"")
     assert result.status == "unverified" and result.distance is None
+
+
+def test_the_same_pair_is_judged_by_the_configured_threshold(faces):
+    """IDENTITY_MAX_DISTANCE decides: one pair verified above its distance, a mismatch below."""
+    reference = (PHOTOS / "face_astronaut.jpg").read_bytes()
+    probe = (PHOTOS / "face_hopper.jpg").read_bytes()
+    distance = faces.compare(reference, probe).distance
+    assert identity.verifier("dlib", distance + 0.01).compare(reference, probe).status == \
+        "verified"
+    assert identity.verifier("dlib", distance - 0.01).compare(reference, probe).status == \
+        "mismatch"
+    assert identity.SAME_PERSON_MAX_DISTANCE == 0.55  # ADR 0009: stricter than dlib's 0.6
