@@ -129,7 +129,10 @@ function rereviewPanel() {
       const summary = report.expected
         ? w(report.is_met ? 'wf.rr.met' : 'wf.rr.not_met', { reviewed: report.reviewed, expected: report.expected, rate: percent(report.rate) })
         : w('wf.rr.none_due');
-      fill(out, h('p', { class: report.is_met ? 'wf-ok' : 'wf-problem', id: 'wf-rr-summary', role: 'status' }, summary),
+      // The period leads: figures read without it are easily taken for another half-year's.
+      const period = w(`wf.rr.period${report.half}`, { year: report.year });
+      fill(out, h('p', { class: report.is_met ? 'wf-ok' : 'wf-problem', id: 'wf-rr-summary', role: 'status',
+        dataset: { period: `${report.year}-${report.half}` } }, `${period}${w('wf.rr.colon')}${summary}`),
         report.townships.length ? townships(report) : null, missing(report));
     } catch (error) {
       fill(out, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.load_failed', { detail: error.detail || error.message })));
