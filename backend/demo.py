@@ -96,6 +96,7 @@ def demo_recipients() -> list[tuple[str, str]]:
     """Console lines for recipients enrolled in an existing demo database: an activation
     code is stored only as its hash, so a pending one cannot be printed again (staff print a
     new slip from the check-in desk)."""
+    from backend.auth.passwords import verify_password
     from backend.checkins.models import Recipient
     from backend.households.models import Member
 
@@ -103,9 +104,13 @@ def demo_recipients() -> list[tuple[str, str]]:
     for recipient, name in db_session().execute(
             select(Recipient, Member.name).join(Member, Member.id == Recipient.member_id)
             .order_by(Recipient.enrolled_at)):
-        if recipient.activated_at is not None:
+        user = auth.get_user(recipient.user_id) if recipient.activated_at else None
+        if user is not None and verify_password(user.password_hash, DEMO_RECIPIENT_PIN):
             lines.append((f"recipient {name}", f"phone {recipient.phone}, PIN "
-                                               f"{DEMO_RECIPIENT_PIN} unless changed"))
+                                               f"{DEMO_RECIPIENT_PIN}"))
+        elif user is not None:
+            lines.append((f"recipient {name}", f"phone {recipient.phone}, PIN chosen on the "
+                                               "phone (staff reset it from the check-in desk)"))
         else:
             lines.append((f"recipient {name}", "not activated yet: print a new slip from "
                                                "the check-in desk (签到管理)"))

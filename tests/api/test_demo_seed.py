@@ -42,9 +42,21 @@ def test_a_second_run_prints_the_logins_again(fresh_app):
         assert username in second.output
     assert "demo-pass-2026, unless changed since" in second.output
     # The activated recipient's phone again; the pending code exists only as its hash.
-    assert "PIN 204815 unless changed" in second.output
+    assert "PIN 204815" in second.output
     assert "/checkin/slip?code=" not in second.output
     assert "print a new slip" in second.output
+    # Once the second recipient activates with a PIN of their own, that PIN is not claimed.
+    from backend.checkins import service as checkins
+
+    code = first.output.split("/checkin/slip?code=")[1].split()[0]
+    with fresh_app.app_context():
+        checkins.activate(code, "135790")
+        from backend.extensions import db
+
+        db.session.commit()
+    third = runner.invoke(args=["seed-demo"])
+    assert third.output.count("PIN 204815") == 1
+    assert "PIN chosen on the phone" in third.output and "print a new slip" not in third.output
     # The listing is the same as the first run's, line for line.
     logins = first.output[first.output.index("demo logins"):].splitlines()[1:]
     assert second.output[second.output.index("demo logins"):].splitlines()[1:] == logins
