@@ -87,3 +87,27 @@ def test_the_survey_opens_with_its_checks_when_every_module_loads(phone, sign_in
     assert phone.locator("#module-error").count() == 0
     # Skip logic is live: the actual address is hidden until the registered one is wrong.
     assert phone.locator("[data-field=actual_address]").count() == 0
+
+
+def test_a_screen_arriving_late_never_covers_the_one_opened_after_it(phone, sign_in):
+    """On a weak signal the outbox's module is slow; the worker goes back to the case list
+    meanwhile. When the module finally arrives, the case list stays on screen."""
+    page = phone
+    held = []
+    page.route("**/static/js/views/outbox.js*", lambda route: held.append(route))  # late
+    sign_in(page, "wenping_fw1")
+    page.wait_for_selector("#case-list .case-row")
+    page.click("#nav-outbox")
+    page.wait_for_function("() => location.hash === '#/outbox'")
+    page.wait_for_timeout(300)
+    assert held, "the outbox module was not requested"
+    page.goto("/#/cases")
+    page.wait_for_selector("#main[data-view=cases][data-ready=true] #case-list .case-row")
+    held[0].continue_()
+    page.wait_for_timeout(1_500)  # the late module has arrived and been evaluated by now
+    assert page.evaluate("() => document.querySelector('#outbox-list') === null")
+    assert page.get_attribute("#main", "data-view") == "cases"
+    # The outbox still opens when asked for again.
+    page.click("#nav-outbox")
+    page.wait_for_selector("#main[data-view=outbox][data-ready=true] #outbox-list")
+    assert page.js_errors == []

@@ -77,7 +77,12 @@ function iconLabel(glyph, words) {
   return [h('span', { 'aria-hidden': 'true' }, glyph), h('span', { class: 'visually-hidden' }, words)];
 }
 
+let navigations = 0;
+
 async function route() {
+  // A slow screen module (a desk screen on a weak signal) may arrive after the person has
+  // moved on: only the newest navigation draws, or the old screen would cover the new one.
+  const navigation = ++navigations;
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const opensCheckIn = location.pathname === '/checkin' || name === 'checkin' || isRecipient();
   // Reviewers, approvers and supervisors have no assignments of their own: they start at the queue.
@@ -90,6 +95,7 @@ async function route() {
     console.error(`view ${wanted} failed to load`, error);
     return loadFailed;
   }) ?? VIEWS.cases;
+  if (navigation !== navigations) return;
   // A fresh element per navigation: a slower screen still rendering (settings waiting on the
   // storage estimate, say) writes into the detached old one, never over the screen now shown.
   const stale = main();
@@ -102,7 +108,11 @@ async function route() {
   if (!document.getElementById('nav-work') !== !(isWorkflowUser() && !session.needsSignIn())
     || !document.getElementById('nav-reviews') !== !(isDeskUser() && !session.needsSignIn())) renderHeader();
   try {
-    cleanup = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
+    const done = await view.render(root, { params: params.map(decodeURIComponent), navigate, afterSignIn });
+    // Overtaken while drawing (into its now detached element): keep the newer screen's
+    // cleanup. The stale one is not run: it may undo what the newer screen just set up
+    // (the desk screens share their page classes); at worst a detached list keeps a listener.
+    if (navigation === navigations) cleanup = done;
   } catch (error) {
     console.error(error);
     toast(String(error.message || error), 'error');
