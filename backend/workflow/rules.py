@@ -678,3 +678,8 @@ def is_rereview_expected(approved_on: date, period_start: date) -> bool:
 def rate(done: int, expected: int) -> float | None:
     """done / expected, or None when nothing was expected (no rate, rather than 0% or 100%)."""
     return None if expected == 0 else round(done / expected, 4)
+
+
+def is_rereview_rate_met(done: int, expected: int) -> bool:
+    """001's 100%: every special case due a re-review had one (nothing due: nothing missed)."""
+    return done >= expected * SPECIAL_CASE_REREVIEW_RATE

@@ -94,40 +94,36 @@ def _open_for_change(caller: Caller, case_id: str, if_match: str | None) -> Any:
 # --- the transition --------------------------------------------------------------------------
 
 
-def _visit_complete(case_id: str, team_size: int) -> bool:
-    """004: a visit of the case attested by ≥ team_size investigators, approved in review
-    when it has a review."""
+def _complete_visits(case_id: str, team_size: int) -> list[str]:
+    """004: the case's visits attested by ≥ team_size investigators and approved in review
+    (a visit without a review counts as approved)."""
     attesters = visits.attesters_by_visit(case_id)
     states = reviews.states_of(attesters)
-    return any(len(who) >= team_size and states.get(sid, "approved") == "approved"
-               for sid, who in attesters.items())
+    return [sid for sid, who in attesters.items()
+            if len(who) >= team_size and states.get(sid, "approved") == "approved"]
+
+
+def _visit_complete(case_id: str, team_size: int) -> bool:
+    return bool(_complete_visits(case_id, team_size))
 
 
 def _self_care_level(case_id: str, team_size: int) -> str | None:
-    """43号 level from a complete (attested, review-approved) visit of the case that
-    answered all six self-care items (001: the visit assesses an extreme-poverty
-    applicant's self-care); None when no such visit did."""
-    attesters = visits.attesters_by_visit(case_id)
-    states = reviews.states_of(attesters)
-    complete = [sid for sid, who in attesters.items()
-                if len(who) >= team_size and states.get(sid, "approved") == "approved"]
-    for answers in visits.current_answers(complete).values():
+    """43号 level from a complete visit of the case that answered all six self-care items
+    (001: the visit assesses an extreme-poverty applicant's self-care); None when no such
+    visit did."""
+    for answers in visits.current_answers(_complete_visits(case_id, team_size)).values():
         if all(isinstance(answers.data.get(item), bool) for item in rules.SELF_CARE_ITEMS):
             return rules.self_care_level(answers.data)
     return None
 
 
 def _visit_income(case_id: str, team_size: int) -> Decimal | None:
-    """The per-capita monthly income that the case's latest complete (attested,
-    review-approved) visit computed, or None when no complete visit has one."""
-    attesters = visits.attesters_by_visit(case_id)
-    states = reviews.states_of(attesters)
-    complete = [sid for sid, who in attesters.items()
-                if len(who) >= team_size and states.get(sid, "approved") == "approved"]
-    found = [answers.computed.get("per_capita_monthly_income")
-             for answers in visits.current_answers(complete).values()]
-    numbers = [Decimal(str(v)) for v in found if isinstance(v, int | float | str)
-               and not isinstance(v, bool)]
+    """The per-capita monthly income that a complete visit of the case computed, or None
+    when none has one."""
+    found = [answers.computed.get("per_capita_monthly_income") for answers
+             in visits.current_answers(_complete_visits(case_id, team_size)).values()]
+    numbers = [Decimal(str(v)) for v in found
+               if isinstance(v, int | float | str) and not isinstance(v, bool)]
     return numbers[-1] if numbers else None
 
 

@@ -468,3 +468,8 @@ def test_the_rate_is_none_when_nothing_was_due():
     assert rules.rate(0, 0) is None
     assert rules.rate(2, 3) == 0.6667
     assert rules.rate(3, 3) == 1.0 == rules.SPECIAL_CASE_REREVIEW_RATE
+
+
+def test_the_rate_is_met_only_when_every_due_case_was_re_reviewed_001():
+    assert rules.is_rereview_rate_met(3, 3) and rules.is_rereview_rate_met(0, 0)
+    assert not rules.is_rereview_rate_met(99, 100)
