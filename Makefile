@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-sqlite test-postgres test-js bench lint chromium vendor clean
+.PHONY: run serve test test-sqlite test-postgres test-js bench lint chromium vendor clean flake-hunt
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,30 +17,35 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
+	$(PY) -m backend.encryption.keytool dev instance
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	DOORSTEP_BASE_URL=http://$(HOST):$(PORT) $(FLASK) seed-demo
 	@echo "Doorstep is at http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
-	@# Check-in jobs (identity checks, window close, reminders) on Huey with SQLite under
-	@# instance/: the worker stops with the server.
-	$(FLASK) checkins worker & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	@# The one job worker of every package (check-in identity checks and windows, the
+	@# nightly periodic reviews, the outbox relay) on Huey with SQLite under instance/: it
+	@# stops with the server.
+	$(FLASK) worker & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn, workers sized to the CPU (WEB_CONCURRENCY overrides), on
 # DATABASE_URL, PHOTO_S3_* and REDIS_URL from the environment; see docs/deploy.md. The
-# check-in job consumer (Huey; RedisHuey when REDIS_URL is set) runs beside it and stops
+# job worker of every package (Huey; RedisHuey when REDIS_URL is set) runs beside it and stops
 # with it: when gunicorn exits, or on Ctrl-C / TERM. Hosts that run the two apart use the
 # systemd units in docs/deploy.md instead.
 serve: $(STAMP)
 	$(FLASK) db upgrade
 	export LOG_FORMAT=$${LOG_FORMAT:-json}; \
-	  $(FLASK) checkins worker & worker=$$!; \
+	  $(FLASK) worker & worker=$$!; \
 	  $(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py & web=$$!; \
 	  trap 'kill -TERM $$web $$worker 2>/dev/null' INT TERM; \
 	  wait $$web; status=$$?; \
 	  kill -TERM $$worker 2>/dev/null; wait; exit $$status
 
+# Chromium for the e2e tests; Noto CJK, the face every printed document embeds (ADR 0015).
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium -a -f $(NOTO_CJK) || (apt-get update -qq \
+	  && apt-get install -y -qq chromium fonts-noto-cjk)
 
 # The whole suite on SQLite, then again on PostgreSQL when it is reachable, then the JS units.
 test: $(STAMP) chromium
@@ -60,8 +65,21 @@ test-postgres: $(STAMP)
 test-js:
 	node --test tests/unit/js/
 
+# Not part of `test`: every e2e file FLAKE_ROUNDS times in a row, in a new random order each
+# round; prints passes per file. A smaller hunt: FLAKE_ROUNDS=3 FLAKE_FILES="tests/e2e/test_x.py";
+# FLAKE_JOBS=2 runs two files side by side (a busier machine, a shorter hunt).
+FLAKE_ROUNDS ?= 5
+FLAKE_JOBS ?= 1
+FLAKE_FILES ?=
+flake-hunt: $(STAMP) chromium
+	env -u DATABASE_URL $(PY) tests/e2e/flake_hunt.py --rounds $(FLAKE_ROUNDS) --jobs $(FLAKE_JOBS) $(FLAKE_FILES)
+
 # Benches drop and re-create the schema of BENCH_DATABASE_URL (a scratch
 # PostgreSQL database, e.g. postgresql://postgres@127.0.0.1:5432/bench); unset: SQLite.
+# Scratch databases get throwaway data keys (ADR 0020) unless the environment has keys.
+RANDOM_KEY = $(shell $(PYTHON) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+bench: export DOORSTEP_DATA_KEY ?= bench:$(RANDOM_KEY)
+bench: export DOORSTEP_INDEX_KEY ?= $(RANDOM_KEY)
 bench: $(STAMP) chromium
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_photos.py
@@ -70,7 +88,13 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_review_queue.py
 	$(PY) bench/bench_review_export.py
 	$(PY) bench/bench_workflow.py
+	$(PY) bench/bench_xlsform.py
+	$(PY) bench/bench_dossier.py
 	$(PY) bench/bench_checkin_push.py
+	$(PY) bench/bench_outbox.py
+	$(PY) bench/bench_webhooks.py
+	$(PY) bench/bench_growth.py
+	$(PY) bench/bench_memory.py
 	test -z "$${BENCH_DATABASE_URL:-}" || $(PY) bench/bench_checkins.py
 
 lint: $(STAMP)

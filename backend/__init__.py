@@ -31,9 +31,12 @@ def create_app(config: dict | None = None) -> Flask:
     from backend.config import sqlalchemy_url
 
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    from backend.auth.passwords import check_profile
+
+    check_profile(app.config)  # the tests' cheap argon2 profile never reaches a real server
 
     from backend import models  # noqa: F401 - registers every table with the metadata
-    from backend.extensions import api, db, jwt, migrate
+    from backend.extensions import api, db, jwt
 
     db.init_app(app)
     with app.app_context():
@@ -41,8 +44,16 @@ def create_app(config: dict | None = None) -> Flask:
             from backend.dbtypes import make_sqlite_transactional
 
             make_sqlite_transactional(db.engine)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    from backend.encryption.startup import install as install_keyring
+
+    install_keyring(app)  # no keys, or the wrong ones: the start stops here (ADR 0020)
+    if not app.config.get("WEB_WORKER"):
+        # `flask db …` needs Flask-Migrate; a gunicorn worker (backend.wsgi) never migrates,
+        # and Alembic with Mako costs each worker about 11 MB (issue 23, memory).
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"),
+                render_as_batch=True, compare_type=True)
     jwt.init_app(app)
     api.init_app(app)
 
@@ -66,9 +77,11 @@ def _register_concepts(app: Flask) -> None:
     handles and the hooks other packages ask through; sync imports none of them."""
     from backend.cases import registration as cases
     from backend.checkins import registration as checkins
+    from backend.complaints import retention as _complaints  # noqa: F401 - its purgeable kind
     from backend.forms import registration as forms
     from backend.households import registration as households
     from backend.jurisdictions import registration as jurisdictions
+    from backend.retention import registration as retention  # noqa: F401 - its nightly task
     from backend.reviews import registration as reviews
     from backend.sync.registry import SyncRegistry
     from backend.visits import registration as visits
@@ -78,9 +91,15 @@ def _register_concepts(app: Flask) -> None:
     for package in (jurisdictions, cases, forms, households, visits, reviews, workflow,
                     checkins):
         package.register(sync)
-    checkins.register_jobs(app)
-    workflow.register_jobs(app)  # on the Huey the check-in jobs create
     app.extensions["doorstep.sync"] = sync
+    from backend.webhooks import registration as webhooks
+
+    webhooks.register(app)  # its outbox subscriber, its tasks (declared on import), schemas
+    # anchoring declares the daily audit anchor task on import; dossiers its build job.
+    from backend import anchoring, jobs  # noqa: F401
+    from backend.dossiers import service as dossiers  # noqa: F401
+
+    jobs.init_app(app)  # every package's tasks are declared by now (their modules imported)
 
 
 def _log_calendar_gaps(app: Flask) -> None:
@@ -105,26 +124,42 @@ def _register_blueprints(app: Flask, api) -> None:
     from backend.cases.routes import blp as cases_blp
     from backend.checkins.routes import blp as checkins_blp
     from backend.checkins.routes import pages as checkin_pages
+    from backend.complaints.routes import blp as complaints_blp
+    from backend.complaints.routes import pages as complaint_pages
     from backend.devices.routes import blp as devices_blp
+    from backend.dossiers.routes import blp as dossiers_blp
+    from backend.dossiers.routes import watermarks as watermarks_blp
     from backend.evidence.routes import blp as photos_blp
+    from backend.feeds.routes import blp as feeds_blp
     from backend.forms.routes import blp as forms_blp
     from backend.holidays.routes import blp as holidays_blp
     from backend.households.routes import blp as households_blp
     from backend.jurisdictions.routes import blp as jurisdictions_blp
+    from backend.personal_data.routes import blp as personal_data_blp
+    from backend.retention.routes import blp as retention_blp
     from backend.reviews.routes import blp as reviews_blp
     from backend.sync.routes import make_blueprint as make_sync_blueprint
     from backend.visits.routes import blp as visits_blp
     from backend.web.routes import bp as web_bp
+    from backend.webhooks.routes import blp as webhooks_blp
     from backend.workflow.routes import blp as workflow_blp
 
     sync_blp = make_sync_blueprint(app.extensions["doorstep.sync"])
     for blueprint in (auth_blp, jurisdictions_blp, households_blp, cases_blp, forms_blp,
                       sync_blp, photos_blp, visits_blp, reviews_blp, holidays_blp, devices_blp,
-                      workflow_blp, checkins_blp):
+                      workflow_blp, checkins_blp, feeds_blp, webhooks_blp, dossiers_blp,
+                      watermarks_blp, complaints_blp, retention_blp, personal_data_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_bp)
     app.register_blueprint(checkin_pages)
+    app.register_blueprint(complaint_pages)
+    from backend.outbox import registration as outbox
+
+    outbox.register(app, api)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme(
+        "feedToken", {"type": "http", "scheme": "bearer", "bearerFormat": "dsf_<id>.<secret>",
+                      "description": "a service token a county administrator issued"})
     # Every operation needs a bearer token unless it says otherwise (sign-in does).
     api.spec.options["security"] = [{"bearer": []}]

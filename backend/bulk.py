@@ -1,11 +1,18 @@
-"""Set-wise database helpers for batches: chunked IN lists and idempotent bulk inserts."""
+"""Set-wise database helpers for batches: chunked IN lists and idempotent bulk inserts.
+
+Inserts are Core statements on the model's table, run as one executemany per shape of row
+(SQLAlchemy's "insertmanyvalues" batches them, RETURNING included): the statement compiles
+once and is cached, where an ORM insert or a multi-VALUES statement built per batch spent
+most of a push building parameters and compiling SQL as long as the batch.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert, inspect
 
 from backend.extensions import db
 
@@ -19,13 +26,34 @@ def chunks(values: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
+@cache
+def _table(model: Any) -> Table:
+    """The model's table, whose column keys are the model's attribute names (checked once:
+    the rows are written with attribute names)."""
+    mapper = inspect(model)
+    for attribute in mapper.column_attrs:
+        if [column.key for column in attribute.columns] != [attribute.key]:
+            raise TypeError(f"{model.__name__}.{attribute.key} is not its column's key")
+    return mapper.local_table
+
+
+def _shapes(rows: list[dict]) -> Iterator[list[dict]]:
+    """The rows grouped by their set of keys, in order of first appearance (an executemany
+    binds every row to the first one's keys)."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    yield from groups.values()
+
+
 def insert_rows(model: Any, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(insert(model), rows)
+    for group in _shapes(rows):
+        db.session.execute(insert(_table(model)), group)
 
 
 def insert_ignoring_conflicts(model: Any, rows: list[dict], key: str) -> list:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING key, on SQLite and PostgreSQL alike."""
+    """INSERT … ON CONFLICT DO NOTHING RETURNING key, on SQLite and PostgreSQL alike: the
+    keys of the rows this statement inserted (a row already there is skipped)."""
     if not rows:
         return []
     dialect = db.session.get_bind().dialect.name
@@ -33,10 +61,9 @@ def insert_ignoring_conflicts(model: Any, rows: list[dict], key: str) -> list:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    column = getattr(model, key)
+    table = _table(model)
+    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
     inserted: list = []
-    for start in range(0, len(rows), CHUNK):
-        statement = (dialect_insert(model).values(rows[start:start + CHUNK])
-                     .on_conflict_do_nothing().returning(column))
-        inserted.extend(db.session.scalars(statement).all())
+    for group in _shapes(rows):
+        inserted.extend(db.session.scalars(statement, group).all())
     return inserted

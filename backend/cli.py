@@ -58,9 +58,13 @@ def _user_id(username: str) -> str:
 def register_commands(app: Flask) -> None:
     from backend.checkins.cli import register_commands as register_checkin_commands
     from backend.devices.cli import register_commands as register_device_commands
+    from backend.encryption.cli import register_commands as register_encryption_commands
+    from backend.retention.cli import register_commands as register_retention_commands
 
     register_device_commands(app)
+    register_encryption_commands(app)
     register_checkin_commands(app)
+    register_retention_commands(app)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)
@@ -102,10 +106,21 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("verify-audit")
     @click.option("--since", "since_seq", type=int, default=0,
                   help="start after this chain position (one checked before), trusting it")
-    def verify_audit(since_seq):
-        """Check the audit trail's hash chain; name the first broken row (exit 1) or say OK."""
+    @click.option("--anchor", "anchor_file", default=None,
+                  type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="a signed daily anchor: prove the chain leads through its head")
+    @click.option("--public-key", default=None,
+                  help="base64 Ed25519 public key the anchor is checked with (default: "
+                       "AUDIT_ANCHOR_PUBLIC_KEY, else the signing key's)")
+    def verify_audit(since_seq, anchor_file, public_key):
+        """Check the audit trail's hash chain; name the first broken row (exit 1) or say OK.
+
+        With --anchor, the whole chain is walked and must pass through the anchored head."""
         from backend.audit import service as audit
 
+        if anchor_file is not None:
+            _verify_to_anchor(anchor_file, public_key)
+            return
         report = audit.verify_chain(since_seq)
         if report.is_intact:
             click.echo(f"OK: {report.rows} audit rows chained; head {report.last_seq} "
@@ -118,6 +133,27 @@ def register_commands(app: Flask) -> None:
         click.echo(f"BROKEN: {where}: {broken.reason}. The {report.rows} rows before it hold.",
                    err=True)
         raise SystemExit(1)
+
+    @app.cli.command("audit-anchor")
+    def audit_anchor():
+        """Sign the audit chain's head and store it now (the worker does it daily)."""
+        from backend import anchoring
+        from backend.audit import anchor
+
+        try:
+            written = _run("audit-anchor", anchoring.write_anchor)
+        except anchor.AnchorKeyError as problem:
+            raise click.ClickException(str(problem)) from problem
+        click.echo(f"anchored: head {written.chain_seq} {written.row_hash} "
+                   f"(key {written.key_id})")
+
+    @app.cli.command("audit-anchor-keys")
+    def audit_anchor_keys():
+        """Print a fresh Ed25519 key pair for AUDIT_ANCHOR_SIGNING_KEY / _PUBLIC_KEY."""
+        from backend.audit import anchor
+
+        private, public = anchor.new_key_pair()
+        click.echo(f"AUDIT_ANCHOR_SIGNING_KEY={private}\nAUDIT_ANCHOR_PUBLIC_KEY={public}")
 
     @app.cli.command("import-jurisdictions")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -147,12 +183,15 @@ def register_commands(app: Flask) -> None:
     def seed_demo(password):
         """Create a demo county, households, cases and one user per role per township."""
         from backend.demo import (
+            calm_survey,
             demo_logins,
             demo_recipients,
+            demo_tour,
             seed,
             seed_checkins,
             seed_reviewed_visits,
         )
+        from backend.demo_cases import seed_decided_cases
 
         token = _as_cli("seed-demo")
         try:
@@ -165,7 +204,11 @@ def register_commands(app: Flask) -> None:
                 visits = seed_reviewed_visits(app.extensions["doorstep.sync"])
                 db.session.commit()
                 click.echo(f"{visits} home visits to review")
-                recipients = seed_checkins()
+                # Decided through the workflow itself: visits attested by two phones,
+                # reviewed, checked, a panel held, 7 days of notice, the county's check.
+                approved = seed_decided_cases(app.extensions["doorstep.sync"], calm_survey)
+                db.session.commit()
+                recipients = seed_checkins(approved)
                 db.session.commit()
         finally:
             reset_actor(token)
@@ -176,8 +219,34 @@ def register_commands(app: Flask) -> None:
             password = f"{password}, unless changed since"
         for what, value in recipients:
             click.echo(f"  {what}: {value}")
+        for line in demo_tour():
+            click.echo(line)
         click.echo(f"demo logins (password for all: {password}):")
         for township, rows in logins.items():
             click.echo(f"  {township}")
             for username, roles in rows:
                 click.echo(f"    {username:<22} {roles}")
+
+
+def _verify_to_anchor(anchor_file: Path, public_key: str | None) -> None:
+    from flask import current_app
+
+    from backend.audit import anchor
+
+    try:
+        key = anchor.verifying_key(current_app.config, public_key)
+        signed = anchor.read_anchor(anchor_file.read_text(encoding="utf-8"), key)
+    except ValueError as problem:  # AnchorKeyError included
+        click.echo(f"BROKEN: {problem}", err=True)
+        raise SystemExit(1) from problem
+    check = anchor.verify_to_anchor(signed)
+    report = check.report
+    if check.holds:
+        click.echo(f"OK: {report.rows} audit rows chained, through the anchor of "
+                   f"{signed.anchored_at.isoformat()} at position {signed.chain_seq}; head "
+                   f"{report.last_seq} {report.last_hash}")
+        return
+    broken = report.broken
+    reason = check.problem or (f"row id {broken.row_id}: {broken.reason}" if broken else "?")
+    click.echo(f"BROKEN: {reason}", err=True)
+    raise SystemExit(1)

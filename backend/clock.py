@@ -28,6 +28,16 @@ def now() -> datetime:
     return _frozen_now or datetime.now(UTC)
 
 
+def wall_now() -> datetime:
+    """The real time, never frozen: what PyJWT checks a token's iat/exp against."""
+    return datetime.now(UTC)
+
+
+def frozen_at() -> datetime | None:
+    """The instant the clock is frozen at, or None when it runs: to put it back as it was."""
+    return _frozen_now
+
+
 def freeze(at: datetime | None) -> None:
     global _frozen_now
     _frozen_now = at
@@ -71,6 +81,20 @@ def add_working_days(start: date, days: int, overrides: Overrides | None = None)
     remaining = days
     while remaining:
         current += timedelta(days=1)
+        if is_working_day(current, overrides):
+            remaining -= 1
+    return current
+
+
+def subtract_working_days(end: date, days: int, overrides: Overrides | None = None) -> date:
+    """The date `days` working days before `end` (end itself not counted): the inverse of
+    ``add_working_days``."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    current = end
+    remaining = days
+    while remaining:
+        current -= timedelta(days=1)
         if is_working_day(current, overrides):
             remaining -= 1
     return current

@@ -19,6 +19,7 @@ from backend.auth.models import User
 from backend.cases import service as cases
 from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
+from backend.privacy import catalogue
 
 COUNTY = ("530621", "鲁甸县")
 TOWNSHIPS = [("530621100", "文屏镇", "wenping"), ("530621101", "龙头山镇", "longtoushan")]
@@ -67,6 +68,12 @@ def seed(password: str) -> dict | None:
                                                 "temporary_deadline_working_days": 12,
                                                 "is_panel_review_held": False,
                                                 "is_review_stage_notice_held": False})
+    # Where objections to every notice go (004): each township's own line and desk.
+    for (code, name, _), phone in zip(TOWNSHIPS, ("0870-5121234", "0870-5341234"),
+                                      strict=True):
+        jurisdictions.update_settings(code, {
+            "objection_phone": phone,
+            "objection_address": f"鲁甸县{name}人民政府社会事务办（民政窗口）"})
     for code, name, slug in TOWNSHIPS:
         for suffix, role_list in ROLE_SETS:
             number = suffix[-1] if suffix[-1].isdigit() else ""
@@ -143,7 +150,8 @@ def _seed_households(rng: random.Random) -> None:
                 "members": members,
             })
             kind, subtype = CASE_PLAN[index % len(CASE_PLAN)]
-            applied = clock.now() - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8))
+            days, hours = rng.randint(0, 20), rng.randint(0, 8)
+            applied = clock.now() - _age(township, index, subtype, days, hours)
             case, _ = cases.create(intake, {
                 "household_id": household.id, "kind": kind, "temporary_subtype": subtype,
                 "channel": ("window", "online", "village_committee")[index % 3],
@@ -152,6 +160,31 @@ def _seed_households(rng: random.Random) -> None:
             })
             if index % 4 != 3:
                 cases.assign_team(intake, case.id, f'"{case.version}"', team)
+
+
+# The one case overdue on purpose, so the due list has something to show (said in the demo
+# tour, README and `make run`): 龙头山镇's special case, applied 20 working days ago (002: 12
+# working days), counted in working days so that a seed just after the Spring Festival or the
+# National Day week still shows it overdue. Every other case is within its deadline on the day
+# the demo is seeded.
+OVERDUE_ON_PURPOSE = ("530621101", 11)
+OVERDUE_WORKING_DAYS = 20
+# 002: 龙头山镇 decides in 12 working days; 9 calendar days never exceed them.
+SHORT_DEADLINE_MAX_DAYS = 9
+
+
+def _age(township: str, index: int, subtype: str | None, days: int, hours: int) -> timedelta:
+    """How long ago a demo case was applied for: emergency aid within the day (001, 002:
+    24 hours), 龙头山镇's cases within its 12 working days, one case overdue on purpose."""
+    if (township, index) == OVERDUE_ON_PURPOSE:
+        today = clock.today_in_china()
+        applied_on = clock.subtract_working_days(today, OVERDUE_WORKING_DAYS)
+        return timedelta(days=(today - applied_on).days, hours=hours)
+    if subtype == "emergency":
+        return timedelta(hours=hours + 1)
+    if township == "530621101":
+        return timedelta(days=min(days, SHORT_DEADLINE_MAX_DAYS), hours=hours)
+    return timedelta(days=days, hours=hours)
 
 
 def auth_users() -> list[User]:
@@ -215,13 +248,33 @@ def _survey(members: list[dict], kind: str, rng: random.Random) -> dict:
     return answers
 
 
+def calm_survey(members: list[dict], kind: str) -> dict:
+    """A household's survey answers as a calm visit records them (the decided demo cases)."""
+    return _survey(members, kind, random.Random(19))
+
+
+def demo_tour() -> list[str]:
+    """What `make run` says about the demo's cases (the README's tour says the same)."""
+    return [
+        "demo tour: every seeded case reached its state through the workflow's own steps;",
+        "  文屏镇: one case on its 7-day review-stage notice, two approved recipients with",
+        "  visits attested by two phones, a panel held and the county's spot check; an",
+        "  emergency aid awaiting its signatures; a special case with missing documents.",
+        "  龙头山镇 (002: no panel, no review-stage notice, 12 working days): a refusal and",
+        "  an obviously ineligible economic check.",
+        f"  overdue on purpose: 龙头山镇's special case, {OVERDUE_WORKING_DAYS} working days",
+        "  old, so the due list shows one overdue case; no other case is past its deadline.",
+    ]
+
+
 def seed_reviewed_visits(registry) -> int:
     """Home visits for the review screens (issue 10), pushed the way the phones push them so
     the integrity flags are real: a calm visit, one stamped far from home, one too short, one
     without an end stamp; then the township reviewer sends one back with a comment on a field
     and approves another. Only `flask seed-demo` calls this (tests start without visits)."""
     from backend.extensions import db
-    from backend.reviews import service as reviews
+    from backend.reviews import moves as review_moves
+    from backend.reviews import queue as review_queue
     from backend.sync import service as sync
 
     rng = random.Random(10)
@@ -231,9 +284,12 @@ def seed_reviewed_visits(registry) -> int:
         fw1 = auth.caller_for(users[f"{slug}_fw1"])
         fw2_id = users[f"{slug}_fw2"].id
         reviewer = auth.caller_for(users[f"{slug}_reviewer"])
-        intake = auth.caller_for(users[f"{slug}_intake"])  # sees the members' full IDs
+        intake = auth.caller_for(users[f"{slug}_intake"])
         assigned = cases.list_visible(fw1, {"page": 1, "page_size": 100})[0]
-        views = [c for c in cases.views(assigned, intake)
+        # The seed writes survey answers with the members' real numbers, as a phone would
+        # after asking the household: read them as the catalogue's full-export row shows
+        # them to intake (the desk itself masks every resident ID, issue 22).
+        views = [c for c in cases.views(assigned, intake, catalogue.FULL_EXPORT)
                  if c["household"]["home_lat"] is not None]
         records = []
         for index, case in enumerate(views[:8]):
@@ -262,20 +318,21 @@ def seed_reviewed_visits(registry) -> int:
         pushed += len(accepted)
         db.session.flush()
         if len(accepted) >= 2:
-            review = reviews.get_visible(reviewer, accepted[0])
-            reviews.move(reviewer, accepted[0], f'"{review.version}"', "has_issues", [
+            review = review_queue.get_visible(reviewer, accepted[0])
+            review_moves.move(reviewer, accepted[0], f'"{review.version}"', "has_issues", [
                 {"field": "housing_area", "text": "住房面积与照片不符，请复核后补正。"}])
-            review = reviews.get_visible(reviewer, accepted[-1])
-            reviews.move(reviewer, accepted[-1], f'"{review.version}"', "approved", [])
+            review = review_queue.get_visible(reviewer, accepted[-1])
+            review_moves.move(reviewer, accepted[-1], f'"{review.version}"', "approved", [])
     return pushed
 
 
 DEMO_RECIPIENT_PIN = "204815"
 
 
-def seed_checkins() -> list[tuple[str, str]]:
-    """Recipient check-in demo (003): two approved households of 砚池社区 with an enrolled
-    member each; the first is activated (phone + PIN), the second waits with a printed slip.
+def seed_checkins(approved_case_ids: list[str]) -> list[tuple[str, str]]:
+    """Recipient check-in demo (003): the households of the approved demo cases
+    (demo_cases.seed_decided_cases), an enrolled member each; the first is activated (phone
+    + PIN), the second waits with a printed slip.
 
     Kept out of ``seed`` (the test suite's data): approving cases changes what other tests
     count. Returns (what, value) lines for the console.
@@ -286,21 +343,18 @@ def seed_checkins() -> list[tuple[str, str]]:
     from PIL import Image, ImageDraw
 
     from backend.cases.models import Case
-    from backend.checkins import service as checkins
+    from backend.checkins import enrolment as checkin_enrolment
     from backend.evidence import service as evidence
     from backend.households.models import Household
 
-    village = VILLAGES[0][0]
-    rows = list(db_session().scalars(select(Household).where(
-        Household.jurisdiction_code == village, Household.home_lat.is_not(None))
-        .order_by(Household.created_at, Household.id)))[:2]
+    rows = [db_session().get(Household, household_id) for household_id in db_session().scalars(
+        select(Case.household_id).where(Case.id.in_(approved_case_ids))
+        .order_by(Case.applied_at, Case.id))][:2]
     assistant_user = auth.find_by_username("wenping_assistant")
     assert assistant_user is not None  # seed() made it
     assistant = auth.caller_for(assistant_user)
     lines = []
     for index, household in enumerate(rows):
-        for case in db_session().scalars(select(Case).where(Case.household_id == household.id)):
-            case.status = "approved"
         image = Image.new("RGB", (320, 400), (200 + index * 20, 180, 160))
         ImageDraw.Draw(image).ellipse((90, 80, 230, 260), fill=(230, 200, 170))
         out = io.BytesIO()
@@ -310,17 +364,25 @@ def seed_checkins() -> list[tuple[str, str]]:
         evidence.upload(assistant, sha, raw, "image/jpeg", None)
         member = household.members[0]
         phone = member.phone or f"1390000{index:04d}"
-        enrolment = checkins.enrol(assistant, {
+        enrolment = checkin_enrolment.enrol(assistant, {
             "household_id": household.id, "member_id": member.id, "phone": phone,
             "category": "monthly", "reference_photo_sha256": sha, "declared_residence": None})
         if index == 0:
-            checkins.activate(enrolment.activation_code, DEMO_RECIPIENT_PIN)
+            checkin_enrolment.activate(enrolment.activation_code, DEMO_RECIPIENT_PIN)
             lines.append((f"recipient {member.name}", f"phone {phone}, PIN "
                                                       f"{DEMO_RECIPIENT_PIN}"))
         else:
             lines.append((f"recipient {member.name}",
-                          f"activation slip /checkin/slip?code={enrolment.activation_code}"))
+                          f"activation slip {_base_url()}/checkin/slip?code="
+                          f"{enrolment.activation_code}"))
     return lines
+
+
+def _base_url() -> str:
+    """Where `make run` serves the app (HOST and PORT), so a printed link opens as it is."""
+    import os
+
+    return os.environ.get("DOORSTEP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 
 
 def db_session():
@@ -332,23 +394,18 @@ def db_session():
 def _seed_workflow() -> None:
     """Cases at several stages of the workflow (issue 11), only among cases without a visit
     team: in 文屏镇 an emergency aid awaiting its signatures, a special case with missing
-    documents and an economic check long enough to extend its deadline, one case on public
-    notice (a relative of staff: sampled) and one approved recipient; in 龙头山镇 a refusal
+    documents and an economic check long enough to extend its deadline; in 龙头山镇 a refusal
     with its letter due and an obviously ineligible check; the standards, and the county's
-    spot-check draw of this month.
-
-    The notice and approval stages are written directly: the demo has no signed home
-    visits, which the transitions require (004). Everything else goes through the
-    workflow's services and guards."""
-    from datetime import datetime
+    spot-check draw of this month. Every step goes through the workflow's services and
+    guards; the cases on notice and approved need signed home visits, so `flask seed-demo`
+    makes them afterwards (demo_cases.seed_decided_cases)."""
     from decimal import Decimal
 
     from backend.cases.models import Case
     from backend.extensions import db
     from backend.jurisdictions.scope import within
-    from backend.workflow import rules as workflow_rules
-    from backend.workflow import service as workflow
-    from backend.workflow.models import AllowanceStandard, CaseWorkflow
+    from backend.workflow import panel, paperwork, spot_checks, transitions
+    from backend.workflow.models import AllowanceStandard
 
     users = {u.username: auth.caller_for(u) for u in auth_users()}
     intake, approver = users["wenping_intake"], users["wenping_approver"]
@@ -376,54 +433,34 @@ def _seed_workflow() -> None:
 
     emergency = pick(wenping, "temporary", "emergency")
     if emergency is not None:
-        workflow.transition(approver, emergency.id, etag(emergency), {
+        transitions.transition(approver, emergency.id, etag(emergency), {
             "to": "approved", "emergency": {"recipient_name": "受灾户户主", "reason": "房屋失火",
                                             "amount_yuan": Decimal("2000")}})
     special = pick(wenping, "special_case")
     if special is not None:
-        workflow.record_application(intake, special.id, etag(special), {
+        paperwork.record_application(intake, special.id, etag(special), {
             "pledge": {"scan_sha256s": []}, "authorization": {"scan_sha256s": []},
             "missing_documents": ["户口簿复印件", "近三个月收入证明", "残疾证复印件"]})
-        workflow.record_economic_check(intake, special.id, etag(special), {
+        paperwork.record_economic_check(intake, special.id, etag(special), {
             "requested_at": special.applied_at,
-            "returned_at": special.applied_at + timedelta(days=16), "result": "eligible"})
+            # 16 days (001: the deadline extends) when the case is that old; never a return
+            # in the future (issue 19: the check's dates are checked).
+            "returned_at": min(special.applied_at + timedelta(days=16), clock.now()),
+            "result": "eligible"})
     long_intake = users["longtoushan_intake"]
     refused, ineligible = pick(longtou, "extreme_poverty"), pick(longtou, "extreme_poverty")
     if refused is not None:
-        workflow.transition(users["longtoushan_approver"], refused.id, etag(refused), {
+        transitions.transition(users["longtoushan_approver"], refused.id, etag(refused), {
             "to": "refused", "reasons": ["家庭人均收入高于当地低保标准", "名下有未申报的机动车"]})
     if ineligible is not None:
-        workflow.record_economic_check(long_intake, ineligible.id, etag(ineligible), {
+        paperwork.record_economic_check(long_intake, ineligible.id, etag(ineligible), {
             "requested_at": ineligible.applied_at,
-            "returned_at": ineligible.applied_at + timedelta(days=3),
+            "returned_at": min(ineligible.applied_at + timedelta(days=3), clock.now()),
             "result": "obviously_ineligible"})
-    checked = [c for c in wenping if c.kind == "extreme_poverty"]
     today = clock.today_in_china()
-    for case, status in zip(checked[:2], ("public_notice", "approved"), strict=False):
-        members = len(households.facts([case.household_id])[case.household_id].members)
-        amount = workflow_rules.monthly_amount(Decimal(680), Decimal(300), members, 0)
-        db.session.add(CaseWorkflow(
-            case_id=case.id, jurisdiction_code=case.jurisdiction_code,
-            pledge_scan_sha256s=[], authorization_scan_sha256s=[], missing_documents=[],
-            reasons=[], needs_panel=False, notice_round=1,
-            preliminary_review_by_id=users["wenping_reviewer"].user_id,
-            preliminary_review_at=now, category=case.kind,
-            per_capita_income_yuan=Decimal(300), standard_yuan=Decimal(680),
-            members_count=members, monthly_amount_yuan=amount,
-            notice_starts_on=today - timedelta(days=2 if status == "public_notice" else 12),
-            notice_ends_on=today + timedelta(days=4) if status == "public_notice"
-            else today - timedelta(days=6),
-            decided_by_id=approver.user_id if status == "approved" else None,
-            decided_at=datetime.now(clock.SHANGHAI) if status == "approved" else None,
-            payment_starts_on=workflow_rules.payment_starts_on(today)
-            if status == "approved" else None,
-            bank_account="6222020200112233445" if status == "approved" else None,
-            updated_at=now))
-        cases.set_status(case, status)
-    db.session.flush()
-    workflow.draw_spot_checks(users["county_supervisor"], today.strftime("%Y-%m"))
+    spot_checks.draw_spot_checks(users["county_supervisor"], today.strftime("%Y-%m"))
     # 砚池社区's deliberation pool (004: at least 30, with township cadres and group leaders).
-    workflow.replace_pool(intake, "530621100201", [
+    panel.replace_pool(intake, "530621100201", [
         *({"name": f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[i % len(GIVEN)]}", "role": "villager"}
           for i in range(26)),
         {"name": "镇干部李明", "role": "township_cadre"},

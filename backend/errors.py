@@ -48,12 +48,24 @@ CATALOGUE: dict[str, ProblemKind] = {
         429, "Too many failed sign-ins from here; wait before trying again"),
     "too-many-requests": ProblemKind(429, "Too many requests; wait before trying again"),
     "current-password-wrong": ProblemKind(403, "The current password is not right"),
+    # A wrong or replayed TOTP/recovery code is a failed sign-in (401: the throttle counts it).
+    "second-factor-wrong": ProblemKind(401, "The two-step sign-in code is not right"),
+    "second-factor-replayed": ProblemKind(401, "That two-step sign-in code was used already"),
+    "second-factor-enrolled": ProblemKind(409, "Two-step sign-in is already set up"),
+    "second-factor-not-started": ProblemKind(409, "Start setting up two-step sign-in first"),
+    "second-factor-reset-self": ProblemKind(
+        403, "Another administrator must reset your two-step sign-in"),
     "account-disabled": ProblemKind(403, "This account is disabled"),
     "forbidden": ProblemKind(403, "Your role does not allow this"),
     # domain
     "jurisdiction-not-found": ProblemKind(404, "No such jurisdiction"),
     "household-not-found": ProblemKind(404, "No such household"),
     "case-not-found": ProblemKind(404, "No such case"),
+    # privacy (issue 22): reveals with a purpose, authorised full exports, consent
+    "reveal-purpose-required": ProblemKind(422, "Choose why you need the full number"),
+    "reveal-not-allowed": ProblemKind(403, "Your role does not reveal this number"),
+    "export-not-authorised": ProblemKind(403, "A full export needs an approver's authorisation"),
+    "consent-text-outdated": ProblemKind(409, "The consent text changed; read the current one"),
     "user-not-found": ProblemKind(404, "No such user"),
     # recipient check-in (003)
     "recipient-not-found": ProblemKind(404, "No such recipient"),
@@ -80,7 +92,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "county-level-only": ProblemKind(403, "Only county-level staff may change this"),
     "outside-jurisdiction": ProblemKind(422, "That place is outside your jurisdiction"),
     "separation-of-duties": ProblemKind(
-        422, "One person may not hold two of intake, review and approval on a case"
+        422, "One person may not hold two of intake, review, approval and supervision on a "
+        "case, nor any duty on a relative's case"
     ),
     "visit-team-too-small": ProblemKind(422, "A home visit needs at least two investigators"),
     "visit-team-conflict-of-interest": ProblemKind(
@@ -112,6 +125,8 @@ CATALOGUE: dict[str, ProblemKind] = {
     "device-key-in-use": ProblemKind(409, "This key was registered before"),
     "device-key-not-found": ProblemKind(404, "No such device key"),
     "photo-not-found": ProblemKind(404, "No such photo"),
+    "dossier-not-found": ProblemKind(404, "No such household file"),
+    "dossier-not-ready": ProblemKind(409, "The household file is not built yet"),
     "photo-not-yours": ProblemKind(
         403, "A visit may name only photos its team uploaded or already filed on its case"),
     "photo-hash-mismatch": ProblemKind(422, "The photo's content does not match its hash"),
@@ -124,6 +139,12 @@ CATALOGUE: dict[str, ProblemKind] = {
     "photo-truncated": ProblemKind(422, "The photo is incomplete"),
     "photo-exif-too-large": ProblemKind(422, "The photo's metadata is too large"),
     "photo-type-mismatch": ProblemKind(415, "The photo's content does not match its declared type"),
+    # feeds for other departments (一件事联办)
+    "feed-token-invalid": ProblemKind(401, "The feed token is missing, unknown or revoked"),
+    "feed-token-not-found": ProblemKind(404, "No such feed token in your area"),
+    "feed-cursor-invalid": ProblemKind(400, "The cursor was not given by this feed"),
+    "feed-cursor-other-jurisdiction": ProblemKind(
+        403, "The cursor belongs to another jurisdiction's token"),
     "review-not-found": ProblemKind(404, "No such visit to review in your area"),
     "review-own-visit": ProblemKind(
         403, "You were on this visit's team; someone else must review it"),
@@ -161,8 +182,22 @@ CATALOGUE: dict[str, ProblemKind] = {
     "panel-too-late": ProblemKind(
         422, "A special case's panel meets within 5 working days of intake"),
     "panel-pool-too-small": ProblemKind(422, "The village's panel pool is too small"),
+    "panel-not-drawn": ProblemKind(422, "Draw the panel from the village pool first"),
+    "panel-outside-step": ProblemKind(
+        409, "A panel's record is taken only when the case leaves its panel review"),
+    "panel-attendance-invalid": ProblemKind(
+        422, "Every drawn member's attendance, and a signature from whoever sat"),
+    "panel-held-on-outside-window": ProblemKind(
+        422, "The panel's date is before intake or the draw, or in the future"),
+    "panel-redraw-reason-missing": ProblemKind(422, "Say why the panel is drawn again"),
     "proposal-invalid": ProblemKind(422, "The proposed category or amount is not valid"),
     "notice-not-over": ProblemKind(422, "The public notice is still running"),
+    "review-stage-notice-required": ProblemKind(
+        422, "This jurisdiction posts the review-stage notice before the decision (004)"),
+    "review-stage-notice-not-held": ProblemKind(
+        422, "This jurisdiction posts no review-stage notice; the decision is posted (002)"),
+    "notice-contact-missing": ProblemKind(
+        409, "Set the township's phone and address for objections before printing a notice"),
     "spot-check-not-drawn": ProblemKind(
         422, "The county has not yet drawn this case's month for spot checks"),
     "spot-check-pending": ProblemKind(
@@ -190,6 +225,31 @@ CATALOGUE: dict[str, ProblemKind] = {
     "review-findings-missing": ProblemKind(422, "Write down what the review found"),
     "self-care-assessment-missing": ProblemKind(
         422, "An extreme-poverty case needs the six-item self-care assessment first"),
+    # XLSForm import (backend/forms/xlsform.py); `rows` lists sheet, row, column and reason
+    "xlsform-unreadable": ProblemKind(422, "The file is not an .xlsx workbook that can be read"),
+    "xlsform-too-large": ProblemKind(413, "The workbook is too large"),
+    "xlsform-invalid": ProblemKind(
+        422, "The XLSForm has rows Doorstep cannot carry; each is named with its reason"),
+    # webhooks (backend/webhooks)
+    "webhook-url-not-allowed": ProblemKind(
+        422, "This URL may not receive webhooks: https to a public internet address only"),
+    "webhook-subscription-not-found": ProblemKind(404, "No such webhook subscription in your area"),
+    "webhook-delivery-not-found": ProblemKind(404, "No such webhook delivery in your area"),
+    # complaints and reports (举报, backend/complaints)
+    "complaint-not-found": ProblemKind(404, "No such complaint in your area"),
+    "complaint-step-not-allowed": ProblemKind(409, "The complaint is not at that step"),
+    "complaint-not-handler": ProblemKind(403, "Only the complaint's named handler does this"),
+    "complaint-not-verified": ProblemKind(
+        422, "Verify the report first: home visit, system comparison or phone"),
+    "complaint-visit-incomplete": ProblemKind(
+        422, "No home visit of the linked case attested by the team and approved in review"),
+    # retention and purge (backend/retention, ADR 0022)
+    "retention-kind-not-found": ProblemKind(404, "No such kind of data has a retention"),
+    "retention-below-minimum": ProblemKind(
+        422, "This kind of data must be kept longer; the law sets a minimum"),
+    "retention-too-long": ProblemKind(422, "A retention may be at most 30 years"),
+    "legal-hold-not-found": ProblemKind(404, "No such legal hold in your area"),
+    "legal-hold-lifted": ProblemKind(409, "This legal hold was lifted already"),
 }
 
 

@@ -87,6 +87,19 @@ class PeriodicReviewDue:
     consecutive_misses: int
 
 
+@dataclass(frozen=True)
+class CaseStatusChanged:
+    """A case moved from ``from_status`` to ``to_status`` (cases.set_status): the case
+    workflow tells the outbox when the move is a decision."""
+
+    case_id: str
+    household_id: str
+    jurisdiction_code: str
+    kind: str
+    from_status: str
+    to_status: str
+
+
 # --- the bus -------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,9 @@ Runs the real app (test client, no network) on a fresh SQLite file, or on BENCH_
 (bench/scratch.py: its schema is dropped and rebuilt).
 Every record is a full household survey with start/end GPS stamps and two real P-256
 attestations, so validation, integrity flags and signature checks are all in the figure.
-Targets (2 cores): push <= 0.5 s; no-change pull <= 512 bytes; push peak memory < 200 MB.
+Targets (2 cores, issue 23): push <= 0.5 s; replay <= 0.1 s; one visit per request >= 200/s;
+no-change pull <= 512 bytes; push peak memory < 200 MB. Each figure is printed with the
+process's CPU time beside the wall time: on a shared machine CPU time is the steadier one.
 """
 
 from __future__ import annotations
@@ -69,26 +71,39 @@ def main() -> None:
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
     push_times, replay_times, push_statements, replay_statements = [], [], [], []
+    push_cpu, replay_cpu = [], []
     before = rss_mb()
     for _ in range(args.repeats):
         records = batch(args.records)
         body = {"device_id": "bench-device-1", "records": records}
         statements.clear()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = api.post("wenping_fw1", "/api/sync/push", json=body)
         push_times.append(time.perf_counter() - started)
+        push_cpu.append(time.process_time() - cpu)
         push_statements.append(len(statements))
         statuses = {r["status"] for r in response.get_json()["results"]}
         assert statuses == {"accepted"}, statuses
         replay = {"device_id": "bench-device-1", "records": copy.deepcopy(records)}
         statements.clear()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = api.post("wenping_fw1", "/api/sync/push", json=replay)
         replay_times.append(time.perf_counter() - started)
+        replay_cpu.append(time.process_time() - cpu)
         replay_statements.append(len(statements))
         assert {r["status"] for r in response.get_json()["results"]} == {"duplicate"}
     peak = rss_mb()
 
+    singles = batch(200)
+    statements.clear()
+    started, cpu = time.perf_counter(), time.process_time()
+    for record in singles:
+        response = api.post("wenping_fw1", "/api/sync/push",
+                            json={"device_id": "bench-device-1", "records": [record]})
+        assert response.get_json()["results"][0]["status"] == "accepted"
+    one_wall = (time.perf_counter() - started) / len(singles)
+    one_cpu = (time.process_time() - cpu) / len(singles)
+    one_statements = len(statements) / len(singles)
     event.remove(engine, "before_cursor_execute", count)
 
     cursor = api.get("wenping_fw1", "/api/sync/pull").get_json()["cursor"]
@@ -116,10 +131,16 @@ def main() -> None:
     print(f"database: {database}")
     print(f"push {args.records} records (validated, flagged, 2 signatures each): "
           f"median {statistics.median(push_times):.3f} s "
-          f"({args.records / statistics.median(push_times):.0f} records/s) target <= 0.5 s; "
+          f"(CPU {statistics.median(push_cpu):.3f} s; "
+          f"{args.records / statistics.median(push_times):.0f} records/s) goal <= 0.5 s; "
           f"SQL statements {push_statements}")
     print("replay of the same batch (all duplicates): "
-          f"median {statistics.median(replay_times):.3f} s; SQL statements {replay_statements}")
+          f"median {statistics.median(replay_times):.3f} s "
+          f"(CPU {statistics.median(replay_cpu):.3f} s) goal <= 0.1 s; "
+          f"SQL statements {replay_statements}")
+    print(f"one visit per request, in process, one after another: {1 / one_wall:.0f}/s "
+          f"({one_wall * 1000:.1f} ms each, CPU {one_cpu * 1000:.1f} ms; "
+          f"{one_statements:.0f} SQL statements) goal >= 200/s")
     print(f"load average {os.getloadavg()[0]:.2f}")
     print(f"no-change pull: {size} bytes (target <= 512), median "
           f"{statistics.median(pulls) * 1000:.1f} ms")

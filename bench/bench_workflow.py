@@ -143,7 +143,7 @@ def main() -> None:
 def periodic_reviews(app, api) -> None:
     from backend import clock
     from backend.extensions import db
-    from backend.workflow import service
+    from backend.workflow import periodic_reviews
 
     clock.freeze(clock.now() + timedelta(days=200))
     try:
@@ -152,7 +152,7 @@ def periodic_reviews(app, api) -> None:
         print(f"{'  rows':<48} {len(due['items'])}")
         with app.app_context():
             start = time.perf_counter()
-            opened = service.open_due_reviews(None)
+            opened = periodic_reviews.open_due_reviews(None)
             db.session.commit()
             print(f"{'nightly job: open every due review':<48} "
                   f"{time.perf_counter() - start:7.2f} s")

@@ -80,13 +80,13 @@ def prepare_database(url: str, photo_dir: str) -> None:
 
 
 def start_gunicorn(url: str, photo_dir: str, port: int, workers: int, threads: int,
-                   log_path: Path) -> subprocess.Popen:
+                   log_path: Path, app: str = "backend:create_app()",
+                   extra: tuple[str, ...] = ()) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "PHOTO_DATA_DIR": photo_dir,
            "SECRET_KEY": uuid.uuid4().hex, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
-               "--error-logfile", str(log_path), "--log-level", "warning",
-               "backend:create_app()"]
+               "--error-logfile", str(log_path), "--log-level", "warning", *extra, app]
     # The app logs its unhandled errors (with tracebacks) to stderr: keep them beside
     # gunicorn's own log, so the report can name the exceptions behind any 500.
     with open(log_path.with_suffix(".stderr"), "wb") as stderr:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from PIL import Image
 
-from backend.checkins.service import checkin_digest, checkin_message
+from backend.checkins.pushed_checkins import checkin_digest, checkin_message
 from tests.visit_factory import DeviceKeyPair, b64url
 
 

@@ -7,6 +7,7 @@ file in a temporary directory is used.
 
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -14,11 +15,21 @@ from sqlalchemy import create_engine, text
 
 DEMO_PASSWORD = "demo-pass-2026"
 
+# The app will not start without its data keys (ADR 0020). Fixed test keys, set in the
+# environment so that apps the tests start in subprocesses (`flask db upgrade`, gunicorn)
+# have them too; they are not the `make run` keys under instance/.
+TEST_DATA_KEY = "test1:" + base64.b64encode(b"doorstep-test-data-key-32-bytes!").decode()
+TEST_INDEX_KEY = base64.b64encode(b"doorstep-test-index-key-32bytes!").decode()
+os.environ["DOORSTEP_DATA_KEY"] = TEST_DATA_KEY
+os.environ["DOORSTEP_INDEX_KEY"] = TEST_INDEX_KEY
+os.environ.pop("DOORSTEP_DATA_KEYS_RETIRED", None)
+
 # Test files that share outside state (Redis databases, a fixed schema on PostgreSQL) run
 # whole on one xdist worker; every other test is spread over the workers one by one.
 SHARED_STATE_FILES = {"test_sign_in_throttle.py", "test_checkin_jobs.py", "test_production.py",
                       "test_migrations.py", "test_audit_chain.py", "test_concurrency.py",
-                      "test_household_concurrency.py", "test_photo_concurrency.py"}
+                      "test_household_concurrency.py", "test_photo_concurrency.py",
+                      "test_edit_concurrency.py"}
 
 
 def pytest_configure(config):
@@ -71,20 +82,27 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def seeded_app(data_dir, url: str):
+    """A migrated, demo-seeded app on ``url`` (files under ``data_dir``); yields it, then
+    closes its connections. The session's app, and a module's own where it needs one."""
     from flask_migrate import upgrade
 
     from backend import create_app
     from backend.demo import seed
     from backend.extensions import db
 
-    data_dir = tmp_path_factory.mktemp("db")
-    url = database_url(data_dir)
     if url.startswith("postgres"):
         reset_postgres(url)
     application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                               "LOGIN_MAX_FAILURES": 3,
+                              # argon2-cffi's test profile: thousands of sign-ins (production
+                              # keeps RFC 9106; tests/unit/test_password_profiles.py).
+                              "PASSWORD_HASH_PROFILE": "CHEAPEST",
+                              # The suite's clock jumps months and years ahead (deadlines,
+                              # reviews): demo approvers, supervisors and administrators stay
+                              # within their two-step enrolment grace. The requirement itself
+                              # is tested with the default grace (tests/api/test_second_factor.py).
+                              "SECOND_FACTOR_GRACE_DAYS": 36500,
                               "PHOTO_DATA_DIR": str(data_dir)})
     with application.app_context():
         upgrade()
@@ -94,6 +112,22 @@ def app(tmp_path_factory):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _the_clock_runs_after_each_test():
+    """Every test ends with the clock running: one that froze it (``later()`` in the workflow
+    tests) and left it would move every later test on its worker to that day."""
+    from backend import clock
+
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("db")
+    yield from seeded_app(data_dir, database_url(data_dir))
 
 
 @pytest.fixture

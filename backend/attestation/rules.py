@@ -10,6 +10,7 @@ import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
@@ -36,16 +37,24 @@ def is_p256_public_jwk(jwk: object) -> bool:
         return False
     if "d" in jwk:  # a private key must never leave the device
         return False
+    x, y = jwk.get("x"), jwk.get("y")
+    return isinstance(x, str) and isinstance(y, str) and _p256_key(x, y) is not None
+
+
+@lru_cache(maxsize=4096)
+def _p256_key(x: str, y: str) -> ec.EllipticCurvePublicKey | None:
+    """The P-256 public key of the base64url coordinates, or None when they are not 32 bytes
+    each or not a point on the curve. Cached: a batch checks the same few device keys a
+    thousand times, and building the key costs as much as a signature check."""
     try:
-        x, y = _b64url_decode(jwk.get("x")), _b64url_decode(jwk.get("y"))
-        if len(x) != 32 or len(y) != 32:
-            return False
-        ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        x_bytes, y_bytes = _b64url_decode(x), _b64url_decode(y)
+        if len(x_bytes) != 32 or len(y_bytes) != 32:
+            return None
+        return ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x_bytes, "big"), int.from_bytes(y_bytes, "big"), ec.SECP256R1()
         ).public_key()
     except (TypeError, ValueError):  # binascii.Error is a ValueError
-        return False
-    return True
+        return None
 
 
 def verify_p256(public_key_jwk: object, message: bytes, signature_b64url: object) -> bool:
@@ -59,10 +68,9 @@ def verify_p256(public_key_jwk: object, message: bytes, signature_b64url: object
     if not is_p256_public_jwk(public_key_jwk):
         return False
     assert isinstance(public_key_jwk, dict)
+    key = _p256_key(public_key_jwk["x"], public_key_jwk["y"])
+    assert key is not None  # is_p256_public_jwk said so
     try:
-        key = ec.EllipticCurvePublicKey.from_encoded_point(
-            ec.SECP256R1(),
-            b"\x04" + _b64url_decode(public_key_jwk["x"]) + _b64url_decode(public_key_jwk["y"]))
         raw = _b64url_decode(signature_b64url)
         if len(raw) != 64:
             return False

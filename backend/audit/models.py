@@ -52,3 +52,21 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False)
     last_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditCheckpoint(db.Model):
+    """Where the chain starts once its oldest rows were purged (ADR 0022).
+
+    A purge removes a whole prefix of the chain, positions 1..``seq``, after walking it; the
+    checkpoint keeps the last purged row's position, hash and time, signed with the app's
+    key, so the next row's link is still checked and a forged checkpoint shows.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    rows_purged: Mapped[int] = mapped_column(Integer, nullable=False)
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    signature: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -7,6 +7,7 @@ would need a version number in the chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -37,3 +38,27 @@ def canonical_row(fields: dict[str, Any]) -> bytes:
 
 def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_row(fields)).hexdigest()
+
+
+ANCHOR_FORMAT = "doorstep-audit-anchor/1"
+
+
+def anchor_statement(chain_seq: int, row_hash: str, anchored_at: datetime) -> bytes:
+    """The bytes an audit anchor's signature covers: the chain's head at a moment.
+
+    Canonical like a row (sorted keys, no spaces, UTF-8), and carrying its format, so a
+    signature over one kind of statement can never be read as another.
+    """
+    document = {"format": ANCHOR_FORMAT, "chain_seq": chain_seq, "row_hash": row_hash,
+                "anchored_at": _plain(anchored_at)}
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def checkpoint_signature(key: bytes, seq: int, row_hash_at_seq: str, last_at: datetime,
+                         rows_purged: int) -> str:
+    """HMAC-SHA256 over a purge checkpoint (ADR 0022): the chain restarts after ``seq``
+    from ``row_hash_at_seq``; without the key, a checkpoint cannot be made up or moved."""
+    message = json.dumps({"seq": seq, "row_hash": row_hash_at_seq, "last_at": _plain(last_at),
+                          "rows_purged": rows_purged}, sort_keys=True,
+                         separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.audit import rules
 from backend.audit.context import current_actor
-from backend.audit.models import AuditChainHead, AuditEvent
+from backend.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from backend.extensions import db
 
 _PENDING = "doorstep_audit_pending"
@@ -55,6 +57,29 @@ def events_for(object_type: str, object_id: str) -> list[AuditEvent]:
                for row in rows
                if row["object_type"] == object_type and row["object_id"] == object_id]
     return [*stored, *waiting]
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One stored audit row, as other packages may read it (they never see the model)."""
+
+    action: str
+    at: Any
+    ip: str | None
+    device_id: str | None
+    after: dict | None
+
+
+def latest_of(object_type: str, object_id: str, actions: tuple[str, ...],
+              limit: int = 200) -> list[Happening]:
+    """The object's newest stored audit rows of these actions, newest first."""
+    rows = db.session.execute(
+        select(AuditEvent.action, AuditEvent.at, AuditEvent.ip, AuditEvent.device_id,
+               AuditEvent.after)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id,
+               AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.id.desc()).limit(limit))
+    return [Happening(*row) for row in rows]
 
 
 def record_many(events: list[dict]) -> None:
@@ -262,7 +287,16 @@ def verify_chain(since_seq: int = 0) -> ChainReport:
     never chained; and a chain that ends before the head says it should.
     """
     previous, expected_seq, count = rules.GENESIS_HASH, since_seq + 1, 0
-    if since_seq:
+    checkpoint = latest_checkpoint()
+    if checkpoint is not None and since_seq <= checkpoint.seq:
+        # The oldest rows were purged (ADR 0022): the chain starts after the checkpoint.
+        if not checkpoint_holds(checkpoint):
+            return ChainReport(0, checkpoint.seq, "", ChainBreak(
+                None, checkpoint.last_at, f"the purge checkpoint at position {checkpoint.seq} "
+                "is not signed with this deployment's key (made up or changed)"))
+        since_seq, previous, expected_seq = checkpoint.seq, checkpoint.row_hash, \
+            checkpoint.seq + 1
+    elif since_seq:
         anchor = db.session.scalar(select(AuditEvent.row_hash)
                                    .where(AuditEvent.chain_seq == since_seq))
         if anchor is None:
@@ -285,3 +319,24 @@ def verify_chain(since_seq: int = 0) -> ChainReport:
             None, last_at, "the chain ends early: the newest rows were deleted "
             f"(the head records position {head.last_seq if head else '?'})"))
     return ChainReport(count, expected_seq - 1, previous, None)
+
+
+# Purge checkpoints (docs/decisions/0022-retention-and-purge.md) -------------------------
+
+def checkpoint_key() -> bytes:
+    """The key purge checkpoints are signed with: AUDIT_CHECKPOINT_KEY, else SECRET_KEY."""
+    config = current_app.config if has_app_context() else {}
+    key = config.get("AUDIT_CHECKPOINT_KEY") or config.get("SECRET_KEY") or ""
+    return key.encode() if isinstance(key, str) else key
+
+
+def latest_checkpoint() -> AuditCheckpoint | None:
+    """The newest purge checkpoint: the chain starts after it (None: from the genesis)."""
+    return db.session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc())
+                             .limit(1))
+
+
+def checkpoint_holds(checkpoint: AuditCheckpoint) -> bool:
+    expected = rules.checkpoint_signature(checkpoint_key(), checkpoint.seq, checkpoint.row_hash,
+                                          checkpoint.last_at, checkpoint.rows_purged)
+    return hmac.compare_digest(expected, checkpoint.signature)

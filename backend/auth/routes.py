@@ -1,10 +1,12 @@
+from flask import current_app, g
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
 
 from backend.audit.actor import bind_actor
+from backend.auth import rules, throttle
+from backend.auth import second_factor as factors
 from backend.auth import service as auth
-from backend.auth import throttle
 from backend.auth.guard import current_caller, signed_in
 from backend.auth.schemas import (
     LoginResultSchema,
@@ -12,7 +14,12 @@ from backend.auth.schemas import (
     MeSchema,
     PasswordChangeSchema,
     PasswordResetSchema,
+    RecoveryCodesSchema,
+    SecondFactorConfirmSchema,
+    SecondFactorStateSchema,
+    SignInHistorySchema,
     TokenSchema,
+    TotpEnrolmentSchema,
 )
 from backend.errors import BODY_PROBLEMS, problems
 
@@ -26,6 +33,9 @@ def me_payload(user) -> dict:
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "roles": sorted(user.roles),
         "jurisdiction": {"code": place.code, "name": place.name, "level": place.level},
+        "idle_minutes": (current_app.config["SESSION_IDLE_MINUTES"] or None)
+        if rules.has_idle_timeout(user.roles) else None,
+        "second_factor_due_at": user.second_factor_due_at,
     }
 
 
@@ -33,17 +43,26 @@ def me_payload(user) -> dict:
 @blp.doc(security=[])
 @throttle.limiter.limit(throttle.per_client_limit, deduct_when=throttle.sign_in_failed,
                         on_breach=throttle.on_breach, scope="login-client")
-@throttle.limiter.limit(throttle.per_account_limit, key_func=throttle.account_key,
-                        deduct_when=throttle.sign_in_failed, on_breach=throttle.on_breach,
-                        exempt_when=throttle.signs_in_from_known_device, scope="login-account")
+@throttle.limiter.shared_limit(throttle.per_account_limit, key_func=throttle.account_key,
+                               deduct_when=throttle.sign_in_failed, on_breach=throttle.on_breach,
+                               exempt_when=throttle.signs_in_from_known_device,
+                               scope=throttle.ACCOUNT_SCOPE)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @problems(*BODY_PROBLEMS, 401, 403, 423, 429)
 def login(body):
-    """Sign in with username and password; returns an access and a refresh token."""
-    user, tokens = auth.login(body["username"], body["password"], body.get("device_id"))
+    """Sign in with username and password; returns an access and a refresh token.
+
+    Approvers, county supervisors, administrators and anyone who enrolled also need a TOTP
+    code (or a one-time recovery code): a right password without it answers only
+    `second_factor` (no token), and the client sends the password again with the code.
+    """
+    user, result = auth.login(body["username"], body["password"], body.get("device_id"),
+                              body.get("totp_code"), body.get("recovery_code"))
     bind_actor(user.id)
-    return {**tokens, "user": me_payload(user)}
+    if "access_token" not in result:
+        return result
+    return {**result, "user": me_payload(user)}
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -78,8 +97,6 @@ class Me(MethodView):
     def get(self):
         """The signed-in user, roles and jurisdiction."""
         current_caller()
-        from flask import g
-
         return me_payload(g.doorstep_user)
 
 
@@ -102,3 +119,59 @@ def change_password(body):
 def reset_password(body, user_id):
     """An administrator sets a new password for a user of their jurisdiction."""
     auth.reset_password(current_caller(), user_id, body["new_password"])
+
+
+@blp.route("/me/sign-ins")
+@signed_in
+@blp.response(200, SignInHistorySchema)
+@problems(401)
+def my_sign_ins():
+    """Your sign-in before this one, and the failed sign-ins on your account since it."""
+    current_caller()
+    history = auth.sign_in_history(g.doorstep_user.id, get_jwt().get("sid"))
+    previous = ({"at": history.previous_at, "ip": history.previous_ip}
+                if history.previous_at else None)
+    return {"previous_sign_in": previous, "failures_since": len(history.failures),
+            "failures": [{"at": at, "ip": ip} for at, ip in history.failures[:20]]}
+
+
+@blp.route("/me/second-factor")
+class MySecondFactor(MethodView):
+    @signed_in
+    @blp.response(200, SecondFactorStateSchema)
+    @problems(401)
+    def get(self):
+        """Whether your two-step sign-in is set up (or required, and by when)."""
+        current_caller()
+        return factors.state_of(g.doorstep_user)
+
+    @signed_in
+    @blp.response(201, TotpEnrolmentSchema)
+    @problems(401, 409)
+    def post(self):
+        """Start setting up two-step sign-in: a new secret and its QR code for the app."""
+        current_caller()
+        return factors.begin(g.doorstep_user, keep_pending=False)
+
+
+@blp.route("/me/second-factor/confirm", methods=["POST"])
+@signed_in
+@throttle.limiter.limit(throttle.per_client_limit, deduct_when=throttle.sign_in_failed,
+                        on_breach=throttle.on_breach, scope="login-client")
+@blp.arguments(SecondFactorConfirmSchema)
+@blp.response(200, RecoveryCodesSchema)
+@problems(*BODY_PROBLEMS, 401, 409, 429)
+def confirm_second_factor(body):
+    """Finish setting up with the app's first code; the recovery codes are shown this once."""
+    current_caller()
+    return {"recovery_codes": factors.confirm_signed_in(g.doorstep_user, body["code"])}
+
+
+@blp.route("/users/<user_id>/second-factor", methods=["DELETE"])
+@signed_in
+@blp.response(204)
+@problems(401, 403, 404)
+def reset_second_factor(user_id):
+    """Another administrator removes a user's two-step sign-in (a lost phone); audited.
+    Their sign-ins end; a role that needs it enrols again at the next sign-in."""
+    auth.reset_second_factor(current_caller(), user_id)

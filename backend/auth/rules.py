@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import pyotp
 
 # Client-sent device and request ids reach the audit trail, which owns their shapes.
 from backend.audit.context import DEVICE_ID_PATTERN, REQUEST_ID_PATTERN
@@ -24,11 +27,8 @@ RECIPIENT = "recipient"
 ROLES = (FIELD_WORKER, VILLAGE_ASSISTANT, INTAKE_CLERK, REVIEWER, APPROVER,
          COUNTY_SUPERVISOR, ADMIN)
 
-# Roles that decide on eligibility need the full resident ID to check it against
-# registers; field staff need phone numbers to reach the household. Everyone else
-# sees masked values (DOMAIN.md: Identity data).
-ROLES_SEEING_FULL_ID = {INTAKE_CLERK, REVIEWER, APPROVER}
-ROLES_SEEING_FULL_PHONE = {INTAKE_CLERK, REVIEWER, APPROVER, FIELD_WORKER, VILLAGE_ASSISTANT}
+# Who sees a full resident ID or phone number is the sensitivity catalogue's table
+# (backend.privacy.catalogue), by role and purpose; nothing here decides masking.
 
 # Who may register households and open cases (intake, or the village committee
 # on the applicant's behalf, 004).
@@ -51,14 +51,6 @@ class Caller:
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
-
-    @property
-    def sees_full_id(self) -> bool:
-        return bool(self.roles & ROLES_SEEING_FULL_ID)
-
-    @property
-    def sees_full_phone(self) -> bool:
-        return bool(self.roles & ROLES_SEEING_FULL_PHONE)
 
     @property
     def sees_reuse_source(self) -> bool:
@@ -105,3 +97,99 @@ def password_problem(password: str, username: str | None = None) -> str | None:
     if len(set(password)) < 4:
         return "too simple: use more different characters"
     return None
+
+
+# Two factors for those who decide (等保 2.0 level 3, 8.1.4.1: two or more authentication
+# techniques, one of them cryptographic). Everyone else may enrol, and is then asked too.
+ROLES_NEEDING_SECOND_FACTOR = frozenset({APPROVER, COUNTY_SUPERVISOR, ADMIN})
+# Roles whose work is on a phone, offline for hours or days: their sign-ins have no idle
+# timeout (the phone's own PIN lock guards an unattended phone); desk sign-ins do.
+ROLES_WORKING_OFFLINE = frozenset({FIELD_WORKER, VILLAGE_ASSISTANT, RECIPIENT})
+
+TOTP_STEP_SECONDS = 30  # RFC 6238's default, and what every authenticator app assumes
+TOTP_DIGITS = 6
+# Codes one step either side of now are accepted: a phone clock a little off still works.
+TOTP_DRIFT_STEPS = 1
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_LENGTH = 10  # lowercase base32: 50 bits each, shown as two groups of five
+_RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def needs_second_factor(roles: set[str] | frozenset[str], is_enrolled: bool) -> bool:
+    """Must this sign-in show a second factor (a required role, or one enrolled by choice)?"""
+    return is_enrolled or bool(ROLES_NEEDING_SECOND_FACTOR & set(roles))
+
+
+def has_idle_timeout(roles: set[str] | frozenset[str]) -> bool:
+    return not (ROLES_WORKING_OFFLINE & set(roles))
+
+
+def is_idle_too_long(last_refresh_at: datetime, now: datetime, idle: timedelta,
+                     access_lifetime: timedelta) -> bool:
+    """Refuse a refresh once the sign-in has been idle longer than `idle`.
+
+    The server sees activity only at refresh, and a busy user refreshes at most once an
+    access-token lifetime; so it allows `idle` plus that lifetime, and never ends a sign-in
+    whose user was idle for less than `idle`. The desk's own timer signs out on the minute.
+    """
+    if idle <= timedelta(0):
+        return False
+    return now - last_refresh_at > idle + access_lifetime
+
+
+def totp_step(moment: datetime) -> int:
+    """RFC 6238's time step T = floor(unix time / 30)."""
+    return int(moment.timestamp()) // TOTP_STEP_SECONDS
+
+
+def normalise_code(text: str) -> str:
+    """What the user typed, without spaces or dashes, lower case (codes are read aloud,
+    copied from paper, pasted with a space)."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def is_totp_shaped(text: str) -> bool:
+    code = normalise_code(text)
+    return len(code) == TOTP_DIGITS and code.isdigit()
+
+
+def matching_totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code this is (now, or one step either side), or None.
+
+    Knowing the step, not just "valid", is what lets the caller refuse a replay: a step at
+    or before the last one used is refused even though its code is right.
+    """
+    code = normalise_code(code)
+    if not is_totp_shaped(code):
+        return None
+    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
+    current = totp_step(now)
+    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+            return step
+    return None
+
+
+def is_replay(step: int, last_used_step: int | None) -> bool:
+    """RFC 6238 §5.2: a code once accepted is not accepted again, nor any older one."""
+    return last_used_step is not None and step <= last_used_step
+
+
+def new_recovery_codes(random_choice) -> list[str]:
+    """Fresh one-time recovery codes; `random_choice` is `secrets.choice` (tests pass their own)."""
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(random_choice(_RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append(f"{raw[:5]}-{raw[5:]}".upper())  # read and typed more easily
+    return codes
+
+
+def is_recovery_shaped(text: str) -> bool:
+    code = normalise_code(text)
+    return len(code) == RECOVERY_CODE_LENGTH and all(ch in _RECOVERY_ALPHABET for ch in code)
+
+
+def otpauth_uri(secret: str, username: str, issuer: str) -> str:
+    """The key-URI an authenticator app scans (Google Authenticator's format, RFC 6238 SHA-1)."""
+    return pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS).provisioning_uri(
+        name=username, issuer_name=issuer)

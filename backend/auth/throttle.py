@@ -12,6 +12,7 @@ import time
 
 from flask import current_app, request
 from flask_limiter import Limiter, RequestLimit
+from limits import parse
 
 from backend.errors import problem_response
 
@@ -21,7 +22,13 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=client_ip, key_prefix="doorstep", strategy="moving-window")
+KEY_PREFIX = "doorstep"
+# The account-wide limits, shared by name so staff can read and lift one (an account may sign
+# in on either route: recipients' phones use /api/auth/login with their recipient username).
+ACCOUNT_SCOPE = "login-account"
+RECIPIENT_ACCOUNT_SCOPE = "checkin-login-account"
+ACCOUNT_SCOPES = (ACCOUNT_SCOPE, RECIPIENT_ACCOUNT_SCOPE)
+limiter = Limiter(key_func=client_ip, key_prefix=KEY_PREFIX, strategy="moving-window")
 
 
 def _login_body() -> dict:
@@ -68,3 +75,29 @@ def on_breach(limit: RequestLimit):
         "too-many-sign-ins",
         f"Too many failed sign-ins. Try again in {(seconds + 59) // 60} minutes.",
         extra={"retry_after_seconds": seconds}, headers={"Retry-After": str(seconds)})
+
+
+def account_key_of(username: str) -> str:
+    from backend.auth.service import login_name_key
+
+    return "account:" + login_name_key(username)
+
+
+def account_limit_state(username: str) -> tuple[int, int | None]:
+    """(failed sign-ins the account-wide limits hold now, seconds until they let new devices
+    in again, or None when they do), over both sign-in routes."""
+    item = parse(per_account_limit())
+    failed, retry_after = 0, None
+    for scope in ACCOUNT_SCOPES:
+        reset_at, remaining = limiter.limiter.get_window_stats(
+            item, KEY_PREFIX, account_key_of(username), scope)
+        failed = max(failed, item.amount - remaining)
+        if remaining <= 0:
+            retry_after = max(retry_after or 0, max(1, int(reset_at - time.time()) + 1))
+    return failed, retry_after
+
+
+def clear_account_limit(username: str) -> None:
+    for scope in ACCOUNT_SCOPES:
+        limiter.limiter.clear(parse(per_account_limit()), KEY_PREFIX, account_key_of(username),
+                              scope)

@@ -23,6 +23,9 @@ class Case(db.Model):
         String(12), ForeignKey("jurisdiction.code"), nullable=False, index=True
     )
     kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    # The number people read on letters, screens and exports (文屏〔2026〕低保第 0012 号),
+    # assigned at creation from the township's pattern; the id stays the UUID.
+    case_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     temporary_subtype: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
     channel: Mapped[str] = mapped_column(String(24), nullable=False)
@@ -59,3 +62,14 @@ class CaseTeamMember(db.Model):
     )
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     assigned_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))
+
+
+class CaseNumberCounter(db.Model):
+    """The last case number given per township, year (of intake, Beijing) and kind."""
+
+    __tablename__ = "case_number_counter"
+
+    township_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False)

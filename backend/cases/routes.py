@@ -1,6 +1,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from backend import versions
 from backend.auth.guard import current_caller, signed_in
 from backend.cases import service
 from backend.cases.schemas import (
@@ -10,15 +11,12 @@ from backend.cases.schemas import (
     CaseSchema,
     CaseUpdateSchema,
     TeamAssignSchema,
+    TeamCandidatesSchema,
 )
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases",
                 description="Applications for assistance")
-
-
-def _etag(case) -> dict:
-    return {"ETag": f'"{case.version}"'}
 
 
 @blp.route("", methods=["GET"])
@@ -45,7 +43,7 @@ def create_case(body):
     """Accept an application (受理). Retrying with the same `id` is safe."""
     caller = current_caller()
     case, created = service.create(caller, body)
-    return service.to_view(case, caller), 201 if created else 200, _etag(case)
+    return service.to_view(case, caller), 201 if created else 200, versions.etag(case.version)
 
 
 @blp.route("/<string:case_id>", methods=["GET"])
@@ -55,7 +53,7 @@ def get_case(case_id):
     """A case with its household and visit team; the ETag is its version."""
     caller = current_caller()
     case = service.get_visible(caller, case_id)
-    return service.to_view(case, caller), 200, _etag(case)
+    return service.to_view(case, caller), 200, versions.etag(case.version)
 
 
 @blp.route("/<string:case_id>", methods=["PATCH"])
@@ -68,7 +66,17 @@ def update_case(changes, case_id):
     """Edit a case. Send `If-Match` with the version you read; a stale one gets 412."""
     caller = current_caller()
     case = service.update(caller, case_id, request.headers.get("If-Match"), changes)
-    return service.to_view(case, caller), 200, _etag(case)
+    return service.to_view(case, caller), 200, versions.etag(case.version)
+
+
+@blp.route("/<string:case_id>/team-candidates", methods=["GET"])
+@signed_in
+@blp.response(200, TeamCandidatesSchema)
+@problems(401, 403, 404)
+def team_candidates(case_id):
+    """Who may visit the household: the township's field workers, how busy each is, who is a
+    declared relative (refused, 004), and a suggested team that rotates pairs by village."""
+    return service.team_candidates(current_caller(), case_id)
 
 
 @blp.route("/<string:case_id>/team", methods=["PUT"])
@@ -82,4 +90,4 @@ def assign_team(body, case_id):
     caller = current_caller()
     case = service.assign_team(caller, case_id, request.headers.get("If-Match"),
                                body["user_ids"])
-    return service.to_view(case, caller), 200, _etag(case)
+    return service.to_view(case, caller), 200, versions.etag(case.version)

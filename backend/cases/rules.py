@@ -28,6 +28,20 @@ def kind_problems(kind: str, temporary_subtype: str | None) -> dict[str, list[st
 
 
 EMERGENCY_HELP_WITHIN = timedelta(hours=24)
+# An application is dated by the intake desk: not before the scheme's modern rules (the
+# 2007 national dibao roll-out; 2000 leaves room for migrated records), and not in the
+# future beyond a device's clock drift. Dates outside also overflow the deadline arithmetic.
+EARLIEST_APPLIED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+APPLIED_AT_CLOCK_DRIFT = timedelta(days=1)
+
+
+def applied_at_problems(applied_at: datetime, now: datetime) -> dict[str, list[str]]:
+    """Why an application date is not plausible (empty when it is)."""
+    if applied_at < EARLIEST_APPLIED_AT:
+        return {"applied_at": ["申请日期不能早于 2000 年 (before 2000-01-01)"]}
+    if applied_at > now + APPLIED_AT_CLOCK_DRIFT:
+        return {"applied_at": ["申请日期不能晚于今天 (in the future)"]}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -97,3 +111,77 @@ def is_overdue(deadline_on: date | None, deadline_at: datetime | None, status: s
     if deadline_at is not None:
         return now > deadline_at
     return deadline_on is not None and now.astimezone(tz).date() > deadline_on
+
+
+# --- the case number people read (issue 21) ---------------------------------------------------
+
+# A township's pattern is a setting (``case_number_pattern``); placeholders: {township} (its
+# name without 镇/乡/街道), {year} (of intake, Beijing), {kind} (the short word below),
+# {seq} (the count within township, year and kind; format it, e.g. {seq:04d}).
+DEFAULT_CASE_NUMBER_PATTERN = "{township}〔{year}〕{kind}第 {seq:04d} 号"
+KIND_SHORT = {"dibao": "低保", "low_income_margin": "低边", "extreme_poverty": "特困",
+              "temporary": "临救", "special_case": "特事", PERIODIC_REVIEW: "复核",
+              # complaints (举报) share the township's number pattern and counter
+              "complaint": "举报"}
+_TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
+
+
+def township_short_name(name: str) -> str:
+    """文屏镇 → 文屏; 龙头山镇 → 龙头山; 砚池街道 → 砚池 (a name that is only a suffix stays)."""
+    for suffix in _TOWNSHIP_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def case_number(pattern: str, township_name: str, year: int, kind: str, seq: int) -> str:
+    """The case number, e.g. ``文屏〔2026〕低保第 0012 号``; a pattern that cannot be filled
+    (an unknown placeholder) falls back to the default, so a case always gets a number."""
+    values = {"township": township_short_name(township_name), "year": year,
+              "kind": KIND_SHORT.get(kind, kind), "seq": seq}
+    try:
+        return pattern.format(**values)[:40]
+    except (KeyError, IndexError, ValueError):
+        return DEFAULT_CASE_NUMBER_PATTERN.format(**values)
+
+
+# --- choosing a visit team (issue 21; 004's 人情保 concern) ------------------------------------
+
+@dataclass(frozen=True)
+class Investigator:
+    """A field worker of the township as the team assignment shows them."""
+
+    user_id: str
+    open_cases: int  # open cases whose team they are on: the fewer, the freer
+    is_relative: bool  # a declared relative of this household: refused (004)
+
+
+def suggest_team(investigators: list[Investigator], joint_visits: dict[frozenset[str], int],
+                 size: int) -> tuple[str, ...]:
+    """The team to suggest: among those who are not the household's relatives, the group of
+    ``size`` that has visited this village together least often (so the same two do not
+    always visit the same village), then the least loaded, then by id (stable). Empty when
+    too few can go."""
+    from itertools import combinations
+
+    eligible = sorted((i for i in investigators if not i.is_relative), key=lambda i: i.user_id)
+    if len(eligible) < size:
+        return ()
+    best = min(combinations(eligible, size), key=lambda team: (
+        max((joint_visits.get(frozenset(pair), 0) for pair in combinations(
+            [i.user_id for i in team], 2)), default=0),
+        sum(i.open_cases for i in team),
+        tuple(i.user_id for i in team)))
+    return tuple(i.user_id for i in best)
+
+
+def joint_visits(teams: list[set[str]]) -> dict[frozenset[str], int]:
+    """How often each pair of investigators was on the same team (past cases of a village)."""
+    from itertools import combinations
+
+    counts: dict[frozenset[str], int] = {}
+    for team in teams:
+        for pair in combinations(sorted(team), 2):
+            key = frozenset(pair)
+            counts[key] = counts.get(key, 0) + 1
+    return counts

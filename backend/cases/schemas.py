@@ -13,6 +13,8 @@ class TeamMemberSchema(Schema):
 
 class CaseSchema(Schema):
     id = fields.String()
+    case_no = fields.String(allow_none=True, metadata={
+        "description": "the number people read (文屏〔2026〕低保第 0012 号); set at creation"})
     household_id = fields.String()
     jurisdiction_code = fields.String()
     kind = fields.String(validate=validate.OneOf(ALL_KINDS))
@@ -54,6 +56,25 @@ class CaseUpdateSchema(Schema):
     is_economic_check_authorized = fields.Boolean()
     has_honesty_pledge = fields.Boolean()
     note = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class TeamCandidateSchema(Schema):
+    user_id = fields.String()
+    display_name = fields.String()
+    open_cases = fields.Integer(metadata={"description": "open cases whose team they are on"})
+    is_relative = fields.Boolean(metadata={
+        "description": "a declared relative of the household: may not visit it (004)"})
+    visits_with = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "how often they visited this village with each other investigator"})
+
+
+class TeamCandidatesSchema(Schema):
+    case_id = fields.String()
+    min_team_size = fields.Integer()
+    current = fields.List(fields.String())
+    suggested = fields.List(fields.String(), metadata={
+        "description": "a team that rotates pairs across the village's visits"})
+    candidates = fields.List(fields.Nested(TeamCandidateSchema))
 
 
 class TeamAssignSchema(Schema):

@@ -5,27 +5,36 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm.attributes import flag_modified
 
-from backend import clock
+from backend import clock, events, outbox, versions
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
-from backend.bulk import chunks, insert_rows
+from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
 from backend.cases import rules
-from backend.cases.models import Case, CaseTeamMember
+from backend.cases.models import Case, CaseNumberCounter, CaseTeamMember
 from backend.dbtypes import new_id, utc_from_iso
+from backend.duties import service as duties
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.holidays import service as holidays
 from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
+from backend.privacy import catalogue
 from backend.sync import rules as sync_rules
 from backend.sync.registry import PullSlice
 
 EDITABLE = ("channel", "is_economic_check_authorized", "has_honesty_pledge", "note")
+APPLICATION_FIELDS = {"has_honesty_pledge": "case.update.pledge",
+                      "is_economic_check_authorized": "case.update.authorization"}
+
+
+def duty_ref(case: Case) -> duties.CaseRef:
+    return duties.CaseRef(case.id, case.household_id, case.jurisdiction_code)
 
 
 def visible_cases(caller: Caller) -> Select:
@@ -44,6 +53,12 @@ def get_visible(caller: Caller, case_id: str) -> Case:
         # 404, not 403: another team's case must not even be confirmed to exist.
         raise ProblemError("case-not-found", "No case with that id in your area.")
     return case
+
+
+def visible_id_by_number(caller: Caller, case_no: str) -> str | None:
+    """The id of the visible case numbered ``case_no`` (文屏〔2026〕低保第 0012 号), or None."""
+    return db.session.scalar(visible_cases(caller).with_only_columns(Case.id).where(
+        Case.case_no == case_no.strip()))
 
 
 def list_visible(caller: Caller, filters: dict) -> tuple[list[Case], int]:
@@ -80,6 +95,9 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     errors = rules.kind_problems(payload["kind"], payload.get("temporary_subtype"))
     if errors:
         raise ProblemError("validation-failed", "The assistance kind is incomplete.", errors)
+    if payload.get("applied_at") is not None and (
+            errors := rules.applied_at_problems(payload["applied_at"], clock.now())):
+        raise ProblemError("validation-failed", "The application date is not plausible.", errors)
     try:
         household = households.get_visible(caller, payload["household_id"])
     except ProblemError as missing:
@@ -95,6 +113,8 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     now = clock.now()
     case = Case(
         id=client_id or new_id(), household_id=household.id,
+        case_no=case_numbers(household.jurisdiction_code, payload["kind"], applied_at, 1,
+                             settings)[0],
         jurisdiction_code=household.jurisdiction_code, kind=payload["kind"],
         temporary_subtype=payload.get("temporary_subtype"), status="accepted",
         channel=payload["channel"], applied_at=applied_at, deadline_on=deadline.due_on,
@@ -105,6 +125,7 @@ def create(caller: Caller, payload: dict) -> tuple[Case, bool]:
     )
     db.session.add(case)
     db.session.flush()
+    duties.take(caller, duty_ref(case), "case.create")
     audit.record("case.created", "case", case.id, jurisdiction_code=case.jurisdiction_code,
                  after={"kind": case.kind, "subtype": case.temporary_subtype,
                         "channel": case.channel, "deadline_on": _iso(case.deadline_on),
@@ -124,6 +145,7 @@ def open_periodic_review(household_id: str, jurisdiction_code: str, source: str,
     now = clock.now()
     fields = _review_case_fields(household_id, jurisdiction_code, source, opened_by_id, now,
                                  _review_deadline_on(jurisdiction_code, now, holidays.overrides()))
+    fields["case_no"] = case_numbers(jurisdiction_code, rules.PERIODIC_REVIEW, now, 1)[0]
     case = Case(**fields)
     db.session.add(case)
     db.session.flush()
@@ -146,9 +168,42 @@ def open_periodic_reviews(households_to_review: list[tuple[str, str]], source: s
                                                                holidays_entered)
         rows.append(_review_case_fields(household_id, jurisdiction_code, source, opened_by_id,
                                         now, deadlines[jurisdiction_code]))
+    by_township: dict[str, list[dict]] = {}
+    for fields in rows:
+        by_township.setdefault(jurisdictions.township_of(fields["jurisdiction_code"]),
+                               []).append(fields)
+    for group in by_township.values():
+        numbers = case_numbers(group[0]["jurisdiction_code"], rules.PERIODIC_REVIEW, now,
+                               len(group))
+        for fields, number in zip(group, numbers, strict=True):
+            fields["case_no"] = number
     insert_rows(Case, rows)
     audit.record_many([_review_case_created(fields) for fields in rows])
     return [fields["id"] for fields in rows]
+
+
+def case_numbers(jurisdiction_code: str, kind: str, applied_at: datetime, count: int,
+                 settings: dict | None = None) -> list[str]:
+    """``count`` new case numbers of the township of ``jurisdiction_code``, for cases of
+    ``kind`` taken in on ``applied_at``'s year (Beijing). The counter row is incremented in
+    one UPDATE, so two intakes at once never get the same number (the row stays locked until
+    the transaction commits)."""
+    township = jurisdictions.township_of(jurisdiction_code)
+    year = applied_at.astimezone(clock.SHANGHAI).year
+    key = {"township_code": township, "year": year, "kind": kind}
+    insert_ignoring_conflicts(CaseNumberCounter, [{**key, "last_seq": 0}], "township_code")
+    last = db.session.execute(
+        sql_update(CaseNumberCounter).where(
+            CaseNumberCounter.township_code == township, CaseNumberCounter.year == year,
+            CaseNumberCounter.kind == kind)
+        .values(last_seq=CaseNumberCounter.last_seq + count)
+        .returning(CaseNumberCounter.last_seq)
+        .execution_options(synchronize_session=False)).scalar_one()
+    pattern = (settings or jurisdictions.effective_settings(jurisdiction_code))[
+        "case_number_pattern"]
+    name = jurisdictions.names({township}).get(township, township)
+    return [rules.case_number(pattern, name, year, kind, seq)
+            for seq in range(last - count + 1, last + 1)]
 
 
 def _review_deadline_on(jurisdiction_code: str, now: datetime,
@@ -182,16 +237,7 @@ def _iso(value) -> str | None:
 
 
 def check_version(case: Case, if_match: str | None) -> None:
-    if not if_match:
-        raise ProblemError("precondition-required",
-                           "Send If-Match with the case's version (from its ETag).",
-                           extra={"current_version": case.version})
-    wanted = if_match.strip().removeprefix("W/").strip('"')
-    if wanted != str(case.version):
-        raise ProblemError("stale-version",
-                           "Someone changed this case after you opened it. Reload it, "
-                           "check their change, then apply yours again.",
-                           extra={"current_version": case.version})
+    versions.check_if_match(if_match, case.version, "case")
 
 
 def update(caller: Caller, case_id: str, if_match: str | None, changes: dict) -> Case:
@@ -205,12 +251,61 @@ def update(caller: Caller, case_id: str, if_match: str | None, changes: dict) ->
             setattr(case, key, changes[key])
     after = {k: getattr(case, k) for k in EDITABLE}
     old, new = audit.changed_fields(before, after)
+    for field, path in APPLICATION_FIELDS.items():
+        if field in new:
+            # Recording the pledge or the authorization is intake work (001): it is this
+            # person's intake duty on the case, with who and when in the history.
+            duties.take(caller, duty_ref(case), path)
     if new:
         case.updated_at = clock.now()
         db.session.flush()
         audit.record("case.updated", "case", case.id, before=old, after=new,
                      jurisdiction_code=case.jurisdiction_code)
     return case
+
+
+def team_candidates(caller: Caller, case_id: str) -> dict:
+    """Who may visit the case's household: the township's field workers with how many open
+    cases each is on (the freer first), whether each is a declared relative of the household
+    (refused, 004), how often each pair visited this village together, and a suggested team
+    that rotates pairs across the village's visits (rules.suggest_team)."""
+    case = get_visible(caller, case_id)
+    if not caller.has(roles.INTAKE_CLERK, roles.REVIEWER, roles.APPROVER, roles.ADMIN):
+        raise ProblemError("forbidden", "Only township staff assign visit teams.")
+    township = jurisdictions.township_of(case.jurisdiction_code)
+    workers = auth.field_workers_in(township)
+    ids = [w.id for w in workers]
+    open_counts: dict[str, int] = dict.fromkeys(ids, 0)
+    if ids:
+        open_counts.update(db.session.execute(
+            select(CaseTeamMember.user_id, func.count())
+            .join(Case, Case.id == CaseTeamMember.case_id)
+            .where(CaseTeamMember.user_id.in_(ids), Case.status.in_(rules.OPEN_STATUSES),
+                   Case.id != case.id)
+            .group_by(CaseTeamMember.user_id)).all())
+    teams: dict[str, set[str]] = {}
+    for other_id, user_id in db.session.execute(
+            select(CaseTeamMember.case_id, CaseTeamMember.user_id)
+            .join(Case, Case.id == CaseTeamMember.case_id)
+            .where(Case.jurisdiction_code == case.jurisdiction_code, Case.id != case.id)):
+        teams.setdefault(other_id, set()).add(user_id)
+    pairs = rules.joint_visits(list(teams.values()))
+    relatives = households.staff_relative_ids(case.household_id)
+    investigators = [rules.Investigator(w.id, open_counts.get(w.id, 0), w.id in relatives)
+                     for w in workers]
+    size = jurisdictions.effective_settings(case.jurisdiction_code)["min_visit_team_size"]
+    return {
+        "case_id": case.id, "min_team_size": size,
+        "current": sorted(m.user_id for m in case.team),
+        "suggested": list(rules.suggest_team(investigators, pairs, size)),
+        "candidates": [{
+            "user_id": w.id, "display_name": w.display_name,
+            "open_cases": open_counts.get(w.id, 0),
+            "is_relative": w.id in relatives,
+            "visits_with": {other: n for pair, n in pairs.items() if w.id in pair
+                            for other in pair - {w.id}},
+        } for w in workers],
+    }
 
 
 def assign_team(caller: Caller, case_id: str, if_match: str | None,
@@ -241,7 +336,11 @@ def assign_team(caller: Caller, case_id: str, if_match: str | None,
                                 assigned_by_id=caller.user_id) for c in candidates]
     if case.status == "accepted" and case.has_honesty_pledge and (
             case.is_economic_check_authorized):
-        # Intake is complete (pledge and authorization, 002): the investigation starts.
+        # Intake is complete (pledge and authorization, 002): the investigation starts. That
+        # move closes the intake: the assigner takes the intake duty (001). A periodic
+        # review's intake is its opening; its visit team starts the chosen method.
+        if case.kind != rules.PERIODIC_REVIEW:
+            duties.take(caller, duty_ref(case), "case.team.intake_complete")
         case.status = "investigating"
     case.updated_at = now
     db.session.flush()
@@ -341,7 +440,7 @@ def pull_assignments(caller: Caller, state: dict[str, str], page_size: int) -> P
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     if rows:
-        page = views(list(rows), caller)
+        page = views(list(rows), caller, catalogue.PHONE_PULL)
         answer["cases"] = page
         answer["households"] = [view["household"] for view in page]
         updated_at, last_id = rows[-1].updated_at.isoformat(), rows[-1].id
@@ -362,13 +461,14 @@ def to_view(case: Case, caller: Caller) -> dict:
     return views([case], caller)[0]
 
 
-def views(cases: list[Case], caller: Caller) -> list[dict]:
-    """The views of many cases, their households and teams in a few queries."""
-    households_by_id = households.views_by_id({c.household_id for c in cases}, caller)
+def views(cases: list[Case], caller: Caller, purpose: str = catalogue.CASE_WORK) -> list[dict]:
+    """The views of many cases, their households and teams in a few queries, as the
+    sensitivity catalogue shows them for ``purpose`` (the desk, or the phone's pull)."""
+    households_by_id = households.views_by_id({c.household_id for c in cases}, caller, purpose)
     names = auth.display_names({m.user_id for c in cases for m in c.team})
     now = clock.now()
     return [{
-        "id": case.id, "household_id": case.household_id,
+        "id": case.id, "case_no": case.case_no, "household_id": case.household_id,
         "jurisdiction_code": case.jurisdiction_code, "kind": case.kind,
         "temporary_subtype": case.temporary_subtype, "status": case.status,
         "channel": case.channel, "applied_at": case.applied_at, "deadline_on": case.deadline_on,
@@ -429,10 +529,17 @@ def visible_id_query(caller: Caller) -> Select:
 
 
 def set_status(case: Case, status: str) -> None:
-    """Move the case (the workflow checked the move); bumps its version."""
-    case.status = status
+    """Move the case (the workflow checked the move); bumps its version. The move leaves
+    as an outbox event (case.state_changed) and an in-transaction one (decisions)."""
+    before, case.status = case.status, status
     case.updated_at = clock.now()
     db.session.flush()
+    outbox.record("case.state_changed", "case", case.id, case.jurisdiction_code, {
+        "case_id": case.id, "household_id": case.household_id, "kind": case.kind,
+        "temporary_subtype": case.temporary_subtype, "from_status": before,
+        "to_status": status})
+    events.raise_(events.CaseStatusChanged(case.id, case.household_id, case.jurisdiction_code,
+                                           case.kind, before, status))
 
 
 def set_application(case: Case, has_honesty_pledge: bool,
@@ -464,6 +571,7 @@ class CaseSummary:
     applied_at: datetime
     deadline_on: date | None
     deadline_at: datetime | None
+    case_no: str | None = None  # the number people read (文屏〔2026〕低保第 0012 号)
 
 
 def summaries(*, caller: Caller | None = None,
@@ -475,7 +583,7 @@ def summaries(*, caller: Caller | None = None,
     """Plain rows of cases: the caller's visible ones or those of a place, filtered."""
     query = select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
                    Case.temporary_subtype, Case.status, Case.applied_at, Case.deadline_on,
-                   Case.deadline_at)
+                   Case.deadline_at, Case.case_no)
     if caller is not None:
         query = query.where(Case.id.in_(visible_id_query(caller)))
     if scope_code is not None:

@@ -1,5 +1,5 @@
-"""Flask commands of the check-in: the job worker, the jobs run once by hand, and a VAPID key
-pair for Web Push."""
+"""Flask commands of the check-in: the window judging run once by hand, and a VAPID key pair
+for Web Push. The job worker is the kernel's `flask worker`."""
 
 from __future__ import annotations
 
@@ -13,26 +13,15 @@ from backend.extensions import db
 group = AppGroup("checkins", help="Recipient check-in jobs.")
 
 
-@group.command("worker")
-@click.option("--workers", default=1, show_default=True)
-def worker(workers):
-    """Run the Huey consumer: identity checks, window close (daily), reminders (daily)."""
-    from flask import current_app
-
-    from backend.checkins import jobs
-
-    jobs.run_worker(current_app._get_current_object(), workers)  # type: ignore[attr-defined]
-
-
 @group.command("judge-windows")
 def judge_windows():
     """Mark missed every closed window without a check-in (what the daily job does)."""
-    from backend.checkins import service
+    from backend.checkins import windows
 
     token = set_actor(ActorContext(actor_id=None, request_id="cli:judge-windows",
                                    user_agent="flask-cli"))
     try:
-        missed = service.judge_closed_windows()
+        missed = windows.judge_closed_windows()
         db.session.commit()
     finally:
         reset_actor(token)

@@ -1,30 +1,24 @@
-"""Scheduled and queued work of the check-in, on Huey.
+"""Scheduled and queued work of the check-in, declared on the job kernel (backend/jobs.py).
 
-- ``make run`` needs no extra server: SqliteHuey in instance/huey.sqlite3 (HUEY_BACKEND
-  ``sqlite``, the default without REDIS_URL). Production sets REDIS_URL: RedisHuey.
-- Tests use ``immediate`` mode (tasks run at once, in the caller's transaction) or drive a
-  real queue by hand (tests/api/test_checkin_jobs.py, both backends).
-
-Tasks: the identity check of a check-in photo (queued at push), window close (daily,
+Tasks: window close (daily,
 00:30 China time: misses, follow-ups, periodic-review triggers) and reminders (daily, 09:00
 China time: Web Push to each live subscription when VAPID keys are configured, else or
-when no push got through the SMS notifier).
+when no push got through the SMS notifier). The identity check of a check-in photo is
+queued at push by the service, which declares it (photo_checks.identity_check).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from flask import Flask, current_app, has_app_context
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from flask import current_app
+from huey import crontab
 
+from backend import jobs
 from backend.checkins import push_rules
 
 log = logging.getLogger(__name__)
-
-_app: Flask | None = None
 
 
 class SmsNotifier(Protocol):
@@ -66,11 +60,11 @@ def notify_recipients(notices: list[tuple[str, str, push_rules.Notice]]) -> None
     """Send each (user id, phone, notice): by Web Push to every live subscription of the user
     when VAPID is configured, by SMS when the user has none or no push got through. A failure
     for one recipient is logged and never stops the others."""
-    from backend.checkins import service
+    from backend.checkins import push_subscriptions
 
     sms = sms_notifier()
     push = web_push()
-    targets = service.push_targets(user_id for user_id, _, _ in notices) if push else {}
+    targets = push_subscriptions.push_targets(user_id for user_id, _, _ in notices) if push else {}
     try:
         for user_id, phone, notice in notices:
             try:
@@ -79,7 +73,7 @@ def notify_recipients(notices: list[tuple[str, str, push_rules.Notice]]) -> None
                     assert push is not None
                     delivery, status = push.send(target.subscription_info(), notice.payload())
                     if delivery == "gone":
-                        service.forget_gone_push_target(target, status or 410)
+                        push_subscriptions.forget_gone_push_target(target, status or 410)
                     pushed = pushed or delivery == "sent"
                 if not pushed:
                     sms.send(phone, notice.sms())
@@ -90,82 +84,19 @@ def notify_recipients(notices: list[tuple[str, str, push_rules.Notice]]) -> None
             push.close()
 
 
-def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
-    backend = config.get("HUEY_BACKEND") or ("redis" if config.get("REDIS_URL") else "sqlite")
-    immediate = bool(config.get("HUEY_IMMEDIATE", config.get("TESTING")))
-    name = config.get("HUEY_NAME", "doorstep")
-    if backend == "memory":
-        return MemoryHuey(name, immediate=immediate)
-    if backend == "redis":
-        return RedisHuey(name, url=config["REDIS_URL"], immediate=immediate)
-    path = config.get("HUEY_SQLITE_PATH") or str(Path(instance_path) / "huey.sqlite3")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=path, immediate=immediate)
+# 00:30 and 09:00 China time (16:30 and 01:00 UTC); the kernel's crontabs read UTC.
+@jobs.periodic_task(crontab(minute="30", hour="16"), name="checkin_window_close")
+def window_close() -> int:
+    from backend.checkins import windows
+
+    return windows.judge_closed_windows()
 
 
-def in_app(function):
-    """Run a task inside an app context: the caller's (immediate mode, tests) or the
-    worker's app, with one commit at the end (the unit of work)."""
+@jobs.periodic_task(crontab(minute="0", hour="1"), name="checkin_reminders")
+def reminders() -> int:
+    from backend.checkins import windows
 
-    def run(*args):
-        from backend.extensions import db
-
-        if has_app_context():
-            result = function(*args)
-            db.session.flush()
-            return result
-        assert _app is not None, "the worker sets the app (flask checkins worker)"
-        with _app.app_context():
-            result = function(*args)
-            db.session.commit()
-            return result
-
-    run.__name__ = function.__name__
-    return run
-
-
-def _identity(checkin_id: str) -> str | None:
-    from backend.checkins import service
-
-    return service.check_identity(checkin_id)
-
-
-def _window_close() -> int:
-    from backend.checkins import service
-
-    return service.judge_closed_windows()
-
-
-def _reminders() -> int:
-    from backend.checkins import service
-
-    due = service.due_reminders()
+    due = windows.due_reminders()
     notify_recipients([(reminder.user_id, reminder.phone,
                         push_rules.reminder_notice(reminder.closes_on)) for reminder in due])
     return len(due)
-
-
-def register(app: Flask) -> Huey:
-    """Create the app's Huey and its tasks (create_app calls it)."""
-    huey = make_huey(app.config, app.instance_path)
-    tasks = {
-        "identity": huey.task(retries=3, retry_delay=10, name="checkin_identity")(
-            in_app(_identity)),
-        # 00:30 and 09:00 China time (16:30 and 01:00 UTC); Huey's crontab reads UTC here.
-        "window_close": huey.periodic_task(crontab(minute="30", hour="16"),
-                                           name="checkin_window_close")(in_app(_window_close)),
-        "reminders": huey.periodic_task(crontab(minute="0", hour="1"),
-                                        name="checkin_reminders")(in_app(_reminders)),
-    }
-    huey.utc = True
-    app.extensions["doorstep.huey"] = huey
-    app.extensions["doorstep.huey_tasks"] = tasks
-    return huey
-
-
-def run_worker(app: Flask, workers: int = 1) -> None:
-    """Run the consumer (periodic tasks included) for this app: ``flask checkins worker``."""
-    global _app
-    _app = app
-    huey = app.extensions["doorstep.huey"]
-    huey.create_consumer(workers=workers, periodic=True).run()

@@ -6,7 +6,10 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.dbtypes import UtcDateTime
+from backend.encryption.columns import SealedString, keep_blind_index
 from backend.extensions import db
+
+PHONE_PURPOSE = "checkin_recipient.phone"
 
 
 class Recipient(db.Model):
@@ -25,7 +28,9 @@ class Recipient(db.Model):
         String(36), ForeignKey("household.id"), nullable=False, index=True)
     member_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
     jurisdiction_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
-    phone: Mapped[str] = mapped_column(String(11), nullable=False, unique=True)
+    # Sealed at rest (ADR 0020); one recipient per phone number: its blind index is unique.
+    phone: Mapped[str] = mapped_column(SealedString(PHONE_PURPOSE), nullable=False)
+    phone_index: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     category: Mapped[str] = mapped_column(String(12), nullable=False)  # monthly / quarterly
     reference_photo_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     declared_address: Mapped[str | None] = mapped_column(String(200))
@@ -40,6 +45,9 @@ class Recipient(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+keep_blind_index(Recipient.phone, "phone_index", PHONE_PURPOSE)
 
 
 class CheckIn(db.Model):

@@ -4,7 +4,11 @@ notice says, and which answers of a push service end a subscription.
 
 The server POSTs to an endpoint the browser chose, so an endpoint is a request the server
 makes on a caller's behalf (SSRF): only https, only the real push services' hosts on their
-default port, never an IP literal or a URL with credentials.
+default port, never an IP literal or a URL with credentials. The endpoint is read by the
+sender's own parser (urllib3's, under requests) and by the standard library's, and must
+round-trip to a plain ``https://host[:443]/path[?query]``: a backslash, an escaped slash, a
+space or a trailing dot, which parsers read differently, is refused. The address a host
+resolves to is checked again when the sender connects (``is_public_address``).
 
 No Flask, no SQLAlchemy.
 """
@@ -15,12 +19,14 @@ import base64
 import binascii
 import ipaddress
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from urllib3.util import parse_url
 
 MAX_ENDPOINT_LENGTH = 1024  # FCM's are ~200 characters; the column is this wide
 P256DH_BYTES = 65  # an uncompressed P-256 point: 0x04 || X || Y (RFC 8291 section 3.1)
@@ -65,6 +71,16 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+# A DNS name: letters, digits and hyphens in dot-separated labels, no trailing dot.
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}"
+                        r"[a-z0-9])?)*")
+# RFC 3986 path characters without percent-escapes (push services' paths need none).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
+# The query may carry escapes (WNS tokens do); it cannot change where the request goes.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+PLAIN = "must be a plain https://host/path URL"
+
+
 def endpoint_problem(endpoint: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why the server may not POST to this endpoint, or None when it may."""
     if len(endpoint) > MAX_ENDPOINT_LENGTH:
@@ -72,22 +88,53 @@ def endpoint_problem(endpoint: str, allowed_hosts: Iterable[str]) -> str | None:
     try:
         parts = urlsplit(endpoint)
         port = parts.port
+        sent = parse_url(endpoint)  # what requests will connect to
     except ValueError:
         return "not a URL"
     if parts.scheme != "https":
         return "must be https"
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+    if (parts.username is not None or parts.password is not None or "@" in parts.netloc
+            or sent.auth is not None):
         return "must not hold credentials"
     host = parts.hostname or ""
     if not host:
         return "not a URL"
     if _is_ip_literal(host):
         return "must name a push service, not an IP address"
-    if parts.fragment:
+    if parts.fragment or sent.fragment:
         return "must not have a fragment"
+    if not _round_trips(endpoint, host, port, sent):
+        return PLAIN
     if not host_allowed(host, port, parse_host_patterns(allowed_hosts)):
         return "not a known push service"
     return None
+
+
+def _round_trips(endpoint: str, host: str, port: int | None, sent) -> bool:
+    """Do both parsers read the same plain host, port and path, and does rebuilding the URL
+    from them give back exactly what was sent (host case aside)? (Which ports may be used is
+    the allowlist's to say: 443 unless a pattern names another.)"""
+    if not _HOST_NAME.fullmatch(host) or sent.host != host or sent.port != port:
+        return False
+    if not _PLAIN_PATH.fullmatch(sent.path or ""):
+        return False
+    if sent.query is not None and not _PLAIN_QUERY.fullmatch(sent.query):
+        return False
+    rebuilt = (f"https://{host}{'' if port is None else f':{port}'}{sent.path}"
+               f"{'?' + sent.query if sent.query is not None else ''}")
+    return rebuilt.lower() == endpoint.lower() and ".." not in sent.path.split("/")
+
+
+def is_public_address(address: str) -> bool:
+    """May the sender connect to this resolved address? Only a globally routable one: never
+    loopback, private, link-local (cloud metadata), shared or reserved space."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
 def decode_base64url(text: str) -> bytes | None:

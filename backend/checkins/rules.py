@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from geopy.distance import geodesic
+from backend import geodesy
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 
@@ -253,7 +253,7 @@ Point = tuple[float, float]
 
 
 def distance_m(a: Point, b: Point) -> float:
-    return float(geodesic(a, b).meters)
+    return geodesy.distance_m(a, b)
 
 
 def residence_flags(at: Point, registered: Point | None, declared: Point | None,

@@ -143,6 +143,12 @@ class FollowUpSchema(Schema):
     id = fields.String(required=True)
     recipient_id = fields.String(required=True)
     recipient_name = fields.String(required=True)
+    phone = fields.String(allow_none=True, metadata={
+        "description": "masked unless the caller's role sees full phone numbers"})
+    reference_photo_sha256 = fields.String(allow_none=True)
+    checkin_captured_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the flagged check-in was taken (none for a missed window)"})
+    checkin_photo_sha256 = fields.String(allow_none=True)
     jurisdiction_code = fields.String(required=True)
     reason = fields.String(required=True)
     window_key = fields.String(allow_none=True)
@@ -170,6 +176,16 @@ class PinResetResultSchema(Schema):
     activation_code = fields.String(required=True)
     activation_url = fields.String(required=True)
     expires_at = fields.DateTime(required=True)
+
+
+class SignInBlockSchema(Schema):
+    is_blocked = fields.Boolean(required=True, metadata={
+        "description": "new devices, or some addresses, may not sign in now (the recipient's "
+                       "own phone still may)"})
+    retry_after_seconds = fields.Integer(allow_none=True, required=True)
+    failed_sign_ins = fields.Integer(required=True, metadata={
+        "description": "wrong PINs the account-wide limit counts now"})
+    locked_addresses = fields.Integer(required=True)
 
 
 class ReviewTriggerSchema(Schema):

@@ -1,16 +1,19 @@
 """A ``Document`` drawn as an A4 PDF with ReportLab.
 
-Chinese text uses ReportLab's built-in CID font STSong-Light (Adobe-GB1) with the predefined
-UniGB-UCS2-H CMap, whose codes are the Unicode code points themselves, so the text extracts
-(pypdf, pdftotext) and is searchable. The font is named, not embedded: the glyphs come from
-the reader's own CJK fonts, which keeps a letter at a few kilobytes. Why this over WeasyPrint or
-an embedded TTF: docs/decisions/0007-pdf-library.md.
+Every character is drawn in Noto Serif CJK SC, embedded as a subset holding only the
+characters the document prints (``fonts.truetype_for``), so the letter looks the same in every
+reader, also one without a Chinese font, and its text extracts (pypdf, pdftotext) through the
+subset's ToUnicode map. Why ReportLab: docs/decisions/0007-pdf-library.md; why this font and
+how it is embedded: docs/decisions/0015-embedded-cjk-font.md.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -19,7 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -32,21 +35,35 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from backend.documents import rules
+from backend.documents import fonts, rules
 
-FONT = "STSong-Light"
 MARGIN = 25 * mm
+# Drawn by ReportLab itself around the document's text: list numbers.
+_ALWAYS_DRAWN = "0123456789."
+
+# ReportLab keeps fonts in a process-wide registry by name. Each render registers the subset
+# its document needs under a name of its own and takes it out again afterwards, one render
+# at a time (a letter draws in a few milliseconds once its glyphs are converted).
+_render_lock = threading.Lock()
 
 
-@cache
-def _register_font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+@contextmanager
+def _document_font(document: rules.Document) -> Iterator[str]:
+    seal = rules.words(document.lang)["seal"]
+    text = "".join([*document.text_lines(), seal, _ALWAYS_DRAWN])
+    font = TTFont("DocumentSerif", io.BytesIO(fonts.truetype_for(text)))
+    font.fontName = font.face.name
+    with _render_lock:
+        pdfmetrics.registerFont(font)
+        try:
+            yield font.fontName
+        finally:
+            pdfmetrics._fonts.pop(font.fontName, None)
+            pdfmetrics._dynFaceNames.pop(font.face.name, None)
 
 
-@cache
-def _styles() -> dict[str, ParagraphStyle]:
-    font = _register_font()
+@lru_cache(maxsize=4)
+def _styles(font: str) -> dict[str, ParagraphStyle]:
     body = ParagraphStyle("body", fontName=font, fontSize=12, leading=20, wordWrap="CJK",
                           spaceAfter=6, firstLineIndent=0)
     return {
@@ -61,40 +78,46 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str, style: str) -> Paragraph:
-    return Paragraph(escape(text), _styles()[style])
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
 
 
-def _block(block: rules.Block, width: float) -> list[Flowable]:
+def _block(block: rules.Block, width: float, font: str) -> list[Flowable]:
+    styles = _styles(font)
     if isinstance(block, rules.Paragraph):
-        return [_p(block.text, "indented")]
+        return [_p(block.text, styles["indented"])]
     if isinstance(block, rules.Fields):
-        rows = [[_p(label, "label"), _p(value, "cell")] for label, value in block.rows]
+        rows = [[_p(label, styles["label"]), _p(value, styles["cell"])]
+                for label, value in block.rows]
         table = Table(rows, colWidths=[width * 0.3, width * 0.7])
-        table.setStyle(_grid())
+        table.setStyle(_grid(font))
         return [table, Spacer(1, 8)]
     if isinstance(block, rules.Items):
-        return [ListFlowable([ListItem(_p(item, "body"), value=index)
+        return [ListFlowable([ListItem(_p(item, styles["body"]), value=index)
                               for index, item in enumerate(block.items, start=1)],
-                             bulletType="1", bulletFontName=_register_font(),
+                             bulletType="1", bulletFontName=font,
                              bulletFormat="%s.", leftIndent=24)]
     if isinstance(block, rules.Table):
-        rows = [[_p(header, "label") for header in block.headers]]
-        rows += [[_p(cell, "cell") for cell in row] for row in block.rows]
+        rows = [[_p(header, styles["label"]) for header in block.headers]]
+        rows += [[_p(cell, styles["cell"]) for cell in row] for row in block.rows]
         table = Table(rows, colWidths=[width / len(block.headers)] * len(block.headers),
                       repeatRows=1)
-        table.setStyle(_grid(header=True))
-        caption = [_p(block.caption, "caption")] if block.caption else []
+        table.setStyle(_grid(font, header=True))
+        caption = [_p(block.caption, styles["caption"])] if block.caption else []
         return [*caption, table, Spacer(1, 8)]
-    rows = [[_p(label, "label"), ""] for label in block.labels]
+    rows = [[_p(label, styles["label"]), ""] for label in block.labels]
     table = Table(rows, colWidths=[width * 0.4, width * 0.6], rowHeights=[36] * len(rows))
-    table.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.7, colors.black),
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font),
+                               ("LINEBELOW", (1, 0), (1, -1), 0.7, colors.black),
                                ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
     return [Spacer(1, 12), table]
 
 
-def _grid(header: bool = False) -> TableStyle:
-    commands: list[tuple] = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+def _grid(font: str, header: bool = False) -> TableStyle:
+    # FONTNAME: a table sets its cells' font even when they hold paragraphs; without it
+    # ReportLab names Helvetica, a font no PDF of ours embeds.
+    commands: list[tuple] = [("FONTNAME", (0, 0), (-1, -1), font),
+                             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                              ("LEFTPADDING", (0, 0), (-1, -1), 6)]
     if header:
@@ -103,23 +126,30 @@ def _grid(header: bool = False) -> TableStyle:
 
 
 def render(document: rules.Document) -> bytes:
+    with _document_font(document) as font:
+        return _draw(document, font)
+
+
+def _draw(document: rules.Document, font: str) -> bytes:
+    styles = _styles(font)
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=document.title, lang=document.lang,
-        author=document.office, creator="Doorstep", subject=document.kind)
+        author=document.office, creator="Doorstep", subject=document.kind,
+        initialFontName=font)
     width = A4[0] - 2 * MARGIN
-    story: list[Flowable] = [_p(document.title, "title")]
+    story: list[Flowable] = [_p(document.title, styles["title"])]
     if document.addressee:
-        story.append(_p(document.addressee, "body"))
+        story.append(_p(document.addressee, styles["body"]))
     for block in document.blocks:
-        story.extend(_block(block, width))
+        story.extend(_block(block, width, font))
     seal = rules.words(document.lang)["seal"]
-    signed = [Spacer(1, 18), _p(f"{document.office}{seal}", "office")]
+    signed = [Spacer(1, 18), _p(f"{document.office}{seal}", styles["office"])]
     if document.dated:
-        signed.append(_p(document.dated, "office"))
+        signed.append(_p(document.dated, styles["office"]))
     story.append(KeepTogether(signed))
     for block in document.blocks_after_office:
-        story.extend(_block(block, width))
+        story.extend(_block(block, width, font))
     template.build(story)
     return buffer.getvalue()

@@ -22,7 +22,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 KINDS = ("missing_documents_notice", "public_notice", "refusal_letter", "stop_notice",
-         "approval_notice", "emergency_record")
+         "approval_notice", "emergency_record", "approval_public_notice", "standing_notice")
+# 004's three notices: review stage (public_notice), approval stage, standing (长期公示).
+NOTICE_KINDS = ("public_notice", "approval_public_notice", "standing_notice")
 FORMATS = ("pdf", "html")
 LANGS = ("zh-CN", "en")
 CATEGORIES = ("dibao", "low_income_margin", "extreme_poverty", "special_case", "temporary")
@@ -30,7 +32,7 @@ CATEGORIES = ("dibao", "low_income_margin", "extreme_poverty", "special_case", "
 ONE_OFF_CATEGORIES = ("temporary",)
 # households.rules.RELATIONS, shown in words; any other relation text is printed as given.
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
-# Emergency aid (急难型) from the township reserve: at most 5,000 yuan (002).
+# Emergency aid (急难型) from the township reserve: at most 5,000 yuan (001: 最高不超过5000元).
 EMERGENCY_CAP_YUAN = Decimal(5000)
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
@@ -153,6 +155,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "zh-CN": {
         "missing_documents_notice": "社会救助申请材料一次性告知书",
         "public_notice": "{category}拟批准对象公示",
+        "approval_public_notice": "{category}审批结果公示",
+        "standing_notice": "{village}社会救助对象长期公示（{month}）",
         "refusal_letter": "社会救助申请不予批准告知书",
         "stop_notice": "停止发放社会救助金告知书",
         "approval_notice": "社会救助批准通知书",
@@ -176,11 +180,18 @@ _WORDS: dict[str, dict[str, str]] = {
                          "如有疑问，请向受理窗口咨询。",
         "notice_intro": "经{village}申请、{township}审核，以下家庭拟纳入{category}，现予公示。",
         "notice_period": "公示期：{starts_on}至{ends_on}。",
+        "approval_notice_intro": "经{township}审核确认，以下{village}家庭已纳入{category}，"
+                                 "现将审批结果予以公示。",
+        "standing_intro": "现将{village}当前享受社会救助的家庭公示如下，接受群众监督。",
+        "standing_empty": "本月本村（社区）无享受社会救助的家庭。",
+        "standing_objection": "任何单位和个人如有异议，请通过以下方式反映：{contact}。",
+        "standing_month": "{year}年{month}月",
         "notice_objection": "公示期内，任何单位和个人如有异议，请通过以下方式反映：{contact}。",
         "notice_privacy": "本公示仅用于社会救助审核监督，请勿摘抄、转发或用于其他用途。",
         "refusal_intro": "您的社会救助申请（受理编号：{case_no}）经审核，决定不予批准。理由如下：",
-        "stop_intro": "经复核，决定停止发放您家庭的社会救助金（编号：{case_no}）。理由如下：",
-        "reexamination": "如对本决定有异议，您有权申请复核：{route}。",
+        "stop_intro": "经复核，决定停止发放您家庭的社会救助金（受理编号：{case_no}）。理由如下：",
+        # 复查: the applicant's re-examination (002); 复核 is the periodic review (动态管理).
+        "reexamination": "如对本决定有异议，可自收到本告知书之日起向{office}申请复查。",
         "approval_intro": "您的社会救助申请（受理编号：{case_no}）经审核确认，决定予以批准。",
         "approval_outro": "救助金按月发放至您的账户。家庭人口、收入或财产发生变化时，"
                           "请及时告知乡镇（街道）。",
@@ -193,6 +204,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "en": {
         "missing_documents_notice": "Notice of missing documents (listed all at once)",
         "public_notice": "Public notice: proposed recipients of {category}",
+        "approval_public_notice": "Public notice: approved recipients of {category}",
+        "standing_notice": "Standing notice of recipients in {village} ({month})",
         "refusal_letter": "Notice of refusal",
         "stop_notice": "Notice of stopping payment",
         "approval_notice": "Notice of approval",
@@ -221,6 +234,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "notice_intro": "On the application through {village}, reviewed by {township}, the "
                         "household below is proposed for {category}. This notice is public.",
         "notice_period": "Notice period: {starts_on} to {ends_on}.",
+        "approval_notice_intro": "Approved by {township}: the household of {village} below "
+                                 "receives {category}. This notice makes the decision public.",
+        "standing_intro": "The households of {village} that receive social assistance now, "
+                          "posted for everyone to see.",
+        "standing_empty": "No household of this village receives social assistance this month.",
+        "standing_objection": "Anyone who objects may say so: {contact}.",
+        "standing_month": "{year}-{month:02d}",
         "notice_objection": "Anyone who objects during the notice period may say so: "
                             "{contact}.",
         "notice_privacy": "This notice serves only the review of social assistance; do not "
@@ -229,8 +249,8 @@ _WORDS: dict[str, dict[str, str]] = {
                          "reviewed and is refused, for these reasons:",
         "stop_intro": "After review, payment of social assistance to your household (number "
                       "{case_no}) stops, for these reasons:",
-        "reexamination": "If you disagree with this decision you have the right to ask for "
-                         "re-examination: {route}.",
+        "reexamination": "If you disagree with this decision, you may ask {office} to "
+                         "re-examine it, from the day you receive this notice.",
         "approval_intro": "Your application for social assistance (case number {case_no}) is "
                           "approved.",
         "approval_outro": "The allowance is paid monthly to your account. Tell the township "
@@ -342,16 +362,19 @@ def _missing_documents(c: Mapping[str, Any], lang: str) -> Document:
         office=c["office"], dated=long_date(c["issued_on"], lang))
 
 
-def _public_notice(c: Mapping[str, Any], lang: str) -> Document:
+def _public_notice(c: Mapping[str, Any], lang: str,
+                   kind: str = "public_notice") -> Document:
+    """The review-stage notice (审核公示) or, with ``kind="approval_public_notice"``, the
+    approval-stage one (审批公示, 004); the same content, limited by 004."""
     w = words(lang)
     category = w[c["category"]]
     amount = w["yuan_month"].format(amount=yuan(c["monthly_amount_yuan"]))
+    intro = "notice_intro" if kind == "public_notice" else "approval_notice_intro"
     return Document(
-        kind="public_notice", lang=lang, title=w["public_notice"].format(category=category),
+        kind=kind, lang=lang, title=w[kind].format(category=category),
         addressee="",
-        blocks=(Paragraph(w["notice_intro"].format(village=c["village"],
-                                                   township=c["township"],
-                                                   category=category)),
+        blocks=(Paragraph(w[intro].format(village=c["village"], township=c["township"],
+                                          category=category)),
                 Fields(((w["applicant"], c["applicant_name"]), (w["category"], category),
                         (w["monthly_amount"], amount))),
                 Table(caption=w["members"], headers=(w["name"], w["relation"]),
@@ -364,13 +387,40 @@ def _public_notice(c: Mapping[str, Any], lang: str) -> Document:
         office=c["township"], dated=long_date(c["starts_on"], lang))
 
 
+def _approval_public_notice(c: Mapping[str, Any], lang: str) -> Document:
+    return _public_notice(c, lang, "approval_public_notice")
+
+
+def _standing_notice(c: Mapping[str, Any], lang: str) -> Document:
+    """长期公示 (004): every current recipient household of one village, for one month:
+    the applicant's name, the adult members and the monthly amount, nothing else."""
+    w = words(lang)
+    month: date = c["month"]
+    shown_month = w["standing_month"].format(year=month.year, month=month.month)
+    rows = tuple((r["applicant_name"], "、".join(r["members"]) if lang == "zh-CN"
+                  else ", ".join(r["members"]), w[r["category"]],
+                  w["yuan_month"].format(amount=yuan(r["monthly_amount_yuan"])))
+                 for r in c["recipients"])
+    listing: tuple[Block, ...] = (
+        Table(headers=(w["applicant"], w["members"], w["category"], w["monthly_amount"]),
+              rows=rows),) if rows else (Paragraph(w["standing_empty"]),)
+    return Document(
+        kind="standing_notice", lang=lang,
+        title=w["standing_notice"].format(village=c["village"], month=shown_month),
+        addressee="",
+        blocks=(Paragraph(w["standing_intro"].format(village=c["village"])), *listing,
+                Paragraph(w["standing_objection"].format(contact=c["objection_contact"])),
+                Paragraph(w["notice_privacy"])),
+        office=c["township"], dated=long_date(c["issued_on"], lang))
+
+
 def _written_reasons(kind: str, intro: str, c: Mapping[str, Any], lang: str) -> Document:
     w = words(lang)
     return Document(
         kind=kind, lang=lang, title=w[kind], addressee=w["dear"].format(name=c["applicant_name"]),
         blocks=(Paragraph(w[intro].format(case_no=c["case_no"])),
                 Items(tuple(c["reasons"])),
-                Paragraph(w["reexamination"].format(route=c["reexamination_route"]))),
+                Paragraph(w["reexamination"].format(office=c["reexamination_office"]))),
         office=c["office"], dated=long_date(c["decided_on"], lang))
 
 
@@ -434,4 +484,6 @@ _COMPOSERS = {
     "stop_notice": _stop,
     "approval_notice": _approval,
     "emergency_record": _emergency,
+    "approval_public_notice": _approval_public_notice,
+    "standing_notice": _standing_notice,
 }

@@ -104,6 +104,31 @@ class PublicNoticeSchema(_Strict):
             raise ValidationError("The notice must end after it starts.", "ends_on")
 
 
+class ApprovalPublicNoticeSchema(PublicNoticeSchema):
+    """审批公示 (004): the decision, posted in the village with the same limited content;
+    where 002 drops the review-stage notice, the only notice before payment."""
+
+
+class StandingRecipientSchema(_Strict):
+    applicant_name = Text(50)
+    # Adult members' names only (43号: minors never listed).
+    members = fields.List(Text(50), required=True, validate=validate.Length(max=30))
+    category = fields.String(required=True, validate=validate.OneOf(rules.CATEGORIES))
+    monthly_amount_yuan = Yuan(minimum=Decimal(0), maximum=Decimal(1_000_000))
+
+
+class StandingNoticeSchema(_Strict):
+    """长期公示 (004): the current recipients of one village, printed each month."""
+
+    village = Text(100)
+    township = Text(100)
+    month = fields.Date(required=True, metadata={"description": "the month's first day"})
+    recipients = fields.List(fields.Nested(StandingRecipientSchema), required=True,
+                             validate=validate.Length(max=2000))
+    objection_contact = Text(200)
+    issued_on = fields.Date(required=True)
+
+
 class WrittenReasonsSchema(_Strict):
     """不予批准告知书 / 停发告知书 (004): written reasons and the route to re-examination (002)."""
 
@@ -111,7 +136,8 @@ class WrittenReasonsSchema(_Strict):
     applicant_name = Text(50)
     reasons = Lines(500, 20)
     decided_on = fields.Date(required=True)
-    reexamination_route = Text(300)
+    # Who re-examines (复查) on the applicant's request: the county civil-affairs bureau.
+    reexamination_office = Text(100)
     office = Text(100)
 
 
@@ -128,8 +154,8 @@ class ApprovalNoticeSchema(_Strict):
 
 
 class EmergencyRecordSchema(_Strict):
-    """急难型临时救助 (002): recipient, reason and amount recorded, at most 5,000 yuan from the
-    township reserve, signatures completed within 5 working days."""
+    """急难型临时救助 (002): recipient, reason and amount recorded, at most 5,000 yuan (001)
+    from the township reserve, signatures completed within 5 working days (002)."""
 
     case_no = Text(64)
     recipient_name = Text(50)
@@ -160,4 +186,6 @@ SCHEMAS: dict[str, type[Schema]] = {
     "stop_notice": WrittenReasonsSchema,
     "approval_notice": ApprovalNoticeSchema,
     "emergency_record": EmergencyRecordSchema,
+    "approval_public_notice": ApprovalPublicNoticeSchema,
+    "standing_notice": StandingNoticeSchema,
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from backend.documents import page, pdf, rules
+from backend.documents import page, rules
 from backend.documents.schemas import SCHEMAS
 from backend.errors import ProblemError, field_paths
 
@@ -36,14 +36,21 @@ def compose(kind: str, content: Mapping[str, Any], lang: str = "zh-CN") -> rules
         raise ProblemError("document-content-invalid",
                            f"The {kind} cannot be printed with this content.",
                            errors=field_paths(error.messages)) from error
-    leaks = rules.identity_numbers_in(loaded)
+    refuse_identity_numbers(loaded)
+    return rules.compose(kind, loaded, lang)
+
+
+def refuse_identity_numbers(content: Mapping[str, Any]) -> None:
+    """422 ``document-discloses-identity`` when ``content`` holds something shaped like a
+    resident ID or a mobile number. Callers run it on text that a document will print when
+    that text is first given (a refusal's reasons), so the document can always print."""
+    leaks = rules.identity_numbers_in(content)
     if leaks:
         raise ProblemError(
             "document-discloses-identity",
             "A printed document may not hold a resident ID or a mobile number.",
             errors={path: [f"looks like a {shape.replace('_', ' ')}"]
                     for path, shape in sorted(leaks.items())})
-    return rules.compose(kind, loaded, lang)
 
 
 def render(kind: str, content: Mapping[str, Any], fmt: str,
@@ -52,7 +59,14 @@ def render(kind: str, content: Mapping[str, Any], fmt: str,
     if fmt not in rules.FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(rules.FORMATS)}")
     document = compose(kind, content, lang)
-    body = pdf.render(document) if fmt == "pdf" else page.render(document)
+    if fmt == "pdf":
+        # ReportLab and fontTools (about 15 MB) load with the first PDF, not in every web
+        # worker at start (issue 23, memory).
+        from backend.documents import pdf
+
+        body = pdf.render(document)
+    else:
+        body = page.render(document)
     return body, MIMETYPES[fmt]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock, events
@@ -202,3 +202,41 @@ def read_blob(sha256: str, kind: str) -> bytes:
         return _store().get(f"{sha256}.{kind}")
     except BlobNotFound:
         raise ProblemError("photo-not-found", "The photo file is missing on the server.") from None
+
+
+def read_derived(key: str) -> bytes | None:
+    """A file derived from photos (a watermarked copy, a dossier), or None when not made yet."""
+    try:
+        return _store().get(key)
+    except BlobNotFound:
+        return None
+
+
+def store_derived(key: str, data: bytes, content_type: str) -> None:
+    """Keep a derived file beside the photos (same store, same retention)."""
+    _store().put(key, data, content_type)
+
+
+def blob_keys_of(sha256: str) -> tuple[str, ...]:
+    """The files a stored photo has in storage (the cleaned original and its thumbnail)."""
+    return (f"{sha256}.orig", f"{sha256}.thumb")
+
+
+def forget_photos(sha256s: Iterable[str]) -> int:
+    """Delete photos' rows (EXIF place, camera, hash bands) for a retention purge; their
+    files are deleted with ``delete_blobs`` once the purge has committed (ADR 0022)."""
+    count = 0
+    for chunk in chunks(sha256s):
+        db.session.execute(delete(PhotoHashBand).where(PhotoHashBand.sha256.in_(chunk)))
+        count += db.session.execute(delete(Photo).where(Photo.sha256.in_(chunk))).rowcount or 0
+    return count
+
+
+def delete_blobs(keys: Iterable[str]) -> list[str]:
+    """Delete files from storage (local or S3); the keys deleted (a missing one counts)."""
+    store = _store()
+    done = []
+    for key in keys:
+        store.delete(key)
+        done.append(key)
+    return done

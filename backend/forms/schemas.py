@@ -1,3 +1,4 @@
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from backend.forms.definition import LANGUAGES
@@ -34,3 +35,25 @@ class FormDefinitionSchema(Schema):
 
 class FormListSchema(Schema):
     items = fields.List(fields.Nested(FormDefinitionSchema), required=True)
+
+
+class FormVersionSummarySchema(Schema):
+    """One published version in brief, for the administrators' form desk."""
+
+    form_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = LabelField(required=True)
+    question_count = fields.Integer(required=True)
+    source = fields.String(required=True, metadata={"description": "shipped or imported"})
+    source_filename = fields.String(allow_none=True)
+    imported_at = fields.DateTime(allow_none=True, metadata={"description": "UTC"})
+    imported_by = fields.String(allow_none=True, metadata={"description": "display name"})
+
+
+class FormVersionListSchema(Schema):
+    items = fields.List(fields.Nested(FormVersionSummarySchema), required=True)
+
+
+class FormImportSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": "an .xlsx XLSForm (survey, choices, settings sheets)"})

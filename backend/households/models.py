@@ -6,7 +6,10 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.dbtypes import UtcDateTime
+from backend.encryption.columns import SealedString, keep_blind_index
 from backend.extensions import db
+
+ID_NUMBER_PURPOSE = "household_member.id_number"
 
 
 class Household(db.Model):
@@ -48,10 +51,15 @@ class Member(db.Model):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(50), nullable=False)
     relation: Mapped[str] = mapped_column(String(20), nullable=False)
-    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
-    phone: Mapped[str | None] = mapped_column(String(11))
+    # Sealed at rest (ADR 0020); lookups by ID number compare id_number_index.
+    id_number: Mapped[str | None] = mapped_column(SealedString(ID_NUMBER_PURPOSE))
+    id_number_index: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(SealedString("household_member.phone"))
     sex: Mapped[str | None] = mapped_column(String(6))
     birth_on: Mapped[date | None] = mapped_column(Date)
+
+
+keep_blind_index(Member.id_number, "id_number_index", ID_NUMBER_PURPOSE)
 
 
 class StaffRelative(db.Model):

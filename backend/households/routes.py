@@ -1,13 +1,16 @@
+from flask import request
 from flask_smorest import Blueprint
 
+from backend import versions
 from backend.auth.guard import current_caller, signed_in
-from backend.errors import BODY_PROBLEMS, ETAG_HEADER, problems
+from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.households import service
 from backend.households.schemas import (
     HouseholdCreateSchema,
     HouseholdPageSchema,
     HouseholdQuerySchema,
     HouseholdSchema,
+    RelativeOfStaffSchema,
 )
 
 blp = Blueprint("households", __name__, url_prefix="/api/households",
@@ -49,4 +52,19 @@ def get_household(household_id):
     """A household with its members; the ETag is its version."""
     caller = current_caller()
     household = service.get_visible(caller, household_id)
-    return service.to_view(household, caller), 200, {"ETag": f'"{household.version}"'}
+    return service.to_view(household, caller), 200, versions.etag(household.version)
+
+
+@blp.route("/<string:household_id>/relative-of-staff", methods=["PUT"])
+@signed_in
+@blp.arguments(RelativeOfStaffSchema)
+@blp.response(200, HouseholdSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@problems(*BODY_PROBLEMS, 401, 403, 404, 412, 428)
+def set_relative_of_staff(body, household_id):
+    """Declare or withdraw, after registration, that the household is a close relative of
+    staff (近亲属备案, 004); If-Match the household's version; audited."""
+    caller = current_caller()
+    household = service.set_relative_of_staff(caller, household_id,
+                                              request.headers.get("If-Match"), body)
+    return service.to_view(household, caller), 200, versions.etag(household.version)

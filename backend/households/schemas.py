@@ -18,7 +18,10 @@ class MemberSchema(Schema):
     id_number = fields.String(allow_none=True, metadata={"description": "masked unless needed"})
     phone = fields.String(allow_none=True, metadata={"description": "masked unless needed"})
     sex = fields.String(allow_none=True)
-    birth_on = fields.Date(allow_none=True)
+    birth_on = fields.Date(allow_none=True, metadata={
+        "description": "only for roles that see the full resident ID (it would give a masked "
+                       "one back); everyone sees `age`"})
+    age = fields.Integer(allow_none=True, metadata={"description": "completed years today"})
 
 
 class StaffRelativeSchema(Schema):
@@ -39,6 +42,12 @@ class HouseholdCreateSchema(Schema):
                                   validate=validate.Length(max=10))
     members = fields.List(fields.Nested(MemberCreateSchema), required=True,
                           validate=validate.Length(min=1, max=30))
+
+
+class RelativeOfStaffSchema(Schema):
+    is_relative_of_staff = fields.Boolean(required=True)
+    relative_of_staff_note = fields.String(validate=validate.Length(max=200), load_default=None,
+                                           allow_none=True)
 
 
 class HouseholdSchema(Schema):

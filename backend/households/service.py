@@ -6,19 +6,21 @@ from datetime import date
 
 from sqlalchemy import Select, exists, false, func, or_, select, update
 
-from backend import clock
+from backend import clock, versions
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth.rules import Caller
 from backend.bulk import chunks
 from backend.dbtypes import new_id
+from backend.encryption.columns import blind_index
 from backend.errors import ProblemError
 from backend.events import VisitAccepted
 from backend.extensions import db
 from backend.households import rules
-from backend.households.models import Household, Member, StaffRelative
+from backend.households.models import ID_NUMBER_PURPOSE, Household, Member, StaffRelative
 from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.scope import within
+from backend.privacy import catalogue
 from backend.privacy import rules as privacy
 
 TeamScope = Callable[[Caller], Select]
@@ -51,6 +53,17 @@ def get_visible(caller: Caller, household_id: str) -> Household:
     return household
 
 
+def full_number(caller: Caller, household_id: str, member_id: str, field: str) -> tuple[
+        str | None, str]:
+    """A member's full ``id_number`` or ``phone`` and the household's jurisdiction, for a
+    reveal (the privacy package checks the role and the purpose, and audits the read)."""
+    household = get_visible(caller, household_id)
+    member = next((m for m in household.members if m.id == member_id), None)
+    if member is None or field not in ("id_number", "phone"):
+        raise ProblemError("household-not-found", "No such member in this household.")
+    return getattr(member, field), household.jurisdiction_code
+
+
 def list_visible(caller: Caller, village: str | None, q: str | None, page: int,
                  page_size: int) -> tuple[list[Household], int]:
     query = _visible_households(caller)
@@ -67,12 +80,15 @@ def list_visible(caller: Caller, village: str | None, q: str | None, page: int,
 
 
 def matching_ids(text: str) -> Select:
-    """Ids of households whose address or a member's name contains ``text`` (a subquery)."""
+    """Ids of households whose address or a member's name contains ``text``, or with a
+    member whose ID number is ``text`` in full (a subquery). ID numbers are sealed at rest:
+    a whole number is found through its blind index, never a part of one (ADR 0020)."""
     pattern = f"%{text}%"
+    id_index = blind_index(ID_NUMBER_PURPOSE, text.strip().upper())
     return select(Household.id).where(or_(
         Household.address.like(pattern),
-        exists(select(Member.id).where(Member.household_id == Household.id,
-                                       Member.name.like(pattern)))))
+        exists(select(Member.id).where(Member.household_id == Household.id, or_(
+            Member.name.like(pattern), Member.id_number_index == id_index)))))
 
 
 def _member_rows(members: list[dict]) -> list[Member]:
@@ -140,9 +156,43 @@ def create(caller: Caller, payload: dict) -> tuple[Household, bool]:
     return household, True
 
 
+def set_relative_of_staff(caller: Caller, household_id: str, if_match: str | None,
+                          body: dict) -> Household:
+    """Declare (or withdraw) after registration that the household is a close relative of
+    staff (近亲属备案, 004: its cases are all checked by the county); audited with who, when,
+    before and after."""
+    if not caller.has(*roles.ROLES_CREATING_CASES):
+        raise ProblemError("forbidden", "Only intake clerks, village assistants and "
+                                        "administrators change the relative-of-staff flag.")
+    household = get_visible(caller, household_id)
+    versions.check_if_match(if_match, household.version, "household")
+    before = {"is_relative_of_staff": household.is_relative_of_staff,
+              "relative_of_staff_note": household.relative_of_staff_note}
+    household.is_relative_of_staff = body["is_relative_of_staff"]
+    household.relative_of_staff_note = body.get("relative_of_staff_note")
+    household.updated_at = clock.now()
+    db.session.flush()
+    audit.record("household.relative_of_staff_changed", "household", household.id,
+                 jurisdiction_code=household.jurisdiction_code, before=before,
+                 after={"is_relative_of_staff": household.is_relative_of_staff,
+                        "relative_of_staff_note": household.relative_of_staff_note})
+    return household
+
+
 def staff_relative_ids(household_id: str) -> set[str]:
     return set(db.session.scalars(
         select(StaffRelative.user_id).where(StaffRelative.household_id == household_id)))
+
+
+def staff_relative_ids_by_household(household_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The declared staff relatives (user ids) of each household, in a few queries."""
+    found: dict[str, set[str]] = {}
+    for chunk in chunks(household_ids):
+        for household_id, user_id in db.session.execute(select(
+                StaffRelative.household_id, StaffRelative.user_id).where(
+                StaffRelative.household_id.in_(chunk))):
+            found.setdefault(household_id, set()).add(user_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -202,23 +252,26 @@ def to_view(household: Household, caller: Caller) -> dict:
     return views([household], caller)[household.id]
 
 
-def views_by_id(household_ids: Iterable[str], caller: Caller) -> dict[str, dict]:
+def views_by_id(household_ids: Iterable[str], caller: Caller,
+                purpose: str = catalogue.CASE_WORK) -> dict[str, dict]:
     """The views of many households in a few queries (a page of cases, a pull)."""
     rows: list[Household] = []
     for chunk in chunks(household_ids):
         rows.extend(db.session.scalars(select(Household).where(Household.id.in_(chunk))))
-    return views(rows, caller)
+    return views(rows, caller, purpose)
 
 
-def views(households: list[Household], caller: Caller) -> dict[str, dict]:
+def views(households: list[Household], caller: Caller,
+          purpose: str = catalogue.CASE_WORK) -> dict[str, dict]:
     names = jurisdictions.names({h.jurisdiction_code for h in households})
+    today = clock.today_in_china()
     answer = {}
     for household in households:
         members = [
             privacy.mask_member({
                 "id": m.id, "name": m.name, "relation": m.relation, "id_number": m.id_number,
                 "phone": m.phone, "sex": m.sex, "birth_on": m.birth_on,
-            }, caller)
+            }, caller, today, purpose)
             for m in household.members
         ]
         head = rules.head_of(members)
@@ -234,6 +287,20 @@ def views(households: list[Household], caller: Caller) -> dict[str, dict]:
     return answer
 
 
+def own_view(household_id: str, caller: Caller) -> dict:
+    """A recipient's own household as the catalogue shows it for ``own_view`` (the caller
+    is already known to belong to it)."""
+    household = db.session.get(Household, household_id)
+    if household is None:
+        raise ProblemError("household-not-found", "No such household.")
+    today = clock.today_in_china()
+    members = [privacy.mask_member({
+        "id": m.id, "name": m.name, "relation": m.relation, "id_number": m.id_number,
+        "phone": m.phone, "sex": m.sex, "birth_on": m.birth_on,
+    }, caller, today, catalogue.OWN_VIEW) for m in household.members]
+    return {"id": household.id, "address": household.address, "members": members}
+
+
 def head_names(household_ids: Iterable[str], caller: Caller) -> dict[str, str | None]:
     """The head's name of each household as the privacy masker shows it to the caller (a
     queue page names its households in one query, not one case read per row)."""
@@ -245,9 +312,10 @@ def head_names(household_ids: Iterable[str], caller: Caller) -> dict[str, str | 
             members.setdefault(row.household_id, []).append(
                 {"name": row.name, "relation": row.relation})
     found: dict[str, str | None] = {}
+    today = clock.today_in_china()
     for household_id, people in members.items():
         head = rules.head_of(people)
-        found[household_id] = privacy.mask_member(head, caller)["name"] if head else None
+        found[household_id] = privacy.mask_member(head, caller, today)["name"] if head else None
     return found
 
 

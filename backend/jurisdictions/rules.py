@@ -35,7 +35,11 @@ class Setting:
     default: object
     kind: type | tuple[type, ...]
     about: str = ""
+    choices: tuple[str, ...] = ()  # a text setting that is one of these words
 
+
+# 002: 5 working days to register and sign; 001: 一周内补齐相关手续 (a calendar week).
+EMERGENCY_PAPERWORK_CHOICES = ("five_working_days", "one_week")
 
 # Defaults from DOMAIN.md; each is overridable per jurisdiction (the nearest wins).
 SETTINGS: dict[str, Setting] = {
@@ -53,10 +57,18 @@ SETTINGS: dict[str, Setting] = {
     "spot_check_ratio_temporary": Setting(0.20, (int, float), "001: >= 20%"),
     "allowance_standard_monthly": Setting(650.0, (int, float), "local standard"),
     "low_income_margin_multiple": Setting(1.5, (int, float), "national frame: 1.5x"),
-    "emergency_aid_max_yuan": Setting(5000, (int, float), "002: <= 5,000 yuan"),
+    "emergency_aid_max_yuan": Setting(5000, (int, float), "001: <= 5,000 yuan"),
     "allowance_rounding_decimals": Setting(0, int, "monthly amount rounded to whole yuan"),
     "monthly_payment_day": Setting(10, int, "001: monthly allowances paid by the 10th"),
     "min_visit_team_size": Setting(2, int, "004: at least 2 staff"),
+    "case_number_pattern": Setting("{township}〔{year}〕{kind}第 {seq:04d} 号", str,
+                                   "the case number on letters, screens and exports"),
+    # 002: signatures within 5 working days; 001: the paperwork within a week (一周内).
+    "emergency_paperwork_within": Setting("five_working_days", str, "002 / 001",
+                                          EMERGENCY_PAPERWORK_CHOICES),
+    # Where objections to a notice go (004: every notice; the township's own line and desk).
+    "objection_phone": Setting("", str, "the township's public line for objections"),
+    "objection_address": Setting("", str, "the township's address for objections"),
     "max_home_distance_m": Setting(500, (int, float), "integrity flag"),
     "max_accuracy_m": Setting(100, (int, float), "integrity flag"),
     "min_visit_minutes": Setting(10, (int, float), "integrity flag"),
@@ -77,6 +89,10 @@ SETTINGS: dict[str, Setting] = {
     "periodic_review_months_stable": Setting(12, int, "national frame: yearly"),
     "periodic_review_months_unstable": Setting(6, int, "national frame: half-yearly"),
     "periodic_review_months_special_case": Setting(6, int, "001: at least twice a year"),
+    # Complaints (举报, 004/002 say only 及时): Doorstep's defaults, ADR 0024.
+    "complaint_assign_working_days": Setting(1, int, "004 及时: handler named (ADR 0024)"),
+    "complaint_verify_working_days": Setting(10, int, "004 及时: verified (ADR 0024)"),
+    "complaint_reply_working_days": Setting(15, int, "004 及时: reply sent (ADR 0024)"),
 }
 
 # Where a bound comes from: a regulation in regulations/ (DOMAIN.md names them 000-004),
@@ -119,8 +135,9 @@ BOUNDS: dict[str, Bound] = {
     # 003: 按标施保; the standard itself is local.
     "allowance_standard_monthly": Bound(0, PLAUSIBLE, 100000, PLAUSIBLE),
     "low_income_margin_multiple": Bound(1, NATIONAL, 5, PLAUSIBLE),
-    # 002: emergency aid of at most 5,000 yuan from the township reserve.
-    "emergency_aid_max_yuan": Bound(0, PLAUSIBLE, 5000, "002"),
+    # 001: emergency aid of at most 5,000 yuan from the township reserve (最高不超过5000元;
+    # 002 names no amount).
+    "emergency_aid_max_yuan": Bound(0, PLAUSIBLE, 5000, "001"),
     # Rounding of the monthly amount: whole yuan, jiao or fen.
     "allowance_rounding_decimals": Bound(0, PLAUSIBLE, 2, PLAUSIBLE),
     # 001: monthly allowances are paid by the 10th; earlier is stricter.
@@ -150,15 +167,31 @@ BOUNDS: dict[str, Bound] = {
     "periodic_review_months_stable": Bound(1, PLAUSIBLE, 12, NATIONAL),
     "periodic_review_months_unstable": Bound(1, PLAUSIBLE, 6, NATIONAL),
     "periodic_review_months_special_case": Bound(1, PLAUSIBLE, 6, "001"),
+    # Complaints: 004 asks only for 及时 (promptly); a month and a half at most is plausible.
+    "complaint_assign_working_days": Bound(1, PLAUSIBLE, 10, PLAUSIBLE),
+    "complaint_verify_working_days": Bound(1, PLAUSIBLE, 30, PLAUSIBLE),
+    "complaint_reply_working_days": Bound(1, PLAUSIBLE, 30, PLAUSIBLE),
+}
+
+# A true/false setting whose `false` drops a step of the procedure, and the regulation that
+# drops it. A relaxing flag without a regulation here can never be turned off (tests check
+# every flag has a row): 002 取消低保和特困人员救助供养审核阶段公示和民主评议两个环节.
+RELAXATIONS: dict[str, tuple[bool, str]] = {
+    "is_panel_review_held": (False, "002"),
+    "is_review_stage_notice_held": (False, "002"),
 }
 
 # The thresholds of the visit integrity flags watch township staff, so only the county
-# may set them (a township must not loosen the checks on its own investigators).
+# may set them (a township must not loosen the checks on its own investigators); the flags
+# that drop a step of the procedure are the county's to change too (issue 19).
 COUNTY_ONLY_SETTINGS = frozenset({
     "max_home_distance_m", "max_accuracy_m", "min_visit_minutes", "max_team_distance_m",
     "max_clock_skew_minutes", "max_photo_distance_m", "max_photo_time_gap_minutes",
-    "max_speed_kmh",
+    "max_speed_kmh", *RELAXATIONS,
 })
+
+_PHONE = re.compile(r"^[0-9][0-9\- ]{3,18}[0-9]$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 @dataclass(frozen=True)
@@ -173,6 +206,8 @@ def check_setting(key: str, value: object) -> SettingProblem | None:
     setting = SETTINGS.get(key)
     if setting is None:
         return SettingProblem(key, "unknown setting")
+    if setting.kind is str:
+        return _text_problem(key, value, setting)
     if isinstance(value, bool) and setting.kind is not bool:
         return SettingProblem(key, "must be a number")
     if not isinstance(value, setting.kind):
@@ -180,6 +215,8 @@ def check_setting(key: str, value: object) -> SettingProblem | None:
             key, "must be true or false" if setting.kind is bool else "must be a number")
     if isinstance(value, float) and value != value:
         return SettingProblem(key, "must be a number")
+    if setting.kind is bool and value != setting.default and key not in RELAXATIONS:
+        return SettingProblem(key, "no regulation lets this step be dropped")
     bound = BOUNDS.get(key)
     if bound is None or not isinstance(value, int | float):
         return None
@@ -194,6 +231,36 @@ def check_setting(key: str, value: object) -> SettingProblem | None:
     return None
 
 
+def _text_problem(key: str, value: object, setting: Setting) -> SettingProblem | None:
+    if setting.choices:
+        if value not in setting.choices:
+            return SettingProblem(key, f"must be one of {', '.join(setting.choices)}")
+        return None
+    if key == "objection_phone":
+        if not isinstance(value, str) or not (value == "" or _PHONE.match(value)):
+            return SettingProblem(key, "must be a phone number (digits, hyphens, spaces)")
+        if _MOBILE.match(value.replace(" ", "").replace("-", "")):
+            # a notice prints no mobile number (004: privacy); the office's line is public
+            return SettingProblem(key, "must be the office's line, not a mobile number")
+        return None
+    if key == "objection_address":
+        if not isinstance(value, str) or len(value) > 100 or value != value.strip():
+            return SettingProblem(key, "must be text of at most 100 characters")
+        return None
+    return _pattern_problem(key, value)
+
+
+def _pattern_problem(key: str, value: object) -> SettingProblem | None:
+    """A case-number pattern: text with {seq} that fills in with the known placeholders."""
+    if not isinstance(value, str) or "{seq" not in value or len(value) > 60:
+        return SettingProblem(key, "must be text of at most 60 characters holding {seq}")
+    try:
+        value.format(township="文屏", year=2026, kind="低保", seq=1)
+    except (KeyError, IndexError, ValueError):
+        return SettingProblem(key, "may use only {township}, {year}, {kind} and {seq}")
+    return None
+
+
 def _cite(source: str) -> str:
     return f"rule {source}" if source[:1].isdigit() else source
 
@@ -203,6 +270,10 @@ def consistency_problems(settings: dict[str, Any]) -> list[SettingProblem]:
     if settings["dibao_extended_deadline_working_days"] < settings["dibao_deadline_working_days"]:
         return [SettingProblem("dibao_extended_deadline_working_days",
                                "must be at least dibao_deadline_working_days (rule 001)", "001")]
+    if not (settings["complaint_assign_working_days"] <= settings["complaint_verify_working_days"]
+            <= settings["complaint_reply_working_days"]):
+        return [SettingProblem("complaint_reply_working_days",
+                               "complaint deadlines must run assign <= verify <= reply")]
     return []
 
 

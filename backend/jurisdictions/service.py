@@ -82,7 +82,8 @@ def update_settings(code: str, changes: dict, changed_by: Caller | None = None) 
         if refused:
             raise ProblemError(
                 "county-level-only",
-                "Integrity-flag thresholds watch township staff, so only the county sets them.",
+                "Integrity-flag thresholds watch township staff, and dropping a step of the "
+                "procedure needs a regulation that drops it, so only the county sets them.",
                 {key: ["only county-level administrators may change this"] for key in refused})
     problems = [p for key, value in changes.items()
                 if (p := rules.check_setting(key, value)) is not None]
@@ -108,6 +109,10 @@ def update_settings(code: str, changes: dict, changed_by: Caller | None = None) 
     db.session.flush()
     after = effective_settings(code)
     old, new = audit.changed_fields(before, after)
+    relaxed = {key: rules.RELAXATIONS[key][1] for key in new
+               if key in rules.RELAXATIONS and new[key] == rules.RELAXATIONS[key][0]}
+    if relaxed:  # the audit row names the regulation that allows the dropped step
+        new = {**new, "relaxed_by_regulation": relaxed}
     audit.record("jurisdiction.settings_changed", "jurisdiction", code,
                  before=old, after=new, jurisdiction_code=code)
     return after

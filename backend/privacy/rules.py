@@ -1,12 +1,13 @@
 """Pure rules: one role-aware masker for every answer that carries identity numbers.
 
-Who may see a full resident ID or a full mobile number is decided by the caller's roles
-(``backend.auth.rules``: ``Caller.sees_full_id`` / ``sees_full_phone``, DOMAIN.md: Identity
-data). Which survey answers are such numbers is decided by the form definition (a text field
-with ``format`` ``resident_id`` or ``mobile``). Anything else that looks like one of those
-numbers (a free-text note, an answer to a form this server does not know, a malformed
-record echoed in a conflict) is masked by its shape, so a careless surveyor or client cannot
-route a number around the masker.
+Who may see a full resident ID or a full mobile number is decided by the sensitivity
+catalogue (``backend.privacy.catalogue``): the caller's roles and the purpose of the read
+give a cell of its table for each field's mark (DOMAIN.md: Identity data; PIPL Art. 6).
+Which survey answers are such numbers is decided by the form definition (a text field with
+``format`` ``resident_id`` or ``mobile``). Anything else that looks like one of those numbers
+(a free-text note, an answer to a form this server does not know, a malformed record echoed
+in a conflict) is masked by its shape, so a careless surveyor or client cannot route a
+number around the masker.
 
 Everything that answers with household data or survey answers calls this module: household
 and case views, the pull, visit revisions, the sync conflict body (and, later, exports).
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from backend.auth.rules import Caller
 from backend.forms.definition import iter_fields
 from backend.forms.identity import mask_mobile, mask_resident_id
+from backend.privacy import catalogue
 
 # Shapes of the numbers inside longer text: not glued to other digits or letters (so a
 # SHA-256 or a UUID is never mistaken for one).
@@ -36,8 +39,21 @@ class Disclosure:
     full_phone: bool
 
     @classmethod
-    def of(cls, caller: Caller) -> Disclosure:
-        return cls(full_id=caller.sees_full_id, full_phone=caller.sees_full_phone)
+    def of(cls, caller: Caller, purpose: str = catalogue.CASE_WORK) -> Disclosure:
+        return cls.for_roles(caller.roles, purpose)
+
+    @classmethod
+    def for_roles(cls, roles: frozenset[str] | set[str], purpose: str) -> Disclosure:
+        """The catalogue's cells for the two numbers that are masked where they stand."""
+        return cls(
+            full_id=catalogue.field_shown(roles, purpose, "member.id_number") == catalogue.FULL,
+            full_phone=catalogue.field_shown(roles, purpose, "member.phone") == catalogue.FULL)
+
+    @classmethod
+    def for_receiver(cls, purpose: str) -> Disclosure:
+        """A system outside (a webhook subscription, the department feed) reading for
+        ``purpose``."""
+        return cls.for_roles({catalogue.RECEIVER}, purpose)
 
     @property
     def sees_everything(self) -> bool:
@@ -122,11 +138,12 @@ def _walk(value: Any, path: str, declared: dict[str, str], disclosure: Disclosur
     return _mask_by_shape(value, disclosure)
 
 
-def mask_answers(data: Any, definition: dict[str, Any] | None, caller: Caller) -> Any:
+def mask_answers(data: Any, definition: dict[str, Any] | None, caller: Caller,
+                 purpose: str = catalogue.CASE_WORK) -> Any:
     """Survey answers as ``caller`` may see them: identity fields of ``definition`` masked
     whole, any other number of that shape masked where it stands. ``definition`` None (an
     unknown form) masks by shape only."""
-    disclosure = Disclosure.of(caller)
+    disclosure = Disclosure.of(caller, purpose)
     if disclosure.sees_everything:
         return data
     return _walk(data, "", identity_fields(definition), disclosure)
@@ -141,16 +158,45 @@ def mask_answer(value: Any, path: str, definition: dict[str, Any] | None, caller
     return _walk(value, path, identity_fields(definition), disclosure)
 
 
-def mask_values(value: Any, caller: Caller) -> Any:
+def mask_values(value: Any, caller: Caller, purpose: str = catalogue.CASE_WORK) -> Any:
     """Any JSON value (computed values, an echoed record) with identity numbers masked by shape."""
-    disclosure = Disclosure.of(caller)
+    disclosure = Disclosure.of(caller, purpose)
     if disclosure.sees_everything:
         return value
     return _mask_by_shape(value, disclosure)
 
 
-def mask_member(member: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """A household member's record: ``id_number`` and ``phone`` as the caller may see them."""
-    disclosure = Disclosure.of(caller)
-    return {**member, "id_number": shown_id(member.get("id_number"), disclosure.full_id),
-            "phone": shown_phone(member.get("phone"), disclosure.full_phone)}
+def age_on(birth_on: date | None, today: date) -> int | None:
+    """Completed years on ``today``."""
+    if birth_on is None:
+        return None
+    return today.year - birth_on.year - ((today.month, today.day) < (birth_on.month, birth_on.day))
+
+
+def shown_value(value: Any, cell: str, masker) -> Any:
+    """A value as a catalogue cell shows it: full, masked by ``masker``, or not at all."""
+    if value is None or cell == catalogue.HIDDEN:
+        return None
+    return value if cell == catalogue.FULL else masker(value)
+
+
+def mask_member(member: dict[str, Any], caller: Caller, today: date,
+                purpose: str = catalogue.CASE_WORK) -> dict[str, Any]:
+    """A household member's record as the catalogue's table shows it to ``caller`` for
+    ``purpose``: ``id_number``, ``phone`` and ``birth_on`` full, masked or left out.
+
+    A masked resident ID hides the place code and the birth date; the place is known from
+    the jurisdiction, so beside a masked ID the birth date would give the number back (the
+    check digit confirms the guess). Whoever sees the ID masked sees the age in years instead
+    of the birth date: a year of possible birth dates, a dozen or more numbers that fit."""
+    def cell(key: str) -> str:
+        return catalogue.field_shown(caller.roles, purpose, key)
+
+    id_cell = cell("member.id_number")
+    birth_on = member.get("birth_on")
+    sees_birth = id_cell == catalogue.FULL and cell("member.birth_on") == catalogue.FULL
+    return {**member, "id_number": shown_value(member.get("id_number"), id_cell,
+                                               mask_resident_id),
+            "phone": shown_value(member.get("phone"), cell("member.phone"), mask_mobile),
+            "birth_on": birth_on if sees_birth else None,
+            "age": age_on(birth_on, today)}

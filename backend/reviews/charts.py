@@ -64,11 +64,14 @@ def bar_chart(title: str, description: str, categories: Sequence[str],
     """A horizontal grouped bar chart as an SVG document.
 
     ``unit`` "percent" reads values as shares (0..1) and draws the axis to 100 %; "number"
-    draws it to a round ceiling of the largest value. A missing value (None) draws no bar and
-    is labelled "–".
+    draws it to a round ceiling of the largest value; "count" (cases, visits) to a
+    multiple of 4, so each quarter tick is a whole number (never 0.2 / 0.5 / 0.8). A missing
+    value (None) draws no bar and is labelled "–".
     """
     values = [v for s in series for v in s.values if v is not None]
     top_value = 1.0 if unit == "percent" else nice_ceiling(max(values, default=0.0))
+    if unit == "count":  # whole things (cases): every quarter tick a whole number
+        top_value = float(max(4, math.ceil(max(values, default=0.0) / 4) * 4))
     plot_left = LABEL_WIDTH
     plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     group_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP + GROUP_GAP

@@ -12,7 +12,7 @@ Definitions (the API documents the same words):
 - untouched for N days: an open case whose last change (to the case or to a review of its
   visits) is at least N days old; the counts are cumulative (≥ 30 includes ≥ 60).
 
-The visits are added up by the database (a county holds 100,000 of them: reviews.service
+The visits are added up by the database (a county holds 100,000 of them: reviews.queries
 groups them in SQL); the open cases, a few hundred, are counted here. No Flask, no SQLAlchemy.
 """
 
@@ -110,7 +110,7 @@ CHARTS: dict[str, tuple[tuple[str, ...], str]] = {
     "flags_per_100_visits": (("flags_per_100_visits",), "number"),
     "has_issues_rate": (("has_issues_rate",), "percent"),
     "untouched_cases": (("untouched_30_days", "untouched_60_days", "untouched_120_days"),
-                        "number"),
+                        "count"),
 }
 
 WORDS: dict[str, dict[str, str]] = {

@@ -10,7 +10,7 @@ No Flask, no SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -19,7 +19,8 @@ Cell = str | int | float | bool | None
 # (key, zh-CN header, en header)
 VISIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("visit_id", "入户编号", "Visit ID"),
-    ("case_id", "案件编号", "Case ID"),
+    ("case_no", "受理编号", "Case number"),
+    ("case_id", "案件ID", "Case ID"),
     ("household_id", "家庭编号", "Household ID"),
     ("village_code", "村（社区）代码", "Village code"),
     ("village", "村（社区）", "Village"),
@@ -91,6 +92,39 @@ class ExportVisit:
     times_sent_back: int
     answers: Mapping[str, Any]
     computed: Mapping[str, Any]
+    case_no: str | None = None  # the number people read (文屏〔2026〕低保第 0012 号)
+
+
+@dataclass(frozen=True)
+class ExportWords:
+    """What the export writes instead of slugs, in the reader's language: review states,
+    flags and severities from the desk's language file, choices from the form definition's
+    labels (``housing_type`` → {"owned": "自有住房"}; a member's as ``members.relation``)."""
+
+    states: Mapping[str, str] = field(default_factory=dict)
+    flags: Mapping[str, str] = field(default_factory=dict)
+    severities: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    separator: str = "、"
+
+    def choice(self, name: str, value: Any) -> Cell:
+        labels = self.choices.get(name, {})
+        if isinstance(value, list):
+            return self.separator.join(str(labels.get(v, v)) for v in value)
+        return labels.get(value, value) if isinstance(value, str) else _scalar(value)
+
+    def risk(self, score: int) -> str | None:
+        """The risk score (alerts × 10,000 + warnings × 100 + infos) as counts in words:
+        ``警报 2、警告 1``; None when there is nothing."""
+        counts = (("alert", score // 10_000), ("warning", score % 10_000 // 100),
+                  ("info", score % 100))
+        parts = [f"{self.severities.get(kind, kind)} {n}" for kind, n in counts if n]
+        return self.separator.join(parts) or None
+
+
+# Choice fields of a member row, by their column (the form's field of the members group).
+MEMBER_CHOICE_COLUMNS = ("relation", "sex", "health", "work_status", "education",
+                         "marital_status")
 
 
 def local_text(moment: datetime | None, zone: tzinfo) -> str | None:
@@ -111,19 +145,23 @@ def _members(answers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
 
 
-def visit_cells(visit: ExportVisit, now: datetime, zone: tzinfo) -> list[Cell]:
-    """The visits sheet's row, in VISIT_COLUMNS order."""
+def visit_cells(visit: ExportVisit, now: datetime, zone: tzinfo,
+                words: ExportWords | None = None) -> list[Cell]:
+    """The visits sheet's row, in VISIT_COLUMNS order, every value in ``words``."""
+    words = words or ExportWords()
     members = _members(visit.answers)
     head = next((m for m in members if m.get("relation") == "head"),
                 members[0] if members else {})
     minutes = None
     if visit.started_at and visit.ended_at and visit.ended_at >= visit.started_at:
-        minutes = round((visit.ended_at - visit.started_at).total_seconds() / 60, 1)
+        minutes = round((visit.ended_at - visit.started_at).total_seconds() / 60)
     values: dict[str, Cell] = {
-        "visit_id": visit.submission_id, "case_id": visit.case_id,
+        "visit_id": visit.submission_id, "case_no": visit.case_no, "case_id": visit.case_id,
         "household_id": visit.household_id, "village_code": visit.village_code,
-        "village": visit.village_name, "state": visit.state, "revision": visit.revision,
-        "risk": visit.risk, "flags": " ".join(visit.flag_codes),
+        "village": visit.village_name,
+        "state": words.states.get(visit.state, visit.state), "revision": visit.revision,
+        "risk": words.risk(visit.risk),
+        "flags": words.separator.join(words.flags.get(c, c) for c in visit.flag_codes),
         "team": "、".join(visit.team_names),
         "received_at": local_text(visit.received_at, zone),
         "age_days": max(0, (now - visit.received_at).days),
@@ -134,7 +172,7 @@ def visit_cells(visit: ExportVisit, now: datetime, zone: tzinfo) -> list[Cell]:
         "contact_mobile": _scalar(visit.answers.get("contact_mobile")),
         "actual_address": _scalar(visit.answers.get("actual_address")),
         "member_count": _scalar(visit.computed.get("member_count", len(members) or None)),
-        "housing_type": _scalar(visit.answers.get("housing_type")),
+        "housing_type": words.choice("housing_type", visit.answers.get("housing_type")),
         "housing_area": _scalar(visit.answers.get("housing_area")),
         "deposits": _scalar(visit.answers.get("deposits")),
         "household_monthly_income": _scalar(visit.computed.get("household_monthly_income")),
@@ -144,28 +182,38 @@ def visit_cells(visit: ExportVisit, now: datetime, zone: tzinfo) -> list[Cell]:
     return [values[key] for key, _, _ in VISIT_COLUMNS]
 
 
-def member_cells(visit: ExportVisit) -> list[list[Cell]]:
+def member_cells(visit: ExportVisit, words: ExportWords | None = None) -> list[list[Cell]]:
     """The members sheet's rows of one visit, in MEMBER_COLUMNS order; ``row`` is the index
     a review comment names (``members[row].field``)."""
+    words = words or ExportWords()
     rows = []
     for index, member in enumerate(_members(visit.answers)):
-        values = {key: _scalar(member.get(key)) for key, _, _ in MEMBER_COLUMNS}
+        values = {key: words.choice(f"members.{key}", member.get(key))
+                  if key in MEMBER_CHOICE_COLUMNS else _scalar(member.get(key))
+                  for key, _, _ in MEMBER_COLUMNS}
         values.update(visit_id=visit.submission_id, village_code=visit.village_code, row=index)
         rows.append([values[key] for key, _, _ in MEMBER_COLUMNS])
     return rows
 
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+AUTHORISATION_SHEET = {"zh-CN": "导出授权", "en": "Authorisation"}
+_AUTHORISATION_LABELS = {
+    "zh-CN": ("完整导出（未脱敏）", "导出人", "导出时间", "授权人", "授权时间", "用途", "授权编号"),
+    "en": ("Full export (not masked)", "Made by", "Made at", "Authorised by", "Authorised at",
+           "Purpose", "Authorisation"),
+}
 
 
-def csv_cell(value: Cell) -> str:
-    """A CSV field: text that a spreadsheet would run as a formula gets a leading apostrophe
-    (OWASP's advice); numbers stay numbers, None is empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+def authorisation_rows(language: str, made_by: str, made_at: datetime, approver: str,
+                       authorised_at: datetime, purpose_words: str, authorisation_id: str,
+                       zone: tzinfo) -> list[list[str]]:
+    """What a full export says about itself, inside the file: who made it and when, who
+    authorised it, why (PIPL Art. 51; the file outlives the audit row's context)."""
+    labels = _AUTHORISATION_LABELS[language]
+
+    def shown(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    return [[labels[0]], [labels[1], made_by], [labels[2], shown(made_at)],
+            [labels[3], approver], [labels[4], shown(authorised_at)],
+            [labels[5], purpose_words], [labels[6], authorisation_id]]

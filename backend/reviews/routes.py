@@ -3,10 +3,11 @@ import os
 from flask import Response, request, stream_with_context
 from flask_smorest import Blueprint
 
-from backend import clock
+from backend import clock, versions
 from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
-from backend.reviews import exports, service
+from backend.privacy.catalogue import EXPORT, FULL_EXPORT
+from backend.reviews import dashboard, exports, moves, queue, visit_evidence
 from backend.reviews.schemas import (
     ChartQuerySchema,
     CommentCreateSchema,
@@ -27,10 +28,6 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/reviews",
                 description="Reviewing home visits (初审): the queue, states, comments, diffs")
 
 
-def _etag(review) -> dict:
-    return {"ETag": f'"{review.version}"'}
-
-
 @blp.route("", methods=["GET"])
 @signed_in
 @blp.arguments(QueueQuerySchema, location="query")
@@ -38,7 +35,7 @@ def _etag(review) -> dict:
 @problems(401, 403, 422)
 def list_reviews(query):
     """The review queue of your area: riskiest first, then oldest; counts per state."""
-    return service.queue(current_caller(), query)
+    return queue.queue(current_caller(), query)
 
 
 @blp.route("/dashboard", methods=["GET"])
@@ -51,7 +48,7 @@ def review_dashboard(query):
     duration, flags per 100 visits, has-issues rate, overdue and untouched open cases.
     Reviewers and approvers see their township, county supervisors the county; field
     workers 403."""
-    return service.dashboard(current_caller(), query)
+    return dashboard.dashboard(current_caller(), query)
 
 
 # An SVG drawn here holds no script and loads nothing; this policy says so to the browser.
@@ -70,7 +67,7 @@ SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors '
 def review_dashboard_chart(query, metric):
     """One dashboard chart as SVG: `flags_per_100_visits`, `has_issues_rate` or
     `untouched_cases` (≥ 30, 60, 120 days), per village, in zh-CN or en."""
-    svg = service.dashboard_chart(current_caller(), metric, query["lang"], query)
+    svg = dashboard.dashboard_chart(current_caller(), metric, query["lang"], query)
     return Response(svg, mimetype="image/svg+xml", headers=SVG_HEADERS)
 
 
@@ -86,12 +83,15 @@ def _download_name(kind: str, extension: str) -> str:
                               "(sheet=visits) or per household member (sheet=members)")
 @problems(401, 403, 422)
 def export_csv(query):
-    """The visits the queue's filters select, as CSV, masked for your role exactly as the
-    evidence view; streamed. Text a spreadsheet would run as a formula starts with '."""
+    """The visits the queue's filters select, as CSV, masked (a full export needs an
+    approver's `authorisation`, and says so in its first lines); streamed. Text a
+    spreadsheet would run as a formula starts with '."""
     caller = current_caller()
-    rows = service.export_visits(caller, query)
-    service.record_export(caller, f"csv-{query['sheet']}", query)
-    body = exports.csv_chunks(rows, query["sheet"], query["lang"], clock.now(), clock.SHANGHAI)
+    authorised = exports.full_export(caller, query.pop("authorisation"))
+    rows = exports.export_visits(caller, query, FULL_EXPORT if authorised else EXPORT)
+    exports.record_export(caller, f"csv-{query['sheet']}", query)
+    body = exports.csv_chunks(rows, query["sheet"], query["lang"], clock.now(), clock.SHANGHAI,
+                              authorised)
     name = _download_name(query["sheet"], "csv")
     return Response(stream_with_context(body), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -108,12 +108,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @problems(401, 403, 422)
 def export_xlsx(query):
     """The visits the queue's filters select, as an Excel workbook with a visits sheet and a
-    members sheet, masked for your role exactly as the evidence view. Written row by row to
-    a temporary file, then streamed."""
+    members sheet, masked (a full export needs an approver's `authorisation`; it adds a
+    first sheet and document properties naming who made it, when, and who authorised it).
+    Written row by row to a temporary file, then streamed."""
     caller = current_caller()
-    rows = service.export_visits(caller, query)
-    service.record_export(caller, "xlsx", query)
-    path = exports.write_xlsx(rows, query["lang"], clock.now(), clock.SHANGHAI)
+    authorised = exports.full_export(caller, query.pop("authorisation"))
+    rows = exports.export_visits(caller, query, FULL_EXPORT if authorised else EXPORT)
+    exports.record_export(caller, "xlsx", query)
+    path = exports.write_xlsx(rows, query["lang"], clock.now(), clock.SHANGHAI, authorised)
     name = _download_name("visits", "xlsx")
     return Response(exports.file_chunks(path), mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -127,8 +129,8 @@ def export_xlsx(query):
 def get_review(submission_id):
     """A visit's review with its comments; the ETag is its version."""
     caller = current_caller()
-    review = service.get_visible(caller, submission_id)
-    return service.to_view(review, caller), 200, _etag(review)
+    review = queue.get_visible(caller, submission_id)
+    return queue.to_view(review, caller), 200, versions.etag(review.version)
 
 
 @blp.route("/<string:submission_id>/transitions", methods=["POST"])
@@ -140,9 +142,9 @@ def get_review(submission_id):
 def move_review(body, submission_id):
     """Approve, reject, send back with issues, or request a re-visit (reviewers)."""
     caller = current_caller()
-    review = service.move(caller, submission_id, request.headers.get("If-Match"), body["to"],
+    review = moves.move(caller, submission_id, request.headers.get("If-Match"), body["to"],
                           body["comments"])
-    return service.to_view(review, caller), 200, _etag(review)
+    return queue.to_view(review, caller), 200, versions.etag(review.version)
 
 
 @blp.route("/<string:submission_id>/comments", methods=["POST"])
@@ -154,8 +156,8 @@ def move_review(body, submission_id):
 def comment_review(body, submission_id):
     """Comment on the visit or one field (reviewers, county supervisors)."""
     caller = current_caller()
-    review = service.comment(caller, submission_id, request.headers.get("If-Match"), body)
-    return service.to_view(review, caller), 201, _etag(review)
+    review = moves.comment(caller, submission_id, request.headers.get("If-Match"), body)
+    return queue.to_view(review, caller), 201, versions.etag(review.version)
 
 
 @blp.route("/<string:submission_id>/diff", methods=["GET"])
@@ -165,7 +167,7 @@ def comment_review(body, submission_id):
 @problems(401, 403, 404, 422)
 def diff_review(query, submission_id):
     """Field by field, what changed between two revisions (default: the last two), masked."""
-    return service.diff(current_caller(), submission_id, query["from_revision"],
+    return visit_evidence.diff(current_caller(), submission_id, query["from_revision"],
                         query["to_revision"])
 
 
@@ -178,5 +180,5 @@ def review_evidence(submission_id):
     the registered home with distances, attestations, flags with their thresholds and a
     timeline. The ETag is the review's version (send it as If-Match to act)."""
     caller = current_caller()
-    body = service.evidence(caller, submission_id)
-    return body, 200, {"ETag": f'"{body["version"]}"'}
+    body = visit_evidence.evidence(caller, submission_id)
+    return body, 200, versions.etag(body["version"])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
-from geopy.distance import geodesic
+from backend import geodesy
 
 RECEIVED = "received"
 HAS_ISSUES = "has_issues"
@@ -219,7 +219,7 @@ def distance_m(a: LatLon | None, b: LatLon | None) -> float | None:
     either is unknown."""
     if a is None or b is None:
         return None
-    return round(float(geodesic(a, b).meters), 1)
+    return round(geodesy.distance_m(a, b), 1)
 
 
 def exif_instant(local: str | None, offset: str | None, default_zone: tzinfo) -> datetime | None:

@@ -318,6 +318,10 @@ class DashboardSchema(Schema):
 class ExportQuerySchema(QueueFiltersSchema):
     lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
                          metadata={"description": "the language of the column headers"})
+    authorisation = fields.String(
+        load_default=None, validate=validate.Length(max=36),
+        metadata={"description": "an approver's export authorisation for you: the export is "
+                                 "then full (not masked) and says so inside the file"})
 
 
 class CsvExportQuerySchema(ExportQuerySchema):

@@ -6,6 +6,10 @@ handler the batch's parsed records of its type, in the order the types were regi
 handler answers one result per record (``accepted``, ``duplicate`` or ``rejected``) and is
 responsible for exactly-once storage.
 
+A type may also register ``replayed``: given the batch's raw records of that type, it answers
+those already stored (``duplicate``) from one indexed lookup of their ids, before anything is
+parsed, canonicalised or verified; a replayed batch costs its lookup and its answers.
+
 Pull: each concept registers a provider (``provide``): a slice of the pull that owns some
 fields of the one cursor (sync.rules.Cursor) and answers what changed since them.
 
@@ -24,6 +28,7 @@ from marshmallow import Schema
 from marshmallow.fields import Field
 
 from backend.auth.rules import Caller
+from backend.sync.fastload import Loader, compile_loader
 from backend.sync.rules import Cursor
 
 CURSOR_FIELDS = frozenset(f.name for f in fields(Cursor))
@@ -31,12 +36,14 @@ CURSOR_FIELDS = frozenset(f.name for f in fields(Cursor))
 
 @dataclass(frozen=True)
 class PushBatch:
-    """Who pushed, from which device, and both clocks."""
+    """Who pushed, from which device, and both clocks; ``looked_up`` carries what a type's
+    ``replayed`` learnt to its handler (e.g. which ids are stored), keyed by the type."""
 
     caller: Caller
     device_id: str | None
     sent_at: datetime | None
     received_at: datetime
+    looked_up: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class ParsedRecord:
 
 
 PushHandler = Callable[[PushBatch, list[ParsedRecord]], list[dict[str, Any]]]
+# (position in the batch, raw record) -> the answers of the records already stored, by position
+ReplayHandler = Callable[[PushBatch, list[tuple[int, dict[str, Any]]]], dict[int, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,10 @@ class RecordType:
     name: str
     schema: Schema
     handle: PushHandler
+    replayed: ReplayHandler | None = None
+    # The schema's compiled loader (sync.fastload): the valid common record without
+    # marshmallow's machinery; None, or its no-answer, leaves the record to the schema.
+    fast_load: Loader | None = None
 
 
 @dataclass(frozen=True)
@@ -84,10 +97,12 @@ class SyncRegistry:
     record_types: dict[str, RecordType] = field(default_factory=dict)
     providers: dict[str, PullProvider] = field(default_factory=dict)
 
-    def accept(self, name: str, schema: Schema, handle: PushHandler) -> None:
+    def accept(self, name: str, schema: Schema, handle: PushHandler,
+               replayed: ReplayHandler | None = None) -> None:
         if name in self.record_types:
             raise ValueError(f"record type {name!r} is already registered")
-        self.record_types[name] = RecordType(name, schema, handle)
+        self.record_types[name] = RecordType(name, schema, handle, replayed,
+                                             compile_loader(schema))
 
     def provide(self, name: str, cursor_fields: tuple[str, ...], pull: PullHandler,
                 answer_fields: dict[str, Field[Any]] | None = None) -> None:

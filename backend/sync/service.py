@@ -27,11 +27,15 @@ def _rejected(record_id: Any, slug: str, detail: str, errors: dict | None = None
 
 
 def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
-         sent_at: datetime | None, records: list) -> list[dict]:
-    """One result per record, in order; a bad record never rejects the others."""
+         sent_at: datetime | None, records: list, may_hold_nul: bool = True) -> list[dict]:
+    """One result per record, in order; a bad record never rejects the others.
+
+    Records already stored are answered first, from one lookup of their ids per type
+    (``replayed``); only the others are checked for NUL characters (skipped when the caller
+    knows the body holds no ``\\u0000``), parsed and handed to their handlers."""
     batch = PushBatch(caller, device_id, sent_at, clock.now())
     results: list[dict | None] = [None] * len(records)
-    by_type: dict[str, list[ParsedRecord]] = {name: [] for name in registry.record_types}
+    typed: dict[str, list[tuple[int, dict]]] = {name: [] for name in registry.record_types}
     for index, raw in enumerate(records):
         record_id = raw.get("id") if isinstance(raw, dict) else None
         kind = raw.get("type") if isinstance(raw, dict) else None
@@ -40,19 +44,18 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
             results[index] = _rejected(record_id, "validation-failed",
                                        "Unknown record type.", {"type": ["unknown type"]})
             continue
-        if paths := nul_paths(raw):  # PostgreSQL text cannot hold one; refuse this record only
-            results[index] = _rejected(
-                record_id, "validation-failed", "A field holds a NUL (\\u0000) character.",
-                {path: ["NUL characters are not allowed."] for path in paths})
-            continue
-        try:
-            loaded = record_type.schema.load(raw)
-        except ValidationError as invalid:
-            results[index] = _rejected(record_id, "validation-failed",
-                                       "The record is malformed; see errors.",
-                                       field_paths(invalid.messages))
-            continue
-        by_type[record_type.name].append(ParsedRecord(index, raw, loaded))
+        typed[record_type.name].append((index, raw))
+    for name, candidates in typed.items():
+        replayed = registry.record_types[name].replayed
+        if replayed is not None and candidates:
+            for index, answer in replayed(batch, candidates).items():
+                results[index] = answer
+    by_type: dict[str, list[ParsedRecord]] = {name: [] for name in registry.record_types}
+    for name, candidates in typed.items():
+        record_type = registry.record_types[name]
+        for index, raw in candidates:
+            if results[index] is None:
+                _parse(record_type, index, raw, may_hold_nul, results, by_type[name])
     for name, parsed in by_type.items():
         if parsed:
             for record, answer in zip(parsed, _handle(registry.record_types[name], batch, parsed),
@@ -62,6 +65,31 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
     if any(result is None for result in results):
         raise RuntimeError("a push handler left a record unanswered")
     return cast(list[dict], results)
+
+
+def _parse(record_type: RecordType, index: int, raw: dict, may_hold_nul: bool,
+           results: list[dict | None], parsed: list[ParsedRecord]) -> None:
+    """The record loaded by its type's schema into ``parsed``, or its rejection into
+    ``results``."""
+    record_id = raw.get("id")
+    if may_hold_nul:
+        if paths := nul_paths(raw):  # PostgreSQL text cannot hold one; refuse this record only
+            results[index] = _rejected(
+                record_id, "validation-failed", "A field holds a NUL (\\u0000) character.",
+                {path: ["NUL characters are not allowed."] for path in paths})
+            return
+    loaded = record_type.fast_load(raw) if record_type.fast_load is not None else None
+    if loaded is not None:
+        parsed.append(ParsedRecord(index, raw, loaded))
+        return
+    try:
+        loaded = record_type.schema.load(raw)
+    except ValidationError as invalid:
+        results[index] = _rejected(record_id, "validation-failed",
+                                   "The record is malformed; see errors.",
+                                   field_paths(invalid.messages))
+        return
+    parsed.append(ParsedRecord(index, raw, loaded))
 
 
 def _handle(record_type: RecordType, batch: PushBatch,

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.dbtypes import UtcDateTime
+from backend.encryption.columns import SealedJSON
 from backend.extensions import db
 
 
@@ -38,7 +39,8 @@ class VisitRevision(db.Model):
         String(36), ForeignKey("visit_submission.id"), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
-    content: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # The answers hold ID and mobile numbers: sealed as one value (ADR 0020).
+    content: Mapped[dict] = mapped_column(SealedJSON("visit_revision.content"), nullable=False)
     computed: Mapped[dict] = mapped_column(JSON, nullable=False)
     author_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("user_account.id"), nullable=False)

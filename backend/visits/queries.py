@@ -67,6 +67,32 @@ def results_for(submission_ids: list[str]) -> dict[str, dict]:
     return answers
 
 
+def stored_digests(submission_ids: set[str]) -> dict[str, tuple[str, set[str]]]:
+    """{submission: (its case, the digests of all its revisions)} for those stored: a replay's
+    one lookup, by primary key."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    for chunk in chunks(submission_ids):
+        for sid, case_id, digest in db.session.execute(select(
+                VisitRevision.submission_id, VisitSubmission.case_id, VisitRevision.digest)
+                .join(VisitSubmission, VisitSubmission.id == VisitRevision.submission_id)
+                .where(VisitRevision.submission_id.in_(chunk))):
+            found.setdefault(sid, (case_id, set()))[1].add(digest)
+    return found
+
+
+def stored_attestations(attestation_ids: set[str]) -> dict[str, tuple[str, str, str]]:
+    """{attestation: (signer, its visit, the visit's case)} for those stored, by primary key."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for chunk in chunks(attestation_ids):
+        for aid, user_id, sid, case_id in db.session.execute(select(
+                VisitAttestation.id, VisitAttestation.user_id, VisitAttestation.submission_id,
+                VisitSubmission.case_id)
+                .join(VisitSubmission, VisitSubmission.id == VisitAttestation.submission_id)
+                .where(VisitAttestation.id.in_(chunk))):
+            found[aid] = (user_id, sid, case_id)
+    return found
+
+
 def own_photos(named: dict[str, tuple[str, set[str]]]) -> dict[str, set[str]]:
     """Of the photos each visit names ({visit: (case, hashes)}), those the server holds from
     the visit's own people: its case's team or the visit's authors. Another team's upload of
@@ -112,6 +138,28 @@ def photo_in_visible_visit(caller: Caller, sha256: str) -> bool:
         VisitPhoto.sha256 == sha256)).all()
     owned = own_photos({sid: (case_id, {sha256}) for sid, case_id in visits})
     return bool(cases.visible_ids(caller, [case_id for sid, case_id in visits if owned[sid]]))
+
+
+def visible_visit_of_photo(caller: Caller, sha256: str) -> tuple[str, str, str] | None:
+    """(visit, case, household) of a visit the caller may see that names this photo, uploaded
+    by that visit's own people (photo_in_visible_visit's rule); the newest such visit."""
+    visits = db.session.execute(select(
+        VisitSubmission.id, VisitSubmission.case_id, VisitSubmission.household_id).join(
+        VisitPhoto, VisitPhoto.submission_id == VisitSubmission.id).where(
+        VisitPhoto.sha256 == sha256).order_by(VisitSubmission.received_at.desc())).all()
+    owned = own_photos({sid: (case_id, {sha256}) for sid, case_id, _ in visits})
+    visible = cases.visible_ids(caller, [case_id for sid, case_id, _ in visits if owned[sid]])
+    return next(((sid, case_id, household_id) for sid, case_id, household_id in visits
+                 if owned[sid] and case_id in visible), None)
+
+
+def submission_ids_of_cases(case_ids: list[str]) -> list[str]:
+    """The visits of these cases, oldest first (the household's file)."""
+    if not case_ids:
+        return []
+    return list(db.session.scalars(select(VisitSubmission.id).where(
+        VisitSubmission.case_id.in_(case_ids)).order_by(
+        VisitSubmission.received_at, VisitSubmission.id)))
 
 
 def visit_detail(caller: Caller, submission_id: str) -> dict:

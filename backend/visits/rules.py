@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from geopy.distance import geodesic
-
 from backend.forms.identity import is_masked_resident_id, is_valid_resident_id, mask_resident_id
+from backend.geodesy import distance_m as _geodesic_m
 from backend.visits import flags as catalogue
 from backend.visits.flags import Severity
 
@@ -147,7 +146,7 @@ class Flag:
 
 def distance_m(a: LatLon, b: LatLon) -> float:
     """Geodesic (WGS-84) distance in metres."""
-    return float(geodesic(a, b).meters)
+    return _geodesic_m(a, b)
 
 
 def _metres(value: float) -> float:

@@ -95,9 +95,12 @@ def _thresholds(settings: dict) -> rules.IntegrityThresholds:
 
 
 def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
-              key_ids: set[str], photo_ids: set[str]) -> PushContext:
+              key_ids: set[str], photo_ids: set[str],
+              stored_ids: set[str] | None = None) -> PushContext:
+    """Everything the batch's records need; ``stored_ids``, when known, are those of
+    ``submission_ids`` stored, the only ones read again."""
     context = PushContext(batch)
-    for chunk in chunks(submission_ids):
+    for chunk in chunks(submission_ids if stored_ids is None else submission_ids & stored_ids):
         for submission in db.session.scalars(
                 select(VisitSubmission).where(VisitSubmission.id.in_(chunk))):
             context.submissions[submission.id] = submission
@@ -143,8 +146,11 @@ class StagedSubmission:
 def push_submissions(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     """The handler of ``visit_submission`` records: one result per record, in order."""
     loaded = [r.loaded for r in records]
+    # The replay lookup found which of the ids are stored, moments ago (one stored since is
+    # a lost race: its insert is skipped and it is answered as a duplicate).
     context = _prefetch(
-        batch, case_ids={s["case_id"] for s in loaded}, submission_ids={s["id"] for s in loaded},
+        batch, stored_ids=batch.looked_up.get("visit_submission"),
+        case_ids={s["case_id"] for s in loaded}, submission_ids={s["id"] for s in loaded},
         key_ids={a["key_id"] for s in loaded for a in s["attestations"]},
         photo_ids={p["sha256"] for s in loaded for p in s["photos"]}
         | {a["signature_image_sha256"] for s in loaded for a in s["attestations"]

@@ -9,6 +9,7 @@ import uuid
 from flask import Flask, Request, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend.audit.actor import bind_actor
@@ -21,8 +22,8 @@ from backend.web.strict_json import JsonBodyError, loads_strict
 log = logging.getLogger(__name__)
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
-# Routes that take raw bytes instead of JSON (photo upload).
-RAW_BODY_PREFIXES = ("/api/photos/",)
+# Not JSON: photos are raw bytes, an XLSForm import a multipart upload.
+RAW_BODY_PREFIXES = ("/api/photos/", "/api/forms/import")
 # Batches whose records are judged one by one: a NUL refuses its record, not the batch.
 PER_RECORD_BODY_PATHS = frozenset({"/api/sync/push"})
 
@@ -75,6 +76,22 @@ class StrictJsonRequest(Request):
         return super().on_json_loading_failed(e)
 
 
+def check_url_for_nul() -> None:
+    """Refuse a NUL (%00) in the path or a query parameter before any route sees it.
+
+    PostgreSQL cannot store or compare text holding NUL, so one guard here keeps it out of
+    every query, as `check_json_body` keeps it out of JSON bodies."""
+    errors: dict[str, list[str]] = {}
+    if "\x00" in request.path:
+        errors["path"] = ["NUL characters are not allowed."]
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            errors[name.replace("\x00", "\\u0000")] = ["NUL characters are not allowed."]
+    if errors:
+        raise ProblemError(
+            "validation-failed", "The address holds a NUL (%00) character; remove it.", errors)
+
+
 def check_json_body() -> None:
     """Parse a JSON body once, within limits, before any route or webargs sees it.
 
@@ -117,6 +134,7 @@ def install(app: Flask) -> None:
             return problem_response(
                 "unsupported-media-type",
                 "Send the body as JSON with Content-Type: application/json.")
+        check_url_for_nul()
         check_json_body()
         return None
 
@@ -130,6 +148,9 @@ def install(app: Flask) -> None:
                 log.warning("commit conflict on %s %s", request.method, request.path)
                 response = problem_response(
                     "conflict", "Another change reached the server at the same time; retry.")
+            except StaleDataError:
+                db.session.rollback()
+                response = _lost_race()
         response.headers["X-Request-Id"] = g.get("request_id", "")
         add_security_headers(response)
         return response
@@ -148,6 +169,14 @@ def install(app: Flask) -> None:
             db.session.rollback()
         g.doorstep_rolled_back = True
         return response_for(error)
+
+    @app.errorhandler(StaleDataError)
+    def on_lost_race(_error):
+        """Two edits sent the same If-Match and both passed its check; the row's version
+        column let only one UPDATE through (PostgreSQL runs them truly at once)."""
+        db.session.rollback()
+        g.doorstep_rolled_back = True
+        return _lost_race()
 
     @app.errorhandler(OperationalError)
     def on_database_down(error):
@@ -175,6 +204,13 @@ def install(app: Flask) -> None:
     from backend.auth.throttle import limiter
 
     limiter.init_app(app)
+
+
+def _lost_race():
+    log.info("stale version on %s %s (a parallel edit won)", request.method, request.path)
+    return problem_response(
+        "stale-version", "Someone changed this record at the same moment. Reload it, check "
+        "their change, then apply yours again.")
 
 
 def tile_origin(template: str | None) -> str | None:

@@ -37,6 +37,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# Paths anyone may call without signing in, whose callers' addresses are never logged.
+PUBLIC_PREFIX = "/api/public/"
+
+
 def configure_logging(app: Flask) -> None:
     """LOG_FORMAT=json (what gunicorn.conf.py sets) logs JSON lines to stderr, including one
     line per request; the default keeps Flask's plain development logging."""
@@ -59,5 +63,6 @@ def configure_logging(app: Flask) -> None:
         access.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "remote_addr": request.remote_addr})
+            # A public complaint's reporter is kept untraceable (ADR 0024): no address.
+            "remote_addr": None if request.path.startswith(PUBLIC_PREFIX) else request.remote_addr})
         return response

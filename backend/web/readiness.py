@@ -52,6 +52,14 @@ def check_redis() -> dict:
 CHECKS = {"database": check_database, "storage": check_storage, "redis": check_redis}
 
 
+def for_caller(checks: dict, is_operator: bool) -> dict:
+    """What a caller may learn: an operator sees each check's details (storage path,
+    database type, Redis host, the error); anyone else only whether each check passed."""
+    if is_operator:
+        return checks
+    return {name: {"ok": result["ok"]} for name, result in checks.items()}
+
+
 def run_checks() -> tuple[bool, dict]:
     """Every check's outcome; ready only when none failed."""
     results: dict = {}

@@ -17,9 +17,20 @@ bp = Blueprint("web", __name__, template_folder=str(PWA_ROOT / "templates"),
                static_folder=str(PWA_ROOT / "static"), static_url_path="/static")
 
 
+def _app_version() -> str:
+    """The release as people quote it (settings shows it; the asset hash keys the caches)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("doorstep")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
 @bp.get("/")
 def app_shell():
     return render_template("app.html", asset_version=current_app.config["ASSET_VERSION"],
+                           app_version=_app_version(),
                            map_tile_url=current_app.config.get("MAP_TILE_URL", ""),
                            map_tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
 
@@ -66,11 +77,28 @@ def readyz():
     200 with each check's outcome, or 503 problem+json naming the check that failed, so a
     load balancer stops sending traffic here until it recovers.
     """
-    from backend.web.readiness import run_checks
+    from backend.web.readiness import for_caller, run_checks
 
     ready, checks = run_checks()
+    checks = for_caller(checks, _is_operator())
     if not ready:
         failed = ", ".join(name for name, result in checks.items() if not result["ok"])
         return problem_response("service-unavailable", f"Not ready: {failed} failed.",
                                 extra={"checks": checks})
     return {"status": "ready", "checks": checks}
+
+
+def _is_operator() -> bool:
+    """A signed-in administrator (a valid access token is optional here: load balancers
+    ask without one)."""
+    from flask_jwt_extended import verify_jwt_in_request
+
+    from backend.auth import rules as roles
+    from backend.auth.guard import current_caller
+
+    try:
+        if verify_jwt_in_request(optional=True) is None:
+            return False
+        return current_caller().has(roles.ADMIN)
+    except Exception:  # noqa: BLE001 - any bad token reads as anonymous here
+        return False

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.dbtypes import UtcDateTime
+from backend.encryption.columns import SealedString
 from backend.extensions import db
 
 MONEY = Numeric(12, 2)
@@ -50,6 +51,13 @@ class CaseWorkflow(db.Model):
     panel_record: Mapped[dict | None] = mapped_column(JSON)
     panel_seed: Mapped[str | None] = mapped_column(String(64))
     panel_member_ids: Mapped[list | None] = mapped_column(JSON)
+    # the pool as the draw saw it ([{id, name, role}]) and its digest (panel_rules.pool_digest):
+    # replacing the pool later never makes a stored draw unverifiable
+    panel_pool: Mapped[list | None] = mapped_column(JSON)
+    panel_pool_sha256: Mapped[str | None] = mapped_column(String(64))
+    panel_drawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    panel_drawn_by_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("user_account.id"))
     # preliminary review (初审) and its proposal
     preliminary_review_by_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("user_account.id"))
@@ -72,7 +80,8 @@ class CaseWorkflow(db.Model):
     payment_starts_on: Mapped[date | None] = mapped_column(Date, index=True)
     payment_due_on: Mapped[date | None] = mapped_column(Date)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    bank_account: Mapped[str | None] = mapped_column(String(34))
+    bank_account: Mapped[str | None] = mapped_column(  # sealed at rest (ADR 0020)
+        SealedString("case_workflow.bank_account"))
     stopped_by_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("user_account.id"))
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stopped_on: Mapped[date | None] = mapped_column(Date)

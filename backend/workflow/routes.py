@@ -1,15 +1,27 @@
-import csv
-import io
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
+from backend import versions
 from backend.auth.guard import current_caller, signed_in
 from backend.cases import service as cases
 from backend.documents import service as documents
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
-from backend.workflow import service, special_cases
+from backend.workflow import (
+    allowances,
+    case_view,
+    due,
+    notices,
+    panel,
+    paperwork,
+    payment_files,
+    payments,
+    periodic_reviews,
+    special_cases,
+    spot_checks,
+    transitions,
+)
 from backend.workflow.schemas import (
     DOCUMENT_KINDS,
     TASK_NAMES,
@@ -39,6 +51,7 @@ from backend.workflow.schemas import (
     StandardCreateSchema,
     StandardListSchema,
     StandardSchema,
+    StandingNoticeQuerySchema,
     TimelineSchema,
     WorkflowSchema,
 )
@@ -60,8 +73,8 @@ TASK = "<any(" + ", ".join(f'"{t}"' for t in TASK_NAMES) + "):task>"
 
 def _answer(case, status=200):
     caller = current_caller()
-    view = {**service.view(caller, case), "case": cases.to_view(case, caller)}
-    return view, status, {"ETag": f'"{case.version}"'}
+    view = {**case_view.view(caller, case), "case": cases.to_view(case, caller)}
+    return view, status, versions.etag(case.version)
 
 
 @blp.route("/cases/<string:case_id>/workflow", methods=["GET"])
@@ -84,7 +97,7 @@ def move_case(body, case_id):
     guard is a 422 whose `type` is the rule (`home-visit-incomplete`, `notice-not-over`,
     `spot-check-pending`, `separation-of-duties`, `amount-above-cap`, ...) and `rules`
     lists every broken one."""
-    case = service.transition(current_caller(), case_id, request.headers.get("If-Match"), body)
+    case = transitions.transition(current_caller(), case_id, request.headers.get("If-Match"), body)
     return _answer(case)
 
 
@@ -95,7 +108,7 @@ def move_case(body, case_id):
 def open_periodic_review(case_id):
     """Open a periodic review (动态管理, 004) of a current recipient's case; the answer is the
     review case. 409 `periodic-review-open` names the open one in `review_case_id`."""
-    return _answer(service.open_periodic_review(current_caller(), case_id), 201)
+    return _answer(periodic_reviews.open_periodic_review(current_caller(), case_id), 201)
 
 
 @blp.route("/periodic-reviews/due", methods=["GET"])
@@ -105,7 +118,7 @@ def open_periodic_review(case_id):
 def periodic_reviews_due():
     """Current recipients whose review is due by their tier (yearly; half-yearly; special
     cases twice a year, 001) or triggered by missed check-ins, with none open."""
-    return {"items": service.reviews_due(current_caller())}
+    return {"items": periodic_reviews.reviews_due(current_caller())}
 
 
 @blp.route("/periodic-reviews/due", methods=["POST"])
@@ -115,7 +128,7 @@ def periodic_reviews_due():
 @problems(*BODY_PROBLEMS, 401, 403)
 def open_due_reviews(body):
     """Open the periodic reviews of the chosen due cases in one go."""
-    return {"opened": service.open_due_reviews(current_caller(), body["case_ids"])}
+    return {"opened": periodic_reviews.open_due_reviews(current_caller(), body["case_ids"])}
 
 
 @blp.route("/periodic-reviews/special-cases", methods=["GET"])
@@ -137,7 +150,7 @@ def special_case_rereviews(query):
 @problems(401, 404)
 def case_timeline(case_id):
     """Every step of the case: what, who, when, from which device (全程留痕)."""
-    return {"case_id": case_id, "items": service.timeline(current_caller(), case_id)}
+    return {"case_id": case_id, "items": case_view.timeline(current_caller(), case_id)}
 
 
 @blp.route("/cases/<string:case_id>/application", methods=["PUT"])
@@ -149,7 +162,7 @@ def case_timeline(case_id):
 def record_application(body, case_id):
     """Record the honesty pledge and the economic-check authorization (who and when are
     yours and now; scans as photo hashes) and list every missing document at once."""
-    case = service.record_application(current_caller(), case_id,
+    case = paperwork.record_application(current_caller(), case_id,
                                       request.headers.get("If-Match"), body)
     return _answer(case)
 
@@ -163,7 +176,7 @@ def record_application(body, case_id):
 def record_economic_check(body, case_id):
     """The economic check (核对): requested, returned, result. A check that took more than
     15 days extends the decision deadline (001: at most 30 working days)."""
-    case = service.record_economic_check(current_caller(), case_id,
+    case = paperwork.record_economic_check(current_caller(), case_id,
                                          request.headers.get("If-Match"), body)
     return _answer(case)
 
@@ -176,7 +189,7 @@ def record_economic_check(body, case_id):
 def complete_task(case_id, task):
     """Mark a tracked task done: the refusal letter sent, emergency signatures completed,
     the special case filed, temporary aid paid."""
-    case = service.complete_task(current_caller(), case_id, request.headers.get("If-Match"),
+    case = paperwork.complete_task(current_caller(), case_id, request.headers.get("If-Match"),
                                  task)
     return _answer(case)
 
@@ -193,13 +206,37 @@ DOCUMENT = "<any(" + ", ".join(f'"{k}"' for k in DOCUMENT_KINDS) + "):kind>"
                   description="format=html: the same content as a page")
 @problems(401, 404, 409, 422)
 def case_document(query, case_id, kind):
-    """A printable document of the case: missing_documents_notice, public_notice (adults
-    only, no ID numbers), refusal_letter (also for an obviously ineligible economic check),
-    stop_notice, approval_notice, emergency_record. 409 when the case has none yet."""
-    content = service.document_content(current_caller(), case_id, kind)
+    """A printable document of the case: missing_documents_notice, public_notice (the
+    review-stage notice; adults only, no ID numbers), approval_public_notice (the decision's
+    notice, 004), refusal_letter (also for an obviously ineligible economic check),
+    stop_notice, approval_notice, emergency_record. 409 when the case has none yet, or
+    `notice-contact-missing` when the township has set no phone and address for objections."""
+    content = paperwork.document_content(current_caller(), case_id, kind)
     body, mimetype = documents.render(kind, content, query["format"])
     headers = {"Content-Disposition": 'inline; filename="'
                + documents.filename(kind, case_id, query["format"]) + '"'}
+    if query["format"] == "html":
+        headers["Content-Security-Policy"] = documents.HTML_CONTENT_SECURITY_POLICY
+    return Response(body, content_type=mimetype, headers=headers)
+
+
+@blp.route("/villages/<string:village_code>/standing-notice", methods=["GET"])
+@signed_in
+@blp.arguments(StandingNoticeQuerySchema, location="query")
+@blp.alt_response(200, schema=BINARY, content_type="application/pdf", success=True,
+                  description="format=pdf: the month's standing notice (Chinese text)")
+@blp.alt_response(200, schema=BINARY, content_type="text/html", success=True,
+                  description="format=html: the same content as a page")
+@problems(401, 403, 404, 409, 422)
+def standing_notice(query, village_code):
+    """The standing notice (长期公示, 004) of a village's current recipients for a month:
+    name, adult members and monthly amount of each household, and where to object."""
+    content = notices.standing_notice(current_caller(), village_code, query["month"])
+    body, mimetype = documents.render("standing_notice", content, query["format"])
+    month = content["month"][:7]
+    headers = {"Content-Disposition": 'inline; filename="'
+               + documents.filename("standing_notice", f"{village_code}-{month}",
+                                    query["format"]) + '"'}
     if query["format"] == "html":
         headers["Content-Security-Policy"] = documents.HTML_CONTENT_SECURITY_POLICY
     return Response(body, content_type=mimetype, headers=headers)
@@ -213,7 +250,7 @@ def case_document(query, case_id, kind):
 @problems(401, 422)
 def due_list(query):
     """What your roles have to do next, overdue first, then due within 3 days."""
-    return {"items": service.due(current_caller(), query["state"])}
+    return {"items": due.due(current_caller(), query["state"])}
 
 
 def _static_options(path: str, methods: str) -> None:
@@ -235,11 +272,12 @@ _static_options("/spot-checks/pending", "GET, HEAD")
 @blp.route("/villages/<string:village_code>/panel-pool", methods=["GET"])
 @signed_in
 @blp.response(200, PoolSchema)
-@problems(401, 404)
+@problems(401, 403, 404)
 def get_pool(village_code):
-    """A village's deliberation pool (004: at least 30 members)."""
+    """A village's deliberation pool (004: at least 30 members): administrators, intake
+    clerks, reviewers, approvers and the county supervisor."""
     return {"village_code": village_code,
-            "items": service.pool(current_caller(), village_code)}
+            "items": panel.pool(current_caller(), village_code)}
 
 
 @blp.route("/villages/<string:village_code>/panel-pool", methods=["PUT"])
@@ -250,7 +288,7 @@ def get_pool(village_code):
 def replace_pool(body, village_code):
     """Replace a village's pool (administrators and intake clerks)."""
     return {"village_code": village_code,
-            "items": service.replace_pool(current_caller(), village_code, body["members"])}
+            "items": panel.replace_pool(current_caller(), village_code, body["members"])}
 
 
 @blp.route("/cases/<string:case_id>/panel-draw", methods=["GET"])
@@ -260,7 +298,7 @@ def replace_pool(body, village_code):
 def get_panel(case_id):
     """The case's drawn panel with its seed; `redraw_matches` re-checks it."""
     caller = current_caller()
-    return service.panel_view(caller, cases.get_visible(caller, case_id))
+    return panel.panel_view(caller, cases.get_visible(caller, case_id))
 
 
 @blp.route("/cases/<string:case_id>/panel-draw", methods=["POST"])
@@ -273,9 +311,9 @@ def draw_panel(body, case_id):
     """Draw the panel from the village pool with a stored seed: ≥ 9 with ≥ 2 township cadres
     and the group leader (004); a special case ≥ 12 with a discipline officer (001)."""
     caller = current_caller()
-    case = service.draw_panel(caller, case_id, request.headers.get("If-Match"),
-                              body["group_leader_id"])
-    return service.panel_view(caller, case), 201, {"ETag": f'"{case.version}"'}
+    case = panel.draw_panel(caller, case_id, request.headers.get("If-Match"),
+                            body["group_leader_id"], body.get("reason"))
+    return panel.panel_view(caller, case), 201, versions.etag(case.version)
 
 
 @blp.route("/spot-checks/draws", methods=["POST"])
@@ -287,8 +325,8 @@ def draw_panel(body, case_id):
 def draw_spot_checks(body):
     """The county's seeded draw of the month's new cases (≥ 30% dibao and extreme poverty,
     ≥ 20% temporary aid, every relative of staff); the seed is stored."""
-    draw = service.draw_spot_checks(current_caller(), body["month"])
-    return service.draw_view(draw), 201
+    draw = spot_checks.draw_spot_checks(current_caller(), body["month"])
+    return spot_checks.draw_view(draw), 201
 
 
 @blp.route("/spot-checks/draws/<string:draw_id>", methods=["GET"])
@@ -298,7 +336,7 @@ def draw_spot_checks(body):
 @problems(401, 404, 422)
 def get_draw(query, draw_id):
     """A draw with its sample; `redraw=true` recomputes it from the stored seed."""
-    return service.draw_view(service.get_draw(current_caller(), draw_id), query["redraw"])
+    return spot_checks.draw_view(spot_checks.get_draw(current_caller(), draw_id), query["redraw"])
 
 
 @blp.route("/spot-checks/pending", methods=["GET"])
@@ -308,7 +346,7 @@ def get_draw(query, draw_id):
 @problems(401, 403)
 def pending_checks():
     """Sampled cases whose check is not recorded yet (the county supervisor's list)."""
-    return {"items": service.pending_spot_checks(current_caller())}
+    return {"items": spot_checks.pending_spot_checks(current_caller())}
 
 
 @blp.route("/spot-checks/<string:case_id>", methods=["PUT"])
@@ -318,7 +356,7 @@ def pending_checks():
 @problems(*BODY_PROBLEMS, 401, 403, 404, 409)
 def record_spot_check(body, case_id):
     """Record the county's check of a sampled case (confirmed / problems_found)."""
-    check = service.record_spot_check(current_caller(), case_id, body)
+    check = spot_checks.record_spot_check(current_caller(), case_id, body)
     return check
 
 
@@ -328,7 +366,7 @@ def record_spot_check(body, case_id):
 @problems(401)
 def list_standards():
     """Monthly standards of your place, its ancestors and its subtree, with their dates."""
-    return {"items": service.standards(current_caller())}
+    return {"items": allowances.standards(current_caller())}
 
 
 @blp.route("/allowance-standards", methods=["POST"])
@@ -338,7 +376,7 @@ def list_standards():
 @problems(*BODY_PROBLEMS, 401, 403, 404, 409)
 def add_standard(body):
     """Set a place's monthly standard from a date on (administrators)."""
-    return service.add_standard(current_caller(), body), 201
+    return allowances.add_standard(current_caller(), body), 201
 
 
 @blp.route("/payments", methods=["GET"])
@@ -352,29 +390,12 @@ def add_standard(body):
 @problems(401, 403, 422)
 def payment_list(query):
     """The month's payment list with generic bank columns (masked IDs and accounts)."""
-    lines = service.payment_list(current_caller(), query["month"])
+    lines = payments.payment_list(current_caller(), query["month"])
     name = f"payments-{query['month']}"
     if query["format"] == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=service.PAYMENT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(lines)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        return Response(payment_files.csv_text(lines, query["lang"]), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if query["format"] == "xlsx":
-        return Response(_xlsx(lines), mimetype=XLSX, headers={
+        return Response(payment_files.xlsx_bytes(lines, query["lang"]), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return jsonify(PaymentListSchema().dump({"month": query["month"], "items": lines}))
-
-
-def _xlsx(lines: list[dict]) -> bytes:
-    import xlsxwriter
-
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("payments")
-    sheet.write_row(0, 0, service.PAYMENT_COLUMNS)
-    for row, line in enumerate(lines, start=1):
-        sheet.write_row(row, 0, [line[c] for c in service.PAYMENT_COLUMNS])
-    book.close()
-    return out.getvalue()

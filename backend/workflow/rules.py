@@ -39,6 +39,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from backend.workflow import notice_rules
+
 ACCEPTED = "accepted"
 INVESTIGATING = "investigating"
 PANEL_REVIEW = "panel_review"
@@ -73,7 +75,9 @@ class Transition:
     roles: frozenset[str]
     kinds: frozenset[str]
     guards: tuple[str, ...]
-    duty: str | None = None  # intake / preliminary_review / approval: separation of duties (001)
+    # intake / preliminary_review / approval, as backend.duties.rules.PATHS names it for the
+    # move's path (separation of duties, 001)
+    duty: str | None = None
     about: str = ""
 
 
@@ -90,18 +94,20 @@ _WITHDRAW = _t([INTAKE_CLERK], ALL_KINDS, ["reasons-missing"], None,
 _EMERGENCY = _t(
     [APPROVER], ["temporary.emergency"], ["emergency-record-incomplete", "amount-above-cap"],
     "approval",
-    "emergency aid fast track: within 24 h, at most the cap from the township reserve (002)")
+    "emergency aid fast track: within 24 h (001, 002), at most the cap from the township "
+    "reserve (001: 最高不超过5000元)")
 
 TRANSITIONS: dict[tuple[str, str], Transition] = {
     (ACCEPTED, INVESTIGATING): _t(
         [INTAKE_CLERK, VILLAGE_ASSISTANT], NOT_EMERGENCY,
-        ["pledge-missing", "authorization-missing"], None,
+        ["pledge-missing", "authorization-missing"], "intake",
         "intake complete: honesty pledge and economic-check authorization signed (002, 001)"),
     (ACCEPTED, APPROVED): _EMERGENCY,
     # A visit team may already be assigned: the fast track still applies.
     (INVESTIGATING, APPROVED): _EMERGENCY,
     (INVESTIGATING, PANEL_REVIEW): _t(
-        [REVIEWER], NOT_EMERGENCY, ["home-visit-incomplete", "panel-not-held"], None,
+        [REVIEWER], NOT_EMERGENCY, ["home-visit-incomplete", "panel-not-held"],
+        "preliminary_review",
         "the village panel deliberates (004; 57号 after an objection; 001 special case)"),
     (INVESTIGATING, REVIEWING): _t(
         [REVIEWER], NOT_EMERGENCY,
@@ -110,18 +116,21 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
         "preliminary review (初审) recorded with the proposed category and amount"),
     (PANEL_REVIEW, REVIEWING): _t(
         [REVIEWER], NOT_EMERGENCY,
-        ["panel-record-missing", "panel-too-small", "panel-cadres-missing",
+        ["panel-not-drawn", "panel-record-missing", "panel-attendance-invalid",
+         "panel-held-on-outside-window", "panel-too-small", "panel-cadres-missing",
          "panel-group-leader-missing", "panel-discipline-officer-missing", "panel-too-late",
          "economic-check-pending", "economic-check-ineligible", "proposal-invalid"],
         "preliminary_review", "the panel's record, then the preliminary review (004, 001)"),
     (REVIEWING, PUBLIC_NOTICE): _t(
-        [REVIEWER, APPROVER], MONTHLY_KINDS, [], None,
-        "post the public notice in the village for the notice days (004, 001)"),
+        [REVIEWER, APPROVER], MONTHLY_KINDS, ["review-stage-notice-not-held"], None,
+        "post the review-stage notice in the village for the notice days (004, 001)"),
     (REVIEWING, APPROVED): _t(
-        [APPROVER], ["temporary.expenditure"],
-        ["home-visit-incomplete", "spot-check-not-drawn", "spot-check-pending",
+        [APPROVER], MONTHLY_KINDS | {"temporary.expenditure"},
+        ["review-stage-notice-required", "home-visit-incomplete",
+         "self-care-assessment-missing", "spot-check-not-drawn", "spot-check-pending",
          "spot-check-found-problems"], "approval",
-        "temporary aid (支出型) is decided without a public notice (001)"),
+        "decided without a review-stage notice: temporary aid (支出型, 001), or where the "
+        "jurisdiction drops that notice (002); the approval-stage notice follows"),
     (PUBLIC_NOTICE, APPROVED): _t(
         [APPROVER], MONTHLY_KINDS,
         ["notice-not-over", "home-visit-incomplete", "self-care-assessment-missing",
@@ -133,7 +142,7 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
         ["objection-missing"], None,
         "an objection reopens the investigation (001, 002); 57号: a panel, then a new notice"),
     (APPROVED, STOPPED): _t(
-        [APPROVER], MONTHLY_KINDS, ["reasons-missing"], None,
+        [APPROVER], MONTHLY_KINDS, ["reasons-missing"], "approval",
         "stop paying a current recipient, with written reasons (004)"),
     **{(state, REFUSED): _REFUSE for state in OPEN},
     **{(state, WITHDRAWN): _WITHDRAW for state in OPEN},
@@ -141,11 +150,12 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
 
 GUARD_SOURCES: dict[str, str] = {
     "pledge-missing": "002/001", "authorization-missing": "002",
-    "emergency-record-incomplete": "002", "amount-above-cap": "002",
+    "emergency-record-incomplete": "002", "amount-above-cap": "001",
     "home-visit-incomplete": "004",
     "panel-not-held": "002/57号", "panel-required": "004/57号/001",
     "economic-check-pending": "002", "economic-check-ineligible": "002",
-    "proposal-invalid": "003", "panel-record-missing": "004",
+    "proposal-invalid": "003", "panel-record-missing": "004", "panel-not-drawn": "004",
+    "panel-attendance-invalid": "004", "panel-held-on-outside-window": "001/004",
     "panel-too-small": "004/001", "panel-cadres-missing": "004",
     "panel-group-leader-missing": "004", "panel-discipline-officer-missing": "001",
     "panel-too-late": "001", "notice-not-over": "004/001",
@@ -155,6 +165,7 @@ GUARD_SOURCES: dict[str, str] = {
     "review-method-missing": "004", "review-visit-incomplete": "004",
     "review-comparison-pending": "004", "review-findings-missing": "003",
     "self-care-assessment-missing": "001/43号",
+    "review-stage-notice-required": "004", "review-stage-notice-not-held": "002",
 }
 
 
@@ -162,7 +173,7 @@ GUARD_SOURCES: dict[str, str] = {
 
 PERIODIC_REVIEW = "periodic_review"
 REVIEW_METHODS = ("home_visit", "system_comparison", "phone")  # 004: 入户、系统比对、电话
-REVIEW_SOURCES = ("checkin", "schedule", "desk")
+REVIEW_SOURCES = ("checkin", "schedule", "desk", "complaint")
 REVIEW_OUTCOMES = (CONTINUED, ADJUSTED, STOPPED)
 REVIEW_TIERS = ("yearly", "half_yearly")
 _REVIEW = frozenset({PERIODIC_REVIEW})
@@ -234,22 +245,6 @@ def transition_for(status: str, to: str, key: str) -> Transition | None:
     return found
 
 
-# --- separation of duties (001) -------------------------------------------------------------
-
-DUTIES = ("intake", "preliminary_review", "approval")
-
-
-def duty_conflict(duty: str | None, user_id: str, done_by: dict[str, str | None]) -> str | None:
-    """The other duty this person already did on the case, when taking ``duty`` (001:
-    受理、初审、审核确认经办人员不能为同一人)."""
-    if duty is None:
-        return None
-    for other in DUTIES:
-        if other != duty and done_by.get(other) == user_id:
-            return other
-    return None
-
-
 # --- facts the guards read ------------------------------------------------------------------
 
 
@@ -272,11 +267,16 @@ class Facts:
     visit_complete: bool = False
     economic_check_result: str | None = None
     is_panel_held: bool = True  # jurisdiction setting (004 holds it; 002 cancels it)
+    is_review_stage_notice_held: bool = True  # jurisdiction setting (004; 002 drops it)
     needs_panel_after_objection: bool = False
     panel: PanelRecord | None = None
     panel_min_members: int = 9
     special_case_panel_min_members: int = 12
     panel_due_on: date | None = None
+    is_panel_drawn: bool = False
+    panel_attendance_problem: str | None = None
+    applied_on: date | None = None
+    panel_drawn_on: date | None = None
     notice_ends_on: date | None = None
     today: date | None = None
     is_spot_check_subject: bool = False
@@ -321,6 +321,13 @@ def _check(slug: str, f: Facts) -> str | None:  # noqa: C901 - one branch per gu
         return f.proposal_problem
     if slug.startswith("panel-"):
         return _panel_check(slug, f)
+    # 001 posts a special case's notice after its panel wherever 002 drops the others.
+    held = f.is_review_stage_notice_held or f.kind == "special_case"
+    if slug == "review-stage-notice-required" and held and f.kind in MONTHLY_KINDS:
+        return "本地须先进行审核公示 (this jurisdiction posts the review-stage notice; 004)"
+    if slug == "review-stage-notice-not-held" and not held:
+        return ("本地不进行审核阶段公示, 审批后公示结果 (no review-stage notice here: the "
+                "decision is posted after approval; 002)")
     if slug == "notice-not-over" and not notice_is_over(f.notice_ends_on, f.today):
         return f"公示期未满, 截至 {f.notice_ends_on} (the notice runs until {f.notice_ends_on})"
     if f.is_spot_check_subject:
@@ -365,8 +372,13 @@ def _review_check(slug: str, f: Facts) -> str | None:
     return None
 
 
-def _panel_check(slug: str, f: Facts) -> str | None:
+def _panel_check(slug: str, f: Facts) -> str | None:  # noqa: C901 - one branch per guard
     panel = f.panel
+    if slug == "panel-not-drawn":
+        return None if f.is_panel_drawn else (
+            "需先从评议库抽取评议人员 (draw the panel from the village pool first; 004)")
+    if slug == "panel-attendance-invalid":
+        return f.panel_attendance_problem
     if slug == "panel-record-missing":
         return None if panel else "需登记民主评议记录 (record the panel: date, who attended)"
     if panel is None:
@@ -382,6 +394,8 @@ def _panel_check(slug: str, f: Facts) -> str | None:
     if slug == "panel-discipline-officer-missing" and special and not (
             panel.is_discipline_officer_present):
         return "一事一议须有纪检人员在场 (a discipline officer attends a special case)"
+    if slug == "panel-held-on-outside-window":
+        return held_on_problem(panel.held_on, f.applied_on, f.panel_drawn_on, f.today)
     if (slug == "panel-too-late" and special and f.panel_due_on is not None
             and panel.held_on > f.panel_due_on):
         return f"一事一议须在受理后5个工作日内召开 (by {f.panel_due_on})"
@@ -469,10 +483,26 @@ def decision_deadline(kind: str, temporary_subtype: str | None, applied_on: date
     if kind == "temporary":
         return add_working_days(applied_on, settings["temporary_deadline_working_days"])
     days = settings["dibao_deadline_working_days"]
-    if (economic_check_days is not None
+    if (economic_check_days is not None and days >= EXTENDABLE_FROM_WORKING_DAYS
             and economic_check_days > settings["economic_check_extension_trigger_days"]):
         days = max(days, settings["dibao_extended_deadline_working_days"])
     return add_working_days(applied_on, days)
+
+
+def economic_check_date_problems(requested_at: datetime, returned_at: datetime | None,
+                                 now: datetime) -> dict[str, list[str]]:
+    """The check is requested, then returned, and neither lies in the future (002: the
+    check runs first and in parallel; a date after now or a return before the request is
+    a typing error that would move the deadline, 001)."""
+    problems: dict[str, list[str]] = {}
+    if requested_at > now:
+        problems["requested_at"] = ["不能晚于现在 (not in the future)"]
+    if returned_at is not None:
+        if returned_at > now:
+            problems["returned_at"] = ["不能晚于现在 (not in the future)"]
+        elif returned_at < requested_at:
+            problems["returned_at"] = ["不能早于申请核对的时间 (not before the request)"]
+    return problems
 
 
 def check_took_days(requested_at: datetime | None, returned_at: datetime | None) -> int | None:
@@ -482,40 +512,35 @@ def check_took_days(requested_at: datetime | None, returned_at: datetime | None)
     return (returned_at - requested_at) // timedelta(days=1)
 
 
+# 001 extends its 20 working days to at most 30 when the check took more than 15 days; 002's
+# 12 working days have no extension: a township on a shorter deadline never extends to 30.
+EXTENDABLE_FROM_WORKING_DAYS = 20
 REFUSAL_LETTER_WORKING_DAYS = 3     # 57号: within 3 working days of the decision
 TEMPORARY_PAYMENT_WORKING_DAYS = 3  # 001: temporary aid paid within 3 working days
 SPECIAL_CASE_FILING_WORKING_DAYS = 3  # 001: filed within 3 working days of approval
 EMERGENCY_SIGNATURES_WORKING_DAYS = 5  # 002: signatures completed within 5 working days
+EMERGENCY_PAPERWORK_WEEK = timedelta(days=7)  # 001: 一周内补齐相关手续
 SPECIAL_CASE_PANEL_WORKING_DAYS = 5  # 001: panel within 5 working days of intake
 EMERGENCY_WITHIN = timedelta(hours=24)  # 002
+
+
+def emergency_signatures_due_on(decided_on: date, within: str,
+                                add_working_days: AddWorkingDays) -> date:
+    """When emergency aid's record and signatures are due: 5 working days (002) or a
+    calendar week (001: 一周内), as the jurisdiction's ``emergency_paperwork_within`` says."""
+    if within == "one_week":
+        return decided_on + EMERGENCY_PAPERWORK_WEEK
+    return add_working_days(decided_on, EMERGENCY_SIGNATURES_WORKING_DAYS)
 
 
 def emergency_due_at(applied_at: datetime) -> datetime:
     return applied_at.astimezone(UTC) + EMERGENCY_WITHIN
 
 
-# --- public notice (004/001: 7 days) ---------------------------------------------------------
+# --- public notice (004/001: 7 days): notice_rules.py ---------------------------------------
 
-
-def notice_ends_on(starts_on: date, days: int) -> date:
-    """The last day the notice is up: posted on ``starts_on`` and shown for ``days`` days."""
-    return starts_on + timedelta(days=days - 1)
-
-
-def notice_is_over(ends_on: date | None, today: date | None) -> bool:
-    return ends_on is not None and today is not None and today > ends_on
-
-
-def age_on(birth_on: date, on: date) -> int:
-    return on.year - birth_on.year - ((on.month, on.day) < (birth_on.month, birth_on.day))
-
-
-def notice_members(members: Iterable[tuple[str, str, date | None]], on: date
-                   ) -> list[dict[str, str]]:
-    """Members shown on a public notice: adults only (43号: minors are never listed); a
-    member with no known birth date is left out too (privacy first, 004)."""
-    return [{"name": name, "relation": relation} for name, relation, born in members
-            if born is not None and age_on(born, on) >= 18]
+notice_ends_on, notice_is_over = notice_rules.notice_ends_on, notice_rules.notice_is_over
+age_on, notice_members = notice_rules.age_on, notice_rules.notice_members
 
 
 # --- extreme poverty self-care (民发〔2021〕43号) ---------------------------------------------
@@ -534,7 +559,9 @@ def self_care_level(answers: dict[str, bool]) -> str:
 
 # --- seeded, reproducible draws -------------------------------------------------------------
 
+# 001 §一: the 30% are drawn from new 低保 and 低边 (near-allowance) cases alike.
 SPOT_CHECK_RATIO_KEY = {"dibao": "spot_check_ratio_dibao",
+                        "low_income_margin": "spot_check_ratio_dibao",
                         "extreme_poverty": "spot_check_ratio_dibao",
                         "special_case": "spot_check_ratio_dibao",
                         "temporary.expenditure": "spot_check_ratio_temporary",
@@ -628,6 +655,22 @@ def panel_pool_problems(pool: Sequence[PoolMember], pool_min: int, size: int,
     return problems
 
 
+# --- the panel as held: attendance and the frozen pool are in panel_rules.py -------------
+
+
+def held_on_problem(held_on: date, applied_on: date | None, drawn_on: date | None,
+                    today: date | None) -> str | None:
+    """A panel meets after intake and after its draw, and not in the future (its window;
+    a special case's upper bound, 5 working days after intake, is panel-too-late, 001)."""
+    if applied_on is not None and held_on < applied_on:
+        return f"评议日期不得早于受理日期 {applied_on} (never before intake)"
+    if drawn_on is not None and held_on < drawn_on:
+        return f"评议日期不得早于抽取日期 {drawn_on} (never before the draw)"
+    if today is not None and held_on > today:
+        return "评议日期不得晚于今天 (not in the future)"
+    return None
+
+
 # --- due lists ------------------------------------------------------------------------------
 
 DUE_SOON_WORKING_DAYS = 3
@@ -648,38 +691,3 @@ def due_state(due_on: date | None, due_at: datetime | None, today: date, now: da
     if today > due_on:
         return "overdue"
     return "due_soon" if due_on <= add_working_days(today, DUE_SOON_WORKING_DAYS) else "later"
-
-
-# --- special cases' re-review rate (001: at least twice a year, 100%, checked by the county) --
-
-SPECIAL_CASE = "special_case"
-SPECIAL_CASE_REREVIEW_RATE = 1.0  # 001: every special case, every half-year
-
-
-def half_year(year: int, half: int) -> tuple[date, date]:
-    """First and last day of a half-year: 1 is January–June, 2 is July–December."""
-    if half == 1:
-        return date(year, 1, 1), date(year, 6, 30)
-    if half == 2:
-        return date(year, 7, 1), date(year, 12, 31)
-    raise ValueError(f"a half-year is 1 or 2, not {half}")
-
-
-def half_year_of(day: date) -> tuple[int, int]:
-    return day.year, 1 if day.month <= 6 else 2
-
-
-def is_rereview_expected(approved_on: date, period_start: date) -> bool:
-    """001 re-reviews a special case at least twice a year: one approved before the half-year
-    began is due a re-review within it; one approved during it counts from the next."""
-    return approved_on < period_start
-
-
-def rate(done: int, expected: int) -> float | None:
-    """done / expected, or None when nothing was expected (no rate, rather than 0% or 100%)."""
-    return None if expected == 0 else round(done / expected, 4)
-
-
-def is_rereview_rate_met(done: int, expected: int) -> bool:
-    """001's 100%: every special case due a re-review had one (nothing due: nothing missed)."""
-    return done >= expected * SPECIAL_CASE_REREVIEW_RATE

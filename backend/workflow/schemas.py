@@ -1,17 +1,22 @@
+import base64
+import binascii
+import hashlib
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backend.cases.rules import STATUSES
 from backend.cases.schemas import CaseSchema
+from backend.workflow.panel_rules import ATTENDANCE, SIGNATURE_KINDS
 from backend.workflow.rules import CATEGORIES, REVIEW_METHODS, REVIEW_TIERS
 
+MAX_SIGNATURE_BASE64 = 40_000  # a signature pad PNG is a few kilobytes
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be a lowercase hex SHA-256")
 MONTH = validate.Regexp(r"^20\d\d-(0[1-9]|1[0-2])$", error="must be YYYY-MM")
 TASK_NAMES = ("refusal_letter_sent", "emergency_signatures_completed", "special_case_filed",
               "temporary_aid_paid")
 DOCUMENT_KINDS = ("missing_documents_notice", "public_notice", "refusal_letter", "stop_notice",
-                  "approval_notice", "emergency_record")
+                  "approval_notice", "emergency_record", "approval_public_notice")
 
 
 def yuan(minimum: int, maximum: int, positive: bool = False):
@@ -36,16 +41,57 @@ class ProposalSchema(Schema):
         "description": "temporary aid (expenditure): the proposed one-off amount"})
 
 
+class SignatureSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(SIGNATURE_KINDS), metadata={
+        "description": "scan: a photo of the signed paper (uploaded via /api/photos, given by "
+                       "its sha256); on_screen: signed on the desk's signature pad (the PNG "
+                       "itself, kept with the record; its sha256 is computed here)"})
+    sha256 = fields.String(load_default=None, validate=SHA256)
+    image_png_base64 = fields.String(load_default=None,
+                                     validate=validate.Length(max=MAX_SIGNATURE_BASE64))
+
+    @validates_schema
+    def _evidence(self, data, **_):
+        if data["kind"] == "scan" and not data.get("sha256"):
+            raise ValidationError("a scan is named by its photo's sha256", "sha256")
+        if data["kind"] == "on_screen":
+            image = data.get("image_png_base64")
+            if not image:
+                raise ValidationError("an on-screen signature sends its image",
+                                      "image_png_base64")
+            try:
+                png = base64.b64decode(image, validate=True)
+            except (binascii.Error, ValueError) as bad:
+                raise ValidationError("not base64", "image_png_base64") from bad
+            if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+                raise ValidationError("not a PNG image", "image_png_base64")
+            digest = hashlib.sha256(png).hexdigest()
+            if data.get("sha256") not in (None, digest):
+                raise ValidationError("does not match the image", "sha256")
+            data["sha256"] = digest
+
+
+class AttendanceSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(ATTENDANCE))
+    reason = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "why the member was absent or replaced"})
+    substitute_name = fields.String(load_default=None, validate=validate.Length(max=50))
+    signature = fields.Nested(SignatureSchema, load_default=None, metadata={
+        "description": "whoever sat signs (present or substitute)"})
+
+
 class PanelRecordSchema(Schema):
-    held_on = fields.Date(required=True)
-    members_present = fields.Integer(required=True, validate=validate.Range(0, 200))
-    cadres_present = fields.Integer(required=True, validate=validate.Range(0, 50), metadata={
-        "description": "township cadres present (004: at least 2)"})
-    is_group_leader_present = fields.Boolean(required=True)
-    is_discipline_officer_present = fields.Boolean(load_default=False, metadata={
-        "description": "001: required for a special case (一事一议)"})
+    held_on = fields.Date(required=True, metadata={
+        "description": "after intake and the draw, not in the future; a special case's "
+                       "within 5 working days of intake (001)"})
+    attendance = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=36)),
+        values=fields.Nested(AttendanceSchema), load_default=dict,
+        validate=validate.Length(max=60), metadata={
+            "description": "one entry per drawn member (by pool member id); the counts "
+                           "(members, cadres, group leader, discipline officer) are derived "
+                           "from it, never typed (004)"})
     opinion = fields.String(validate=validate.Length(max=2000), load_default=None)
-    are_signatures_complete = fields.Boolean(load_default=False)
 
 
 class ObjectionSchema(Schema):
@@ -58,7 +104,7 @@ class EmergencySchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     amount_yuan = fields.Decimal(required=True,
                                  validate=yuan(0, 1_000_000, positive=True),
-                                 metadata={"description": "at most the cap (002: 5,000 yuan); "
+                                 metadata={"description": "at most the cap (001: 5,000 yuan); "
                                                           "above it: 422 amount-above-cap"})
 
 
@@ -78,7 +124,8 @@ class CaseTransitionSchema(Schema):
     proposal = fields.Nested(ProposalSchema, load_default=None, metadata={
         "description": "moving to `reviewing` (preliminary review recorded)"})
     panel = fields.Nested(PanelRecordSchema, load_default=None, metadata={
-        "description": "moving from `panel_review` to `reviewing`: the panel's record"})
+        "description": "moving from `panel_review` to `reviewing` only (else 409 "
+                       "panel-outside-step): the drawn panel's attendance and signatures"})
     objection = fields.Nested(ObjectionSchema, load_default=None, metadata={
         "description": "moving from `public_notice` back to `investigating`"})
     emergency = fields.Nested(EmergencySchema, load_default=None, metadata={
@@ -123,8 +170,20 @@ class PersonSchema(Schema):
     display_name = fields.String(allow_none=True)
 
 
+class DutyTakenSchema(Schema):
+    duty = fields.String()
+    path = fields.String()
+    at = fields.String()
+    roles = fields.List(fields.String())
+    person = fields.Nested(PersonSchema, allow_none=True)
+
+
 class WorkflowSchema(Schema):
     case_id = fields.String()
+    case_no = fields.String(allow_none=True, metadata={"description": "the number people read"})
+    village_code = fields.String(metadata={
+        "description": "the case's village (its standing notice: /api/villages/<code>/"
+                       "standing-notice)"})
     kind_key = fields.String(metadata={"description": "kind, or temporary.emergency / "
                                                       "temporary.expenditure"})
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -135,6 +194,9 @@ class WorkflowSchema(Schema):
                                                                     allow_none=True),
                          metadata={"description": "who did intake, preliminary_review and "
                                                   "approval (001: never the same person)"})
+    duty_history = fields.List(fields.Nested(DutyTakenSchema), metadata={
+        "description": "every duty taken on the case (intake, preliminary_review, approval, "
+                       "supervision): who, when, through which path (001/003)"})
     application = fields.Dict(metadata={
         "description": "has_honesty_pledge, is_economic_check_authorized, pledge and "
                        "authorization {by, at, scan_sha256s}, missing_documents"})
@@ -174,6 +236,8 @@ class CaseTimelineEntrySchema(Schema):
     to_status = fields.String(allow_none=True)
     before = fields.Dict()
     after = fields.Dict()
+    team_names = fields.List(fields.String(), metadata={
+        "description": "case.team_assigned: the assigned investigators' names"})
 
 
 class TimelineSchema(Schema):
@@ -188,6 +252,7 @@ class DueQuerySchema(Schema):
 
 class DueItemSchema(Schema):
     case_id = fields.String()
+    case_no = fields.String(allow_none=True, metadata={"description": "the number people read"})
     applicant_name = fields.String(allow_none=True, metadata={
         "description": "the household head's name"})
     task = fields.String(metadata={"description": "start_investigation, emergency_decision, "
@@ -205,6 +270,9 @@ class DueItemSchema(Schema):
     due_at = fields.DateTime(allow_none=True)
     state = fields.String(metadata={
         "description": "overdue / due_soon (≤ 3 working days; an instant: 3 days) / later"})
+    intake_month = fields.String(allow_none=True, metadata={
+        "description": "YYYY-MM (Beijing) the case was taken in: the county draw that covers it"})
+    township_name = fields.String(allow_none=True)
 
 
 class DueSchema(Schema):
@@ -352,6 +420,9 @@ class StandardListSchema(Schema):
 class PaymentQuerySchema(Schema):
     month = fields.String(required=True, validate=MONTH)
     format = fields.String(validate=validate.OneOf(["json", "csv", "xlsx"]), load_default="json")
+    lang = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]),
+                         metadata={"description": "the language of the CSV/XLSX headers and "
+                                                  "categories"})
 
 
 class PaymentLineSchema(Schema):
@@ -363,6 +434,7 @@ class PaymentLineSchema(Schema):
     category = fields.String(validate=validate.OneOf([*CATEGORIES, "temporary"]))
     village_code = fields.String()
     village_name = fields.String(allow_none=True)
+    case_no = fields.String(allow_none=True, metadata={"description": "the number people read"})
     case_id = fields.String()
     due_on = fields.String(metadata={"description": "monthly: the pay day (001: by the 10th); "
                                                     "temporary: 3 working days after approval"})
@@ -375,6 +447,12 @@ class PaymentListSchema(Schema):
 
 class DocumentQuerySchema(Schema):
     format = fields.String(validate=validate.OneOf(["pdf", "html"]), load_default="pdf")
+
+
+class StandingNoticeQuerySchema(DocumentQuerySchema):
+    month = fields.String(validate=validate.Regexp(r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
+                          load_default=None,
+                          metadata={"description": "YYYY-MM; this month (Beijing) if left out"})
 
 
 POOL_ROLES = ("villager", "township_cadre", "group_leader", "discipline_officer")
@@ -402,6 +480,8 @@ class PanelDrawCreateSchema(Schema):
     group_leader_id = fields.String(load_default=None, validate=validate.Length(max=36),
                                     metadata={"description": "the applicant's group leader "
                                                              "in the pool (default: the first)"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=500), metadata={
+        "description": "required to draw again (audited with the previous draw)"})
 
 
 class PanelDrawSchema(Schema):
@@ -409,3 +489,8 @@ class PanelDrawSchema(Schema):
     redraw_matches = fields.Boolean(allow_none=True, metadata={
         "description": "the stored seed and pool give the same panel again"})
     members = fields.List(fields.Dict(), metadata={"description": "id, name, role"})
+    pool_sha256 = fields.String(allow_none=True, metadata={
+        "description": "SHA-256 of the pool as drawn (frozen with the draw)"})
+    pool_matches = fields.Boolean(allow_none=True, metadata={
+        "description": "the frozen pool still gives its stored digest"})
+    drawn_at = fields.String(allow_none=True)

@@ -22,7 +22,7 @@ from backend.errors import ProblemError
 from backend.extensions import db
 from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
-from backend.workflow import rules
+from backend.workflow import rereview_rules, rules
 from backend.workflow.models import CaseWorkflow, PeriodicReview
 
 CHECKING_ROLES = (roles.COUNTY_SUPERVISOR, roles.REVIEWER, roles.APPROVER)
@@ -30,16 +30,16 @@ TOWNSHIP_CODE_LENGTH = 9  # county 6, township 9, village 12 digits (GB/T 10114)
 
 
 def current_half_year() -> tuple[int, int]:
-    return rules.half_year_of(clock.today_in_china())
+    return rereview_rules.half_year_of(clock.today_in_china())
 
 
 def rereview_report(caller: Caller, year: int, half: int) -> dict:
     if not caller.has(*CHECKING_ROLES):
         raise ProblemError("forbidden", "Only reviewers, approvers and the county supervisor "
                                         "check special cases' re-reviews.")
-    start, end = rules.half_year(year, half)
+    start, end = rereview_rules.half_year(year, half)
     subjects = cases.summaries(caller=caller, statuses=[rules.APPROVED, rules.STOPPED],
-                               kinds=[rules.SPECIAL_CASE])
+                               kinds=[rereview_rules.SPECIAL_CASE])
     facts = _review_facts([s.id for s in subjects], start, end)
     expected, new_in_period = [], []
     for subject in subjects:
@@ -48,7 +48,7 @@ def rereview_report(caller: Caller, year: int, half: int) -> dict:
             clock.SHANGHAI).date()
         if approved_on > end:
             continue
-        if not rules.is_rereview_expected(approved_on, start):
+        if not rereview_rules.is_rereview_expected(approved_on, start):
             new_in_period.append(subject)
         elif subject.status == rules.APPROVED or fact.reviewed_on is not None:
             # A case stopped by something else than a review left the roll: not counted.
@@ -103,16 +103,17 @@ def _answer(year: int, half: int, start: date, end: date, expected: list, new_in
         done = sum(1 for fact in mine if fact.reviewed_on is not None)
         townships.append({
             "township_code": code, "township_name": names.get(code, code),
-            "expected": len(mine), "reviewed": done, "rate": rules.rate(done, len(mine)),
+            "expected": len(mine), "reviewed": done,
+            "rate": rereview_rules.rate(done, len(mine)),
             "new_in_period": sum(1 for s in new_in_period if township_of(s) == code)})
     missing = [(s, fact) for s, fact in expected if fact.reviewed_on is None]
     heads = households.facts({s.household_id for s, _ in missing})
     done_total = len(expected) - len(missing)
-    total_rate = rules.rate(done_total, len(expected))
+    total_rate = rereview_rules.rate(done_total, len(expected))
     return {
         "year": year, "half": half, "period_start": start, "period_end": end,
-        "required_rate": rules.SPECIAL_CASE_REREVIEW_RATE,
-        "is_met": rules.is_rereview_rate_met(done_total, len(expected)),
+        "required_rate": rereview_rules.SPECIAL_CASE_REREVIEW_RATE,
+        "is_met": rereview_rules.is_rereview_rate_met(done_total, len(expected)),
         "expected": len(expected), "reviewed": done_total, "rate": total_rate,
         "new_in_period": len(new_in_period), "townships": townships,
         "missing": [{

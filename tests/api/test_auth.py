@@ -126,7 +126,9 @@ def test_refresh_rotates_the_refresh_token(api):
     assert third.status_code == 200, third.get_json()
 
 
-def test_a_used_refresh_token_dies_and_its_reuse_ends_the_session(api, db_session):
+def test_a_used_refresh_token_dies_and_its_reuse_ends_the_session(app, api, db_session,
+                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "REFRESH_REUSE_GRACE_SECONDS", 0)  # the grace is over
     tokens = api.tokens("wenping_fw1")
     rotated = _refresh(api, tokens["refresh_token"]).get_json()
     reused = _refresh(api, tokens["refresh_token"])
@@ -141,12 +143,62 @@ def test_a_used_refresh_token_dies_and_its_reuse_ends_the_session(api, db_sessio
     assert "auth.refresh_token_reused" in actions
 
 
-def test_reuse_of_a_refresh_token_leaves_other_sessions_alone(api):
+def test_reuse_of_a_refresh_token_leaves_other_sessions_alone(app, api, monkeypatch):
+    monkeypatch.setitem(app.config, "REFRESH_REUSE_GRACE_SECONDS", 0)
     phone = api.login("wenping_fw1").get_json()
     laptop = api.login("wenping_fw1").get_json()
     _refresh(api, phone["refresh_token"])
     assert _refresh(api, phone["refresh_token"]).status_code == 401
     assert _refresh(api, laptop["refresh_token"]).status_code == 200
+
+
+def test_two_tabs_refreshing_at_once_both_get_the_same_new_pair(api, db_session):
+    """Issue 20: two tabs sharing one sign-in refreshed with the same token; the second
+    counted as reuse and ended the session. Within a short grace window the just-rotated
+    token answers with the same new pair."""
+    tokens = api.tokens("wenping_fw1")
+    answers = [_refresh(api, tokens["refresh_token"]) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    pairs = {(a.get_json()["access_token"], a.get_json()["refresh_token"]) for a in answers}
+    assert len(pairs) == 1
+    access, refresh = pairs.pop()
+    assert refresh != tokens["refresh_token"]
+    me = api.client.get("/api/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200
+    assert _refresh(api, refresh).status_code == 200  # the new token rotates as usual
+    actions = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "auth.refresh_token_reused" not in actions
+
+
+def test_a_token_older_than_the_last_rotation_is_reuse_even_within_the_grace(api):
+    first = api.tokens("wenping_fw1")["refresh_token"]
+    second = _refresh(api, first).get_json()["refresh_token"]
+    assert _refresh(api, second).status_code == 200
+    reused = _refresh(api, first)  # two rotations ago: a copy, not a second tab
+    assert reused.status_code == 401 and reused.get_json()["type"] == "token-revoked"
+
+
+def test_a_session_ends_after_its_absolute_lifetime(app, api, db_session, monkeypatch):
+    """Issue 20: each refresh gave a new 7-day token, so a stolen refresh token lived as long
+    as it was used. A session now ends SESSION_MAX_AGE after sign-in, whatever refreshes."""
+    from datetime import timedelta
+
+    import jwt
+
+    from backend import clock
+
+    monkeypatch.setitem(app.config, "SESSION_MAX_AGE", timedelta(days=2))
+    tokens = api.login("wenping_fw1").get_json()
+    signed_in_at = clock.now()
+    claims = jwt.decode(tokens["refresh_token"], options={"verify_signature": False})
+    assert claims["exp"] <= (signed_in_at + timedelta(days=2)).timestamp() + 1
+    refreshed = _refresh(api, tokens["refresh_token"])
+    assert refreshed.status_code == 200
+    monkeypatch.setattr(clock, "_frozen_now", signed_in_at + timedelta(days=2, minutes=1))
+    ended = _refresh(api, refreshed.get_json()["refresh_token"])
+    assert ended.status_code == 401 and ended.get_json()["type"] == "token-revoked"
+    actions = [e.action for e in db_session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert "auth.session_expired" in actions
 
 
 def _change(api, username, current, new, token=None):

@@ -184,14 +184,18 @@ def test_search_by_member_name(api, db_session):
     assert case.id in [c["id"] for c in found]
 
 
-def test_ids_are_masked_for_field_workers_and_full_for_reviewers(api, db_session):
+def test_ids_are_masked_for_everyone_and_revealed_to_reviewers_with_a_purpose(api, db_session):
     fw = api.user_id("wenping_fw1")
     case = case_of_township(db_session, WENPING, assigned_to=fw)
     seen_by_worker = api.get("wenping_fw1", f"/api/cases/{case.id}").get_json()
     seen_by_reviewer = api.get("wenping_reviewer", f"/api/cases/{case.id}").get_json()
     seen_by_county = api.get("county_supervisor", f"/api/cases/{case.id}").get_json()
     worker_id = seen_by_worker["household"]["members"][0]["id_number"]
-    full_id = seen_by_reviewer["household"]["members"][0]["id_number"]
+    assert seen_by_reviewer["household"]["members"][0]["id_number"] == worker_id
+    full_id = api.post("wenping_reviewer", "/api/personal-data/reveals", json={
+        "household_id": seen_by_reviewer["household"]["id"],
+        "member_id": seen_by_reviewer["household"]["members"][0]["id"], "field": "id_number",
+        "purpose": "verify_household_register"}).get_json()["value"]
     assert is_valid_resident_id(full_id)
     assert worker_id == full_id[:4] + "*" * 10 + full_id[-4:]
     assert "*" in seen_by_county["household"]["members"][0]["id_number"]
@@ -245,3 +249,76 @@ def test_team_member_who_is_a_declared_relative_is_refused(api, db_session):
                        headers={"If-Match": f'"{case["version"]}"'})
     assert response.status_code == 422
     assert response.get_json()["type"] == "visit-team-conflict-of-interest"
+    # Issue 21: the assignment screen shows who is free and marks the relative, and never
+    # suggests them.
+    options = api.get("wenping_intake", f"/api/cases/{case['id']}/team-candidates")
+    assert options.status_code == 200, options.get_json()
+    body = options.get_json()
+    by_id = {c["user_id"]: c for c in body["candidates"]}
+    assert by_id[fw3]["is_relative"] is True and fw3 not in body["suggested"]
+    assert len(body["suggested"]) == body["min_team_size"] == 2
+    assert {api.user_id("wenping_fw1"), api.user_id("wenping_fw2")} <= set(by_id)
+    assert api.user_id("longtoushan_fw1") not in by_id
+    assert all(isinstance(c["open_cases"], int) for c in body["candidates"])
+    forbidden = api.get("wenping_fw1", f"/api/cases/{case['id']}/team-candidates")
+    assert forbidden.status_code in (403, 404)
+
+
+def test_the_suggested_team_rotates_pairs_across_a_villages_visits(api, db_session):
+    """Issue 21 (004's 人情保 concern): after two visit together in a village, the next case
+    there is suggested a different pair."""
+    from backend import clock
+    from backend.jurisdictions.models import Jurisdiction
+
+    fw1, fw2 = api.user_id("wenping_fw1"), api.user_id("wenping_fw2")
+    village = next(code for code in (f"530621100{uuid.uuid4().int % 900 + 100}"
+                                     for _ in range(50))
+                   if db_session.get(Jurisdiction, code) is None)  # no history: a new village
+    db_session.add(Jurisdiction(code=village, name="新村", level="village", parent_code=WENPING,
+                                created_at=clock.now(), updated_at=clock.now()))
+    db_session.commit()
+    household = api.post("wenping_intake", "/api/households", json={
+        "jurisdiction_code": village, "address": "新村1组1号",
+        "members": [{"name": "赵六", "relation": "head"}]}).get_json()
+    teams = []
+    for _ in range(3):
+        case = new_case(api, db_session, household_id=household["id"]).get_json()
+        suggested = api.get("wenping_intake",
+                            f"/api/cases/{case['id']}/team-candidates").get_json()["suggested"]
+        teams.append(frozenset(suggested))
+        assigned = api.put("wenping_intake", f"/api/cases/{case['id']}/team",
+                           json={"user_ids": suggested},
+                           headers={"If-Match": f'"{case["version"]}"'})
+        assert assigned.status_code == 200, assigned.get_json()
+    assert len(set(teams)) == 3  # three field workers: three different pairs in turn
+    assert frozenset({fw1, fw2}) in teams
+
+
+def test_a_case_gets_the_next_number_of_its_township_year_and_kind(api, db_session):
+    """Issue 21: the number people read (文屏〔2026〕低保第 0012 号), counted per township,
+    year of intake (Beijing) and kind; the id stays the UUID."""
+    import re
+
+    first = new_case(api, db_session).get_json()
+    second = new_case(api, db_session).get_json()
+    aid = new_case(api, db_session, kind="temporary", temporary_subtype="expenditure").get_json()
+    shape = re.compile(r"^文屏〔(\d{4})〕低保第 (\d{4}) 号$")
+    a, b = shape.match(first["case_no"]), shape.match(second["case_no"])
+    assert a and b and a[1] == b[1]
+    assert int(b[2]) == int(a[2]) + 1
+    assert re.match(r"^文屏〔\d{4}〕临救第 \d{4} 号$", aid["case_no"])
+    shown = api.get("wenping_intake", f"/api/cases/{first['id']}").get_json()
+    assert shown["case_no"] == first["case_no"] and shown["id"] == first["id"]
+
+
+def test_the_case_number_pattern_is_a_township_setting(api, db_session):
+    from backend.jurisdictions import service as jurisdictions
+
+    jurisdictions.update_settings(WENPING, {"case_number_pattern": "文屏民政〔{year}〕{seq:03d}"})
+    db_session.commit()
+    case = new_case(api, db_session, applied_at="2026-11-02T09:00:00+08:00").get_json()
+    import re
+
+    assert re.fullmatch(r"文屏民政〔2026〕\d{3}", case["case_no"]), case["case_no"]
+    problems = jurisdictions.rules.check_setting("case_number_pattern", "{township}{owner}")
+    assert problems is not None

@@ -14,8 +14,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from backend import clock
-from backend.checkins import jobs
+from backend import clock, jobs
+from backend.checkins import jobs as checkin_jobs
 from backend.checkins.models import CheckInWindowResult
 from backend.checkins.rules import CHINA
 from tests.api.test_checkins import activated, approved_households
@@ -47,11 +47,10 @@ def _drain(huey) -> list:
 
 
 def _queue_window_close_on(huey, app) -> None:
-    wrapped = {name: huey.task(name=f"test_{name}")(jobs.in_app(function))
-               for name, function in (("window_close", jobs._window_close),
-                                      ("reminders", jobs._reminders))}
+    window_close = huey.task(name="test_window_close")(
+        jobs.in_app(checkin_jobs.window_close.function))
     clock.freeze(datetime(2026, 12, 24, 1, tzinfo=CHINA))
-    wrapped["window_close"]()
+    window_close()
     assert len(huey) == 1  # queued, not run
 
 
@@ -96,16 +95,16 @@ def test_reminders_go_through_the_sms_notifier_log_by_default(app, db_session, r
                                                                caplog):
     clock.freeze(datetime(2026, 12, 16, 9, tzinfo=CHINA))
     try:
-        assert jobs.in_app(jobs._reminders)() == 0  # not a reminder day
+        assert checkin_jobs.reminders.run() == 0  # not a reminder day
         clock.freeze(datetime(2026, 12, 17, 9, tzinfo=CHINA))  # three days before close
         with caplog.at_level(logging.INFO, logger="backend.checkins.jobs"):
-            assert jobs.in_app(jobs._reminders)() == 1
+            assert checkin_jobs.reminders.run() == 1
     finally:
         clock.freeze(None)
     assert "sms to 139" in caplog.text and "12月20日" in caplog.text
 
 
 def test_app_registers_the_periodic_tasks(app):
-    huey = app.extensions["doorstep.huey"]
-    names = {task.__name__ for task in huey._registry._periodic_tasks}
-    assert {"checkin_window_close", "checkin_reminders"} <= names
+    with app.app_context():
+        names = {task.__name__ for task in jobs.current_huey()._registry._periodic_tasks}
+    assert {"checkin_window_close", "checkin_reminders", "workflow_periodic_reviews"} <= names

@@ -180,6 +180,12 @@ def test_staff_may_subscribe_too(api, vapid):
     "https://[::1]/push",
     "https://169.254.169.254/latest/meta-data/",
     "https://user:pw@fcm.googleapis.com/fcm/send/abc",
+    # Issue 20: passed the allowlist; the sender then POSTed to https://127.0.0.1/.
+    "https://127.0.0.1\\.notify.windows.com/x",
+    "https://169.254.169.254\\.notify.windows.com/latest/meta-data",
+    "https://fcm.googleapis.com./fcm/send/abc",
+    "https://fcm.googleapis.com/fcm/send/a%2Fb",
+    "https://fcm.googleapis.com/fcm/send/a b",
 ])
 def test_endpoints_off_the_allowlist_are_refused(db_session, recipient, vapid, endpoint):
     answer = subscribe(recipient, {**Browser(FCM).subscription(), "endpoint": endpoint})
@@ -272,6 +278,8 @@ def push_service(app, tmp_path, monkeypatch, vapid):
     # the allowlist names it, and nothing else.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(service.cert_file))
     app.config["PUSH_SERVICE_HOSTS"] = f"localhost:{service.port}"
+    # It listens on localhost: a private address the sender refuses unless told otherwise.
+    monkeypatch.setitem(app.config, "PUSH_PRIVATE_ADDRESSES_ALLOWED", True)
     yield service
     service.server.shutdown()
     service.server.server_close()
@@ -280,9 +288,20 @@ def push_service(app, tmp_path, monkeypatch, vapid):
 def run_reminders() -> int:
     clock.freeze(REMINDER_DAY)
     try:
-        return jobs.in_app(jobs._reminders)()
+        return jobs.reminders.run()
     finally:
         clock.freeze(None)
+
+
+def test_a_push_service_that_resolves_to_a_private_address_is_never_connected_to(
+        app, recipient, push_service, sms, vapid, monkeypatch):
+    """Issue 20: the resolved address is checked when the sender connects, so a name on the
+    allowlist that resolves (or is rebound) to 127.0.0.1 or 169.254.169.254 gets nothing."""
+    browser = Browser(push_service.endpoint("phone-1"))
+    assert subscribe(recipient, browser.subscription()).status_code == 201
+    monkeypatch.setitem(app.config, "PUSH_PRIVATE_ADDRESSES_ALLOWED", False)
+    run_reminders()
+    assert push_service.received == []
 
 
 def test_a_reminder_is_pushed_encrypted_and_signed(recipient, push_service, sms, vapid):

@@ -19,6 +19,7 @@ from backend.checkins import identity
 from backend.checkins.models import CheckIn, CheckInFlag, FollowUp, ReviewTrigger
 from backend.checkins.rules import CHINA
 from backend.households.models import Household
+from backend.privacy.service import CONSENT_TEXT_VERSION
 from tests.checkin_factory import checkin, photo_bytes
 from tests.device_keys import registered_key
 
@@ -114,14 +115,19 @@ def enrol(api, household, index=0, phone=None, category="monthly", **extra):
         "category": category, "reference_photo_sha256": reference, **extra}), member, phone
 
 
-def activated(api, household, index=0, **extra) -> Recipient:
+def activated(api, household, index=0, consents_to_faces=True, **extra) -> Recipient:
     response, member, phone = enrol(api, household, index, **extra)
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     activation = api.client.post("/api/checkins/activate",
                                  json={"code": body["activation_code"], "pin": PIN})
     assert activation.status_code == 200, activation.get_json()
-    return Recipient(api, household, member, phone, body, seed=index * 1000).sign_in()
+    signed_in = Recipient(api, household, member, phone, body, seed=index * 1000).sign_in()
+    if consents_to_faces:  # face matching runs only after separate consent (issue 22)
+        consent = api.post(signed_in.name, "/api/personal-data/biometric-consent",
+                           json={"choice": "given", "text_version": CONSENT_TEXT_VERSION})
+        assert consent.status_code == 200, consent.get_json()
+    return signed_in
 
 
 @pytest.fixture
@@ -173,6 +179,15 @@ def test_slip_and_qr_are_printed_from_the_code(api, households):
     slip = api.client.get(f"/checkin/slip?code={code}")
     assert slip.status_code == 200 and member.name in slip.get_data(as_text=True)
     assert "<svg" in slip.get_data(as_text=True)
+    # Issue 21: one language, and the address printed for who cannot scan the QR.
+    import re
+
+    html = slip.get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>|<head>.*?</head>", " ", html,
+                                         flags=re.S))
+    assert "http://localhost/checkin" in text
+    shown = text.replace("http://localhost/checkin", "").replace(code[:5], "").replace(code[5:], "")
+    assert re.findall(r"[A-Za-z]+", shown) == []
     qr = api.client.get(f"/checkin/qr.svg?code={code}")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     assert api.client.get("/checkin/slip?code=WRONGCODE2").status_code == 404
@@ -213,12 +228,102 @@ def test_guessing_activation_codes_is_rate_limited(app, api, households):
     assert answers[:3] == [404, 404, 404] and answers[3:] == [429, 429]
 
 
+def test_the_three_activation_routes_share_one_budget(app, api, households):
+    """Issue 20: each of the three routes that take a code counted its own 10 guesses (30 in
+    all); the budget is one."""
+    from backend.auth.throttle import limiter
+
+    app.config["CHECKIN_ACTIVATION_LIMIT"] = "3 per minute"
+    limiter.reset()
+    try:
+        answers = [
+            api.client.post("/api/checkins/activate",
+                            json={"code": "GUESS00001", "pin": PIN}).status_code,
+            api.client.get("/checkin/slip?code=GUESS00002").status_code,
+            api.client.get("/checkin/qr.svg?code=GUESS00003").status_code,
+            api.client.get("/checkin/slip?code=GUESS00004").status_code,
+            api.client.get("/checkin/qr.svg?code=GUESS00005").status_code,
+            api.client.post("/api/checkins/activate",
+                            json={"code": "GUESS00006", "pin": PIN}).status_code,
+        ]
+    finally:
+        app.config.pop("CHECKIN_ACTIVATION_LIMIT")
+        limiter.reset()
+    assert answers == [404, 404, 404, 429, 429, 429]
+
+
 def test_pin_sign_in_is_throttled_and_locks_like_staff(api, recipient):
     wrong = [api.client.post("/api/checkins/login", json={
         "phone": recipient.phone, "pin": "999999"}).status_code for _ in range(4)]
     assert wrong[:3] == [401, 401, 401] and wrong[3] == 429  # LOGIN_MAX_FAILURES=3 in tests
     locked = api.client.post("/api/checkins/login", json={"phone": recipient.phone, "pin": PIN})
     assert locked.status_code == 429 and locked.get_json()["type"] == "too-many-sign-ins"
+
+
+def _strangers_guess(app, recipient, times=6):
+    for n in range(times):
+        app.test_client().post("/api/checkins/login",
+                               json={"phone": recipient.phone, "pin": "999999"},
+                               environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"})
+
+
+def test_a_stranger_cannot_lock_a_recipient_out_of_their_own_phone(app, api, recipient,
+                                                                  monkeypatch):
+    """Issue 20: wrong PINs for a known phone number from many addresses made the right PIN
+    a 429 for an hour, even on the recipient's own phone; staff had a known-device exemption,
+    recipients did not. A missed check-in can lead to a periodic review."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "5 per hour")
+    _strangers_guess(app, recipient)
+    new_device = api.client.post("/api/checkins/login", json={
+        "phone": recipient.phone, "pin": PIN, "device_id": "new-phone-123"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert new_device.status_code == 429
+    own_phone = api.client.post("/api/checkins/login", json={
+        "phone": recipient.phone, "pin": PIN, "device_id": "device-r" + recipient.phone[-7:]},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert own_phone.status_code == 200, own_phone.get_json()
+
+
+def test_the_assistant_sees_and_lifts_a_sign_in_block(app, api, db_session, recipient,
+                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "5 per hour")
+    path = f"/api/checkins/recipients/{recipient.id}/sign-in-block"
+    clear = api.get(ASSISTANT, path)
+    assert clear.status_code == 200, clear.get_json()
+    assert clear.get_json()["is_blocked"] is False
+    _strangers_guess(app, recipient)
+    blocked = api.get(ASSISTANT, path).get_json()
+    assert blocked["is_blocked"] is True and blocked["retry_after_seconds"] > 0
+    assert blocked["failed_sign_ins"] >= 5
+    # Only staff of the recipient's area, and not the recipient themself.
+    assert api.get("longtoushan_assistant", path).status_code == 404
+    assert api.get(recipient.name, path).status_code == 403
+    assert api.client.delete(path, headers=api.headers("wenping_fw1")).status_code == 403
+    lifted = api.client.delete(path, headers=api.headers(ASSISTANT))
+    assert lifted.status_code == 204
+    assert api.get(ASSISTANT, path).get_json()["is_blocked"] is False
+    # Sign-ins on the staff route under the account's name (the phone number's blind index,
+    # ADR 0020) count against the same account: that block is seen and lifted too.
+    from backend.checkins.recipients import username_for
+
+    with app.app_context():
+        account_name = username_for(recipient.phone)
+    for n in range(6):
+        app.test_client().post("/api/auth/login", json={
+            "username": account_name, "password": "999999"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"})
+    assert api.get(ASSISTANT, path).get_json()["is_blocked"] is True
+    assert api.client.delete(path, headers=api.headers(ASSISTANT)).status_code == 204
+    new_device = api.client.post("/api/checkins/login", json={
+        "phone": recipient.phone, "pin": PIN, "device_id": "new-phone-123"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert new_device.status_code == 200, new_device.get_json()
+    events = db_session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "checkin.sign_in_block_lifted")).all()
+    assert len(events) == 2
+    assert {(e.object_id, e.actor_id) for e in events} == {(recipient.id,
+                                                             api.user_id(ASSISTANT))}
+    assert events[0].before["is_blocked"] is True
 
 
 def test_staff_reset_the_pin_with_a_new_code(api, recipient):
@@ -311,8 +416,9 @@ def _statements_of(db_session, request) -> tuple[object, int]:
 # identity check at once (3 statements a server leaves to the worker): sign-in (session, user
 # and roles in one), a SAVEPOINT for the group, the batch's loads, the check-in's flags and
 # writes, and the audit rows inserted already linked at the commit (head and ids in one
-# statement, the rows, the head moved). Raise it only with a reason.
-NEW_CHECKIN_STATEMENT_BUDGET = 21
+# statement, the rows, the head moved). Raise it only with a reason. Issue 22: one more, the
+# recipient's consent to face matching read before the identity check (PIPL Art. 29).
+NEW_CHECKIN_STATEMENT_BUDGET = 22
 REPLAYED_CHECKIN_STATEMENT_BUDGET = 10
 
 
@@ -519,16 +625,16 @@ def test_proxy_check_in_by_the_village_assistant(api, db_session, recipient):
 
 
 def test_missed_windows_follow_up_and_periodic_review_trigger(api, db_session, recipient):
-    from backend.checkins import service
+    from backend.checkins import windows
 
     raised = []
     events.subscribe(events.PeriodicReviewDue, raised.append)
     try:
-        assert service.judge_closed_windows(datetime(2026, 12, 23, 23, tzinfo=CHINA)) == 0
-        assert service.judge_closed_windows(datetime(2026, 12, 24, 0, 1, tzinfo=CHINA)) == 1
-        assert service.judge_closed_windows(datetime(2026, 12, 24, 0, 2, tzinfo=CHINA)) == 0
+        assert windows.judge_closed_windows(datetime(2026, 12, 23, 23, tzinfo=CHINA)) == 0
+        assert windows.judge_closed_windows(datetime(2026, 12, 24, 0, 1, tzinfo=CHINA)) == 1
+        assert windows.judge_closed_windows(datetime(2026, 12, 24, 0, 2, tzinfo=CHINA)) == 0
         assert not db_session.scalars(select(ReviewTrigger)).all()
-        assert service.judge_closed_windows(datetime(2027, 1, 24, 1, tzinfo=CHINA)) == 1
+        assert windows.judge_closed_windows(datetime(2027, 1, 24, 1, tzinfo=CHINA)) == 1
         events.dispatch()
     finally:
         events._handlers[events.PeriodicReviewDue].remove(raised.append)
@@ -537,17 +643,17 @@ def test_missed_windows_follow_up_and_periodic_review_trigger(api, db_session, r
     assert raised and raised[0].consecutive_misses == 2
     # The case workflow took the trigger (tests/api/test_periodic_review.py): handled.
     assert trigger.window_key == "2027-01" and trigger.handled_at is not None
-    assert service.periodic_review_triggers([recipient.household.id]) == {}
+    assert windows.periodic_review_triggers([recipient.household.id]) == {}
     missed = [f for f in db_session.scalars(select(FollowUp)) if f.reason == "missed"]
     assert {f.window_key for f in missed} == {"2026-12", "2027-01"}
     assert {f.action for f in missed} == {"home_visit"}
 
 
 def test_a_check_in_in_time_is_not_missed(api, recipient):
-    from backend.checkins import service
+    from backend.checkins import windows
 
     recipient.check_in()
-    assert service.judge_closed_windows(datetime(2026, 12, 24, 1, tzinfo=CHINA)) == 0
+    assert windows.judge_closed_windows(datetime(2026, 12, 24, 1, tzinfo=CHINA)) == 0
 
 
 def test_assistant_closes_a_follow_up_with_if_match(api, recipient):
@@ -582,3 +688,19 @@ def test_history_is_a_timeline_of_photos_and_places(api, recipient):
     assert photo.status_code == 200
     assert api.get("longtoushan_assistant",
                    f"/api/checkins/recipients/{recipient.id}/history").status_code == 404
+
+
+def test_a_follow_up_card_tells_its_check_in_apart(api, recipient):
+    """Issue 21: the cards read alike ("杨春梅 · 有疑点 · 2026-12"). Each carries the check-in's
+    time and selfie, the reference photo, and the phone as the caller's role may see it."""
+    record, _ = recipient.check_in(accuracy_m=0)
+    items = api.get(ASSISTANT, "/api/checkins/follow-ups").get_json()["items"]
+    card = next(f for f in items if f["checkin_id"] == record["id"])
+    assert card["checkin_photo_sha256"] == record["photo"]["sha256"]
+    assert datetime.fromisoformat(card["checkin_captured_at"]) == \
+        datetime.fromisoformat(record["captured_at"])
+    assert card["reference_photo_sha256"] and card["phone"] == recipient.phone
+    assert all(flag["detail_zh"] for flag in card["flags"])
+    seen = api.get("county_supervisor", "/api/checkins/follow-ups").get_json()["items"]
+    masked = next(f for f in seen if f["id"] == card["id"])["phone"]
+    assert masked != recipient.phone and masked[:3] == recipient.phone[:3] and "*" in masked

@@ -63,3 +63,27 @@ def test_concurrent_pushes_of_the_same_record_store_one_row(app):
                 VisitRevision.submission_id == record["id"])) == 1
     finally:
         _cleanup(app, record["id"])
+
+
+def test_tabs_refreshing_at_the_same_moment_all_carry_on(app):
+    """Issue 20: four tabs of one sign-in refreshing with the same token at once got one 200
+    and three 401s (the session ended). Within the grace all four get the same new pair."""
+    api = Api(app.test_client())
+    refresh_token = api.login("wenping_fw2").get_json()["refresh_token"]
+    barrier = threading.Barrier(4, timeout=30)
+    answers: list[tuple[int, dict]] = []
+
+    def refresh():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/auth/refresh",
+                               headers={"Authorization": f"Bearer {refresh_token}"})
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [status for status, _ in answers] == [200] * 4, answers
+    assert len({(body["access_token"], body["refresh_token"]) for _, body in answers}) == 1

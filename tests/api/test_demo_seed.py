@@ -16,7 +16,8 @@ def fresh_app(tmp_path):
     from backend.extensions import db
 
     application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.sqlite3",
-                              "TESTING": True, "PHOTO_DATA_DIR": str(tmp_path)})
+                              "TESTING": True, "PASSWORD_HASH_PROFILE": "CHEAPEST",
+                              "PHOTO_DATA_DIR": str(tmp_path)})
     with application.app_context():
         upgrade()
     yield application
@@ -30,7 +31,9 @@ def test_a_second_run_prints_the_logins_again(fresh_app):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "home visits to review" in first.output
-    assert "PIN 204815" in first.output and "/checkin/slip?code=" in first.output
+    assert "PIN 204815" in first.output
+    # An address that opens as printed (issue 21: `make run` printed only the path).
+    assert "activation slip http://127.0.0.1:5000/checkin/slip?code=" in first.output
     assert "password for all: demo-pass-2026)" in first.output
 
     second = runner.invoke(args=["seed-demo"])
@@ -46,11 +49,11 @@ def test_a_second_run_prints_the_logins_again(fresh_app):
     assert "/checkin/slip?code=" not in second.output
     assert "print a new slip" in second.output
     # Once the second recipient activates with a PIN of their own, that PIN is not claimed.
-    from backend.checkins import service as checkins
+    from backend.checkins import enrolment as checkin_enrolment
 
     code = first.output.split("/checkin/slip?code=")[1].split()[0]
     with fresh_app.app_context():
-        checkins.activate(code, "135790")
+        checkin_enrolment.activate(code, "135790")
         from backend.extensions import db
 
         db.session.commit()
@@ -60,3 +63,25 @@ def test_a_second_run_prints_the_logins_again(fresh_app):
     # The listing is the same as the first run's, line for line.
     logins = first.output[first.output.index("demo logins"):].splitlines()[1:]
     assert second.output[second.output.index("demo logins"):].splitlines()[1:] == logins
+
+
+def test_every_approved_demo_case_prints_its_approval_notice(fresh_app):
+    """Issue 21: the check-in recipients' cases were approved by a bare status, so the desk
+    offered a 批准通知 that the server could not draw (409) and nothing downloaded."""
+    from sqlalchemy import select
+
+    from backend.auth import service as auth
+    from backend.cases.models import Case
+    from backend.documents import service as documents
+    from backend.extensions import db
+    from backend.workflow import paperwork as workflow
+
+    assert fresh_app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with fresh_app.app_context(), fresh_app.test_request_context():
+        approver = auth.caller_for(auth.find_by_username("county_supervisor"))
+        approved = db.session.scalars(select(Case).where(Case.status == "approved")).all()
+        assert len(approved) >= 3
+        for case in approved:
+            content = workflow.document_content(approver, case.id, "approval_notice")
+            body, _ = documents.render("approval_notice", content, "pdf")
+            assert body.startswith(b"%PDF-")

@@ -88,9 +88,9 @@ def test_settings_looser_than_the_law_are_refused_naming_the_rule(api, db_sessio
         "special_case_panel_min_members": "001", "spot_check_ratio_dibao": "001",
         "spot_check_ratio_temporary": "001", "dibao_deadline_working_days": "001",
         "dibao_extended_deadline_working_days": "001", "temporary_deadline_working_days": "001",
-        "emergency_aid_max_yuan": "002", "min_visit_team_size": "004"}
+        "emergency_aid_max_yuan": "001", "min_visit_team_size": "004"}
     assert problem["errors"]["public_notice_days"] == ["must be at least 7 (rule 004)"]
-    assert problem["errors"]["emergency_aid_max_yuan"] == ["must be at most 5000 (rule 002)"]
+    assert problem["errors"]["emergency_aid_max_yuan"] == ["must be at most 5000 (rule 001)"]
     settings = api.get("wenping_admin", path).get_json()["settings"]
     assert settings["public_notice_days"] == 7 and settings["min_visit_team_size"] == 2
 

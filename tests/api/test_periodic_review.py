@@ -174,7 +174,6 @@ def test_separation_of_duties_in_a_review_001(api, db_session):
 
 
 def test_stale_version_scoping_and_roles(app, api, db_session):
-    assert "periodic_reviews" in app.extensions["doorstep.huey_tasks"]
     case = approved(api, db_session)
     problem(open_review(api, case["id"], "wenping_reviewer"), 403, "forbidden")
     problem(open_review(api, case["id"], "longtoushan_intake"), 404, "case-not-found")
@@ -192,12 +191,12 @@ def test_repeated_missed_check_ins_open_one_review_003(api, db_session):
     case = approved(api, db_session)
     household = db_session.get(Household, case["household_id"])
     activated(api, household)
-    from backend.checkins import service as checkins
+    from backend.checkins import windows as checkin_windows
 
-    assert checkins.judge_closed_windows(datetime(2026, 12, 24, 0, 1, tzinfo=CHINA)) == 1
+    assert checkin_windows.judge_closed_windows(datetime(2026, 12, 24, 0, 1, tzinfo=CHINA)) == 1
     events.dispatch()
     assert not db_session.scalars(select(PeriodicReview)).all()  # one miss: no review
-    assert checkins.judge_closed_windows(datetime(2027, 1, 24, 1, tzinfo=CHINA)) == 1
+    assert checkin_windows.judge_closed_windows(datetime(2027, 1, 24, 1, tzinfo=CHINA)) == 1
     events.dispatch()
     review, = db_session.scalars(select(PeriodicReview)).all()
     assert review.subject_case_id == case["id"] and review.source == "checkin"
@@ -208,7 +207,7 @@ def test_repeated_missed_check_ins_open_one_review_003(api, db_session):
         AuditEvent.action == "case.periodic_review_opened")).all()
     assert [a.after["source"] for a in audited] == ["checkin"]
     # A third miss raises the trigger again: the open review takes it, no second review.
-    assert checkins.judge_closed_windows(datetime(2027, 2, 24, 1, tzinfo=CHINA)) == 1
+    assert checkin_windows.judge_closed_windows(datetime(2027, 2, 24, 1, tzinfo=CHINA)) == 1
     events.dispatch()
     assert len(db_session.scalars(select(PeriodicReview)).all()) == 1
     assert len(db_session.scalars(select(PeriodicReview)).one().trigger_ids) == 2
@@ -246,9 +245,9 @@ def test_a_yearly_household_is_not_due_at_six_months_and_the_job_opens_it(app, a
     clock.freeze(clock.now() + timedelta(days=170))
     due = ok(api.get("wenping_intake", "/api/periodic-reviews/due"))["items"]
     assert yearly["id"] in [i["case_id"] for i in due]
-    from backend.workflow import service
+    from backend.workflow import periodic_reviews
 
-    opened = service.open_due_reviews(None)
+    opened = periodic_reviews.open_due_reviews(None)
     sources = {db_session.get(PeriodicReview, r).subject_case_id:
                db_session.get(PeriodicReview, r).source for r in opened}
     assert sources[yearly["id"]] == "schedule"
@@ -257,18 +256,18 @@ def test_a_yearly_household_is_not_due_at_six_months_and_the_job_opens_it(app, a
 def test_the_job_opens_in_bulk_and_a_review_opened_meanwhile_stays_the_only_one(
         api, db_session, monkeypatch):
     from backend.audit import service as audit
-    from backend.workflow import service
+    from backend.workflow import periodic_reviews
 
     first, second = approved(api, db_session), approved(api, db_session)
     clock.freeze(clock.now() + timedelta(days=200))
     # The job lists what is due, then a clerk opens the first one before the job inserts:
     # the job's chunk meets the unique open-subject column and falls back to one by one.
-    listed = service._reviews_due(service._current_recipients(None))
+    listed = periodic_reviews.review_schedule(periodic_reviews._current_recipients(None))
     assert {first["id"], second["id"]} <= {i.subject.id for i in listed
                                            if i.open_review_case_id is None}
     by_clerk = ok(open_review(api, first["id"]), 201)
-    monkeypatch.setattr(service, "_reviews_due", lambda _subjects: listed)
-    opened = service.open_due_reviews(None)
+    monkeypatch.setattr(periodic_reviews, "review_schedule", lambda _subjects: listed)
+    opened = periodic_reviews.open_due_reviews(None)
     db_session.commit()
     assert by_clerk["case_id"] not in opened
     reviews = db_session.scalars(select(PeriodicReview).where(
@@ -282,7 +281,7 @@ def test_the_job_opens_in_bulk_and_a_review_opened_meanwhile_stays_the_only_one(
     assert [(a.action, a.after["review_case"]) for a in audit.events_for("case", second["id"])
             if a.action == "case.periodic_review_opened"] == [
         ("case.periodic_review_opened", job_review.case_id)]
-    assert service.open_due_reviews(None) == []  # a second run opens nothing
+    assert periodic_reviews.open_due_reviews(None) == []  # a second run opens nothing
     # Every audit row of both cases is linked into the chain (the whole chain is not walked:
     # other tests on this worker leave rows, some broken on purpose, test_audit_chain.py).
     rows = [*audit.events_for("case", job_review.case_id), *audit.events_for("case", second["id"])]
@@ -291,11 +290,11 @@ def test_the_job_opens_in_bulk_and_a_review_opened_meanwhile_stays_the_only_one(
 
 def test_the_job_opens_every_due_review_in_one_insert_per_chunk(api, db_session, monkeypatch):
     from backend import bulk
-    from backend.workflow import service
+    from backend.workflow import periodic_reviews
 
     subjects = [approved(api, db_session)["id"] for _ in range(3)]
     clock.freeze(clock.now() + timedelta(days=200))
-    monkeypatch.setattr(service, "CHUNK", 2)
+    monkeypatch.setattr(periodic_reviews, "CHUNK", 2)
     inserted: list[str] = []
     real_insert_rows = bulk.insert_rows
 
@@ -303,8 +302,8 @@ def test_the_job_opens_every_due_review_in_one_insert_per_chunk(api, db_session,
         inserted.append(f"{model.__tablename__}:{len(rows)}")
         real_insert_rows(model, rows)
 
-    monkeypatch.setattr(service, "insert_rows", counted)
-    opened = service.open_due_reviews(None)
+    monkeypatch.setattr(periodic_reviews, "insert_rows", counted)
+    opened = periodic_reviews.open_due_reviews(None)
     assert set(subjects) <= {db_session.get(PeriodicReview, r).subject_case_id for r in opened}
     assert inserted == [f"periodic_review:{n}"
                         for n in [2] * (len(opened) // 2) + [len(opened) % 2] if n]

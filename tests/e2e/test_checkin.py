@@ -5,19 +5,25 @@ clock on what the phone sent."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from tests.checkin_factory import photo_bytes
 from tests.conftest import Api
-from tests.e2e.accessibility import assert_accessible
+from tests.e2e.accessibility import assert_accessible, shot
+from tests.e2e.waits import wait_until
+
+SHANGHAI = timezone(timedelta(hours=8))
 
 pytestmark = pytest.mark.e2e
 
 PIN = "204815"
 HOME = {"latitude": 27.1917, "longitude": 103.5586, "accuracy": 15}
+ALL_SENT = """async () => (await (await import('/static/js/store.js')).all('outbox'))
+    .every((entry) => entry.status === 'accepted')"""
 
 
 def enrol(app, index: int = 0, phone: str = "13912345678") -> tuple[str, str]:
@@ -44,6 +50,17 @@ def enrol(app, index: int = 0, phone: str = "13912345678") -> tuple[str, str]:
         "household_id": household_id, "member_id": member_id, "phone": phone,
         "category": "monthly", "reference_photo_sha256": sha}).get_json()
     return body["activation_code"], body["recipient"]["id"]
+
+
+def captured_times(app, recipient_id):
+    from backend.checkins.models import CheckIn
+    from backend.extensions import db
+
+    with app.app_context():
+        rows = db.session.scalars(select(CheckIn.captured_at).where(
+            CheckIn.recipient_id == recipient_id)).all()
+        db.session.remove()
+        return list(rows)
 
 
 def stored_checkins(app, recipient_id):
@@ -77,7 +94,11 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
     page.click("#activate-submit")
     page.wait_for_selector("#checkin-home")
     assert_accessible(page, "check-in home")
-    assert "至" in page.text_content("#checkin-window")
+    shot(page, "phone-checkin-home")
+    # Issue 21: a recipient reads the window as people write it (12月1日至12月20日), not ISO.
+    window = page.text_content("#checkin-window")
+    assert re.search(r"\d{1,2}月\d{1,2}日至(\d{4}年)?\d{1,2}月\d{1,2}日", window), window
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", window), window
     # Large text, one big action, and it fits a 360 px screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     assert page.locator("#checkin-start").bounding_box()["height"] >= 56
@@ -97,10 +118,8 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
 
     context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    for _ in range(60):
-        if stored_checkins(app, recipient_id):
-            break
-        page.wait_for_timeout(500)
+    # The phone's outbox has sent it (a state, not a time): then the server holds it.
+    wait_until(page, ALL_SENT)
     # On time unless the machine's date is past the 20th (then late: outside every window).
     (outcome, is_proxy), = stored_checkins(app, recipient_id)
     assert outcome in ("on_time", "late") and not is_proxy
@@ -109,17 +128,17 @@ def test_activation_pin_and_an_offline_check_in(live_server, context, page, tmp_
     # The village assistant's view of the same phone's work, and the test clock: the window
     # that received this check-in is judged by it; the next one, without any, is missed.
     from backend.auth import service as auth
-    from backend.checkins import service
+    from backend.checkins import follow_ups, windows
     from backend.checkins.rules import CHINA
     from backend.extensions import db
 
     with app.app_context():
-        missed = service.judge_closed_windows(datetime(2027, 2, 24, 1, tzinfo=CHINA)
+        missed = windows.judge_closed_windows(datetime(2027, 2, 24, 1, tzinfo=CHINA)
                                               .astimezone(UTC))
         db.session.commit()
         assert missed >= 1
         assistant = auth.caller_for(auth.find_by_username("wenping_assistant"))
-        history = service.history(assistant, recipient_id)
+        history = follow_ups.history(assistant, recipient_id)
         db.session.remove()
     outcomes = {w["outcome"] for w in history["windows"]}
     assert "missed" in outcomes and history["checkins"]
@@ -161,8 +180,31 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     page.wait_for_function("() => document.querySelector('#checkin-desk h2')?.textContent"
                            " === '未签到和有疑点的签到'")
     page.wait_for_selector("#main[data-view=checkin-desk][data-ready=true] #follow-ups")
-    card = page.locator("li.follow-up[data-status=open]", has_text="模拟定位").first
+    card = page.locator(f"li.follow-up[data-status=open][data-recipient='{recipient_id}']",
+                        has_text="模拟定位").first
     follow_up_id = card.get_attribute("data-id")
+    # Issue 21: cards read alike ("杨春梅 · 有疑点 · 2026-12"). This one says when the
+    # check-in was taken (Beijing), shows its selfie beside the reference photo, the phone
+    # (whole: the assistant's role may see it) and why it was flagged; no UTC, no ISO.
+    page.wait_for_selector(f"#selfie-{follow_up_id} img")
+    page.wait_for_selector(f"#reference-{follow_up_id} img")
+    text = card.inner_text()
+    (captured,) = captured_times(app, recipient_id)
+    local = captured.replace(tzinfo=captured.tzinfo or UTC).astimezone(SHANGHAI)
+    assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in text, text
+    assert "13987654321" in text and "疑点原因" in text, text
+    assert not re.search(r"\d{4}-\d{2}|T\d{2}:|UTC", text), text
+    # Closing without a result: the toast says 请按红字修改, and the red text is there.
+    page.click(f"#close-{follow_up_id}")
+    error = page.locator(f"#outcome-error-{follow_up_id}")
+    page.wait_for_function(f"() => document.getElementById('outcome-error-{follow_up_id}')"
+                           "?.textContent.length > 0")
+    assert "红字" in page.inner_text("#toasts")
+    red, green, _ = map(int, re.findall(r"\d+", error.evaluate(
+        "(e) => getComputedStyle(e).color"))[:3])
+    assert red > 150 and green < 60 and error.is_visible()
+    assert_accessible(page, "follow-up desk, closing without a result")
+    shot(page, "desk-checkin-follow-ups")
     page.fill(f"#outcome-{follow_up_id}", "电话联系本人，定位软件误报。")
     page.click(f"#close-{follow_up_id}")
     page.wait_for_selector(f"li.follow-up[data-id='{follow_up_id}'][data-status=closed]")
@@ -173,14 +215,19 @@ def test_assistant_closes_a_follow_up_and_checks_in_for_someone(live_server, con
     photo.write_bytes(photo_bytes(1234))
     page.set_input_files(f"#proxy-photo-{recipient_id}", str(photo))
     page.wait_for_selector(f"#main[data-proxied='{recipient_id}']")
-    for _ in range(60):
-        if any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id)):
-            break
-        page.wait_for_timeout(500)
+    # The phone's outbox has sent it (a state, not a time): then the server holds it.
+    wait_until(page, ALL_SENT)
     assert any(is_proxy for _, is_proxy in stored_checkins(app, recipient_id))
     page.click(f"#show-history-{recipient_id}")
     page.wait_for_selector(f"#history-{recipient_id} li img")
     assert_accessible(page, "recipient history")
+    shot(page, "desk-checkin-history")
     assert page.locator(f"#history-{recipient_id} > li").count() == 2
     assert "代签" in page.text_content(f"#history-{recipient_id}")
+    # Issue 21: each check-in's time in Beijing (the desk showed UTC as if local, 8 h off).
+    history = page.text_content(f"#history-{recipient_id}")
+    for captured_at in captured_times(app, recipient_id):
+        local = captured_at.astimezone(SHANGHAI)
+        assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in history, history
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", history), history
     assert page.js_errors == []

@@ -3,6 +3,8 @@ a new key under their own PIN and ends their sign-in; wrong PINs destroy the key
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -200,6 +202,13 @@ def test_settings_lists_my_keys_and_revokes_a_lost_phones_key(page, sign_in, liv
     page.wait_for_selector(f"#my-keys li[data-key='{lost}']")
     assert page.locator(f"#my-keys li[data-key='{mine}']").count() == 1
     assert page.locator(f"#people li[data-user='{fw1}'] .key-state").inner_text()
+    # Issue 21: keys read apart (each was "其他手机"), and the version is a release, not a hash.
+    lost_name = page.inner_text(f"#my-keys li[data-key='{lost}'] .key-name")
+    assert "另一部手机" in lost_name and "-phone" in lost_name and "年" in lost_name, lost_name
+    assert page.inner_text(f"#my-keys li[data-key='{mine}'] .key-name").startswith("本手机（")
+    page.wait_for_selector("#main[data-view=settings][data-ready=true]")
+    version = page.inner_text("#app-version")
+    assert re.fullmatch(r"版本 \d+\.\d+\.\d+\S*", version), version
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#my-keys li[data-key='{lost}'] button")
     page.wait_for_selector(f"#my-keys li[data-key='{lost}']", state="detached")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.test_outbox_attention import cases_on_phone
 from tests.e2e.test_visit_offline import PIN_1, dibao_case_id
+from tests.e2e.waits import wait_until
 from tests.visit_factory import submission
 
 pytestmark = pytest.mark.e2e
@@ -82,6 +83,15 @@ def queue(page, records):
     }""", records)
 
 
+ACCEPTED = ("async (id) => (await (await import('/static/js/store.js'))"
+            ".get('outbox', id))?.status === 'accepted'")
+
+
+def drain_round(page):
+    """Wait for the outbox's drain round to end (the one running, or a new one)."""
+    page.evaluate("async () => { await (await import('/static/js/outbox.js')).drain(); }")
+
+
 def status_of(page, record_id):
     return page.evaluate("""async (id) => {
         const store = await import('/static/js/store.js');
@@ -99,9 +109,7 @@ def test_outbox_drains_on_start(phone, context):
     context.set_offline(False)
     again = context.new_page()
     again.goto("/#/cases")  # no button, no `online` event: the start drains it
-    again.wait_for_function("async (id) => (await (await import('/static/js/store.js'))"
-                            ".get('outbox', id))?.status === 'accepted'", arg=record["id"],
-                            timeout=30_000)
+    wait_until(again, ACCEPTED, record["id"])
 
 
 def test_outbox_drains_on_reconnection(phone, context):
@@ -109,12 +117,10 @@ def test_outbox_drains_on_reconnection(phone, context):
     record = submission(cases_on_phone(page)[0])
     context.set_offline(True)
     queue(page, [record])
-    page.wait_for_timeout(500)
+    drain_round(page)  # offline: the round leaves it as it was, untried
     assert status_of(page, record["id"]) == "waiting"
     context.set_offline(False)  # the `online` event
-    page.wait_for_function("async (id) => (await (await import('/static/js/store.js'))"
-                           ".get('outbox', id))?.status === 'accepted'", arg=record["id"],
-                           timeout=30_000)
+    wait_until(page, ACCEPTED, record["id"])
 
 
 def test_outbox_drains_on_the_button(phone, context):
@@ -129,7 +135,7 @@ def test_outbox_drains_on_the_button(phone, context):
     page.goto("/#/outbox")
     page.reload()  # a fresh start: its drain skips what is not due
     page.wait_for_selector(f"#outbox-list li[data-id='{record['id']}'][data-status=waiting]")
-    page.wait_for_timeout(1000)
+    drain_round(page)
     assert status_of(page, record["id"]) == "waiting"  # online and started: not due yet
     page.click("#send-now")
     page.wait_for_selector(f"#outbox-list li[data-id='{record['id']}'][data-status=accepted]",

@@ -36,6 +36,27 @@ def test_last_update_is_a_chinese_date_in_shanghai(worker, context):
     assert "AM" not in line and "PM" not in line
 
 
+def test_decided_cases_show_no_deadline(worker, context):
+    """Issue 21: refused and approved cases kept "截止 …" (and "逾期") in the list."""
+    page = worker
+    context.set_offline(True)  # no pull on opening the list: the cases below stay as put
+    ids = page.evaluate("""async () => {
+        const store = await import('/static/js/store.js');
+        const [first, second] = await store.all('cases');
+        const due = { deadline_on: '2026-01-05', is_overdue: true };
+        await store.put('cases', { ...first, ...due, status: 'refused' });
+        await store.put('cases', { ...second, ...due, status: 'approved' });
+        return [first.id, second.id];
+    }""")
+    page.goto("/#/settings")
+    page.goto("/#/cases")
+    page.wait_for_selector("#main[data-view=cases][data-ready=true]")
+    for case_id in ids:
+        row = page.inner_text(f"#case-list [data-case-id='{case_id}']")
+        assert "截止" not in row and "超期" not in row, row
+    assert "截止" in page.inner_text("#case-list")  # the open ones still say when
+
+
 def test_first_question_has_no_null_and_yes_no_from_language_files(worker):
     page = worker
     page.goto(f"/#/survey/{dibao_case_id(page)}")
@@ -124,7 +145,8 @@ def test_masked_members_are_prefilled_and_confirmed_on_site(worker):
     assert "没有变化就不用改" in first.inner_text()
     # Not confirmed on site: the section cannot be left.
     page.click("#next")
-    page.wait_for_timeout(300)
+    page.wait_for_selector("#toasts .toast-error")  # why it cannot be left
+    page.wait_for_selector("#main[data-view=survey][data-ready=true]")
     assert page.get_attribute("#section-title", "data-section") == "members"
     # Confirm every registered member and fill the rest: the masked ID passes as unchanged.
     fill_visible_section(page)

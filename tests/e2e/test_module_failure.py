@@ -97,14 +97,15 @@ def test_a_screen_arriving_late_never_covers_the_one_opened_after_it(phone, sign
     page.route("**/static/js/views/outbox.js*", lambda route: held.append(route))  # late
     sign_in(page, "wenping_fw1")
     page.wait_for_selector("#case-list .case-row")
-    page.click("#nav-outbox")
+    with page.expect_request("**/static/js/views/outbox.js*"):
+        page.click("#nav-outbox")
     page.wait_for_function("() => location.hash === '#/outbox'")
-    page.wait_for_timeout(300)
     assert held, "the outbox module was not requested"
     page.goto("/#/cases")
     page.wait_for_selector("#main[data-view=cases][data-ready=true] #case-list .case-row")
     held[0].continue_()
-    page.wait_for_timeout(1_500)  # the late module has arrived and been evaluated by now
+    # The late module has arrived and been evaluated once an import of it resolves.
+    page.evaluate("() => import('/static/js/views/outbox.js').then(() => true)")
     assert page.evaluate("() => document.querySelector('#outbox-list') === null")
     assert page.get_attribute("#main", "data-view") == "cases"
     # The outbox still opens when asked for again.

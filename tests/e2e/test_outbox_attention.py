@@ -144,7 +144,8 @@ def test_refused_photo_parks_its_visit_only(phone, context, live_server):
 
     # Nothing is retried behind the user's back: a later drain leaves the parked one alone.
     page.click("#send-now")
-    page.wait_for_timeout(1_000)
+    page.wait_for_function("() => document.querySelector('#outbox-line')?.textContent"
+                           ".includes('条需要处理')")
     assert page.get_attribute(f"#outbox-list li[data-id='{refused['id']}']",
                               "data-status") == "needs_attention"
     assert page.js_errors == []

@@ -17,10 +17,9 @@ from tests.e2e.test_case_workflow import TOWN, _ok, act, case_view, new_case, op
 
 pytestmark = pytest.mark.e2e
 
-# The case workflow's desk fixtures: a module-scoped API client, signed-in desk pages, and
-# the server's clock put back after each test.
+# The case workflow's fixtures: a module-scoped API client, and the server's clock put back
+# after each test (signed-in desk pages come from the e2e conftest).
 api = desk_flow.api
-desk = desk_flow.desk
 frozen_clock = desk_flow.frozen_clock
 
 
@@ -32,7 +31,10 @@ def _move(api, case_id, username, **body):
 
 def approved_case(api, frozen_clock):
     """A dibao case of 龙井村 taken through intake, the synced visit, the review, the notice
-    and the county's check to approval: (650 − 200) × 3 = 1,350 yuan a month."""
+    and the county's check to approval: (650 − 200) × 3 = 1,350 yuan a month. 龙井村 posts
+    the review-stage notice (004), its township on 002 does not: the village's own setting."""
+    _ok(api.patch("county_admin", f"/api/jurisdictions/{desk_flow.VILLAGE}/settings",
+                  json={"settings": {"is_review_stage_notice_held": True}}))
     case_id = new_case(api, names=("周建国", "李秀英", "周小雨"))["id"]
     _, etag = case_view(api, case_id)
     _ok(api.put(f"{TOWN}_intake", f"/api/cases/{case_id}/application", headers={

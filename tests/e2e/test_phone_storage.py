@@ -83,7 +83,7 @@ def test_low_space_is_said_before_the_photo(context, page, sign_in):
 def test_no_warning_with_room_to_spare(page, sign_in):
     sign_in(page, "wenping_fw1", pin=PIN_1)
     mount_camera(page)
-    page.wait_for_timeout(300)
+    page.wait_for_selector(".storage-low[data-checked]", state="attached")
     assert page.locator(".storage-low").is_hidden()
 
 

@@ -18,7 +18,6 @@ service on loopback and decrypts what it receives.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import pytest
@@ -28,6 +27,7 @@ from py_vapid.utils import b64urlencode
 from tests.conftest import Api
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.test_checkin import PIN, enrol
+from tests.e2e.waits import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -133,14 +133,16 @@ def _registration_id(context, page, base_url: str) -> tuple[object, str]:
     registrations: list[dict] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated",
            lambda event: registrations.extend(event["registrations"]))
+    # The worker is registered and active (a state in the page); enabling the domain then
+    # reports the registration, and each round trip to the page delivers pending events.
+    wait_until(page, "() => navigator.serviceWorker.ready.then((r) => Boolean(r.active))")
     cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    for _ in range(50):
         found = [r for r in registrations
                  if r["scopeURL"] == base_url + "/" and not r["isDeleted"]]
         if found:
             return cdp, found[-1]["registrationId"]
-        page.wait_for_timeout(100)
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     raise AssertionError(f"no service worker registration for {base_url}: {registrations}")
 
 
@@ -149,20 +151,17 @@ NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getN
 
 
 def _notifications(page, tag: str) -> list[dict]:
-    # A loaded machine can take seconds to wake the worker for a push: wait up to 30 s.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        shown = [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == tag]
-        if shown:
-            return shown
-        page.wait_for_timeout(100)
-    raise AssertionError(f"no notification tagged {tag!r}: {page.evaluate(NOTIFICATIONS)}")
+    # A loaded machine can take seconds to wake the worker for a push: wait for the state.
+    wait_until(page, f"async (tag) => ({NOTIFICATIONS})().then((shown) =>"
+               " shown.some((n) => n.tag === tag))", tag,
+               message=f"no notification tagged {tag!r}")
+    return [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == tag]
 
 
 def test_the_service_worker_shows_a_pushed_reminder(live_server, context, page):
     context.grant_permissions(["notifications"])
     page.goto("/")
-    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    wait_until(page, "() => navigator.serviceWorker.ready.then(() => true)")
     cdp, registration_id = _registration_id(context, page, live_server.url)
 
     reminder = {"title": "低保签到提醒", "body": "请在12月20日前用手机完成本期签到。",

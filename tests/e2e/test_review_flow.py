@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import test_visit_offline as visit
 
-from tests.e2e.accessibility import assert_accessible
+from tests.e2e.accessibility import assert_accessible, assert_no_slugs, shot
+from tests.e2e.waits import wait_until
 
 field_phone = visit.field_phone  # the fixture: fw1 signed in, fw2 added, cases pulled
 
@@ -128,6 +129,8 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     assert desk.locator("#keys-help").is_visible()
     assert desk.locator("#nav-reviews").count() == 1
     assert_accessible(desk, "review queue")
+    assert_no_slugs(desk, "review queue", "#main")
+    shot(desk, "desk-review-queue")
     index = int(desk.get_attribute(f"tr[data-id='{submission_id}']", "data-index"))
     for _ in range(index):
         desk.keyboard.press("j")
@@ -149,6 +152,10 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     assert desk.locator("#flags [data-code=stamp-far-from-home] .flag-threshold").count() >= 1
     far = desk.locator("#flags [data-code=stamp-far-from-home]").first
     assert far.locator(".flag-sentence").inner_text().strip()
+    # Issue 21: the same flag twice (start and end both far) says which stamp each is about.
+    both = desk.locator("#flags [data-code=stamp-far-from-home] .flag-stamp").all_inner_texts()
+    assert len(both) >= 2 and len(set(both)) == len(both), both
+    assert any("开始定位" in text for text in both) and any("结束定位" in text for text in both)
     assert desk.locator("#attestations tbody tr").count() == 2
     assert desk.locator("#timeline li").count() >= 3
     desk.screenshot(path="/tmp/rvui-evidence.png", full_page=True)
@@ -156,8 +163,25 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     desk.wait_for_function(
         "() => document.querySelector('#photo-dialog img')?.src.startsWith('blob:')")
     assert_accessible(desk, "photo full size")
+    # Issue 21: the full size says what the thumbnail says: the phone's time, place, distance.
+    full = desk.inner_text("#photo-dialog .photo-facts")
+    thumb = desk.inner_text("#photo-list .photo-item .photo-facts")
+    assert full == thumb and "年" in full, full
     desk.click("#photo-close")
     assert_accessible(desk, "evidence viewer")
+    # Issue 21: every answer, flag and label in words (家庭成员 1 · 已当面核实, not
+    # confirmed_on_site), and each member's answers in the form's order (姓名 first).
+    assert_no_slugs(desk, "evidence viewer", "#main")
+    shot(desk, "desk-evidence")
+    # 开始/结束/时长 each on one line, not one character a line.
+    heights = desk.locator("#visit-stamps th").evaluate_all(
+        "(cells) => cells.map((c) => c.getBoundingClientRect().height)")
+    line = desk.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
+                         "'#visit-stamps th')).lineHeight) || 24")
+    assert max(heights) < 2.5 * line, heights
+    member_rows = desk.locator("#answers th[scope=row]").all_inner_texts()
+    first_member = [text for text in member_rows if text.startswith("家庭成员 1 · ")]
+    assert first_member and first_member[0] == "家庭成员 1 · 姓名", first_member
 
     # One field has issues.
     desk.click("[data-issue-for=housing_area]")
@@ -176,7 +200,7 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     task.wait_for()
     assert "住房面积与房产证不符" in task.inner_text()
     assert "null" not in phone.inner_text("#top") and phone.locator("#nav-reviews").count() == 0
-    phone.wait_for_function("""async (id) => {
+    wait_until(phone, """async (id) => {
         const { get } = await import('/static/js/store.js');
         return Boolean((await get('review_tasks', id))?.visit);
     }""", arg=submission_id)
@@ -231,8 +255,12 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
 
 def test_dashboard_and_exports(reviewer):
     desk = reviewer
+    # Issue 21: a notice from the screen before must not sit over a chart.
+    desk.evaluate("() => import('/static/js/dom.js').then((m) => m.toast('已保存。'))")
+    assert desk.locator("#toasts .toast").count() == 1
     desk.goto("/#/dashboard")
     wait_ready(desk, "dashboard")
+    assert desk.locator("#toasts .toast").count() == 0
     assert desk.locator("#dash-villages tbody tr").count() == 2  # 文屏镇's two villages
     assert desk.locator("#dash-totals td[data-metric=visits]").inner_text().strip()
     # The server's SVG charts, shown from blob: URLs, each with alt text naming the numbers.

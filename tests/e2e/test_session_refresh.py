@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, _free_port
+from tests.e2e.waits import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +17,15 @@ ACCESS_SECONDS = 3
 STORED_SESSION = """async () => {
   const store = await import('/static/js/store.js');
   return await store.get('session', 'current');
+}"""
+
+# The state waited for: the stored access token is past its expiry (`exp`, whole seconds).
+ACCESS_EXPIRED = """async () => {
+  const store = await import('/static/js/store.js');
+  const token = (await store.get('session', 'current'))?.access_token;
+  if (!token) return false;
+  const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  return Date.now() >= (claims.exp + 1) * 1000;
 }"""
 
 CALL_ME = """async () => {
@@ -35,6 +44,7 @@ def live_server(tmp_path_factory):
 
     db_file = tmp_path_factory.mktemp("e2e-refresh") / "doorstep-e2e.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}", "TESTING": True,
+                      "PASSWORD_HASH_PROFILE": "CHEAPEST",
                       "JWT_ACCESS_TOKEN_EXPIRES": timedelta(seconds=ACCESS_SECONDS)})
     with app.app_context():
         upgrade()
@@ -54,7 +64,7 @@ def test_signed_in_phone_refreshes_twice_and_stays_signed_in(page, sign_in):
     first = page.evaluate(STORED_SESSION)["refresh_token"]
     seen = [first]
     for _ in range(2):
-        time.sleep(ACCESS_SECONDS + 1)
+        wait_until(page, ACCESS_EXPIRED)
         assert page.evaluate(CALL_ME) == "wenping_fw1"
         stored = page.evaluate(STORED_SESSION)
         assert stored["refresh_token"] not in seen  # the rotated token was kept

@@ -48,11 +48,20 @@ def fill_visible_section(page, rounds: int = 4):
         _fill_once(page)
 
 
+def settled(page):
+    """The screen is done with the last tap: saved and redrawn (render.js `data-ready`)."""
+    page.wait_for_selector("#main[data-ready=true]", state="attached")
+
+
 def _fill_once(page):
-    for field in page.locator("#main .field[data-field]").all():
-        if not field.is_visible():
+    # By path, never by position: an answer can show or hide fields above the next one.
+    paths = page.locator("#main .field[data-field]").evaluate_all(
+        "(els) => els.map((el) => el.dataset.field)")
+    for path in paths:
+        settled(page)
+        field = page.locator(f"#main .field[data-field='{path}']")
+        if not field.count() or not field.is_visible():
             continue
-        path = field.get_attribute("data-field")
         select = field.locator("select")
         confirm = field.locator("input[type=checkbox]")
         if path.endswith(".confirmed_on_site"):
@@ -72,9 +81,11 @@ def _fill_once(page):
                 "13812345678" if "mobile" in path else "测试")
             field.locator("input").fill(value)
             field.locator("input").dispatch_event("change")
+    settled(page)
 
 
 def next_section(page):
+    settled(page)
     title = page.get_attribute("#section-title", "data-section")
     page.click("#next")
     try:
@@ -199,8 +210,15 @@ def server_visit(live_server, case_id) -> dict:
 
         submissions = rows("SELECT id, is_complete, current_revision FROM visit_submission"
                            " WHERE case_id = :c")
-        revisions = rows("SELECT r.content FROM visit_revision r JOIN visit_submission s"
-                         " ON s.id = r.submission_id WHERE s.case_id = :c")
+        # Through the model: the answers are sealed at rest (ADR 0020), raw SQL reads ciphertext.
+        from sqlalchemy import select
+
+        from backend.visits.models import VisitRevision, VisitSubmission
+
+        revisions = [{"content": content} for content in db.session.scalars(
+            select(VisitRevision.content).join(
+                VisitSubmission, VisitSubmission.id == VisitRevision.submission_id)
+            .where(VisitSubmission.case_id == case_id))]
         attestations = rows("SELECT a.user_id, a.is_signature_valid FROM visit_attestation a"
                             " JOIN visit_submission s ON s.id = a.submission_id"
                             " WHERE s.case_id = :c")

@@ -1,4 +1,4 @@
-"""Pure auth rules (backend/auth/rules.py): roles, masking rights, scope, lockout, passwords.
+"""Pure auth rules (backend/auth/rules.py): roles, scope, lockout, passwords.
 
 No Flask app and no database: every rule is a function of its arguments.
 """
@@ -10,14 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend.auth.rules import (
-    ADMIN,
     APPROVER,
-    COUNTY_SUPERVISOR,
     FIELD_WORKER,
-    INTAKE_CLERK,
     REVIEWER,
     ROLES,
-    VILLAGE_ASSISTANT,
     Caller,
     is_locked,
     pair_lock_until,
@@ -31,38 +27,13 @@ def caller(*roles: str, code: str = "530621101") -> Caller:
     return Caller("u1", frozenset(roles), code)
 
 
-# --- Identity data (DOMAIN.md): masked for any role that does not need the value ----------
+# --- Identity data: who sees full numbers is the catalogue's table (test_privacy_catalogue) ---
 
-@pytest.mark.parametrize("role", [INTAKE_CLERK, REVIEWER, APPROVER])
-def test_identity_data_roles_deciding_eligibility_see_the_full_id(role):
-    assert caller(role).sees_full_id
-
-
-@pytest.mark.parametrize("role", [FIELD_WORKER, VILLAGE_ASSISTANT, COUNTY_SUPERVISOR, ADMIN])
-def test_identity_data_other_roles_see_the_id_masked(role):
-    assert not caller(role).sees_full_id
-
-
-@pytest.mark.parametrize("role", [FIELD_WORKER, VILLAGE_ASSISTANT, INTAKE_CLERK, REVIEWER,
-                                  APPROVER])
-def test_identity_data_staff_who_reach_the_household_see_the_full_phone(role):
-    assert caller(role).sees_full_phone
-
-
-@pytest.mark.parametrize("role", [COUNTY_SUPERVISOR, ADMIN])
-def test_identity_data_supervisors_and_admins_see_the_phone_masked(role):
-    assert not caller(role).sees_full_phone
-
-
-def test_a_caller_without_roles_sees_nothing_in_full():
-    nobody = caller()
-
-    assert not nobody.sees_full_id and not nobody.sees_full_phone
-    assert not nobody.reads_all_cases_in_scope
+def test_a_caller_without_roles_reads_nothing_in_scope():
+    assert not caller().reads_all_cases_in_scope
 
 
 def test_roles_add_up():
-    assert caller(COUNTY_SUPERVISOR, REVIEWER).sees_full_id
     assert caller(FIELD_WORKER, APPROVER).has(APPROVER)
     assert not caller(FIELD_WORKER).has(APPROVER, REVIEWER)
 

@@ -8,8 +8,16 @@ import struct
 from pathlib import Path
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backend.attestation.canonical import ATTESTED_KEYS, canonical_json, submission_digest
+from backend.attestation.canonical import (
+    ATTESTED_KEYS,
+    _fast_canonical_json,
+    canonical_json,
+    submission_digest,
+)
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "data" / "canonical_cases.json").read_text(encoding="utf-8")
@@ -102,3 +110,75 @@ def test_submission_digest_requires_every_attested_key(key):
 
     with pytest.raises(ValueError, match=key):
         submission_digest(submission)
+
+
+# --- the fast path (json's C encoder plus the number rules) agrees with rfc8785 ------------
+
+def _rfc8785_or_error(value):
+    try:
+        return rfc8785.dumps(value)
+    except ValueError:
+        return ValueError
+
+
+def _ours_or_error(value):
+    try:
+        return canonical_json(value)
+    except ValueError:
+        return ValueError
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda case: case["name"])
+def test_shared_cases_take_the_fast_path_unless_astral_keys_need_utf16_order(case):
+    fast = _fast_canonical_json(case["input"])
+    if any(ord(ch) > 0xFFFF for ch in json.dumps(case["input"], ensure_ascii=False)):
+        assert fast is None  # handed to rfc8785, which sorts by UTF-16 code units
+    else:
+        assert fast is not None and fast.decode("utf-8") == case["canonical"]
+
+
+@pytest.mark.parametrize("vector", VECTORS["numbers"], ids=lambda vector: vector["ieee_hex"])
+def test_fast_path_numbers_in_every_position(vector):
+    (number,) = struct.unpack(">d", bytes.fromhex(vector["ieee_hex"]))
+    text = vector["canonical"]
+
+    assert _fast_canonical_json(number) == text.encode()
+    assert _fast_canonical_json({"b": [number, "1.0,", number], "a": number, "s": 'x"1e-07'}) \
+        == f'{{"a":{text},"b":[{text},"1.0,",{text}],"s":"x\\"1e-07"}}'.encode()
+
+
+_KEYS = st.text(st.characters(codec="utf-8"), max_size=4) | st.sampled_from(
+    ["a", "b", "\ue000", "\U0001f600", "é", "Z", "10", "1"])
+_SCALARS = (st.none() | st.booleans()
+            | st.integers(min_value=-(2**53) - 2, max_value=2**53 + 2)
+            | st.integers(min_value=-(2**64), max_value=2**64)
+            | st.floats(allow_nan=True, allow_infinity=True)
+            | st.floats(min_value=-1e25, max_value=1e25).map(round)
+            | st.floats(min_value=-1e25, max_value=1e25).map(lambda f: float(round(f)))
+            | st.floats(width=32) | st.sampled_from([1e-7, 1e-6, 1e16, 1e21, 1e20, -0.0, 5e-324])
+            | st.text() | st.text(st.characters(codec="utf-8")) | st.sampled_from(
+                ['"', "\\", "\x00\x1f\x7f", "\u2028", "1.0,", ":1e-07", "\ud800"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=5)
+                       | st.dictionaries(_KEYS, inner, max_size=5), max_leaves=30)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_VALUES)
+def test_canonical_json_equals_rfc8785_on_any_json_value(value):
+    assert _ours_or_error(value) == _rfc8785_or_error(value)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_float_is_written_as_rfc8785_writes_it(number):
+    assert _fast_canonical_json([number]) == rfc8785.dumps([number])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.tuples(st.integers()), st.sets(st.integers(), max_size=3),
+                 st.dictionaries(st.integers() | st.booleans() | st.none(), st.integers(),
+                                 min_size=1, max_size=3),
+                 st.binary(max_size=3)))
+def test_values_json_would_coerce_are_left_to_rfc8785(value):
+    assert _fast_canonical_json(value) is None
+    assert _ours_or_error(value) == _rfc8785_or_error(value)

@@ -1,6 +1,6 @@
 """Case deadlines (001/002): working days to a Shanghai date; emergency aid within 24 hours."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from backend import clock
@@ -55,3 +55,43 @@ def test_overdue_by_the_shanghai_date_for_working_day_deadlines():
                           datetime(2026, 3, 3, 15, 59, tzinfo=UTC), SHANGHAI)
     assert is_overdue(due_on, None, "accepted", datetime(2026, 3, 3, 16, 0, tzinfo=UTC),
                       SHANGHAI)
+
+
+def test_application_dates_outside_the_plausible_range_are_refused():
+    from backend.cases.rules import applied_at_problems
+
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    for refused in (datetime(1, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")),
+                    datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-10))),
+                    datetime(1999, 12, 31, tzinfo=UTC), now + timedelta(days=2)):
+        assert list(applied_at_problems(refused, now)) == ["applied_at"], refused
+    for accepted in (datetime(2000, 1, 1, tzinfo=UTC), now, now + timedelta(hours=20)):
+        assert applied_at_problems(accepted, now) == {}
+
+
+def test_case_number_from_the_townships_pattern():  # issue 21
+    from backend.cases import rules as case_rules
+
+    pattern = case_rules.DEFAULT_CASE_NUMBER_PATTERN
+    assert case_rules.case_number(pattern, "文屏镇", 2026, "dibao", 12) \
+        == "文屏〔2026〕低保第 0012 号"
+    assert case_rules.case_number(pattern, "龙头山镇", 2027, "periodic_review", 1) \
+        == "龙头山〔2027〕复核第 0001 号"
+    assert case_rules.township_short_name("砚池街道") == "砚池"
+    assert case_rules.township_short_name("镇") == "镇"
+    # A pattern that cannot be filled still gives a number (the default's).
+    assert case_rules.case_number("{owner}{seq}", "文屏镇", 2026, "dibao", 3) \
+        == "文屏〔2026〕低保第 0003 号"
+
+
+def test_suggested_team_rotates_pairs_skips_relatives_and_prefers_the_free():  # issue 21
+    from backend.cases.rules import Investigator, joint_visits, suggest_team
+
+    people = [Investigator("a", 0, False), Investigator("b", 0, False),
+              Investigator("c", 5, False), Investigator("d", 0, True)]
+    assert suggest_team(people, {}, 2) == ("a", "b")  # the freest pair
+    history = joint_visits([{"a", "b"}, {"a", "b"}, {"a", "c"}])
+    assert history[frozenset({"a", "b"})] == 2
+    assert suggest_team(people, history, 2) == ("b", "c")  # never together here yet
+    assert "d" not in suggest_team(people, history, 2)  # a relative never goes (004)
+    assert suggest_team(people[:1], {}, 2) == ()

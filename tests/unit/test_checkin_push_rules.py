@@ -62,6 +62,59 @@ def test_other_endpoints_are_refused(endpoint, why):
     assert push_rules.endpoint_problem(endpoint, HOSTS) == why
 
 
+PLAIN = "must be a plain https://host/path URL"
+
+
+@pytest.mark.parametrize("endpoint", [
+    # Issue 20: each passed the allowlist, and the sender's parser (urllib3, under requests)
+    # read another host, or another path, than the check did.
+    "https://127.0.0.1\\.notify.windows.com/x",
+    "https://169.254.169.254\\.notify.windows.com/latest/meta-data",
+    "https://fcm.googleapis.com\\@127.0.0.1/x",
+    "https://evil.example%2F.notify.windows.com/x",
+    "https://fcm.googleapis.com%2F@evil.example/x",
+    "https://fcm.googleapis.com/fcm/send/..%2F..%2Fadmin",
+    "https://fcm.googleapis.com/fcm/send/a%2fb",
+    "https://fcm.googleapis.com/fcm/send/a%5Cb",
+    "https://fcm.googleapis.com/fcm/send/a b",
+    "https://fcm.googleapis.com /fcm/send/x",
+    "https://fcm.googleapis.com./fcm/send/x",
+    "https://db5p.notify.windows.com./w/?token=x",
+    "https://fcm.googleapis.com/fcm/send/../../admin",
+    "https://fcm.googleapis.com/fcm/send/x\\y",
+    "https://fcm.googleapis.com/fcm/send/x\ty",
+    "https://fcm.googleapis.com",
+    "https://fcm.googleapis.com?x=1",
+    "https://fcm.googleapis.com/fcm/send/x#frag",
+    "https://fcm.googleapis.com:0443/fcm/send/x",
+    "https://xn--fcm.googleapis.com\u3002evil.example/x",
+])
+def test_endpoints_that_do_not_round_trip_are_refused(endpoint):
+    assert push_rules.endpoint_problem(endpoint, HOSTS) in (PLAIN, "must not have a fragment",
+                                                            "must not hold credentials",
+                                                            "not a URL"), endpoint
+    assert push_rules.endpoint_problem(endpoint, HOSTS) is not None
+
+
+def test_a_windows_token_keeps_its_escapes_in_the_query():
+    """WNS channel URIs carry a base64 token, escaped, in the query: the query cannot change
+    where the request goes once host and path round-trip."""
+    endpoint = "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAC%2bxYz%2fLw%3d%3d"
+    assert push_rules.endpoint_problem(endpoint, HOSTS) is None
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "10.0.0.8",
+                                     "192.168.1.1", "::1", "fd00::1", "0.0.0.0",
+                                     "100.64.0.1"])
+def test_addresses_that_are_not_public_are_refused_at_connect_time(address):
+    assert not push_rules.is_public_address(address)
+
+
+def test_public_addresses_may_be_connected_to():
+    assert push_rules.is_public_address("142.250.72.138")
+    assert push_rules.is_public_address("2607:f8b0:4005:80b::200a")
+
+
 def test_host_patterns():
     assert push_rules.parse_host_patterns(" A.example , *.b.example,,") == ("a.example",
                                                                             "*.b.example")

@@ -78,3 +78,15 @@ def test_a_year_beyond_the_package_is_reported_until_its_holidays_are_entered():
     monday = date(beyond, 2, 1) + timedelta(days=(7 - date(beyond, 2, 1).weekday()) % 7)
     assert clock.is_working_day(monday)
     assert not clock.is_working_day(monday, {monday: False})
+
+
+def test_subtracting_working_days_undoes_adding_them_across_the_holidays():
+    # Back from the Monday after the National Day week: the make-up Saturday counts, the
+    # holiday week does not.
+    assert clock.subtract_working_days(date(2026, 10, 12), 1) == date(2026, 10, 10)
+    for start in (date(2026, 2, 10), date(2026, 9, 24), date(2026, 12, 1)):  # working days
+        for days in (1, 5, 12, 20):
+            assert clock.subtract_working_days(clock.add_working_days(start, days), days) \
+                <= start
+            assert clock.working_days_between(
+                clock.subtract_working_days(start, days), start) == days

@@ -43,11 +43,11 @@ def samples() -> dict[str, dict]:
             case_no="WP-2026-0002", applicant_name="张三",
             reasons=["家庭人均收入高于当地低保标准", "名下有机动车一辆"],
             decided_on=date(2026, 12, 2),
-            reexamination_route="自收到本告知书之日起30日内向鲁甸县民政局申请复核",
+            reexamination_office="鲁甸县民政局",
             office="文平镇人民政府"),
         "stop_notice": dict(
             case_no="WP-2026-0003", applicant_name="张三", reasons=["家庭成员已稳定就业"],
-            decided_on="2026-12-02", reexamination_route="向鲁甸县民政局申请复核",
+            decided_on="2026-12-02", reexamination_office="鲁甸县民政局",
             office="文平镇人民政府"),
         "approval_notice": dict(
             case_no="WP-2026-0004", applicant_name="王秀兰", category="dibao",
@@ -58,6 +58,20 @@ def samples() -> dict[str, dict]:
             case_no="WP-2026-0005", recipient_name="赵四", reason="火灾致房屋损毁",
             amount_yuan=3000, decided_at=datetime(2026, 12, 2, 3, 30, tzinfo=UTC),
             signatures_due_on=date(2026, 12, 9), office="文平镇人民政府"),
+        # 004: 审批公示 (the decision) and 长期公示 (current recipients, each month)
+        "approval_public_notice": dict(
+            village="文平村", township="文平镇", applicant_name="王秀兰",
+            members=[{"name": "王秀兰", "relation": "head"}],
+            category="extreme_poverty", monthly_amount_yuan=Decimal("980"),
+            starts_on="2026-12-02", ends_on="2026-12-08",
+            objection_contact="文平镇人民政府，电话 0871-6123456，地址 文平镇民政办"),
+        "standing_notice": dict(
+            village="文平村", township="文平镇", month="2026-12-01", issued_on="2026-12-01",
+            recipients=[{"applicant_name": "王秀兰", "members": ["李大山"],
+                         "category": "dibao", "monthly_amount_yuan": Decimal("1234.50")},
+                        {"applicant_name": "赵四", "members": [], "category": "low_income_margin",
+                         "monthly_amount_yuan": "300"}],
+            objection_contact="文平镇人民政府，电话 0871-6123456，地址 文平镇民政办"),
     }
 
 
@@ -98,13 +112,81 @@ def test_pdftotext_reads_the_chinese_text_too():
     text = pdftotext(body)
     assert "社会救助申请不予批准告知书" in text
     assert "名下有机动车一辆" in text
-    assert "鲁甸县民政局申请复核" in text
+    assert "向鲁甸县民政局申请复查" in text
 
 
-def test_pdf_uses_the_cid_font_and_is_small():
-    body, _ = service.render("public_notice", samples()["public_notice"], "pdf")
-    assert b"/STSong-Light" in body and b"/UniGB-UCS2-H" in body
-    assert len(body) < 20_000
+def fonts_of(body: bytes) -> list[tuple[str, list[str]]]:
+    """``(base_font, [FontFile keys])`` for every font every page of the PDF names,
+    composite fonts through their descendants."""
+    found = []
+    for page in pypdf.PdfReader(io.BytesIO(body)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for face in [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]:
+                descriptor = face.get("/FontDescriptor")
+                files = [key for key in (descriptor.get_object() if descriptor else {})
+                         if key.startswith("/FontFile")]
+                found.append((str(face["/BaseFont"]), files))
+    return found
+
+
+@pytest.mark.parametrize("lang", rules.LANGS)
+@pytest.mark.parametrize("kind", rules.KINDS)
+def test_every_font_of_every_document_is_embedded(kind, lang):
+    """The letter looks the same in a reader without Chinese fonts: each font it names is
+    inside the file (a FontFile* stream), a subset of Noto Serif CJK SC (ADR 0015)."""
+    body, _ = service.render(kind, samples()[kind], "pdf", lang=lang)
+    found = fonts_of(body)
+    assert found
+    for base_font, files in found:
+        assert files, f"{base_font} is not embedded"
+        assert "NotoSerifCJKsc" in base_font
+    assert len(body) < 60_000  # a subset, not the 20 MB collection
+
+
+# Content a Chinese document prints as given: names, codes, offices, contacts.
+AS_GIVEN = ("case_no", "applicant_name", "recipient_name", "office", "objection_contact",
+            "reexamination_office", "township", "village")
+
+
+@pytest.mark.parametrize("kind", rules.KINDS)
+def test_a_chinese_document_has_no_latin_letters_but_in_names_and_codes(kind):
+    """One language per document: the words the document adds to its content are all
+    Chinese; a Latin letter may come only from a case number or a name the caller gave."""
+    content = samples()[kind] | {key: "WP-2026-0009"
+                                 for key in ("case_no",) if key in samples()[kind]}
+    text = pdf_text(service.render(kind, content, "pdf")[0])
+    for key in AS_GIVEN:
+        if isinstance(content.get(key), str):
+            text = text.replace(re.sub(r"\s+", "", content[key]), "")
+    assert re.findall(r"[A-Za-z]+", text) == []
+
+
+@pytest.mark.parametrize("kind", ["refusal_letter", "stop_notice"])
+def test_the_route_to_reexamination_is_said_once_with_one_term(kind):  # 002
+    text = pdf_text(service.render(kind, samples()[kind], "pdf")[0])
+    assert text.count("如对本决定有异议") == 1
+    assert text.count("申请复查") == 1 and "申请复核" not in text
+    assert "可自收到本告知书之日起向鲁甸县民政局申请复查。" in text
+
+
+def test_the_standing_notice_lists_each_recipient_with_adults_and_amount_004():
+    text = pdf_text(service.render("standing_notice", samples()["standing_notice"], "pdf")[0])
+    assert "文平村社会救助对象长期公示（2026年12月）" in text
+    assert "王秀兰" in text and "李大山" in text and "1,234.50元/月" in text
+    assert "赵四" in text and "低保边缘家庭" in text and "300.00元/月" in text
+    assert "0871-6123456" in text and "文平镇民政办" in text
+    empty = samples()["standing_notice"] | {"recipients": []}
+    assert "本月本村（社区）无享受社会救助的家庭" in pdf_text(
+        service.render("standing_notice", empty, "pdf")[0])
+
+
+def test_the_standing_notice_takes_no_more_than_name_members_and_amount_004():
+    recipient = samples()["standing_notice"]["recipients"][0] | {"id_number": RESIDENT_ID}
+    content = samples()["standing_notice"] | {"recipients": [recipient]}
+    assert problem("standing_notice", content).slug == "document-content-invalid"
+    mobile = samples()["standing_notice"] | {"objection_contact": f"请拨打 {MOBILE}"}
+    assert problem("standing_notice", mobile).slug == "document-discloses-identity"
 
 
 def test_public_notice_shows_name_members_and_amount_and_the_seven_day_period():  # 004, 001
@@ -128,7 +210,7 @@ def test_refusal_and_stop_give_written_reasons_and_the_route_to_reexamination(ki
     text = pdf_text(service.render(kind, content, "pdf")[0])
     for reason in content["reasons"]:
         assert reason in text
-    assert "您有权申请复核" in text and content["reexamination_route"] in text
+    assert f"向{content['reexamination_office']}申请复查" in text
     assert "2026年12月2日" in text
 
 
@@ -149,7 +231,8 @@ def test_emergency_record_shows_recipient_reason_amount_beijing_time_and_signatu
 def test_english_labels_on_request():
     text = pdf_text(service.render("refusal_letter", samples()["refusal_letter"], "pdf",
                                    lang="en")[0])
-    assert "Noticeofrefusal" in text and "righttoaskforre-examination" in text
+    assert "Noticeofrefusal" in text and "mayask鲁甸县民政局tore-examineit" in text
+    assert "申请" not in text
 
 
 # ----------------------------------------------------------------- the page for the screen
@@ -280,8 +363,8 @@ def test_required_fields_naive_times_and_empty_lists_are_refused():
     assert "reasons" in problem("refusal_letter",
                                 samples()["refusal_letter"] | {"reasons": []}).errors
     content = dict(samples()["refusal_letter"])
-    del content["reexamination_route"]
-    assert "reexamination_route" in problem("refusal_letter", content).errors
+    del content["reexamination_office"]
+    assert "reexamination_office" in problem("refusal_letter", content).errors
     naive = samples()["emergency_record"] | {"decided_at": "2026-12-02T03:30:00"}
     assert "decided_at" in problem("emergency_record", naive).errors
     early = samples()["emergency_record"] | {"signatures_due_on": "2026-12-01"}
@@ -360,4 +443,4 @@ def test_a_long_letter_runs_over_pages_and_every_reason_still_extracts():
     text = pdf_text(body)
     for reason in reasons:
         assert reason in text
-    assert text.index("第20条理由") < text.index("您有权申请复核")
+    assert text.index("第20条理由") < text.index("申请复查")

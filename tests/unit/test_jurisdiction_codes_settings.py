@@ -62,7 +62,7 @@ def test_a_place_is_within_itself_and_its_ancestors_only():
     ("public_notice_days", 7, "004"),
     ("spot_check_ratio_dibao", 0.30, "001"),
     ("spot_check_ratio_temporary", 0.20, "001"),
-    ("emergency_aid_max_yuan", 5000, "002"),
+    ("emergency_aid_max_yuan", 5000, "001"),
     ("min_visit_team_size", 2, "004"),
 ])
 def test_001_002_004_defaults_are_the_domain_numbers(key, default, source):

@@ -25,7 +25,7 @@ LEGAL_LIMITS = [
     ("dibao_extended_deadline_working_days", 30, 31, "001"),  # 001: 30 with the extension
     ("economic_check_extension_trigger_days", 15, 14, "001"),  # 001: check over 15 days
     ("temporary_deadline_working_days", 15, 16, "001"),  # 001: temporary aid <= 15
-    ("emergency_aid_max_yuan", 5000, 5000.01, "002"),  # 002: at most 5,000 yuan
+    ("emergency_aid_max_yuan", 5000, 5000.01, "001"),  # 001: 最高不超过5000元
     ("min_visit_team_size", 2, 1, "004"),  # 004: at least 2 staff
 ]
 
@@ -49,7 +49,8 @@ def test_stricter_values_are_allowed():
 
 
 def test_every_numeric_setting_has_a_bound_row_and_its_default_is_inside():
-    numeric = {key for key, s in SETTINGS.items() if s.kind is not bool}
+    # Text settings (the case number's pattern) have no numeric bound.
+    numeric = {key for key, s in SETTINGS.items() if s.kind not in (bool, str)}
     assert set(BOUNDS) == numeric
     for key in numeric:
         assert check_setting(key, SETTINGS[key].default) is None, key
@@ -89,11 +90,12 @@ def test_a_stored_value_looser_than_the_law_is_ignored():
     assert merged["public_notice_days"] == 10
 
 
-def test_integrity_thresholds_are_county_only():
+def test_integrity_thresholds_and_relaxing_flags_are_county_only():
+    # issue 19: a flag that drops a step of the procedure (002) is the county's too
     assert COUNTY_ONLY_SETTINGS == {
         "max_home_distance_m", "max_accuracy_m", "min_visit_minutes", "max_team_distance_m",
         "max_clock_skew_minutes", "max_photo_distance_m", "max_photo_time_gap_minutes",
-        "max_speed_kmh"}
+        "max_speed_kmh", "is_panel_review_held", "is_review_stage_notice_held"}
     assert county_only_keys(["max_home_distance_m", "public_notice_days"], "township") == [
         "max_home_distance_m"]
     assert county_only_keys(["min_visit_minutes"], "village") == ["min_visit_minutes"]

@@ -58,9 +58,12 @@ def test_hashes_and_uuids_are_not_mistaken_for_numbers():
     assert mask_values([sha, uid], SUPERVISOR) == [sha, uid]
 
 
-def test_roles_that_need_full_numbers_get_them_unchanged():
+def test_no_role_reads_a_full_id_in_the_answers_without_a_reveal():
+    """The catalogue (ADR 0021): a full resident ID is a reveal with a purpose, for a reviewer
+    too; the contact phone stays whole for those whose work is to call."""
     data = {"contact_mobile": "13812345678", "members": [{"id_number": "110105199003071234"}]}
-    assert mask_answers(data, DEFINITION, caller(roles.REVIEWER)) == data
+    assert mask_answers(data, DEFINITION, caller(roles.REVIEWER)) == {
+        "contact_mobile": "13812345678", "members": [{"id_number": "1101**********1234"}]}
     field = mask_answers(data, DEFINITION, caller(roles.FIELD_WORKER))
     assert field == {"contact_mobile": "13812345678",
                      "members": [{"id_number": "1101**********1234"}]}

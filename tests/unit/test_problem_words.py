@@ -29,8 +29,19 @@ BACKEND = ROOT / "backend"
 # key destroyed after too many wrong PINs (pwa/static/js/api.js, keys.js).
 PHONE_ONLY = {"network", "pin-locked-out"}
 # Packages whose endpoints only the desk screens call (the phone talks to auth, sync, visits,
-# photos, devices and check-ins).
-DESK_PACKAGES = {"workflow", "reviews", "documents"}
+# photos, devices and check-ins); feeds are read by other departments' systems, their tokens
+# managed on the desk.
+# Duties are taken only by desk acts (intake, reviews, approvals, spot checks).
+# Complaints are handled on the desk; the public form answers only generic problems.
+DESK_PACKAGES = {"workflow", "reviews", "documents", "feeds", "webhooks", "duties", "dossiers",
+                 "complaints", "retention"}
+# Slugs a phone package's module raises only for a desk caller: the county administrators'
+# XLSForm import lives in forms, whose other endpoints the phone pulls.
+DESK_ONLY_SLUGS = {"xlsform-unreadable", "xlsform-too-large", "xlsform-invalid",
+                   # Two-step sign-in: its every screen (the sign-in's second step, the account
+                   # screen) is a desk module that loads the desk's words (issue 22).
+                   "second-factor-wrong", "second-factor-replayed", "second-factor-enrolled",
+                   "second-factor-not-started", "second-factor-reset-self"}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -59,7 +70,7 @@ def desk_only_slugs() -> set[str]:
                     if f'"{slug}"' in source}
         if packages and packages <= DESK_PACKAGES:
             found.add(slug)
-    return found
+    return found | DESK_ONLY_SLUGS
 
 
 def test_the_desk_only_slugs_are_found():

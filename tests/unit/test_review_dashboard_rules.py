@@ -113,6 +113,16 @@ def test_grouped_bars_with_legend_scale_to_a_round_axis():
     assert {"≥ 30 days", "≥ 60 days", "≥ 120 days", "20"} <= set(texts)
 
 
+@pytest.mark.parametrize(("largest", "ticks"), [
+    (1, ["0", "1", "2", "3", "4"]), (0, ["0", "1", "2", "3", "4"]),
+    (7, ["0", "2", "4", "6", "8"]), (13, ["0", "4", "8", "12", "16"])])
+def test_a_count_axis_has_whole_ticks(largest, ticks):  # issue 21: it showed 0.2 / 0.5 / 0.8
+    svg = charts.bar_chart("Cases", "d", ["V1"], [charts.Series("cases", [largest])],
+                           unit="count")
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert [t for t in texts if t in ticks][:5] == ticks
+
+
 def test_empty_chart_says_so():
     root = parse(charts.bar_chart("T", "D", [], [charts.Series("s", [])], no_data="暂无数据"))
     assert "暂无数据" in [t.text for t in root.iter(f"{SVG}text")]

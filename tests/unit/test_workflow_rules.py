@@ -11,7 +11,7 @@ import pytest
 
 from backend import clock
 from backend.jurisdictions.rules import SETTINGS, check_setting
-from backend.workflow import rules
+from backend.workflow import rereview_rules, rules
 from backend.workflow.rules import Facts, PanelRecord
 
 DEFAULTS = {key: s.default for key, s in SETTINGS.items()}
@@ -48,7 +48,9 @@ def test_emergency_aid_is_decided_straight_from_intake_and_nothing_else_is_002()
 def test_temporary_expenditure_skips_the_public_notice_001():
     assert rules.transition_for("reviewing", "approved", "temporary.expenditure") is not None
     assert rules.transition_for("reviewing", "public_notice", "temporary.expenditure") is None
-    assert rules.transition_for("reviewing", "approved", "dibao") is None
+    # A dibao case skips it only where the jurisdiction drops the review-stage notice (002).
+    assert slugs("reviewing", "approved", Facts(kind="dibao", visit_complete=True)) == [
+        "review-stage-notice-required"]
 
 
 def test_allowed_targets_follow_roles():
@@ -63,19 +65,7 @@ def test_stopping_payment_only_from_approved_monthly_aid_004():
     assert rules.transition_for("refused", "stopped", "dibao") is None
 
 
-# --- separation of duties (001) -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("duty,done,conflict", [
-    ("preliminary_review", {"intake": "u1"}, "intake"),
-    ("approval", {"intake": "u1"}, "intake"),
-    ("approval", {"preliminary_review": "u1"}, "preliminary_review"),
-    ("approval", {"intake": "u2", "preliminary_review": "u3"}, None),
-    ("preliminary_review", {"preliminary_review": "u1"}, None),  # redoing your own duty
-    (None, {"intake": "u1"}, None),
-])
-def test_separation_of_duties_001(duty, done, conflict):
-    assert rules.duty_conflict(duty, "u1", done) == conflict
+# Separation of duties (001): one rule over the duty history, tests/unit/test_duty_rules.py.
 
 
 # --- guards -----------------------------------------------------------------------------------
@@ -168,8 +158,10 @@ def _panel(**overrides) -> PanelRecord:
 
 
 def test_panel_of_at_least_9_with_2_cadres_and_the_group_leader_004():
-    facts = Facts("dibao", economic_check_result="eligible", panel=_panel())
+    facts = Facts("dibao", economic_check_result="eligible", panel=_panel(), is_panel_drawn=True)
     assert slugs("panel_review", "reviewing", facts) == []
+    assert slugs("panel_review", "reviewing", replace(facts, is_panel_drawn=False)) == [
+        "panel-not-drawn"]
     assert slugs("panel_review", "reviewing", replace(facts, panel=_panel(
         members_present=8))) == ["panel-too-small"]
     assert slugs("panel_review", "reviewing", replace(facts, panel=_panel(
@@ -184,7 +176,8 @@ def test_special_case_panel_of_12_within_5_working_days_with_discipline_001():
     due = add_wd(date(2026, 12, 1), rules.SPECIAL_CASE_PANEL_WORKING_DAYS)
     assert due == date(2026, 12, 8)
     ok = _panel(members_present=12, is_discipline_officer_present=True, held_on=due)
-    facts = Facts("special_case", economic_check_result="eligible", panel=ok, panel_due_on=due)
+    facts = Facts("special_case", economic_check_result="eligible", panel=ok, panel_due_on=due,
+                  is_panel_drawn=True)
     assert slugs("panel_review", "reviewing", facts) == []
     assert slugs("panel_review", "reviewing", replace(facts, panel=replace(
         ok, members_present=11))) == ["panel-too-small"]
@@ -449,27 +442,49 @@ def test_extreme_poverty_approval_needs_the_self_care_assessment_001_43():
 
 
 def test_half_years_cover_the_year_without_gap_or_overlap():
-    assert rules.half_year(2027, 1) == (date(2027, 1, 1), date(2027, 6, 30))
-    assert rules.half_year(2027, 2) == (date(2027, 7, 1), date(2027, 12, 31))
-    assert rules.half_year_of(date(2027, 6, 30)) == (2027, 1)
-    assert rules.half_year_of(date(2027, 7, 1)) == (2027, 2)
+    assert rereview_rules.half_year(2027, 1) == (date(2027, 1, 1), date(2027, 6, 30))
+    assert rereview_rules.half_year(2027, 2) == (date(2027, 7, 1), date(2027, 12, 31))
+    assert rereview_rules.half_year_of(date(2027, 6, 30)) == (2027, 1)
+    assert rereview_rules.half_year_of(date(2027, 7, 1)) == (2027, 2)
     with pytest.raises(ValueError):
-        rules.half_year(2027, 3)
+        rereview_rules.half_year(2027, 3)
 
 
 def test_a_special_case_is_due_a_re_review_in_every_half_year_after_its_approval():
     start = date(2027, 1, 1)
-    assert rules.is_rereview_expected(date(2026, 12, 31), start)
-    assert not rules.is_rereview_expected(start, start)  # approved in the period: next one
-    assert not rules.is_rereview_expected(date(2027, 3, 1), start)
+    assert rereview_rules.is_rereview_expected(date(2026, 12, 31), start)
+    assert not rereview_rules.is_rereview_expected(start, start)  # approved in the period: next one
+    assert not rereview_rules.is_rereview_expected(date(2027, 3, 1), start)
 
 
 def test_the_rate_is_none_when_nothing_was_due():
-    assert rules.rate(0, 0) is None
-    assert rules.rate(2, 3) == 0.6667
-    assert rules.rate(3, 3) == 1.0 == rules.SPECIAL_CASE_REREVIEW_RATE
+    assert rereview_rules.rate(0, 0) is None
+    assert rereview_rules.rate(2, 3) == 0.6667
+    assert rereview_rules.rate(3, 3) == 1.0 == rereview_rules.SPECIAL_CASE_REREVIEW_RATE
 
 
 def test_the_rate_is_met_only_when_every_due_case_was_re_reviewed_001():
-    assert rules.is_rereview_rate_met(3, 3) and rules.is_rereview_rate_met(0, 0)
-    assert not rules.is_rereview_rate_met(99, 100)
+    assert rereview_rules.is_rereview_rate_met(3, 3) and rereview_rules.is_rereview_rate_met(0, 0)
+    assert not rereview_rules.is_rereview_rate_met(99, 100)
+
+
+def test_a_12_day_township_never_extends_to_30_002_001():
+    """001 extends its 20 working days to 30 after a check over 15 days; 002's 12 working
+    days have no extension (issue 19)."""
+    settings = {**DEFAULTS, "dibao_deadline_working_days": 12}
+    applied = date(2026, 11, 2)
+    assert rules.decision_deadline("dibao", None, applied, settings, add_wd, 16) == add_wd(
+        applied, 12)
+    assert rules.decision_deadline("dibao", None, applied, DEFAULTS, add_wd, 16) == add_wd(
+        applied, 30)
+
+
+def test_economic_check_dates_001_002():
+    now = datetime(2026, 12, 6, 5, tzinfo=UTC)
+    day = timedelta(days=1)
+    assert rules.economic_check_date_problems(now - day, now, now) == {}
+    assert rules.economic_check_date_problems(now - day, None, now) == {}
+    assert set(rules.economic_check_date_problems(now + day, None, now)) == {"requested_at"}
+    assert set(rules.economic_check_date_problems(now - day, now + day, now)) == {"returned_at"}
+    assert set(rules.economic_check_date_problems(now - day, now - 2 * day, now)) == {
+        "returned_at"}

@@ -3,6 +3,7 @@
 import { h } from '../js/dom.js';
 import { t, extend, getLang, formatDateTime, problemText } from '../js/i18n.js';
 import { api } from '../js/api.js';
+import * as session from '../js/session.js';
 
 const STYLES = ['/static/desk/desk.css'];
 
@@ -58,12 +59,28 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** The desk's tab bar: queue, dashboard. */
+/** The desk's tab bar: queue, dashboard, complaints; webhooks and forms for administrators;
+ * retention for county-level administrators and supervisors; the account. */
 export function deskNav(current) {
+  const tabs = [['reviews', t('review.queue_title')], ['dashboard', t('review.dashboard_title')]];
+  const roles = session.user()?.roles ?? [];
+  if (roles.includes('admin')) tabs.push(['webhooks', t('webhooks.title')], ['forms', t('forms.title')]);
+  const county = session.user()?.jurisdiction?.level === 'county';
+  if (county && (roles.includes('admin') || roles.includes('county_supervisor'))) tabs.push(['retention', t('review.tab_retention')]);
+  tabs.push(['complaints', t('complaints.title')]);
+  if (roles.includes('county_supervisor')) tabs.push(['privacy-report', t('privacy.report_title')]);
+  if (roles.some((role) => ['reviewer', 'approver'].includes(role))) tabs.push(['privacy-exports', t('privacy.exports_title')]);
+  // Account security, with a reminder while a role that needs two-step sign-in lacks it.
+  const due = session.user()?.second_factor_due_at && !enrolledHere;
+  tabs.push(['account', [t('account.title'), due ? h('strong', { id: 'second-factor-due' }, ` (${t('account.due_badge')})`) : null]]);
   return h('nav', { class: 'desk-nav', 'aria-label': t('review.nav') },
-    [['reviews', t('review.queue_title')], ['dashboard', t('review.dashboard_title')]].map(([name, text]) => h('a', {
-      href: `#/${name}`, class: 'desk-tab', 'aria-current': name === current ? 'page' : undefined }, text)));
+    tabs.map(([name, text]) => h('a', {
+      href: `#/${name}`, class: 'desk-tab', id: `desk-tab-${name}`, 'aria-current': name === current ? 'page' : undefined }, text)));
 }
+
+// Set once two-step sign-in is on in this page (the stored user says so from the next sign-in).
+let enrolledHere = false;
+export function markEnrolled() { enrolledHere = true; }
 
 const words = (text) => (typeof text === 'string' ? text : text?.[getLang()] ?? text?.['zh-CN']);
 
@@ -75,13 +92,17 @@ export function fieldOf(definition, path) {
 }
 
 /** "members[1].id_number" in words from the form definition, the path itself otherwise. */
+// Keys the phone adds to a member's answers beside the form's fields (views/survey.js).
+const PHONE_KEYS = ['confirmed_on_site'];
+
 export function fieldWords(definition, path) {
   const [, name, index, member] = /^(\w+)(?:\[(\d+)\]\.(\w+))?$/.exec(path ?? '') ?? [];
   const field = (definition?.sections ?? []).flatMap((s) => s.fields ?? []).find((f) => f.name === name);
   if (!field) return path;
   if (index === undefined) return words(field.label) ?? path;
   const inner = (field.fields ?? []).find((f) => f.name === member);
-  return `${words(field.label) ?? name} ${Number(index) + 1} · ${words(inner?.label) ?? member}`;
+  const label = words(inner?.label) ?? (PHONE_KEYS.includes(member) ? t(`review.${member}`) : member);
+  return `${words(field.label) ?? name} ${Number(index) + 1} · ${label}`;
 }
 
 /** A field's answer as text: choices by their label, lists joined, booleans in words. */

@@ -36,6 +36,9 @@ function altText(chart, title, body) {
 }
 
 export async function render(root) {
+  // A notice left by the screen before (a saved review, a PIN set) would sit over a chart
+  // for its five seconds (issue 21): the dashboard opens clear; its own errors still show.
+  for (const old of document.querySelectorAll('#toasts .toast:not(.toast-error)')) old.remove();
   await prepare();
   const filters = { ...(JSON.parse(sessionStorage.getItem(KEY) ?? '{}')) };
   const query = () => new URLSearchParams(Object.entries(filters).filter(([, v]) => v != null && v !== ''));

@@ -28,7 +28,9 @@ export const metres = (m) => (m == null ? '—' : m >= 1000 ? `${(m / 1000).toFi
 export function drawMap(host, evidence) {
   const tiles = meta('doorstep-map-tiles');
   host.classList.toggle('map-plain', !tiles);
-  const map = L.map(host, { zoomControl: true, attributionControl: Boolean(tiles), keyboard: true });
+  // The zoom buttons' titles in the reader's language (Leaflet's own are English).
+  const map = L.map(host, { zoomControl: false, attributionControl: Boolean(tiles), keyboard: true });
+  L.control.zoom({ zoomInTitle: t('review.map_zoom_in'), zoomOutTitle: t('review.map_zoom_out') }).addTo(map);
   if (tiles) L.tileLayer(tiles, { attribution: meta('doorstep-map-attribution'), maxZoom: 19, subdomains: '01234567' }).addTo(map);
   const points = [];
   const layers = [];

@@ -29,9 +29,14 @@ function answerRows(definition, answers) {
     known.add(field.name);
     const value = answers[field.name];
     if (field.type === 'repeat' || (Array.isArray(value) && value.every((v) => v && typeof v === 'object'))) {
+      // In the form's order (姓名 first), then what the phone adds (confirmed on site), then
+      // anything else; never the roster's internal id.
+      const order = (field.fields ?? []).map((f) => f.name);
       (value ?? []).forEach((entry, index) => {
-        for (const [member, inner] of Object.entries(entry ?? {})) {
-          if (member !== 'registered_member_id') rows.push([`${field.name}[${index}].${member}`, inner]);
+        const keys = Object.keys(entry ?? {}).filter((k) => k !== 'registered_member_id');
+        const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length + (k === 'confirmed_on_site' ? 0 : 1));
+        for (const member of keys.sort((a, b) => rank(a) - rank(b))) {
+          rows.push([`${field.name}[${index}].${member}`, entry[member]]);
         }
       });
     } else if (value !== undefined && field.type !== 'note') {
@@ -143,26 +148,53 @@ export async function render(root, { params, navigate }) {
         blobUrl(photo.thumbnail_url).then((url) => button.append(h('img', { src: url, alt: t('review.photo_alt', { n }) })))
           .catch(() => button.append(t('review.photo_not_uploaded')));
       }
-      const place = (lat, lon) => (lat == null ? '—' : `${lat.toFixed(5)}, ${lon.toFixed(5)}`);
-      list.append(h('li', { class: 'photo-item' }, button, h('dl', { class: 'photo-facts' },
-        h('dt', {}, t('review.photo_n', { n })), h('dd', {}, photo.field ? fieldWords(definition, photo.field) : ''),
-        h('dt', {}, t('review.photo_exif')), h('dd', { class: 'exif' }, when(photo.exif_taken_at), ' · ', place(photo.exif_lat, photo.exif_lon)),
-        h('dt', {}, t('review.photo_device')), h('dd', {}, when(photo.device_captured_at), ' · ', place(photo.device_lat, photo.device_lon)),
-        h('dt', {}, t('review.photo_distance')), h('dd', {}, metres(photo.distance_from_home_m)))));
+      list.append(h('li', { class: 'photo-item' }, button, photoFacts(photo, n)));
     });
     return h('section', { class: 'panel', id: 'photos', 'aria-labelledby': 'photos-title' },
       h('h2', { id: 'photos-title' }, t('review.photos')), stampsSection(), list);
   }
 
+  /** What the thumbnail and the full-size photo both say: its field, the camera's and the
+   *  phone's time and place, and the distance from home (issue 21: the full size dropped them). */
+  function photoFacts(photo, n) {
+    const place = (lat, lon) => (lat == null ? '—' : `${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+    return h('dl', { class: 'photo-facts' },
+      h('dt', {}, t('review.photo_n', { n })), h('dd', {}, photo.field ? fieldWords(definition, photo.field) : ''),
+      h('dt', {}, t('review.photo_exif')), h('dd', { class: 'exif' }, when(photo.exif_taken_at), ' · ', place(photo.exif_lat, photo.exif_lon)),
+      h('dt', {}, t('review.photo_device')), h('dd', { class: 'device' }, when(photo.device_captured_at), ' · ', place(photo.device_lat, photo.device_lon)),
+      h('dt', {}, t('review.photo_distance')), h('dd', { class: 'distance' }, metres(photo.distance_from_home_m)));
+  }
+
+  /** The full-size photo: the untouched original, or the server's watermarked copy for print
+   *  (verified facts only: camera and server time, EXIF place, case number, team, hash). */
   async function showFull(photo, n) {
     const img = h('img', { alt: t('review.photo_alt', { n }), class: 'photo-full' });
+    const choose = async (version) => {
+      dialog.dataset.loaded = 'false';
+      const path = version === 'watermarked'
+        ? `${photo.url}/watermarked?lang=${document.documentElement.lang === 'en' ? 'en' : 'zh-CN'}` : photo.url;
+      const old = img.src;
+      try {
+        img.src = await blobUrl(path);
+      } catch (error) {
+        toast(reviewProblem(error), 'error');
+      }
+      if (old) URL.revokeObjectURL(old);
+      dialog.dataset.version = version;
+      dialog.dataset.loaded = 'true';
+    };
+    const versions = h('fieldset', { class: 'photo-version', id: 'photo-version' },
+      h('legend', {}, t('review.photo_version')),
+      ['plain', 'watermarked'].map((version) => h('label', { class: 'photo-version-choice' },
+        h('input', { type: 'radio', name: 'photo-version', value: version, id: `photo-${version}`,
+          checked: version === 'plain', onchange: () => choose(version) }), ` ${t(`review.photo_${version}`)}`)));
     const dialog = h('dialog', { class: 'desk-dialog photo-dialog', id: 'photo-dialog', 'aria-label': t('review.photo_n', { n }) },
-      img, h('p', {}, t('review.photo_exif'), ': ', when(photo.exif_taken_at)),
+      versions, img, photoFacts(photo, n),
       h('button', { class: 'btn', type: 'button', id: 'photo-close', onclick: () => dialog.close() }, t('review.close')));
     dialog.addEventListener('close', () => { URL.revokeObjectURL(img.src); dialog.remove(); });
     document.body.append(dialog);
     dialog.showModal();
-    img.src = await blobUrl(photo.url);
+    await choose('plain');
   }
 
   function mapSection() {
@@ -174,6 +206,20 @@ export async function render(root, { params, navigate }) {
       host);
   }
 
+  /** The stamps a flag is about: one (far from home, poor accuracy) or a pair (team apart). */
+  const whichStamps = (flag) => {
+    const p = flag.parameters ?? {};
+    return [p, p.stamp_a, p.stamp_b].filter((ref) => ref && Number.isInteger(ref.stamp_index));
+  };
+
+  /** Which stamp, so the same flag twice reads apart (issue 21): "第 2 个定位（结束定位），
+   *  2026年12月5日 10:40，张三的手机". */
+  function stampWords(ref) {
+    const signer = (evidence.attestations ?? []).find((a) => a.user_id === ref.user_id)?.name;
+    return t('review.which_stamp', { n: ref.stamp_index + 1, kind: t(`review.stamp_kind.${ref.kind}`), at: when(ref.captured_at),
+      who: signer ? t('review.stamp_by', { name: signer }) : '' });
+  }
+
   function flagsSection() {
     const flags = (evidence.flags ?? []).filter((f) => f.revision === evidence.revision);
     return h('section', { class: 'panel', id: 'flags', 'aria-labelledby': 'flags-title' },
@@ -181,6 +227,7 @@ export async function render(root, { params, navigate }) {
       flags.length ? h('ul', { class: 'flag-list' }, flags.map((flag) => h('li', { class: `flag flag-${flag.severity}`, dataset: { code: flag.code } },
         h('strong', {}, `${t(`review.severity.${flag.severity}`)} · ${flagWords(flag.code)}`),
         h('p', { class: 'flag-sentence' }, flagSentence(flag)),
+        whichStamps(flag).map((ref) => h('p', { class: 'flag-stamp' }, stampWords(ref))),
         Object.keys(flag.thresholds ?? {}).length ? h('p', { class: 'flag-threshold' }, `${t('review.threshold')}: `,
           Object.entries(flag.thresholds).map(([name, value]) => `${settingWords(name)} = ${value}`).join('; ')) : null)))
         : h('p', { class: 'muted' }, t('review.no_flags_here')));
@@ -189,8 +236,8 @@ export async function render(root, { params, navigate }) {
   function attestationsSection() {
     return h('section', { class: 'panel', id: 'attestations', 'aria-labelledby': 'att-title' },
       h('h2', { id: 'att-title' }, t('review.attestations')),
-      h('table', {}, h('thead', {}, h('tr', {}, ['signer', 'key', 'signed_at'].map((c) => h('th', { scope: 'col' }, t(`review.${c}`))),
-        h('th', { scope: 'col' }, t('review.revision', { n: '' }).trim()))),
+      !(evidence.attestations ?? []).length ? h('p', { class: 'empty', id: 'no-attestations' }, t('review.no_attestations')) :
+      h('table', {}, h('thead', {}, h('tr', {}, ['signer', 'key', 'signed_at', 'revision_column'].map((c) => h('th', { scope: 'col' }, t(`review.${c}`))))),
       h('tbody', {}, (evidence.attestations ?? []).map((a) => h('tr', { dataset: { user: a.user_id } },
         h('td', {}, a.name ?? a.user_id),
         h('td', { class: 'mono' }, (a.key_id ?? '—').slice(0, 12)),

@@ -68,7 +68,9 @@ export async function request(path, { method = 'GET', body, headers = {}, raw = 
     const token = bearer ?? (auth ? hooks.session()?.access_token : null);
     if (token) sent.Authorization = `Bearer ${token}`;
     let payload = body;
-    if (body !== undefined && !(body instanceof Blob)) {
+    if (body instanceof FormData) {
+      // multipart: fetch writes the Content-Type with its boundary itself.
+    } else if (body !== undefined && !(body instanceof Blob)) {
       sent['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     } else if (body instanceof Blob) {

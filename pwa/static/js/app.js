@@ -27,6 +27,23 @@ const LAZY = {
   // Workflow desk screens (intake, review, approval, county; ≥ 1024 px, tablets too).
   work: () => import('../desk/workflow/work.js'),
   'work-case': () => import('../desk/workflow/case.js'),
+  // The administrators' webhooks desk (subscriptions, delivery log).
+  webhooks: () => import('../desk/webhooks.js'),
+  // The county administrators' form desk: published versions, XLSForm import.
+  forms: () => import('../desk/forms.js'),
+  // The county's retention desk (settings, the purge's dry run, legal holds).
+  retention: () => import('../desk/retention.js'),
+  intake: () => import('../desk/workflow/intake.js'),
+  // Complaints and reports (举报): every report of the area, one report's handling.
+  complaints: () => import('../desk/complaints.js'),
+  // Sign-ins and two-step sign-in.
+  account: () => import('../desk/second-factor.js'),
+  // Personal data (issue 22): reveals with a purpose, the supervisor's report, full exports.
+  'privacy-household': () => import('../desk/privacy.js'),
+  'privacy-report': () => import('../desk/privacy.js'),
+  'privacy-exports': () => import('../desk/privacy.js'),
+  // The recipient's own view of what is held about their household (PIPL Art. 44-46).
+  'my-data': () => import('../recipient/my-data.js'),
 };
 const DESK_ROLES = ['reviewer', 'approver', 'county_supervisor', 'admin'];
 const isDeskUser = () => (session.user()?.roles ?? []).some((role) => DESK_ROLES.includes(role));
@@ -35,7 +52,21 @@ const FOLLOWING_UP = ['village_assistant', 'intake_clerk', 'reviewer', 'approver
 // The recipient's screens sign in on their own (phone + PIN) and are all a recipient sees.
 const isRecipient = () => (session.user()?.roles ?? []).includes('recipient');
 const WORKFLOW_ROLES = ['intake_clerk', 'reviewer', 'approver', 'county_supervisor'];
+// Who reads the area's complaints (举报): the township's office and the county.
+const COMPLAINT_ROLES = ['intake_clerk', 'reviewer', 'approver', 'county_supervisor', 'admin'];
+const isComplaintReader = () => (session.user()?.roles ?? []).some((role) => COMPLAINT_ROLES.includes(role));
 const isWorkflowUser = () => (session.user()?.roles ?? []).some((role) => WORKFLOW_ROLES.includes(role));
+// Where each role's work is (issue 21): field workers their assigned cases; reviewers,
+// approvers and supervisors the review queue; intake clerks the casework to-do list; village
+// assistants the check-in follow-ups. Anyone else the case list.
+function landing() {
+  const roles = session.user()?.roles ?? [];
+  if (roles.includes('field_worker')) return 'cases';
+  if (isDeskUser()) return 'reviews';
+  if (roles.includes('intake_clerk')) return 'work';
+  if (roles.includes('village_assistant')) return 'checkin-desk';
+  return 'cases';
+}
 
 const main = () => document.getElementById('main');
 let cleanup = null;
@@ -46,7 +77,13 @@ export function navigate(path) {
   if (location.hash === `#/${path}`) route(); else location.hash = `#/${path}`;
 }
 
+// Desk sign-ins end when idle.
+function watchIdle() {
+  if (session.user()?.idle_minutes && !session.needsSignIn()) import('../desk/idle.js').then((m) => m.watch(), () => {});
+}
+
 async function afterSignIn() {
+  watchIdle();
   // Ask the browser to keep drafts, the outbox and photos under storage pressure.
   import('./device/storage.js').then((m) => m.requestPersistence()).catch(() => {});
   const { afterSignIn: hook } = await import('./keys-ui.js').catch(() => ({}));
@@ -84,10 +121,10 @@ async function route() {
   // moved on: only the newest navigation draws, or the old screen would cover the new one.
   const navigation = ++navigations;
   const [name = 'cases', ...params] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  const opensCheckIn = location.pathname === '/checkin' || name === 'checkin' || isRecipient();
-  // Reviewers, approvers and supervisors have no assignments of their own: they start at the queue.
+  const opensCheckIn = (location.pathname === '/checkin' || name === 'checkin' || isRecipient()) && name !== 'my-data';
+  // Only field workers have assignments of their own: everyone else starts where their work is.
   const wanted = opensCheckIn ? 'checkin' : session.needsSignIn() ? 'login'
-    : name === 'cases' && isDeskUser() && !session.user().roles.includes('field_worker') ? 'reviews' : name;
+    : name === 'cases' ? landing() : name;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   appState.isFormOpen = false;
@@ -104,7 +141,7 @@ async function route() {
   delete root.dataset.ready;
   root.dataset.view = wanted;
   document.body.classList.toggle('signed-in', !session.needsSignIn());
-  document.body.classList.toggle('desk', ['reviews', 'review', 'dashboard'].includes(wanted));
+  document.body.classList.toggle('desk', ['reviews', 'review', 'dashboard', 'webhooks', 'forms', 'complaints', 'retention'].includes(wanted));
   if (!document.getElementById('nav-work') !== !(isWorkflowUser() && !session.needsSignIn())
     || !document.getElementById('nav-reviews') !== !(isDeskUser() && !session.needsSignIn())) renderHeader();
   try {
@@ -129,6 +166,8 @@ function renderHeader() {
     isWorkflowUser() && !session.needsSignIn()
       ? h('a', { class: 'icon-btn nav-text', href: '#/work', id: 'nav-work' }, t('nav.work')) : null,
     isDeskUser() && !session.needsSignIn() ? h('a', { class: 'icon-btn nav-text', href: '#/reviews', id: 'nav-reviews' }, t('nav.reviews')) : null,
+    isComplaintReader() && !session.needsSignIn()
+      ? h('a', { class: 'icon-btn nav-text', href: '#/complaints', id: 'nav-complaints' }, t('nav.complaints')) : null,
     // Named "待发送 3" when three wait: the visible count is part of the spoken name.
     h('a', { class: 'icon-btn', href: '#/outbox', id: 'nav-outbox' },
       ...iconLabel('⇅', t('nav.outbox')), h('span', { class: 'badge', id: 'outbox-count', hidden: true })),
@@ -170,6 +209,7 @@ async function start() {
   session.onChange((current) => { if (!current || current.needs_sign_in) route(); });
   session.onChange(() => renderHeader());  // the desk link follows who is signed in
   await route();
+  watchIdle();
   // Everything below improves the app but is not needed to show the list.
   import('./background.js').then((m) => m.start({ navigate, appState })).catch((error) => {
     console.warn('background start failed', error);

@@ -50,6 +50,9 @@ export function formatDate(value) { return dates.formatDate(value, lang); }
 /** An instant with its time of day, on China's clock: "2026年11月26日 08:42". */
 export function formatDateTime(value) { return dates.formatDateTime(value, lang); }
 
+/** A span of days as people write it: "12月1日至12月20日". */
+export function formatDateRange(from, to) { return dates.formatDateRange(from, to, lang); }
+
 const extended = new Map();
 /** Words of screens loaded on demand (the desk), kept out of the precached files. */
 export async function extend(base) {

@@ -10,6 +10,7 @@ import * as keys from './keys.js';
 import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
 import { sendDue, problemOf } from './domain/drain.js';
 import { pruneConfirmed } from './device/storage.js';
+import { dismiss } from './dom.js';
 
 const listeners = new Set();
 export function onChange(listener) { listeners.add(listener); return () => listeners.delete(listener); }
@@ -20,12 +21,17 @@ export async function entries() {
 }
 
 async function updateBadge() {
+  const all = await store.all('outbox');
+  if (!all.some((e) => e.status === 'waiting')) dismiss(QUEUED_TOAST);
   const badge = document.getElementById('outbox-count');
   if (!badge) return;
-  const pending = (await store.all('outbox')).filter((e) => e.status !== 'accepted').length;
+  const pending = all.filter((e) => e.status !== 'accepted').length;
   badge.textContent = String(pending);
   badge.hidden = pending === 0;
 }
+
+// The "sent when online" toast, gone once nothing waits.
+export const QUEUED_TOAST = 'outbox-queued';
 
 export async function enqueue(record, extra = {}) {
   const entry = { id: record.id, status: 'waiting', queued_at: new Date().toISOString(),

@@ -50,10 +50,22 @@ export function user() { return current?.user ?? null; }
 export function isSignedIn() { return Boolean(current?.user); }
 export function needsSignIn() { return !current?.user || Boolean(current?.needs_sign_in); }
 
-/** Sign in with the password; a different user than the last one starts from a clean phone. */
-export async function signIn(username, password) {
-  const result = await api.post('/api/auth/login', { username, password, device_id: deviceId },
+/** Sign in with the password (and `second`: a code); a different user than the last one starts
+ * from a clean phone. Without the code it needs, the answer is `second_factor`, nothing kept. */
+export async function signIn(username, password, second = {}) {
+  const result = await api.post('/api/auth/login', { username, password, device_id: deviceId, ...second },
     { auth: false, retries: 0 });
+  if (!result.access_token) return result;
+  return adopt(result);
+}
+
+/** A recipient signs in with phone number and PIN (the account's name is not the number). */
+export async function signInRecipient(phone, pin) {
+  return adopt(await api.post('/api/checkins/login', { phone, pin, device_id: deviceId },
+    { auth: false, retries: 0 }));
+}
+
+async function adopt(result) {
   if (current?.user && current.user.id !== result.user.id) {
     // Someone else on a shared phone: the last person's reminders must not reach them. Only
     // the browser's side (their sign-in may be gone); the push service's 410 clears the server's.

@@ -7,7 +7,10 @@ import { gzipSync } from 'node:zlib';
 
 const root = new URL('../../../pwa/', import.meta.url).pathname;
 const sw = readFileSync(join(root, 'static/sw.js'), 'utf8');
-const listed = JSON.parse(sw.match(/const SHELL_ASSETS = (\[[\s\S]*?\]);/)[1].replace(/'/g, '"').replace(/,\s*\]/, ']'));
+const list = (name) => JSON.parse(sw.match(new RegExp(`const ${name} = (\\[[\\s\\S]*?\\]);`))[1]
+  .replace(/'/g, '"').replace(/,\s*\]/, ']'));
+const listed = list('SHELL_ASSETS');
+const onlineOnly = list('ONLINE_ONLY');
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -25,7 +28,19 @@ test('every listed static asset exists', () => {
 test('every app module is precached (else the app breaks offline)', () => {
   const modules = walk(join(root, 'static/js')).map((p) => p.slice(join(root).length - 1))
     .filter((p) => p.endsWith('.js') && !p.endsWith('api-docs.js'));
-  for (const module of modules) assert.ok(listed.includes(module), `${module} is not precached`);
+  for (const module of modules) {
+    assert.ok(listed.includes(module) || onlineOnly.includes(module), `${module} is not precached`);
+  }
+});
+
+test('no precached module imports an online-only one statically (it would not load offline)', () => {
+  const names = onlineOnly.map((url) => url.split('/').pop());
+  for (const url of listed.filter((u) => u.endsWith('.js'))) {
+    const source = readFileSync(join(root, url), 'utf8');
+    for (const [, from] of source.matchAll(/^import\s[^;]*?from\s+'([^']+)'/gm)) {
+      assert.ok(!names.includes(from.split('/').pop()), `${url} imports ${from} statically`);
+    }
+  }
 });
 
 test('the precached shell stays within 100 KB gzipped (a phone on a weak signal)', () => {

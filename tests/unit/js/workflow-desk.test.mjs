@@ -51,8 +51,12 @@ test('the intake clerk records the application, then starts the investigation', 
 test('a reviewer proposes the income; temporary aid proposes an amount', () => {
   assert.deepEqual(transitionFields('investigating', 'reviewing', 'dibao').map((f) => f.name), ['proposal.per_capita_income_yuan']);
   assert.deepEqual(transitionFields('investigating', 'reviewing', 'temporary.expenditure').map((f) => f.name), ['proposal.amount_yuan']);
-  const panel = transitionFields('panel_review', 'reviewing', 'dibao').map((f) => f.name);
-  assert.ok(panel.includes('panel.members_present') && panel.includes('proposal.per_capita_income_yuan'));
+  // Issue 19: attendance per drawn member with a signature; the counts are never typed.
+  const drawn = [{ id: 'm1', name: '王福', role: 'group_leader' }, { id: 'm2', name: '李明', role: 'township_cadre' }];
+  const panel = transitionFields('panel_review', 'reviewing', 'dibao', drawn).map((f) => f.name);
+  assert.ok(panel.includes('panel.held_on') && panel.includes('proposal.per_capita_income_yuan'));
+  assert.ok(panel.includes('panel.attendance.m1.status') && panel.includes('panel.attendance.m2.signature'));
+  assert.ok(!panel.some((name) => name.includes('members_present') || name.includes('cadres_present')));
   const action = { kind: 'transition', to: 'reviewing', fields: transitionFields('investigating', 'reviewing', 'dibao') };
   assert.deepEqual(bodyFor(action, { 'proposal.per_capita_income_yuan': '120.5' }).body,
     { to: 'reviewing', proposal: { per_capita_income_yuan: '120.5' } });
@@ -99,9 +103,15 @@ test('documents follow the stage of the case', () => {
   assert.deepEqual(documentsFor(view({ application: { missing_documents: ['户口簿'] } })), ['missing_documents_notice']);
   assert.deepEqual(documentsFor(view({ status: 'public_notice', notice: { starts_on: '2026-12-02' } })), ['public_notice']);
   assert.deepEqual(documentsFor(view({ status: 'refused' })), ['refusal_letter']);
+  // Issue 21: a 批准通知 is offered only for a decision the server can print.
+  // Issue 19: a monthly allowance's decision is posted, and its village's standing notice.
+  assert.deepEqual(documentsFor(view({ status: 'approved', decision: { decided_at: '2026-12-02T02:00:00Z' } })),
+    ['approval_notice', 'approval_public_notice', 'standing_notice']);
+  assert.deepEqual(documentsFor(view({ status: 'approved', decision: { decided_at: null } })), []);
   assert.deepEqual(documentsFor(view({ status: 'investigating', economic_check: { result: 'obviously_ineligible' } })), ['refusal_letter']);
-  assert.deepEqual(documentsFor(view({ status: 'approved', notice: { starts_on: '2026-12-02' } })), ['public_notice', 'approval_notice']);
-  assert.deepEqual(documentsFor(view({ status: 'approved', kind_key: 'temporary.emergency', emergency: { recipient_name: '赵四' } })),
+  const decided = { decided_at: '2026-12-02T02:00:00Z' };
+  assert.deepEqual(documentsFor(view({ status: 'approved', decision: decided, notice: { starts_on: '2026-12-02' } })), ['public_notice', 'approval_notice', 'approval_public_notice', 'standing_notice']);
+  assert.deepEqual(documentsFor(view({ status: 'approved', decision: decided, kind_key: 'temporary.emergency', emergency: { recipient_name: '赵四' } })),
     ['approval_notice', 'emergency_record']);
 });
 
@@ -119,6 +129,10 @@ test('a refused step says what to do next', () => {
   assert.deepEqual([open.kind, open.rules, open.messages, open.reload], ['guard', ['periodic-review-open'], ['already open'], true]);
   assert.ok('wf.rule.periodic-review-open' in zh);
   assert.equal(explainProblem({ status: 422, type: 'separation-of-duties', detail: 'x' }).kind, 'duty');
+  // Issue 21: the server's English sentence never reaches the screen; the duties' slugs do.
+  const duty = explainProblem({ status: 422, type: 'separation-of-duties', detail: 'You did preliminary_review',
+    problem: { duty: 'approval', done: 'preliminary_review' } });
+  assert.deepEqual([duty.messages, duty.duty, duty.done], [[], 'approval', 'preliminary_review']);
   assert.equal(explainProblem({ status: 422, type: 'validation-failed', errors: { reasons: ['bad'] } }).kind, 'input');
   assert.equal(explainProblem({ status: 403, type: 'forbidden' }).kind, 'forbidden');
   assert.equal(explainProblem({ status: 428, type: 'precondition-required' }).kind, 'missing');
@@ -170,4 +184,15 @@ test("a review's adjustment starts from the visit's income, else the allowance's
   const fresh = actionsFor(view({ status: 'investigating', allowed_transitions: ['reviewing'],
     periodic_review: { income_on_record_yuan: '300.00' } }), ['reviewer']);
   assert.ok(fresh.every((a) => a.fields.every((f) => f.value === undefined || f.name !== 'proposal.per_capita_income_yuan')));
+});
+
+test('the county draw defaults to the earliest month still waiting, else last month (issue 21)', async () => {
+  const { defaultDrawMonth } = await import('../../../pwa/static/desk/workflow/domain.js');
+  const now = Date.parse('2026-12-06T02:00:00Z');
+  assert.equal(defaultDrawMonth([], now), '2026-11');
+  assert.equal(defaultDrawMonth([], Date.parse('2027-01-01T00:30:00+08:00')), '2026-12');
+  assert.equal(defaultDrawMonth([
+    { task: 'decision', intake_month: '2026-08' },
+    { task: 'spot_check_draw', intake_month: '2026-10' },
+    { task: 'spot_check_draw', intake_month: '2026-09' }], now), '2026-09');
 });

@@ -5,8 +5,9 @@ import { h, fill } from '../../js/dom.js';
 import { actionsFor, bodyFor, documentsFor, explainProblem } from './domain.js';
 import {
   prepare, leave, w, roles, day, when, kindWords, statusWords, moveWords, loadWorkflow,
-  loadTimeline, perform, fetchDocument, saveBlob, workNav,
+  loadTimeline, perform, fetchDocument, saveBlob, workNav, problemWords,
 } from './common.js';
+import { dossierPanel, DOSSIER_ROLES } from '../dossier.js';
 
 const fieldId = (action, name) => `wf-f-${action.id}-${name.replace(/\./g, '-')}`;
 
@@ -16,14 +17,63 @@ function actionTitle(action, view) {
   return w(`wf.action.${action.kind}`);
 }
 
+function fieldLabel(field) {
+  if (!field.label) return w(`wf.field.${field.name}`);
+  const { role, ...params } = field.label.params;
+  return w(field.label.key, role ? { ...params, role: w(`wf.pool_role.${role}`) } : params);
+}
+
+/** A signature pad: strokes on a canvas; the PNG (base64) goes into a hidden input. */
+function signaturePad(id, common, label, errorId) {
+  const hidden = h('input', { ...common, type: 'hidden', value: '' });
+  const canvas = h('canvas', { id: `${id}-pad`, class: 'wf-signature', width: 300, height: 90,
+    role: 'img', 'aria-label': label });
+  const pen = canvas.getContext('2d');
+  let last = null;
+  const point = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * (canvas.width / box.width),
+      (event.clientY - box.top) * (canvas.height / box.height)];
+  };
+  canvas.addEventListener('pointerdown', (event) => {
+    canvas.setPointerCapture?.(event.pointerId);
+    last = point(event);
+  });
+  canvas.addEventListener('pointermove', (event) => {
+    if (!last) return;
+    const next = point(event);
+    pen.lineWidth = 2;
+    pen.lineCap = 'round';
+    pen.beginPath();
+    pen.moveTo(...last);
+    pen.lineTo(...next);
+    pen.stroke();
+    last = next;
+  });
+  const finish = () => {
+    if (!last) return;
+    last = null;
+    hidden.value = canvas.toDataURL('image/png').split(',')[1];
+  };
+  canvas.addEventListener('pointerup', finish);
+  canvas.addEventListener('pointerleave', finish);
+  const clear = h('button', { type: 'button', class: 'btn', id: `${id}-clear`, onclick: () => {
+    pen.clearRect(0, 0, canvas.width, canvas.height);
+    hidden.value = '';
+  } }, w('wf.signature.clear'));
+  return h('div', { class: 'field' }, h('p', { class: 'wf-signature-label' }, label), canvas, clear, hidden,
+    h('p', { class: 'field-error', id: errorId }));
+}
+
 function fieldControl(action, field) {
   const id = fieldId(action, field.name);
   const errorId = `${id}-error`;
   const common = { id, name: field.name, 'aria-describedby': errorId };
+  if (field.type === 'signature') return signaturePad(id, common, fieldLabel(field), errorId);
   if (field.type === 'checkbox') {
     return h('div', { class: 'field' },
       h('label', { class: 'choice', for: id },
-        h('input', { ...common, type: 'checkbox', checked: Boolean(field.checked) }), w(`wf.field.${field.name}`)),
+        h('input', { ...common, type: 'checkbox', checked: Boolean(field.checked) }), fieldLabel(field)),
       h('p', { class: 'field-error', id: errorId }));
   }
   let control;
@@ -41,7 +91,7 @@ function fieldControl(action, field) {
       maxlength: field.max, inputmode: field.type === 'money' ? 'decimal' : field.type === 'integer' ? 'numeric' : undefined });
   }
   return h('div', { class: 'field' },
-    h('label', { for: id }, w(`wf.field.${field.name}`)), control,
+    h('label', { for: id }, fieldLabel(field)), control,
     h('p', { class: 'field-error', id: errorId }));
 }
 
@@ -62,8 +112,11 @@ function problemBox(explained, error) {
       const words = w(key);
       items.push(h('li', { dataset: { rule } }, words === key ? (explained.messages[index] ?? rule) : words));
     }
-  } else if (explained.kind === 'input' || explained.kind === 'duty') {
+  } else if (explained.kind === 'input') {
     for (const message of explained.messages) items.push(h('li', {}, message));
+  } else if (explained.kind === 'duty' && explained.duty && explained.done) {
+    items.push(h('li', { dataset: { duty: explained.duty, done: explained.done } },
+      w('wf.problem.duty_detail', { done: w(`wf.duty.${explained.done}`), duty: w(`wf.duty.${explained.duty}`) })));
   }
   const lead = {
     stale: () => w('wf.problem.stale'),
@@ -73,7 +126,7 @@ function problemBox(explained, error) {
     input: () => w('wf.problem.input'),
     forbidden: () => w('wf.problem.forbidden'),
     missing: () => w('wf.problem.missing'),
-    other: () => w('wf.problem.other', { detail: error?.detail || error?.message || '' }),
+    other: () => w('wf.problem.other', { detail: problemWords(error) }),
   }[explained.kind]();
   return h('div', { class: 'wf-problem', id: 'wf-problem', role: 'alert', tabindex: '-1',
     dataset: { kind: explained.kind, type: error?.type ?? '' } },
@@ -164,6 +217,7 @@ function timelinePanel(items) {
       if (after.objection?.content) extra.push(`${after.objection.raised_by_name}：${after.objection.content}`);
       if ((after.reasons ?? []).length) extra.push(after.reasons.join('；'));
       if (after.task) extra.push(w(`wf.task.${after.task}`));
+      if ((item.team_names ?? []).length) extra.push(w('wf.timeline.team', { names: item.team_names.join('、') }));
       return h('li', { dataset: { action: item.action, to: item.to_status ?? '' } },
         h('time', { datetime: item.at }, when(item.at)),
         h('span', {}, [action.startsWith('wf.audit.') ? item.action : action, move].filter(Boolean).join(' · ')),
@@ -181,6 +235,7 @@ export async function render(root, { params }) {
   let message = null;         // the last step's outcome: an ok line or a problem box
   let steps = 0;              // steps tried on this screen (data-steps: tests wait on it)
   const printHost = h('section', { class: 'wf-print-host', id: 'wf-doc-host', 'aria-live': 'polite' });
+  let dossier = null;         // the household file's panel, kept across redraws
 
   async function reload() {
     ({ view, etag } = await loadWorkflow(caseId));
@@ -243,7 +298,7 @@ export async function render(root, { params }) {
   async function showDocument(kind) {
     fill(printHost, h('p', { class: 'loading' }, w('wf.loading')));
     try {
-      const html = await (await fetchDocument(caseId, kind, 'html')).text();
+      const html = await (await fetchDocument(caseId, kind, 'html', view.village_code)).text();
       // The page's own <style> is allowed only on the page itself (its CSP hash); here the
       // desk's style sheet dresses the same markup, so the element is left out before parsing.
       const parsed = new DOMParser().parseFromString(html.replace(/<style>[\s\S]*?<\/style>/g, ''), 'text/html');
@@ -269,7 +324,7 @@ export async function render(root, { params }) {
       preview.setAttribute('tabindex', '-1');
       preview.focus();
     } catch (error) {
-      fill(printHost, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.doc.failed', { detail: error.detail || error.message })));
+      fill(printHost, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.doc.failed', { detail: problemWords(error) })));
     }
   }
 
@@ -282,14 +337,21 @@ export async function render(root, { params }) {
         h('button', { class: 'btn', type: 'button', id: `wf-pdf-${kind}`, 'aria-label': `${w(`wf.doc.${kind}`)} ${w('wf.doc.pdf')}`,
           onclick: async () => {
             try {
-              saveBlob(await fetchDocument(caseId, kind, 'pdf'), `${kind}-${caseId.slice(0, 8)}.pdf`);
+              saveBlob(await fetchDocument(caseId, kind, 'pdf', view.village_code), `${kind}-${caseId.slice(0, 8)}.pdf`);
             } catch (error) {
-              fill(printHost, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.doc.failed', { detail: error.detail || error.message })));
+              fill(printHost, h('p', { class: 'wf-problem', role: 'alert' }, w('wf.doc.failed', { detail: problemWords(error) })));
             }
           } }, w('wf.doc.pdf')),
         h('button', { class: 'btn', type: 'button', id: `wf-html-${kind}`, 'aria-label': `${w(`wf.doc.${kind}`)} ${w('wf.doc.html')}`,
           onclick: () => showDocument(kind) }, w('wf.doc.html')))))
         : h('p', { class: 'empty' }, w('wf.documents_none')));
+  }
+
+  function dossierFor(current) {
+    const householdId = current.case?.household?.id;
+    if (!householdId || !roles().some((role) => DOSSIER_ROLES.includes(role))) return null;
+    dossier ??= dossierPanel(householdId, problemWords);
+    return dossier;
   }
 
   function draw() {
@@ -300,6 +362,9 @@ export async function render(root, { params }) {
       h('a', { class: 'back', href: '#/work' }, `‹ ${w('wf.back')}`),
       h('h1', { id: 'wf-case-title', dataset: { version: String(view.version) } },
         [name, kindWords(view.kind_key)].filter(Boolean).join(' · ')),
+      view.case_no ? h('p', { class: 'wf-case-no', id: 'wf-case-no' }, `${w('wf.case_no')}：${view.case_no}`) : null,
+      view.case?.household_id ? h('p', {}, h('a', { href: `#/privacy-household/${view.case.household_id}`, id: 'wf-household-members' },
+        w('wf.household_members'))) : null,
       message,
       h('div', { class: 'wf-grid' },
         h('div', {},
@@ -307,7 +372,7 @@ export async function render(root, { params }) {
           h('section', { class: 'wf-panel', 'aria-labelledby': 'wf-actions-title', id: 'wf-actions' },
             h('h2', { id: 'wf-actions-title' }, w('wf.actions')),
             actions.length ? actions.map(actionBlock) : h('p', { class: 'empty' }, w('wf.actions_none')))),
-        h('div', {}, documentsPanel(), timelinePanel(timeline))),
+        h('div', {}, documentsPanel(), dossierFor(view), timelinePanel(timeline))),
       printHost);
     root.dataset.ready = 'true';
   }
@@ -315,10 +380,10 @@ export async function render(root, { params }) {
   try {
     await reload();
   } catch (error) {
-    fill(root, workNav(''), h('p', { class: 'wf-problem', role: 'alert' }, w('wf.load_failed', { detail: error.detail || error.message })));
+    fill(root, workNav(''), h('p', { class: 'wf-problem', role: 'alert' }, w('wf.load_failed', { detail: problemWords(error) })));
     root.dataset.ready = 'true';
     return leave;
   }
   draw();
-  return leave;
+  return () => { dossier?.stop(); return leave(); };
 }

@@ -2,7 +2,7 @@
 // loaded with them and never precached (the phone's shell stays small), and the calls to
 // the case-workflow API (backend/workflow/routes.py).
 import { h } from '../../js/dom.js';
-import { t, getLang, formatDate, formatDateTime, extend } from '../../js/i18n.js';
+import { t, has, getLang, formatDate, formatDateTime, extend } from '../../js/i18n.js';
 import { api } from '../../js/api.js';
 import * as session from '../../js/session.js';
 
@@ -103,17 +103,20 @@ export function perform(caseId, action, body, etag) {
   if (action.kind === 'task') return send('post', `${base}/tasks/${enc(action.task)}`, undefined, etag);
   if (action.kind === 'spot_check') return send('put', `/api/spot-checks/${enc(caseId)}`, body, null);
   if (action.kind === 'open_review') return send('post', `${base}/periodic-reviews`, undefined, null);
+  if (action.kind === 'panel_draw') return send('post', `${base}/panel-draw`, body, etag);
   throw new Error(`unknown action ${action.kind}`);
 }
 
-/** Where a printable document of the case is served (fmt "pdf" or "html"). */
-export function documentPath(caseId, kind, fmt) {
+/** Where a printable document of the case is served (fmt "pdf" or "html"); the standing
+ *  notice (长期公示) is its village's, this month's. */
+export function documentPath(caseId, kind, fmt, villageCode) {
+  if (kind === 'standing_notice') return `/api/villages/${enc(villageCode)}/standing-notice?format=${fmt}`;
   return `/api/cases/${enc(caseId)}/documents/${enc(kind)}?format=${fmt}`;
 }
 
 /** A document fetched with the sign-in token (links cannot send it). */
-export async function fetchDocument(caseId, kind, fmt) {
-  const response = await api.get(documentPath(caseId, kind, fmt), { raw: true, retries: 1 });
+export async function fetchDocument(caseId, kind, fmt, villageCode) {
+  const response = await api.get(documentPath(caseId, kind, fmt, villageCode), { raw: true, retries: 1 });
   return response.blob();
 }
 
@@ -129,6 +132,15 @@ export function saveBlob(blob, filename) {
 
 /** The desk's tab bar: things to do; the review queue when that screen is there. */
 export function workNav(current) {
+  const takesIn = roles().some((role) => ['intake_clerk', 'village_assistant'].includes(role));
   return h('nav', { class: 'wf-nav', 'aria-label': w('wf.nav_label') },
-    h('a', { class: 'btn', href: '#/work', 'aria-current': current === 'work' ? 'page' : undefined }, w('wf.work_title')));
+    h('a', { class: 'btn', href: '#/work', 'aria-current': current === 'work' ? 'page' : undefined }, w('wf.work_title')),
+    takesIn ? h('a', { class: 'btn', href: '#/intake', id: 'nav-intake', 'aria-current': current === 'intake' ? 'page' : undefined }, w('in.nav')) : null);
+}
+
+/** A refusal of the server in the desk's words (problem.<slug>), never the server's English
+ *  sentence; a problem the desk has no words for says so in the reader's language. */
+export function problemWords(error) {
+  const type = error?.type || error?.problem?.type || '';
+  return type && has(`problem.${type}`) ? t(`problem.${type}`) : w('wf.problem.unknown');
 }

@@ -1,6 +1,7 @@
 // Pure decisions of the workflow desk (no DOM, no fetch): which actions a case offers its
 // viewer, what each sends, which documents exist, and what a refused step means for the
 // person at the desk. Tested with node --test (tests/unit/js/workflow-desk.test.mjs).
+import { chinaDay, chinaMonth, previousMonth } from '../../js/domain/dates.js';
 
 /** Fields an action asks for. `lines` is one entry per line (reasons, missing documents). */
 const REASONS = { name: 'reasons', type: 'lines', required: true };
@@ -44,14 +45,29 @@ const REVIEW_FORMS = {
   'reviewing>stopped': [REASONS],
 };
 
-const PANEL = [
-  { name: 'panel.held_on', type: 'date', required: true },
-  { name: 'panel.members_present', type: 'integer', required: true },
-  { name: 'panel.cadres_present', type: 'integer', required: true },
-  { name: 'panel.is_group_leader_present', type: 'checkbox' },
-  { name: 'panel.is_discipline_officer_present', type: 'checkbox' },
-  { name: 'panel.opinion', type: 'textarea', required: false, max: 2000 },
-];
+/**
+ * The panel's record as held (004): its date, then per drawn member (frozen by the draw)
+ * attendance, a reason for an absence or a substitute, the substitute's name and the
+ * signature on screen. The counts are derived by the server, never typed.
+ */
+function panelFields(drawn) {
+  const perMember = drawn.flatMap((member) => {
+    const base = `panel.attendance.${member.id}`;
+    const who = { name: member.name, role: member.role };
+    return [
+      { name: `${base}.status`, type: 'select', required: true, value: 'present',
+        options: ['present', 'absent', 'substitute'], label: { key: 'wf.field.panel.status', params: who } },
+      { name: `${base}.reason`, type: 'text', required: false, max: 200,
+        label: { key: 'wf.field.panel.reason', params: who } },
+      { name: `${base}.substitute_name`, type: 'text', required: false, max: 50,
+        label: { key: 'wf.field.panel.substitute_name', params: who } },
+      { name: `${base}.signature`, type: 'signature', required: false,
+        label: { key: 'wf.field.panel.signature', params: who } },
+    ];
+  });
+  return [{ name: 'panel.held_on', type: 'date', required: true }, ...perMember,
+    { name: 'panel.opinion', type: 'textarea', required: false, max: 2000 }];
+}
 
 function proposalFields(kindKey) {
   return kindKey === 'temporary.expenditure'
@@ -59,12 +75,13 @@ function proposalFields(kindKey) {
     : [{ name: 'proposal.per_capita_income_yuan', type: 'money', required: true }];
 }
 
-/** The fields moving from `from` to `to` asks for, for a case of `kindKey`. */
-export function transitionFields(from, to, kindKey) {
+/** The fields moving from `from` to `to` asks for, for a case of `kindKey` (a panel's
+ *  record names the `drawn` members). */
+export function transitionFields(from, to, kindKey, drawn = []) {
   if (kindKey === 'periodic_review') return REVIEW_FORMS[`${from}>${to}`] ?? [];
   const form = TRANSITION_FORMS[`${from}>${to}`] ?? TRANSITION_FORMS[`*>${to}`] ?? [];
   if (form === 'proposal') return proposalFields(kindKey);
-  if (form === 'panel+proposal') return [...PANEL, ...proposalFields(kindKey)];
+  if (form === 'panel+proposal') return [...panelFields(drawn), ...proposalFields(kindKey)];
   return form;
 }
 
@@ -78,6 +95,7 @@ const TASK_ROLES = {
   temporary_aid_paid: ['approver'],
 };
 const OPEN = ['accepted', 'investigating', 'panel_review', 'reviewing', 'public_notice'];
+const MONTHLY = ['dibao', 'extreme_poverty', 'low_income_margin', 'special_case'];
 
 const has = (roles, ...wanted) => wanted.some((role) => roles.includes(role));
 
@@ -113,11 +131,20 @@ export function actionsFor(view, roles = []) {
         options: ['', 'eligible', 'needs_review', 'obviously_ineligible'] },
     ] });
   }
+  if (['investigating', 'panel_review'].includes(status) && has(roles, 'reviewer')
+      && !['temporary.emergency', 'periodic_review'].includes(view.kind_key)) {
+    // 004: the panel is drawn from the village pool before it meets; drawing again needs
+    // a reason (kept in the audit trail with the draw it replaces).
+    const drawn = (view.panel?.drawn_members ?? []).length > 0;
+    actions.push({ id: 'panel_draw', kind: 'panel_draw', fields: drawn
+      ? [{ name: 'reason', type: 'text', required: true, max: 500, label: { key: 'wf.field.redraw_reason', params: {} } }]
+      : [] });
+  }
   const targets = [...(view.allowed_transitions ?? [])];
   targets.sort((a, b) => Number(ENDING.has(a)) - Number(ENDING.has(b)));
   for (const to of targets) {
     actions.push({ id: `to-${to}`, kind: 'transition', to, danger: ENDING.has(to),
-      fields: prefilled(transitionFields(status, to, view.kind_key), view) });
+      fields: prefilled(transitionFields(status, to, view.kind_key, view.panel?.drawn_members ?? []), view) });
   }
   for (const task of view.tasks ?? []) {
     if (!task.completed_at && has(roles, ...(TASK_ROLES[task.task] ?? []))) {
@@ -145,9 +172,7 @@ function prefilled(fields, view) {
 }
 
 function dateOf(instant) {
-  if (!instant) return '';
-  // The day in China of an instant: UTC + 8 h, no daylight saving.
-  return new Date(new Date(instant).getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return chinaDay(instant ?? '');
 }
 
 /** A day in China (YYYY-MM-DD) as the instant of its start (00:00 Beijing time). */
@@ -181,6 +206,11 @@ export function bodyFor(action, values) {
       continue;
     }
     if (field.max && text.length > field.max) { errors[field.name] = 'too_long'; continue; }
+    if (field.type === 'signature') {
+      // The pad's PNG (base64); the server keeps it and computes its sha256.
+      setPath(body, field.name, { kind: 'on_screen', image_png_base64: text });
+      continue;
+    }
     if (field.type === 'lines') {
       const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
       setPath(body, field.name, lines);
@@ -214,7 +244,12 @@ export function documentsFor(view) {
     docs.push('refusal_letter');
   }
   if (view.status === 'stopped') docs.push('stop_notice');
-  if (view.status === 'approved') docs.push('approval_notice');
+  // A case approved outside the workflow (an imported recipient) has no decision to print.
+  if (view.status === 'approved' && view.decision?.decided_at) {
+    docs.push('approval_notice');
+    // 004: the decision is posted (审批公示), and the village's standing notice lists it.
+    if (MONTHLY.includes(view.kind_key)) docs.push('approval_public_notice', 'standing_notice');
+  }
   if (view.emergency?.recipient_name) docs.push('emergency_record');
   return docs;
 }
@@ -244,7 +279,9 @@ export function explainProblem(error) {
       from: problem.from, to: problem.to, allowed: problem.allowed ?? [] };
   }
   if (type === 'separation-of-duties') {
-    return { kind: 'duty', rules: [type], messages: [error.detail].filter(Boolean), reload: false,
+    // The server's sentence is English for the API's readers; the desk says it from the
+    // slugs of the two duties (issue 21: no server English on a Chinese screen).
+    return { kind: 'duty', rules: [type], messages: [], reload: false,
       duty: problem.duty, done: problem.done };
   }
   if (status === 422 && type !== 'validation-failed' && type !== 'document-content-invalid') {
@@ -260,4 +297,12 @@ export function groupDue(items) {
   const groups = { overdue: [], due_soon: [], later: [] };
   for (const item of items ?? []) (groups[item.state] ?? groups.later).push(item);
   return groups;
+}
+
+/** The month a county draw should cover by default: the earliest whose cases still wait for
+ *  one, else last month (this month's cases are still coming in; the demo has drawn it). */
+export function defaultDrawMonth(items, now = Date.now()) {
+  const waiting = (items ?? []).filter((i) => i.task === 'spot_check_draw' && i.intake_month)
+    .map((i) => i.intake_month).sort();
+  return waiting[0] ?? previousMonth(chinaMonth(now));
 }

@@ -33,3 +33,47 @@ export function formatDateTime(value, lang) {
   const date = parse(value);
   return Number.isNaN(date.getTime()) ? '' : formatter(lang, true).format(date);
 }
+
+const OFFSET_MS = 8 * 3600_000;  // China has kept UTC+8 without summer time since 1991
+
+/** The calendar day in China of an instant (or of now): "2026-12-01". */
+export function chinaDay(value = Date.now()) {
+  const date = value === null || value === undefined || value === '' ? null : parse(value);
+  if (!date || Number.isNaN(date.getTime())) return '';
+  return new Date(date.getTime() + OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The month in China of an instant (or of now): "2026-12", as a month input holds it. */
+export function chinaMonth(value = Date.now()) {
+  return chinaDay(value).slice(0, 7);
+}
+
+/** The month before `month` ("2026-01" → "2025-12"). */
+export function previousMonth(month) {
+  const [year, number] = month.split('-').map(Number);
+  return number === 1 ? `${year - 1}-12` : `${year}-${String(number - 1).padStart(2, '0')}`;
+}
+
+/** A day as people write it, without the year: "12月1日" (zh-CN), "Dec 1" (en). */
+export function formatShortDate(value, lang) {
+  if (value === null || value === undefined || value === '') return '';
+  const date = parse(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const key = `${lang}|short`;
+  if (!cache.has(key)) {
+    cache.set(key, new Intl.DateTimeFormat(lang, { timeZone: TIME_ZONE, month: lang === 'zh-CN' ? 'long' : 'short', day: 'numeric' }));
+  }
+  return cache.get(key).format(date);
+}
+
+/** A span of days as people write it: "12月1日至12月20日"; the year is said only when the
+ *  span leaves this year (China's), "2026年12月20日至2027年1月5日". */
+export function formatDateRange(from, to, lang, now = Date.now()) {
+  const first = chinaDay(from);
+  const last = chinaDay(to);
+  if (!first || !last) return '';
+  const thisYear = chinaDay(now).slice(0, 4);
+  const sameYear = first.slice(0, 4) === thisYear && last.slice(0, 4) === thisYear;
+  const show = (day) => (sameYear ? formatShortDate(day, lang) : formatDate(day, lang));
+  return lang === 'zh-CN' ? `${show(first)}至${show(last)}` : `${show(first)} to ${show(last)}`;
+}

@@ -1,14 +1,19 @@
 // One case: the household, its members and where the home is – all from IndexedDB.
-import { h, fill } from '../dom.js';
+import { h } from '../dom.js';
+import { screen } from '../render.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import * as store from '../store.js';
 
-export async function render(root, { params, navigate }) {
-  const item = await store.get('cases', params[0]);
+export function render(root, { params, navigate }) {
+  void navigate;
+  return screen(root, { patching: false }).draw(() => caseScreen(params[0]));
+}
+
+async function caseScreen(caseId) {
+  const item = await store.get('cases', caseId);
   if (!item) {
-    fill(root, h('p', { class: 'empty' }, t('case.missing')),
-      h('a', { class: 'btn', href: '#/cases' }, t('nav.back')));
-    return;
+    return [h('p', { class: 'empty' }, t('case.missing')),
+      h('a', { class: 'btn', href: '#/cases' }, t('nav.back'))];
   }
   const household = (await store.get('households', item.household_id)) ?? item.household ?? {};
   const drafts = await store.allByIndex('drafts', 'case_id', item.id);
@@ -16,11 +21,13 @@ export async function render(root, { params, navigate }) {
   // A visit of this case that a reviewer sent back is fixed, not visited anew.
   const task = (await store.all('review_tasks')).find((x) => x.case_id === item.id && x.state === 'has_issues');
   const hasHome = household.home_lat != null && household.home_lon != null;
-  fill(root, 
+  return [
     h('a', { class: 'back', href: '#/cases' }, `‹ ${t('nav.cases')}`),
     h('h1', {}, household.head_name ?? ''),
     h('p', { class: 'muted' }, household.village_name ?? '', ' · ', household.address ?? ''),
     h('dl', { class: 'facts' },
+      item.case_no ? h('dt', {}, t('case.case_no')) : null,
+      item.case_no ? h('dd', { id: 'case-no' }, item.case_no) : null,
       h('dt', {}, t('case.kind')), h('dd', {}, t(`kind.${item.kind}`)),
       h('dt', {}, t('case.status')), h('dd', {}, t(`status.${item.status}`)),
       h('dt', {}, t('case.deadline')), h('dd', { class: item.is_overdue ? 'overdue' : '' },
@@ -40,6 +47,5 @@ export async function render(root, { params, navigate }) {
         t('task.fix')) : null,
       h('a', { class: `btn ${task ? '' : 'btn-primary '}btn-block`, id: 'start-survey', href: `#/survey/${item.id}` },
         draft ? t('case.continue_survey') : t('case.start_survey'))),
-  );
-  void navigate;
+  ];
 }

@@ -1,5 +1,6 @@
 // "My cases": the assignments on this phone, readable and searchable without a signal.
 import { h, fill } from '../dom.js';
+import { screen } from '../render.js';
 import { t, getLang, formatDate, formatDateTime, problemText } from '../i18n.js';
 import { fieldWords, openTasks } from '../domain/review-tasks.js';
 import * as store from '../store.js';
@@ -13,13 +14,20 @@ function haystack(item) {
     .filter(Boolean).join(' ').toLowerCase();
 }
 
+// A decided case (approved, refused, stopped…) has no deadline left to meet (issue 21: the
+// list kept "截止" and "overdue" on them); it sorts after the open ones.
+const OPEN = new Set(['accepted', 'investigating', 'panel_review', 'reviewing', 'public_notice']);
+const isOpen = (item) => !item.status || OPEN.has(item.status);
+const overdue = (item) => isOpen(item) && item.is_overdue;
+
 function byUrgency(a, b) {
-  return Number(b.is_overdue) - Number(a.is_overdue)
+  return Number(isOpen(b)) - Number(isOpen(a)) || Number(overdue(b)) - Number(overdue(a))
     || (a.deadline_at ?? a.deadline_on ?? '9999').localeCompare(b.deadline_at ?? b.deadline_on ?? '9999');
 }
 
 /** Emergency aid is due at an instant (24 h after intake), other kinds on a date. */
 function dueText(item) {
+  if (!isOpen(item)) return '';
   if (item.deadline_at) return formatDateTime(item.deadline_at);
   return item.deadline_on ? formatDate(item.deadline_on) : '';
 }
@@ -29,7 +37,7 @@ function caseRow(item, draftCaseIds) {
   const kind = item.kind === 'temporary' && item.temporary_subtype
     ? t(`kind.temporary.${item.temporary_subtype}`) : t(`kind.${item.kind}`);
   return h('li', {},
-    h('a', { class: `case-row${item.is_overdue ? ' is-overdue' : ''}`, href: `#/case/${item.id}`,
+    h('a', { class: `case-row${overdue(item) ? ' is-overdue' : ''}`, href: `#/case/${item.id}`,
       dataset: { caseId: item.id } },
     h('span', { class: 'case-head' }, household.head_name ?? t('cases.unnamed')),
     h('span', { class: 'case-place' }, household.village_name ?? '', ' · ', household.address ?? ''),
@@ -39,7 +47,7 @@ function caseRow(item, draftCaseIds) {
       draftCaseIds.has(item.id) ? h('span', { class: 'tag tag-draft' }, t('cases.has_draft')) : null),
     h('span', { class: 'case-deadline' },
       dueText(item) ? t('cases.deadline', { date: dueText(item) }) : '',
-      item.is_overdue ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
+      overdue(item) ? h('strong', { class: 'overdue' }, ` ${t('cases.overdue')}`) : null)));
 }
 
 /** A visit a reviewer sent back: the household, what to fix, and where to fix it. */
@@ -68,10 +76,11 @@ export async function render(root, { navigate }) {
   fill(root, 
     h('div', { class: 'toolbar' }, h('h1', {}, t('cases.title')), refresh),
     status, tasksBlock, h('div', { class: 'search' }, search), list, empty);
+  const view = screen(root);
 
   let cases = [];
   let drafts = new Set();
-  async function load() {
+  const load = () => view.draw(async () => {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
     // A task whose fix is already queued waits for the server, not for the team.
@@ -83,16 +92,16 @@ export async function render(root, { navigate }) {
     const pulledAt = await store.get('device', 'pulled_at');
     status.textContent = pulledAt ? t('cases.pulled_at', { when: formatDateTime(pulledAt) })
       : t('cases.never_pulled');
-    show();
-  }
-  function show() {
+    showList();
+  });
+  const show = () => view.draw(() => { showList(); });
+  function showList() {
     const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
     sessionStorage.setItem('doorstep.q', search.value);
     const shown = cases.filter((c) => words.every((w) => haystack(c).includes(w)));
     list.replaceChildren(...shown.map((c) => caseRow(c, drafts)));
     empty.hidden = shown.length > 0;
     empty.textContent = cases.length ? t('cases.no_match') : t('cases.none');
-    root.dataset.ready = 'true';
   }
   async function pullNow() {
     if (!navigator.onLine) { status.textContent = t('sync.offline'); return; }

@@ -3,7 +3,8 @@
 // the browser can), a front-camera photo, GPS, signed with the recipient's device key and
 // queued in the outbox, so a check-in made without signal is sent when it returns.
 import { h, fill, uuid } from '../dom.js';
-import { t, problemText } from '../i18n.js';
+import { screen } from '../render.js';
+import { t, problemText, formatDateRange } from '../i18n.js';
 import { api } from '../api.js';
 import * as session from '../session.js';
 import * as keys from '../keys.js';
@@ -22,7 +23,6 @@ const FRESH_PHOTO_MS = 2 * 60 * 1000;  // a camera file is seconds old; an older
 let unlockedKey = null;
 
 const isRecipient = () => !session.needsSignIn() && (session.user()?.roles ?? []).includes('recipient');
-const usernameFor = (phone) => `recipient-${phone}`;
 
 function speak(text) {
   try {
@@ -51,10 +51,16 @@ function field(id, label, attrs = {}) {
     h('input', { id, class: 'input big-input', inputmode: 'numeric', autocomplete: 'off', ...attrs }));
 }
 
-function done(root) { root.dataset.ready = 'true'; }
+// render.js, replacing whole: listeners here hold their own fields.
+let view = null;
+let viewRoot = null;
+function drawn(root, build, options) {
+  if (viewRoot !== root) { view = screen(root, { patching: false }); viewRoot = root; }
+  return view.draw(build, options);
+}
 
 async function signInAndMakeKey(phone, pin) {
-  await session.signIn(usernameFor(phone), pin);
+  await session.signInRecipient(phone, pin);
   const me = session.user();
   let record = await keys.keyFor(me.id);
   if (!record) record = await keys.createKey(me, pin, session.getDeviceId());
@@ -86,9 +92,7 @@ function activationScreen(root, code) {
   field('pin-again', t('checkin.pin_again'), { type: 'password', maxlength: 6, autocomplete: 'new-password' }),
   error,
   h('button', { class: 'btn btn-primary btn-huge', type: 'submit', id: 'activate-submit' }, t('checkin.activate')));
-  fill(root, form);
-  speak(t('checkin.activate_spoken'));
-  done(root);
+  return drawn(root, () => form, { after: () => speak(t('checkin.activate_spoken')) });
 }
 
 function signInScreen(root) {
@@ -109,8 +113,7 @@ function signInScreen(root) {
   error,
   h('button', { class: 'btn btn-primary btn-huge', type: 'submit', id: 'recipient-login-submit' }, t('checkin.sign_in')),
   h('a', { class: 'btn', href: '#/checkin/activate' }, t('checkin.have_code')));
-  fill(root, form);
-  done(root);
+  return drawn(root, () => form);
 }
 
 async function statusOf() {
@@ -126,15 +129,22 @@ async function statusOf() {
 function windowWords(status) {
   if (!status) return t('checkin.window_unknown');
   const w = status.next_window;
-  return t('checkin.window', { from: w.opens_on, to: w.closes_on });
+  return t('checkin.window', { span: formatDateRange(w.opens_on, w.closes_on) });
 }
 
-async function homeScreen(root) {
-  const status = await statusOf();
-  const queued = (await outbox.entries()).filter((e) => e.record?.type === 'checkin' && e.status !== 'accepted');
+function homeScreen(root) {
+  let reminders = null;
+  return drawn(root, async () => {
+    const status = await statusOf();
+    const queued = (await outbox.entries()).filter((e) => e.record?.type === 'checkin' && e.status !== 'accepted');
+    reminders = pushSection();
+    return homeSection(root, status, queued, reminders);
+  }, { after: () => pushReminders(reminders).catch((error) => console.warn('reminder control', error)) });
+}
+
+function homeSection(root, status, queued, reminders) {
   const last = status?.last_outcome ? t(`checkin.outcome_${status.last_outcome}`) : t('checkin.none_yet');
-  const reminders = pushSection();
-  fill(root, h('section', { class: 'card stack checkin', id: 'checkin-home' },
+  return h('section', { class: 'card stack checkin', id: 'checkin-home' },
     h('h1', {}, t('checkin.hello', { name: status?.display_name ?? session.user()?.display_name ?? '' })),
     h('p', { class: 'big-text', id: 'checkin-window' }, windowWords(status)),
     h('p', { class: 'big-text', id: 'checkin-last' }, t('checkin.last', { result: last })),
@@ -143,10 +153,9 @@ async function homeScreen(root) {
     h('button', { class: 'btn btn-primary btn-huge', type: 'button', id: 'checkin-start',
       onclick: () => checkInScreen(root, status) }, t('checkin.now')),
     reminders,
+    h('a', { class: 'btn btn-huge', href: '#/my-data', id: 'my-data-link' }, t('checkin.my_data')),
     h('button', { class: 'btn btn-huge', type: 'button', id: 'recipient-sign-out',
-      onclick: () => signOut(queued.length) }, t('checkin.sign_out'))));
-  done(root);
-  pushReminders(reminders).catch((error) => console.warn('reminder control', error));
+      onclick: () => signOut(queued.length) }, t('checkin.sign_out')));
 }
 
 // A phone shared in the family: sign-out turns this browser's reminders off (session.js), so
@@ -244,7 +253,6 @@ async function signedRecord(record, pin) {
 }
 
 function checkInScreen(root, status) {
-  delete root.dataset.ready;
   const challenge = status?.challenge && navigator.onLine ? status.challenge : localChallenge();
   const words = challengeWords(challenge);
   const error = h('p', { class: 'form-error', role: 'alert', id: 'checkin-error', hidden: true });
@@ -252,7 +260,8 @@ function checkInScreen(root, status) {
   const camera = h('input', { type: 'file', accept: 'image/*', capture: 'user', id: 'checkin-photo', class: 'visually-hidden',
     onchange: async (event) => {
       const file = event.target.files?.[0];
-      if (!file) return;
+      if (!file || saving) return;
+      saving = true;
       try {
         const takenNow = Date.now() - (file.lastModified || Date.now()) < FRESH_PHOTO_MS;
         const photo = await addPhoto(file);
@@ -266,34 +275,48 @@ function checkInScreen(root, status) {
           location: { lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m }, captured_at: now, proxy: null,
         }, pinField?.querySelector('input').value);
         await outbox.enqueue(record);
-        fill(root, h('section', { class: 'card stack checkin', id: 'checkin-saved' },
-          h('p', { class: 'big-text ok', role: 'status' }, navigator.onLine ? t('checkin.sent') : t('checkin.saved_offline')),
-          h('button', { class: 'btn btn-huge', type: 'button', id: 'checkin-back', onclick: () => render(root) }, t('nav.back'))));
-        speak(navigator.onLine ? t('checkin.sent') : t('checkin.saved_offline'));
-        done(root);
+        const words = navigator.onLine ? t('checkin.sent') : t('checkin.saved_offline');
+        await drawn(root, () => h('section', { class: 'card stack checkin', id: 'checkin-saved' },
+          h('p', { class: 'big-text ok', role: 'status' }, words),
+          h('button', { class: 'btn btn-huge', type: 'button', id: 'checkin-back', onclick: () => render(root) }, t('nav.back'))),
+        { after: () => speak(words) });
       } catch (failure) {
         console.error(failure);
         fill(error, failure instanceof keys.WrongPin ? t('checkin.pin_wrong') : String(failure.message || failure));
         error.hidden = false;
+        saving = false;
       }
     } });
-  fill(root, h('section', { class: 'card stack checkin', id: 'checkin-flow' },
+  let saving = false;
+  return drawn(root, () => h('section', { class: 'card stack checkin', id: 'checkin-flow' },
     h('p', { class: 'big-text' }, t('checkin.challenge_intro')),
     h('p', { class: 'challenge', id: 'checkin-challenge', 'aria-live': 'polite' }, words),
     pinField, error,
     h('label', { class: 'btn btn-primary btn-huge', for: 'checkin-photo', id: 'checkin-camera' }, t('checkin.take_photo')),
     camera,
-    h('button', { class: 'btn', type: 'button', id: 'checkin-speak', onclick: () => speak(words) }, t('checkin.say_again'))));
-  speak(`${t('checkin.challenge_intro')} ${words}`);
-  done(root);
+    h('button', { class: 'btn', type: 'button', id: 'checkin-speak', onclick: () => speak(words) }, t('checkin.say_again'))),
+  { after: () => speak(`${t('checkin.challenge_intro')} ${words}`) });
 }
+
+function followOutbox(root) {
+  stopFollowing?.();
+  stopFollowing = outbox.onChange((event) => {
+    if (['done', 'queued', 'error'].includes(event.type) && root.isConnected && root.querySelector('#checkin-home')) {
+      homeScreen(root);
+    }
+  });
+  return () => { stopFollowing?.(); stopFollowing = null; };
+}
+let stopFollowing = null;
 
 export async function render(root, { params = [] } = {}) {
   root.classList.add('checkin-root');
   document.documentElement.classList.add('large-text');
   const code = new URLSearchParams(location.search).get('code');
-  if (code && !isRecipient()) return activationScreen(root, code);
-  if (params[0] === 'activate' && !isRecipient()) return activationScreen(root, '');
-  if (!isRecipient()) return signInScreen(root);
-  return homeScreen(root);
+  const stop = followOutbox(root);
+  if (code && !isRecipient()) await activationScreen(root, code);
+  else if (params[0] === 'activate' && !isRecipient()) await activationScreen(root, '');
+  else if (!isRecipient()) await signInScreen(root);
+  else await homeScreen(root);
+  return stop;
 }

@@ -1,7 +1,18 @@
 // Sign-in with username and password (online only: the server checks the password).
-import { h, clear } from '../dom.js';
+import { h } from '../dom.js';
+import { screen } from '../render.js';
 import { t, problemText } from '../i18n.js';
 import * as session from '../session.js';
+
+// The second step (a code, or enrolment), fetched when needed.
+async function secondStep(view, result, username, password, afterSignIn) {
+  const step = await import('../../desk/second-factor.js');
+  await step.prepare();
+  step.showSignInStep(view, result.second_factor, {
+    submit: (second) => session.signIn(username, password, second),
+    done: afterSignIn,
+  });
+}
 
 export function render(root, { navigate, afterSignIn }) {
   const previous = session.user();
@@ -19,7 +30,11 @@ export function render(root, { navigate, afterSignIn }) {
     submit.disabled = true;
     submit.textContent = t('login.signing_in');
     try {
-      await session.signIn(username.value.trim(), password.value);
+      const result = await session.signIn(username.value.trim(), password.value);
+      if (!result.access_token) {
+        await secondStep(view, result, username.value.trim(), password.value, afterSignIn);
+        return;
+      }
       await afterSignIn();
     } catch (failure) {
       error.textContent = problemText(failure);
@@ -32,7 +47,7 @@ export function render(root, { navigate, afterSignIn }) {
   h('label', { for: 'username' }, t('login.username')), username,
   h('label', { for: 'password' }, t('login.password')), password,
   error, submit);
-  clear(root).append(form);
-  (previous ? password : username).focus();
   void navigate;
+  const view = screen(root, { patching: false });
+  return view.draw(() => form, { after: () => (previous ? password : username).focus() });
 }

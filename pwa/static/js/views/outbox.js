@@ -1,5 +1,6 @@
 // The outbox: every queued record with its state, and the server's reason when refused.
 import { h, clear } from '../dom.js';
+import { screen } from '../render.js';
 import { t, problemText, formatDateTime } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import * as store from '../store.js';
@@ -13,7 +14,8 @@ export async function render(root) {
     onclick: () => { line.textContent = t('sync.pushing'); outbox.drain({ force: true }); } }, t('outbox.send_now'));
   clear(root).append(h('div', { class: 'toolbar' }, h('h1', {}, t('outbox.title')), send), line, progress, list);
 
-  async function show() {
+  const view = screen(root);
+  const show = () => view.draw(async () => {
     const items = await outbox.entries();
     const cases = new Map((await store.all('cases')).map((c) => [c.id, c]));
     list.replaceChildren(...items.map((entry) => {
@@ -37,8 +39,7 @@ export async function render(root) {
           t('outbox.incomplete', { what: missing.missing_photos.length })) : null);
     }));
     if (!items.length) list.replaceChildren(h('li', { class: 'empty' }, t('outbox.empty')));
-    root.dataset.ready = 'true';
-  }
+  });
   const stop = outbox.onChange((event) => {
     if (event.type === 'photos') {
       progress.hidden = false;

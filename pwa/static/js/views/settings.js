@@ -1,5 +1,6 @@
 // Settings and "about": who is signed in, storage used, lock, sign-out.
-import { h, fill, toast } from '../dom.js';
+import { h, toast } from '../dom.js';
+import { screen } from '../render.js';
 import { t, problemText, formatDate } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
@@ -25,10 +26,13 @@ async function showMyKeys(host, local) {
     return;
   }
   const active = items.filter((key) => !key.revoked_at);
+  // A name a worker can tell apart (issue 21: every other key read "其他手机"): which phone,
+  // the end of its device id, and the day it was set up.
+  const keyName = (key) => t(key.id === local?.key_id ? 'keys.this_phone_named' : 'keys.other_phone_named',
+    { device: (key.device_id ?? '').slice(-6), date: formatDate(key.created_at) });
   host.replaceChildren(h('ul', { class: 'members' }, active.map((key) => h('li', { 'data-key': key.id },
-    t(key.id === local?.key_id ? 'keys.this_phone' : 'keys.other_phone'), ' ',
-    h('span', { class: 'muted' }, formatDate(key.created_at)), ' ',
-    h('button', { class: 'btn btn-danger', type: 'button', onclick: async (event) => {
+    h('span', { class: 'key-name' }, keyName(key)), ' ',
+    h('button', { class: 'btn btn-danger', type: 'button', 'aria-label': `${t('keys.revoke')}：${keyName(key)}`, onclick: async (event) => {
       if (!window.confirm(t('keys.revoke_confirm'))) return;
       event.target.disabled = true;
       try {
@@ -42,7 +46,17 @@ async function showMyKeys(host, local) {
     } }, t('keys.revoke'))))));
 }
 
-export async function render(root, { navigate }) {
+export function render(root, { navigate }) {
+  const view = screen(root, { patching: false });
+  let shownKeys = null;
+  return view.draw(async () => {
+    const { body, myKeys, local } = await settingsBody(view, navigate);
+    shownKeys = () => showMyKeys(myKeys, local);
+    return body;
+  }, { after: () => shownKeys() });
+}
+
+async function settingsBody(view, navigate) {
   const me = session.user();
   const used = h('p', { id: 'storage-estimate' }, '…');
   const kept = h('div', { id: 'storage-persisted' });
@@ -51,9 +65,11 @@ export async function render(root, { navigate }) {
   const lockEnabled = (await store.get('device', 'lock_enabled')) !== false;
   const keyRecords = new Map((await store.all('keys')).map((record) => [record.user_id, record]));
   const myKeys = h('div', { id: 'my-keys' });
-  fill(root, 
+  await showStorage(view, used, kept);
+  const body = [
     h('h1', {}, t('settings.title')),
     h('p', {}, t('settings.signed_in_as', { name: me?.display_name ?? '', place: me?.jurisdiction?.name ?? '' })),
+    h('p', {}, h('a', { class: 'btn btn-block', href: '#/account', id: 'open-account' }, t('settings.account'))),
     h('h2', {}, t('settings.investigators')),
     h('ul', { class: 'members', id: 'people' }, people.map((p) => h('li', { 'data-user': p.id },
       p.display_name, ' ', h('span', { class: 'muted' }, p.username), ' ',
@@ -64,7 +80,9 @@ export async function render(root, { navigate }) {
     h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: 'lock-enabled', checked: lockEnabled,
       onchange: (event) => store.put('device', event.target.checked, 'lock_enabled') }), t('settings.lock')),
     h('h2', {}, t('settings.about')),
-    h('p', { class: 'muted' }, t('settings.version', { version: window.DOORSTEP_ASSET_VERSION ?? '' })),
+    // The release people can quote (0.1.0), not the asset hash the caches are keyed by.
+    h('p', { class: 'muted', id: 'app-version', dataset: { asset: window.DOORSTEP_ASSET_VERSION ?? '' } },
+      t('settings.version', { version: document.querySelector('meta[name="doorstep-app-version"]')?.content || '—' })),
     h('p', {}, h('a', { href: '/api/docs' }, t('settings.api_docs'))),
     h('div', { class: 'actions' }, h('button', { class: 'btn btn-danger', id: 'sign-out', type: 'button',
       onclick: async () => {
@@ -73,13 +91,12 @@ export async function render(root, { navigate }) {
         await session.signOut();
         navigate('login');
       } }, t('settings.sign_out'))),
-  );
-  showMyKeys(myKeys, keyRecords.get(me?.id));
-  await showStorage(used, kept);
+  ];
+  return { body, myKeys, local: keyRecords.get(me?.id) };
 }
 
 /** Storage used, and whether the browser promised to keep it; when not, what to do. */
-async function showStorage(used, kept) {
+async function showStorage(view, used, kept) {
   const { persisted, usage, quota } = await storage.status();
   used.textContent = usage === null ? t('settings.storage_unknown')
     : t('settings.storage_used', { used: megabytes(usage), quota: megabytes(quota ?? 0) });
@@ -89,9 +106,9 @@ async function showStorage(used, kept) {
   } else {
     kept.replaceChildren(h('p', { class: 'warn' }, t(persisted === null ? 'settings.persist_unknown' : 'settings.not_persisted')),
       h('p', { class: 'hint', id: 'persist-advice' }, t('settings.persist_advice')),
-      h('button', { class: 'btn', type: 'button', id: 'persist-retry', onclick: async () => {
+      h('button', { class: 'btn', type: 'button', id: 'persist-retry', onclick: () => view.draw(async () => {
         await storage.requestPersistence();
-        await showStorage(used, kept);
-      } }, t('settings.persist_retry')));
+        await showStorage(view, used, kept);
+      }) }, t('settings.persist_retry')));
   }
 }

@@ -3,7 +3,8 @@
 // signatures. Every change is saved to a draft in IndexedDB at once, and reopening
 // returns to the same section and field. The widgets (fields, signature, camera, GPS) are
 // shared with the recipient check-in; this module only composes them around a draft.
-import { h, clear, fill, toast, uuid } from '../dom.js';
+import { h, clear, toast, uuid } from '../dom.js';
+import { screen } from '../render.js';
 import { t } from '../i18n.js';
 import * as store from '../store.js';
 import * as session from '../session.js';
@@ -136,6 +137,7 @@ export async function render(root, { params, navigate }) {
   };
   const validateAll = () => (logic ? logic.validateForm(defn, draft.data, context) : { errors: {} });
 
+  const view = screen(root);
   const review = { name: '__review', label: t('survey.review'), fields: [] };
   let errors = {};
   let calc = computeAll();
@@ -143,9 +145,14 @@ export async function render(root, { params, navigate }) {
   const steps = () => [...defn.sections.filter((s) => relevant(s, calc.values, null)), review];
   const stepIndex = () => Math.max(0, steps().findIndex((s) => s.name === draft.step_name));
 
-  async function save() {
-    draft.updated_at = new Date().toISOString();
-    await store.put('drafts', draft);
+  // In order; a draw waits for the saves before it.
+  let saving = Promise.resolve();
+  function save() {
+    saving = saving.catch(() => {}).then(() => {
+      draft.updated_at = new Date().toISOString();
+      return store.put('drafts', draft);
+    });
+    return saving;
   }
   // Signatures cover exact answers: any change after signing needs new signatures.
   const unsign = () => { if (draft.attestations.length) draft.attestations = []; };
@@ -174,17 +181,44 @@ export async function render(root, { params, navigate }) {
     get computed() { return calc.computed; },
     get errors() { return errors; },
     relevant,
-    locate: () => position(),
-    photo: async (file, path) => (await takePhoto(file, path)).sha256,
-    async answer(path, value, { focus = false, redraw = false } = {}) {
+    locate: () => view.work(() => position()),
+    photo: (file, path) => view.work(async () => (await takePhoto(file, path)).sha256),
+    answer: (path, value, { focus = false, redraw = false } = {}) => view.work(async () => {
       setAnswer(path, value);
       if (focus) draft.focus = path;
       await save();
-      if (redraw) draw(); else showComputed(root, calc.computed);
-    },
+      if (redraw && shapeOf() !== shown) draw(); else showComputed(root, calc.computed);
+    }),
   };
 
-  async function go(step) {
+  /** What an answer can change on screen besides its own control. */
+  function shapeOf() {
+    const step = steps()[stepIndex()];
+    const parts = [steps().map((s) => s.name), step.name];
+    const walk = (fields, prefix, entry) => {
+      for (const field of fields ?? []) {
+        if (!relevant(field, calc.values, entry)) continue;
+        if (field.type === 'repeat') {
+          const entries = draft.data[field.name] ?? [];
+          parts.push(`${field.name}:${entries.length}`);
+          entries.forEach((item, index) => {
+            parts.push(item.name ?? '');
+            walk(field.fields, `${field.name}.${index}.`, calc.values[field.name]?.[index] ?? item);
+          });
+        } else {
+          const value = entry ? entry[field.name] : draft.data[field.name];
+          parts.push(prefix + field.name, ['photo', 'geopoint'].includes(field.type) ? value ?? null : '');
+        }
+      }
+    };
+    walk(step.fields, '', null);
+    return JSON.stringify([parts, calc.computed, errors, draft.stamps, draft.photos.map((p) => p.sha256),
+      draft.attestations.map((a) => a.user_id)]);
+  }
+  let shown = null;
+
+  const go = (step) => view.work(() => goTo(step));
+  async function goTo(step) {
     if (step > stepIndex()) {
       ({ errors } = validateAll());
       const bad = sectionErrors(steps()[stepIndex()], errors);
@@ -199,19 +233,19 @@ export async function render(root, { params, navigate }) {
     draft.step_name = steps()[step].name;
     draft.focus = null;
     await save();
-    draw();
+    await draw();
     window.scrollTo(0, 0);
   }
 
   function stampBlock(kind) {
-    return gpsStampBlock(kind, draft.stamps.find((s) => s.kind === kind), async () => {
+    return gpsStampBlock(kind, draft.stamps.find((s) => s.kind === kind), () => view.work(async () => {
       const fix = await position();
       draft.stamps = [...draft.stamps.filter((s) => s.kind !== kind),
         { kind, ...fix, user_id: session.user()?.id }];
       unsign();
       await save();
-      draw();
-    });
+      await draw();
+    }));
   }
 
   function submissionContent() {
@@ -234,40 +268,46 @@ export async function render(root, { params, navigate }) {
       attestations: draft.attestations };
     draft.state = 'queued';
     await save();
+    toast(t('survey.queued'), 'info', { key: outbox.QUEUED_TOAST });
     await outbox.enqueue(record);
     appState.isFormOpen = false;
-    toast(t('survey.queued'));
     navigate('outbox');
   }
 
   async function reviewBody() {
+    const thumbs = await Promise.all(draft.photos.map(async (photo) => {
+      const url = await thumbnailUrl(photo.sha256);
+      return url ? h('img', { src: url, alt: '', dataset: { sha: photo.sha256 } }) : null;
+    }));
     return [stampBlock('start'), stampBlock('end'),
       h('h2', {}, t('survey.photos')),
-      cameraButton({ className: 'btn btn-block', id: 'visit-photo', multiple: true, onFiles: async (files) => {
+      cameraButton({ className: 'btn btn-block', id: 'visit-photo', multiple: true, onFiles: (files) => view.work(async () => {
         for (const file of files) await takePhoto(file, null);
         await save(); draw();
-      } }),
-      h('div', { class: 'thumbs', id: 'photo-thumbs' }),
+      }) }),
+      h('div', { class: 'thumbs', id: 'photo-thumbs' }, thumbs),
       await attestationBlock({ attestations: draft.attestations, content: submissionContent, needed: signersNeeded,
-        onSigned: async (attestation) => {
+        onSigned: (attestation) => view.work(async () => {
           draft.attestations = [...draft.attestations, attestation];
           await save();
           draw();
-        } })];
+        }) })];
   }
 
-  async function draw() {
-    const focusPath = draft.focus;
+  async function build() {
+    await saving.catch(() => {});
     const all = steps();
     const current = stepIndex();
     const step = all[current];
     const isReview = step.name === '__review';
+    shown = shapeOf();
     const body = isReview ? await reviewBody() : step.fields.map((f) => fieldBlock(form, f, f.name, null));
-    fill(root,
+    const section = h('div', {},
       h('a', { class: 'back', href: `#/case/${item.id}` }, `‹ ${household.head_name ?? ''}`),
       loadError ? loadErrorBlock() : null,
       h('nav', { class: 'steps', 'aria-label': t('survey.title') }, all.map((s, i) => h('button', {
-        type: 'button', 'aria-current': i === current ? 'step' : undefined, onclick: () => go(i) }, `${i + 1}. ${label(s.label)}`))),
+        type: 'button', 'aria-current': i === current ? 'step' : undefined, dataset: { key: `step-${s.name}` },
+        onclick: () => go(i) }, `${i + 1}. ${label(s.label)}`))),
       comments.length ? h('div', { class: 'card review-note', id: 'review-note', role: 'note' },
         h('strong', {}, t('task.sent_back')),
         h('ul', {}, comments.filter((c) => !c.field).map((c) => h('li', {}, c.text)))) : null,
@@ -277,20 +317,20 @@ export async function render(root, { params, navigate }) {
         current > 0 ? h('button', { class: 'btn', type: 'button', id: 'prev', onclick: () => go(current - 1) }, t('survey.prev')) : null,
         isReview ? h('button', { class: 'btn btn-primary', type: 'button', id: 'submit', disabled: Boolean(loadError), onclick: submit }, t('survey.submit'))
           : h('button', { class: 'btn btn-primary', type: 'button', id: 'next', onclick: () => go(current + 1) }, t('survey.next'))));
-    if (isReview) {
-      const thumbs = root.querySelector('#photo-thumbs');
-      for (const photo of draft.photos) {
-        const url = await thumbnailUrl(photo.sha256);
-        if (url) thumbs.append(h('img', { src: url, alt: '', dataset: { sha: photo.sha256 } }));
-      }
-    }
-    showComments(root, comments);
-    if (focusPath) {
-      const target = root.querySelector(`[data-path="${CSS.escape(focusPath)}"]`);
+    showComments(section, comments);
+    return [...section.childNodes];
+  }
+
+  let drawnStep;  // the section drawn last (undefined before the first draw)
+  // The focus moves only when the section changed.
+  function draw() {
+    return view.draw(build, { after() {
+      if (drawnStep === draft.step_name) return;
+      drawnStep = draft.step_name;
+      const target = draft.focus && root.querySelector(`[data-path="${CSS.escape(draft.focus)}"]`);
       target?.focus();
       target?.closest('[data-field]')?.scrollIntoView({ block: 'center' });
-    }
-    root.dataset.ready = 'true';
+    } });
   }
 
   // The start stamp is taken as the survey opens: it records arrival at the home.
@@ -299,7 +339,7 @@ export async function render(root, { params, navigate }) {
       if (draft.stamps.some((s) => s.kind === 'start')) return;
       draft.stamps = [...draft.stamps, { kind: 'start', ...fix, user_id: session.user()?.id }];
       await save();
-      if (draft.step_name === '__review') draw();
+      if (draft.step_name === '__review') await draw();
     }).catch(() => { /* shown with a retry button on the review step */ });
   }
   await save();

@@ -70,13 +70,17 @@ function geopointInput(form, common, path, value) {
     const fix = await form.locate().catch((error) => { toast(t(gpsErrorKey(error)), 'error'); return null; });
     if (!fix) return;
     await form.answer(path, { lat: fix.lat, lon: fix.lon, accuracy: fix.accuracy_m }, { redraw: true });
-  } }, value ? t('survey.gps_retry') : t('survey.gps_take')), value ? h('p', { class: 'hint' },
+  } }, value ? t('survey.gps_retake') : t('survey.gps_take')), value ? h('p', { class: 'hint' },
     t('survey.gps_ok', fixWords(value, 'accuracy'))) : null);
 }
 
 function photoInput(form, path, value) {
-  const thumbs = h('div', { class: 'thumbs' });
-  if (value) thumbnailUrl(value).then((url) => url && thumbs.append(h('img', { src: url, alt: '' })));
+  const thumbs = h('div', { class: 'thumbs', dataset: { thumbsOf: path } });
+  // A draw may have kept the thumbs on screen.
+  if (value) {
+    thumbnailUrl(value).then((url) => url && (thumbs.isConnected ? thumbs
+      : document.querySelector(`[data-thumbs-of="${CSS.escape(path)}"]`) ?? thumbs).replaceChildren(h('img', { src: url, alt: '' })));
+  }
   return h('div', {}, cameraButton({ dataset: { path }, onFiles: async ([file]) => {
     await form.answer(path, await form.photo(file, path), { redraw: true });
   } }), thumbs);
@@ -153,16 +157,18 @@ export function sectionErrors(section, errors) {
  */
 export function gpsStampBlock(kind, stamp, take) {
   const message = h('p', { class: 'hint', id: `gps-${kind}` }, stamp ? t('survey.gps_ok', fixWords(stamp)) : '');
-  const button = h('button', { class: 'btn', type: 'button', id: `gps-${kind}-take`, onclick: async () => {
-    button.disabled = true;
+  const button = h('button', { class: 'btn', type: 'button', id: `gps-${kind}-take`, onclick: async (event) => {
+    const pressed = event.currentTarget;
+    pressed.disabled = true;
     try {
       await take();
     } catch (error) {
-      message.textContent = t(gpsErrorKey(error));
-      message.className = 'form-error';
-      button.textContent = t('survey.gps_retry');
-      button.disabled = false;
+      const shown = document.getElementById(`gps-${kind}`);
+      if (shown) { shown.textContent = t(gpsErrorKey(error)); shown.className = 'form-error'; }
+      pressed.textContent = t('survey.gps_retry');
+      pressed.disabled = false;
     }
-  } }, stamp ? t('survey.gps_retry') : t('survey.gps_take'));
-  return h('div', { class: 'field' }, h('label', {}, t(kind === 'start' ? 'survey.gps_start' : 'survey.gps_end')), button, message);
+  } }, stamp ? t('survey.gps_retake') : t('survey.gps_take'));
+  return h('div', { class: 'field', dataset: { key: `gps-${kind}` } },
+    h('label', {}, t(kind === 'start' ? 'survey.gps_start' : 'survey.gps_end')), button, message);
 }

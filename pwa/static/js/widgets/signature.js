@@ -2,7 +2,7 @@
 // 002/004): the signer unlocks their own device key with their PIN and signs the digest of
 // exactly what was recorded; the drawn signature is kept as a PNG and travels like a photo.
 // Shared by the home-visit survey and the recipient check-in.
-import { h } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, problemText } from '../i18n.js';
 import * as store from '../store.js';
 import * as keys from '../keys.js';
@@ -48,7 +48,8 @@ export async function attest(userId, pin, pad, content) {
  * `onSigned(attestation)` stores the new attestation and redraws.
  */
 export async function attestationBlock({ attestations, content, onSigned, needed = 2 }) {
-  const section = h('section', { id: 'attest' });
+  // Listeners hold the pad, signer and PIN: never patched (render.js).
+  const section = h('section', { id: 'attest', dataset: { fresh: '' } });
   await fillAttestation(section, { attestations, content, onSigned, needed });
   return section;
 }
@@ -86,7 +87,7 @@ async function fillAttestation(section, options, message = '') {
     }
   } }, t('survey.sign'));
   const names = new Map(people.map((p) => [p.user_id, p.display_name]));
-  section.replaceChildren(h('h2', {}, t('survey.attest')), h('p', { class: 'hint' }, t('survey.attest_why')),
+  fill(section, h('h2', {}, t('survey.attest')), h('p', { class: 'hint' }, t('survey.attest_why')),
     h('ul', { class: 'members', id: 'signed-list' }, attestations.map((a) =>
       h('li', { class: 'status-accepted' }, t('survey.signed_by', { name: names.get(a.user_id) ?? a.user_id })))),
     waiting.length && attestations.length < needed ? h('div', { class: 'card stack' },

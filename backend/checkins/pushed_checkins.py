@@ -1,0 +1,216 @@
+"""Check-ins pushed by sync: verify, judge the window, flag, store, audit; a replay
+answers what was stored."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from backend.attestation import canonical
+from backend.attestation import rules as attestation
+from backend.audit import service as audit
+from backend.auth import rules as roles
+from backend.bulk import chunks, insert_ignoring_conflicts
+from backend.checkins import follow_ups, photo_checks, recipients, rules
+from backend.checkins.models import CheckIn, CheckInFlag, CheckInWindowResult, Recipient
+from backend.devices import rules as device_rules
+from backend.devices import service as devices
+from backend.errors import ProblemError
+from backend.evidence import service as evidence
+from backend.extensions import db
+from backend.households import service as households
+from backend.jurisdictions import service as jurisdictions
+from backend.sync.registry import ParsedRecord, PushBatch
+
+CHECKIN_MESSAGE_PREFIX = "doorstep-checkin:v1:"
+SIGNED_KEYS = ("id", "recipient_id", "photo", "challenge", "challenge_answer", "location",
+               "captured_at", "proxy")
+
+
+def checkin_digest(raw: dict) -> str:
+    content = {key: raw.get(key) for key in SIGNED_KEYS}
+    return hashlib.sha256(canonical.canonical_json(content)).hexdigest()
+
+
+def checkin_message(digest: str) -> bytes:
+    return (CHECKIN_MESSAGE_PREFIX + digest).encode("ascii")
+
+
+def _answer(row: CheckIn, flags: list[str], status: str) -> dict:
+    return {"id": row.id, "status": status, "flags": [
+        {"code": code, "severity": "warning"} for code in flags]}
+
+
+def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
+    """The handler of ``checkin`` records: one answer per record, in order; a replay of a
+    stored check-in answers ``duplicate`` with what was stored.
+
+    A record that is refused raises its ProblemError: the dispatcher (sync.service._handle)
+    rolls the group back and handles its records again one per SAVEPOINT, so only that one
+    is rejected. No SAVEPOINT per record here: a phone sends its check-ins one at a time,
+    and the dispatcher's SAVEPOINT already isolates a push of one record."""
+    loaded = [r.loaded for r in records]
+    ids = [str(item["id"]) for item in loaded]
+    existing = {row.id: row for chunk in chunks(ids) for row in db.session.scalars(
+        select(CheckIn).where(CheckIn.id.in_(chunk)))}
+    keys = devices.keys_by_id({item["key_id"] for item in loaded})
+    photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
+    own = (recipients.recipient_of_user(batch.caller.user_id)
+           if batch.caller.has(roles.RECIPIENT) else None)
+    return [_checkin(batch, record, existing, keys, photos, own) for record in records]
+
+
+def _target_recipient(batch: PushBatch, item: dict, own: Recipient | None) -> Recipient:
+    caller = batch.caller
+    wanted = item.get("recipient_id")
+    if item.get("proxy") is not None:
+        if not caller.has(*recipients.PROXY_ROLES):
+            raise ProblemError("forbidden", "Only a village assistant checks in for someone.")
+        recipient = db.session.scalar(recipients.visible_recipients(caller).where(
+            Recipient.id == (wanted or "")))
+        if recipient is None:
+            raise ProblemError("recipient-not-found", "No such recipient in your area.")
+        return recipient
+    if own is None:
+        raise ProblemError("forbidden", "Only a recipient checks in; staff send a proxy "
+                           "check-in with a reason.")
+    if wanted not in (None, own.id):
+        raise ProblemError("recipient-not-found", "No such recipient.")
+    return own
+
+
+def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict, photos: dict,
+             own: Recipient | None) -> dict:
+    item, raw = record.loaded, record.raw
+    record_id = str(item["id"])
+    recipient = _target_recipient(batch, item, own)
+    try:
+        digest = checkin_digest(raw)
+    except ValueError as unsignable:
+        raise ProblemError("record-not-canonical", "A value cannot be signed as canonical "
+                           "JSON.", {"_record": [str(unsignable)[:200]]}) from None
+    stored = existing.get(record_id)
+    if stored is not None:
+        if stored.recipient_id != recipient.id or stored.digest != digest:
+            raise ProblemError("conflict", "This id belongs to another check-in.")
+        codes = list(db.session.scalars(select(CheckInFlag.code).where(
+            CheckInFlag.checkin_id == record_id)))
+        return _answer(stored, codes, "duplicate")
+    photo = item["photo"]
+    if photo["source"] != "camera":
+        raise ProblemError("checkin-photo-not-camera",
+                           "Take the photo now with the front camera; a picture from the "
+                           "gallery is not accepted.")
+    settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
+    age = abs(item["captured_at"] - photo["captured_at"])
+    if age > timedelta(minutes=settings["checkin_max_capture_age_minutes"]):
+        raise ProblemError("checkin-capture-stale",
+                           "The photo was not taken at the check-in; take a new one now.",
+                           {"photo.captured_at": [f"{age.total_seconds() / 60:.0f} minutes "
+                                                  "from the check-in"]})
+    submitter = batch.caller.user_id
+    stored_photo = photos.get(photo["sha256"])
+    if stored_photo is not None and stored_photo.uploaded_by_id != submitter:
+        raise ProblemError("checkin-photo-not-yours",
+                           "This photo was uploaded by someone else; take your own.")
+    problem = rules.challenge_problem(item["challenge"])
+    if problem:
+        raise ProblemError("validation-failed", "The challenge is not one the app shows.",
+                           {"challenge": [problem]})
+    key = keys.get(item["key_id"])
+    now = batch.received_at
+    if key is None or key.user_id != submitter or not device_rules.is_key_active(
+            key.revoked_at, now) or not attestation.verify_p256(
+            key.public_key_jwk, checkin_message(digest), item["signature"]):
+        raise ProblemError("checkin-signature-invalid",
+                           "The check-in is not signed with your own device key.")
+    window = rules.window_for(recipient.category, item["captured_at"],
+                              recipients.window_settings(settings))
+    outcome = rules.judge(window, item["captured_at"], now)
+    location = item["location"]
+    row = CheckIn(
+        id=record_id, recipient_id=recipient.id, household_id=recipient.household_id,
+        jurisdiction_code=recipient.jurisdiction_code, submitted_by_id=submitter,
+        is_proxy=item.get("proxy") is not None,
+        proxy_reason=(item.get("proxy") or {}).get("reason"), photo_sha256=photo["sha256"],
+        photo_source=photo["source"], photo_captured_at=photo["captured_at"],
+        challenge=item["challenge"], challenge_answer=item.get("challenge_answer"),
+        lat=location["lat"], lon=location["lon"], accuracy_m=location.get("accuracy_m"),
+        captured_at=item["captured_at"], sent_at=batch.sent_at, received_at=now,
+        device_id=key.device_id, key_id=key.id, signature=item["signature"], digest=digest,
+        window_key=window.key if window else None, outcome=outcome,
+        identity_status="pending")
+    flags = _flags(row, recipient, window, batch, settings)
+    if not insert_ignoring_conflicts(CheckIn, [_columns(row)], "id"):
+        # The same check-in sent twice at once (a retry racing the first send): the other
+        # request stored it, so this one is its replay.
+        return {"id": record_id, "status": "duplicate", "flags": []}
+    follow_ups.store_flags(record_id, flags, now)
+    if window is not None:
+        _record_window(recipient.id, window.key, outcome, record_id, now)
+    audit.record("checkin.received", "checkin", record_id, actor_id=submitter, after={
+        "recipient": recipient.id, "window": row.window_key, "outcome": outcome,
+        "flags": [f.code for f in flags], "proxy": row.is_proxy},
+        jurisdiction_code=recipient.jurisdiction_code)
+    if stored_photo is not None:
+        flags += photo_checks.assess_photo(record_id, photo_checks.Known(
+            row, recipient, settings, list(flags), stored_photo.dhash))
+    else:
+        follow_ups.open_follow_up(recipient, "flagged", row.window_key, record_id, flags,
+                                  is_new=True)
+    return {"id": record_id, "status": "accepted", "flags": [
+        {"code": f.code, "severity": "warning"} for f in flags]}
+
+
+def _columns(row: CheckIn) -> dict:
+    return {column.key: getattr(row, column.key) for column in CheckIn.__table__.columns}
+
+
+def _flags(row: CheckIn, recipient: Recipient, window: rules.Window | None, batch: PushBatch,
+           settings: dict) -> list[rules.Flag]:
+    thresholds = recipients.flag_thresholds(settings)
+    flags: list[rules.Flag] = []
+    if window is None:
+        flags.append(rules.Flag("outside-window", {}))
+    home = households.homes([recipient.household_id]).get(recipient.household_id)
+    declared = (recipient.declared_lat, recipient.declared_lon) \
+        if recipient.declared_lat is not None and recipient.declared_lon is not None else None
+    flags += rules.residence_flags((row.lat, row.lon), home.home if home else None, declared,
+                                   thresholds.max_residence_distance_m)
+    flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
+                               thresholds.max_clock_skew_minutes)
+    own = db.session.execute(select(
+        CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).where(
+        CheckIn.recipient_id == recipient.id, CheckIn.is_proxy.is_(False))).all()
+    previous = max((c for c in own if c.captured_at < row.captured_at),
+                   key=lambda c: c.captured_at, default=None)
+    flags += rules.mocked_location_flags(
+        row.accuracy_m, rules.Fix((row.lat, row.lon), row.captured_at),
+        rules.Fix((previous.lat, previous.lon), previous.captured_at) if previous else None,
+        thresholds.max_speed_kmh)
+    if not row.is_proxy:
+        flags += rules.device_flags(row.device_id, row.key_id, {c.key_id for c in own})
+    else:
+        flags.append(rules.Flag("proxy-check-in", {"reason": row.proxy_reason}))
+    return flags
+
+
+def _record_window(recipient_id: str, window_key: str, outcome: str, checkin_id: str,
+                   now: datetime) -> None:
+    """The window's result: the first check-in sets it; an on-time one beats a late one, and
+    a late arrival replaces a miss judged before it came (nothing accepted is lost)."""
+    inserted = insert_ignoring_conflicts(CheckInWindowResult, [{
+        "recipient_id": recipient_id, "window_key": window_key, "outcome": outcome,
+        "checkin_id": checkin_id, "judged_at": now}], "window_key")
+    if inserted:
+        return
+    better: dict[str, tuple[str, ...]] = {rules.ON_TIME: (rules.LATE, rules.MISSED),
+                                          rules.LATE: (rules.MISSED,)}
+    db.session.execute(update(CheckInWindowResult).where(
+        CheckInWindowResult.recipient_id == recipient_id,
+        CheckInWindowResult.window_key == window_key,
+        CheckInWindowResult.outcome.in_(better.get(outcome, ())),
+    ).values(outcome=outcome, checkin_id=checkin_id, judged_at=now)
+        .execution_options(synchronize_session=False))

@@ -1,0 +1,184 @@
+"""The review package's SQL: the queue's rows under the caller's scope and filters (and
+its keyset order, which the export shares), the export's columns, and the supervisors'
+dashboard added up by the database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from backend import clock
+from backend.auth.rules import Caller
+from backend.dbtypes import UtcDateTime
+from backend.extensions import db
+from backend.jurisdictions.scope import within
+from backend.reviews import dashboard_rules as board
+from backend.reviews.models import VisitReview
+
+
+def visible(caller: Caller) -> Select:
+    return select(VisitReview).where(within(VisitReview.jurisdiction_code, caller))
+
+
+def filtered(caller: Caller, filters: dict) -> Select:
+    query = visible(caller)
+    if filters.get("village"):
+        query = query.where(within(VisitReview.jurisdiction_code, filters["village"]))
+    if filters.get("member"):
+        query = query.where(VisitReview.team_ids.contains(f",{filters['member']},",
+                                                          autoescape=True))
+    if filters.get("flag"):
+        query = query.where(VisitReview.flag_codes.contains(f",{filters['flag']},",
+                                                            autoescape=True))
+    now = clock.now()
+    if filters.get("min_age_days") is not None:
+        query = query.where(VisitReview.received_at <= now - timedelta(
+            days=filters["min_age_days"]))
+    if filters.get("max_age_days") is not None:
+        query = query.where(VisitReview.received_at > now - timedelta(
+            days=filters["max_age_days"] + 1))
+    return query
+
+
+def after_key(rank: int, received: datetime, last_id: str) -> ColumnElement[bool]:
+    """Rows after (rank, received, id) in the queue's order (keyset paging): one row-value
+    comparison, which PostgreSQL answers with a range scan of the queue's index at any depth
+    (the equivalent OR of ANDs made it filter row by row)."""
+    return tuple_(VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id
+                  ) > tuple_(literal(rank), literal(received, UtcDateTime()), literal(last_id))
+
+
+QUEUE_ORDER = (VisitReview.risk_rank, VisitReview.received_at, VisitReview.submission_id)
+
+
+def export_rows(caller: Caller, filters: dict, batch: int) -> Select:
+    """The first batch of the export's rows (the queue's filters and order, its columns for
+    a spreadsheet); the next batch adds ``after_key`` of the last row."""
+    query = filtered(caller, filters)
+    if filters.get("state"):
+        query = query.where(VisitReview.state == filters["state"])
+    return query.with_only_columns(
+        VisitReview.submission_id, VisitReview.case_id, VisitReview.household_id,
+        VisitReview.jurisdiction_code, VisitReview.state, VisitReview.revision,
+        VisitReview.risk, VisitReview.risk_rank, VisitReview.flag_codes, VisitReview.team_ids,
+        VisitReview.received_at, VisitReview.started_at, VisitReview.ended_at,
+        VisitReview.sent_back_count).order_by(*QUEUE_ORDER).limit(batch)
+
+
+def dashboard_conditions(scope: str, days: int | None) -> list[ColumnElement[bool]]:
+    """The conditions picking the dashboard's review rows: in ``scope``, received within
+    ``days`` when given."""
+    where = [within(VisitReview.jurisdiction_code, scope)]
+    if days is not None:
+        where.append(VisitReview.received_at > clock.now() - timedelta(days=days))
+    return where
+
+
+def last_reviewed_at(scope: str) -> dict[str, datetime]:
+    """The last change of any review of each case in ``scope``."""
+    return dict(db.session.execute(select(
+        VisitReview.case_id, func.max(VisitReview.updated_at)).where(
+        within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id)).all())
+
+
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _flag_count() -> ColumnElement[int]:
+    """The kinds of flag in ",code,code,": its commas less one (none in ",")."""
+    commas = func.length(VisitReview.flag_codes) - func.length(
+        func.replace(VisitReview.flag_codes, ",", ""))
+    return case((commas > 1, commas - 1), else_=0)
+
+
+def _duration_minutes() -> ColumnElement[float]:
+    """End − start of the latest revision in minutes; NULL (left out of the median) when a
+    stamp is missing or the visit ends before it starts."""
+    started, ended = VisitReview.started_at, VisitReview.ended_at
+    if _is_postgresql():
+        minutes = cast(func.extract("epoch", ended - started), Float) / 60.0
+    else:
+        # SQLite keeps times as text: julianday's float, rounded to the millisecond so the
+        # minutes are those Python computed from the same times.
+        minutes = func.round((func.julianday(ended) - func.julianday(started)) * 86400.0,
+                             3) / 60.0
+    return case((and_(started.is_not(None), ended.is_not(None), ended >= started), minutes))
+
+
+def _team_members() -> TableValuedAlias:
+    """One row per user id of a review row's team (",a,b," holds a few UUIDs), column
+    ``member_id``; empty ids come from the outer commas."""
+    if _is_postgresql():
+        return func.unnest(func.string_to_array(VisitReview.team_ids, ",")).table_valued(
+            "member_id").render_derived()
+    # SQLite has no string splitting; its JSON reader splits a list made of the text (user
+    # ids are UUIDs: nothing to escape). json_each names its column "value".
+    return func.json_each(literal('["') + func.replace(VisitReview.team_ids, ",", '","')
+                          + literal('"]')).table_valued("value")
+
+
+TOTAL = ""  # the key of all the dashboard's visits among the per-village totals
+
+
+def visit_totals(where: list[ColumnElement[bool]], group: str
+                  ) -> dict[str, board.VisitTotals]:
+    """The visits added up in the database, per ``group``: "village" (with the key TOTAL for
+    all of them), "member" (a visit counts for each of its team) or "all" (TOTAL only).
+    PostgreSQL takes the medians with percentile_cont in the same pass, and the villages and
+    the total in one (GROUPING SETS); SQLite, which has neither, ranks the durations."""
+    postgresql = _is_postgresql()
+    if group == "village" and not postgresql:
+        return visit_totals(where, "all") | visit_totals(where, "village-only")
+    rows = select(VisitReview.jurisdiction_code).select_from(VisitReview)
+    key: ColumnElement[str] | InstrumentedAttribute[str]
+    if group == "member":
+        members = _team_members()
+        key = members.c[0]
+        rows = rows.join(members, true())
+        where = [*where, key != ""]
+    else:
+        key = literal(TOTAL) if group == "all" else VisitReview.jurisdiction_code
+    minutes = _duration_minutes()
+    totals = rows.with_only_columns(
+        key, func.count(), func.sum(_flag_count()),
+        func.sum(case((VisitReview.sent_back_count > 0, 1), else_=0)),
+        func.percentile_cont(0.5).within_group(minutes) if postgresql else literal(None)
+    ).where(*where)
+    if group == "village":  # PostgreSQL: the total is the row of the empty grouping set
+        totals = totals.group_by(func.grouping_sets(tuple_(key), tuple_()))
+    elif group != "all":
+        totals = totals.group_by(key)
+    medians: dict[str, float] = {}
+    if not postgresql:
+        ranked = rows.with_only_columns(
+            key.label("key"), minutes.label("minutes"),
+            func.row_number().over(partition_by=key, order_by=minutes).label("rank"),
+            func.count().over(partition_by=key).label("size")
+        ).where(*where, minutes.is_not(None)).subquery()
+        middle = ((ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2)  # one or two in the middle
+        medians = dict(db.session.execute(
+            select(ranked.c.key, func.avg(ranked.c.minutes))
+            .where(ranked.c.rank.in_(middle)).group_by(ranked.c.key)).all())
+    found = {}
+    for group_key, count, flags, sent_back, median in db.session.execute(totals):
+        if count:  # the total of no visits is one row of zero
+            found[TOTAL if group_key is None else group_key] = board.VisitTotals(
+                count, int(flags), int(sent_back),
+                median if postgresql else medians.get(group_key))
+    return found
