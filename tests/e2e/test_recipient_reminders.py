@@ -150,36 +150,62 @@ NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getN
     .map((n) => ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url}))"""
 
 
-def _notifications(page, tag: str) -> list[dict]:
+def _notifications(page, tag: str, timeout_s: float = 30) -> list[dict]:
     # A loaded machine can take seconds to wake the worker for a push: wait for the state.
     wait_until(page, f"async (tag) => ({NOTIFICATIONS})().then((shown) =>"
-               " shown.some((n) => n.tag === tag))", tag,
+               " shown.some((n) => n.tag === tag))", tag, timeout_s=timeout_s,
                message=f"no notification tagged {tag!r}")
     return [n for n in page.evaluate(NOTIFICATIONS) if n["tag"] == tag]
+
+
+class PushDelivery:
+    """DevTools' ServiceWorker.deliverPushMessage, standing in for a push service.
+
+    DevTools hands the message to the worker and forgets it: on a loaded machine about one
+    delivery in a few hundred full runs never reached the worker, and the CDP log below shows
+    the worker's state when that happens. A push service redelivers a message the browser did
+    not take, so a delivery that shows nothing within `patience_s` is sent once more, and the
+    test still fails if the second shows nothing either: a broken push handler fails.
+    """
+
+    def __init__(self, context, page, base_url: str):
+        self.page, self.base_url = page, base_url
+        self.cdp, self.registration_id = _registration_id(context, page, base_url)
+        self.log: list[object] = []
+        self.cdp.on("ServiceWorker.workerVersionUpdated", lambda event: self.log.append(
+            [(v["runningStatus"], v["status"]) for v in event["versions"]]))
+        self.cdp.on("ServiceWorker.workerErrorReported", lambda event: self.log.append(event))
+
+    def send(self, data: str, tag: str, patience_s: float = 10) -> list[dict]:
+        for attempt in (1, 2):
+            self.log.append(f"delivery {attempt} of {tag!r}")
+            self.cdp.send("ServiceWorker.deliverPushMessage", {
+                "origin": self.base_url, "registrationId": self.registration_id, "data": data})
+            try:
+                return _notifications(self.page, tag, timeout_s=patience_s * attempt)
+            except AssertionError as lost:
+                if attempt == 2:
+                    raise AssertionError(f"no notification tagged {tag!r}; worker: {self.log}"
+                                         ) from lost
+        raise AssertionError("unreachable")
 
 
 def test_the_service_worker_shows_a_pushed_reminder(live_server, context, page):
     context.grant_permissions(["notifications"])
     page.goto("/")
-    wait_until(page, "() => navigator.serviceWorker.ready.then(() => true)")
-    cdp, registration_id = _registration_id(context, page, live_server.url)
+    # Pushes go to an activated worker (an activating one may still be claiming the page).
+    wait_until(page, "() => navigator.serviceWorker.ready.then((r) => r.active.state === "
+                     "'activated')")
+    push = PushDelivery(context, page, live_server.url)
 
     reminder = {"title": "低保签到提醒", "body": "请在12月20日前用手机完成本期签到。",
                 "url": "/#/checkin", "tag": "checkin-reminder"}
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live_server.url, "registrationId": registration_id,
-        "data": json.dumps(reminder, ensure_ascii=False)})
-    assert _notifications(page, "checkin-reminder") == [reminder]
+    assert push.send(json.dumps(reminder, ensure_ascii=False), "checkin-reminder") == [reminder]
 
     # A push without a payload still reminds; a url to another site is never opened.
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live_server.url, "registrationId": registration_id, "data": ""})
-    assert _notifications(page, "checkin")[0]["title"] == "低保签到提醒"
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live_server.url, "registrationId": registration_id,
-        "data": json.dumps({"title": "x", "body": "y", "url": "https://evil.example/",
-                            "tag": "odd"})})
-    assert _notifications(page, "odd")[0]["url"] == "/#/checkin"
+    assert push.send("", "checkin")[0]["title"] == "低保签到提醒"
+    odd = json.dumps({"title": "x", "body": "y", "url": "https://evil.example/", "tag": "odd"})
+    assert push.send(odd, "odd")[0]["url"] == "/#/checkin"
     assert page.js_errors == []
 
 
