@@ -12,8 +12,8 @@ other processes on a shared machine. The statement count is exact; times are med
 "app CPU" (this process's CPU time per push, not the database's) varies least with load.
 Then a replay of every push (each answers ``duplicate``).
 
---statements prints the statements of one push; --profile N prints cProfile's N costliest
-functions (--sort cumulative or tottime) over all the pushes.
+--statements prints the statements of one push and of one replay; --profile N prints
+cProfile's N costliest functions (--sort cumulative or tottime) over all the pushes.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def main() -> None:
     times, cpu, counts, sample = push_all("accepted")
     if profiler:
         profiler.disable()
-    replay_times, replay_cpu, replay_counts, _ = push_all("duplicate")
+    replay_times, replay_cpu, replay_counts, replay_sample = push_all("duplicate")
     event.remove(engine, "before_cursor_execute", count)
 
     def figures(values: list[float]) -> str:
@@ -119,6 +119,9 @@ def main() -> None:
     if args.statements:
         print("statements of one push:")
         for statement in sample:
+            print("  " + " ".join(statement.split())[:160])
+        print("statements of one replay:")
+        for statement in replay_sample:
             print("  " + " ".join(statement.split())[:160])
     if profiler:
         out = io.StringIO()

@@ -53,7 +53,12 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     and the dispatcher's SAVEPOINT already isolates a push of one record."""
     loaded = [r.loaded for r in records]
     ids = [str(item["id"]) for item in loaded]
-    existing = {row.id: row for chunk in chunks(ids) for row in db.session.scalars(
+    # replays.replayed_checkins already looked these ids up: read again only those it found
+    # (another submitter's, or changed content: the conflict below). A request racing this
+    # one is still caught by the insert's conflict.
+    known = batch.looked_up.get("checkin")
+    wanted = ids if known is None else [i for i in ids if i in known]
+    existing = {row.id: row for chunk in chunks(wanted) for row in db.session.scalars(
         select(CheckIn).where(CheckIn.id.in_(chunk)))}
     keys = devices.keys_by_id({item["key_id"] for item in loaded})
     photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})

@@ -10,6 +10,7 @@ from backend.checkins import (  # noqa: F401 - jobs declares tasks
     published,
     pushed_checkins,
     recipients,
+    replays,
 )
 from backend.checkins import retention as _retention  # noqa: F401 - registers its kind
 from backend.checkins.schemas import CheckInRecordSchema
@@ -18,7 +19,8 @@ from backend.sync.registry import SyncRegistry
 
 
 def register(sync: SyncRegistry) -> None:
-    sync.accept("checkin", CheckInRecordSchema(), pushed_checkins.push_checkins)
+    sync.accept("checkin", CheckInRecordSchema(), pushed_checkins.push_checkins,
+                replays.replayed_checkins)
     evidence.allow_viewing(recipients.photo_in_visible_checkin)
     events.subscribe(events.PhotoStored, photo_checks.on_photo_stored)
     events.subscribe(events.PeriodicReviewDue, published.on_periodic_review_due)
