@@ -203,6 +203,7 @@ def _held(case: Any) -> dict:
     from backend.workflow.models import CaseWorkflow
 
     wf = db.session.get(CaseWorkflow, case.id)
+    assert wf is not None, "a case in panel review has its workflow row"
     signature = {"kind": "scan", "sha256": "5" * 64}  # the signed sheet, scanned
     return {"held_on": clock.today_in_china(), "opinion": "同意纳入",
             "attendance": {m.id: {"status": "present", "signature": signature}

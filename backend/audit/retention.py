@@ -50,14 +50,16 @@ def plan_prefix(cutoff: datetime, held_case_ids: Collection[str]) -> PrefixPlan:
     linked = AuditEvent.chain_seq > after_seq
     first_young = db.session.scalar(select(func.min(AuditEvent.chain_seq))
                                     .where(linked, AuditEvent.at >= cutoff))
-    first_held, held_case = None, None
+    first_held: int | None = None
+    held_case: str | None = None
     for chunk in chunks(sorted(held_case_ids)):
         row = db.session.execute(
             select(AuditEvent.chain_seq, AuditEvent.object_id)
             .where(linked, AuditEvent.object_type == "case", AuditEvent.object_id.in_(chunk))
             .order_by(AuditEvent.chain_seq).limit(1)).first()
-        if row is not None and (first_held is None or row[0] < first_held):
-            first_held, held_case = row
+        seq = row[0] if row is not None else None
+        if row is not None and seq is not None and (first_held is None or seq < first_held):
+            first_held, held_case = seq, row[1]
     stops = [seq for seq in (first_young, first_held) if seq is not None]
     up_to = min(stops) - 1 if stops else head_seq
     up_to = max(up_to, after_seq)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -175,7 +176,7 @@ def is_replay(step: int, last_used_step: int | None) -> bool:
     return last_used_step is not None and step <= last_used_step
 
 
-def new_recovery_codes(random_choice) -> list[str]:
+def new_recovery_codes(random_choice: Callable[[str], str]) -> list[str]:
     """Fresh one-time recovery codes; `random_choice` is `secrets.choice` (tests pass their own)."""
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):

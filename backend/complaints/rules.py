@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 # How a report came in: staff enter the first five from the desk (004 names the box, the
 # phone, e-mail and WeChat; a report made in person at the township's window is the fifth);
@@ -71,7 +72,7 @@ class Deadlines:
     reply_due_on: date
 
 
-def deadlines(received_on: date, settings: dict,
+def deadlines(received_on: date, settings: dict[str, Any],
               add_working_days: Callable[[date, int], date]) -> Deadlines:
     """Each step's due date, counted in working days from the day (Beijing) the report
     came in (``add_working_days`` is clock.add_working_days with the holidays entered)."""

@@ -228,7 +228,8 @@ def forget_photos(sha256s: Iterable[str]) -> int:
     count = 0
     for chunk in chunks(sha256s):
         db.session.execute(delete(PhotoHashBand).where(PhotoHashBand.sha256.in_(chunk)))
-        count += db.session.execute(delete(Photo).where(Photo.sha256.in_(chunk))).rowcount or 0
+        count += db.session.execute(  # a DELETE answers a CursorResult
+            delete(Photo).where(Photo.sha256.in_(chunk))).rowcount or 0  # type: ignore[attr-defined]
     return count
 
 

@@ -20,7 +20,7 @@ def imported_definitions() -> list[dict]:
 
 def imported_rows() -> list[tuple[str, int, str | None, object, str]]:
     """(form_id, version, source file, imported_at, imported_by_id) of every imported version."""
-    return [tuple(row) for row in db.session.execute(select(
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in db.session.execute(select(
         FormVersion.form_id, FormVersion.version, FormVersion.source_filename,
         FormVersion.imported_at, FormVersion.imported_by_id).order_by(
         FormVersion.form_id, FormVersion.version))]

@@ -16,6 +16,7 @@ and case views, the pull, visit revisions, the sync conflict body (and, later, e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -173,7 +174,7 @@ def age_on(birth_on: date | None, today: date) -> int | None:
     return today.year - birth_on.year - ((today.month, today.day) < (birth_on.month, birth_on.day))
 
 
-def shown_value(value: Any, cell: str, masker) -> Any:
+def shown_value(value: Any, cell: str, masker: Callable[[Any], Any]) -> Any:
     """A value as a catalogue cell shows it: full, masked by ``masker``, or not at all."""
     if value is None or cell == catalogue.HIDDEN:
         return None

@@ -229,7 +229,8 @@ def _plan_kind(setting: KindSetting, now: datetime, held_cases: set[str],
     if kind.remembers_purged:
         done = _already_purged(kind.kind, [item.subject_id for item in found])
         found = [item for item in found if item.subject_id not in done]
-    chosen, held = [], []
+    chosen: list[registry.Purgeable] = []
+    held: list[registry.Purgeable] = []
     for item in found:
         (held if _is_held(item, held_cases, held_households) else chosen).append(item)
     report.count = len(chosen)

@@ -228,8 +228,8 @@ def write_xlsx(visits: Iterable[ExportVisit], language: str, now: datetime,
             workbook.write_row(visit_sheet, visit_row,
                                export_rules.visit_cells(visit, now, zone, words))
             visit_row += 1
-            for cells in export_rules.member_cells(visit, words):
-                workbook.write_row(member_sheet, member_row, cells)
+            for member in export_rules.member_cells(visit, words):
+                workbook.write_row(member_sheet, member_row, member)
                 member_row += 1
         workbook.close()
     except BaseException:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -38,7 +38,7 @@ def _stored(sha256s: Sequence[str]) -> set[str]:
     return found
 
 
-def _photo_keys(sha256s: Sequence[str]) -> tuple[str, ...]:
+def _photo_keys(sha256s: Iterable[str]) -> tuple[str, ...]:
     return tuple(key for sha256 in sorted(sha256s) for key in evidence.blob_keys_of(sha256))
 
 
@@ -74,12 +74,13 @@ def _photos_of_cases(case_ids: Sequence[str]) -> dict[str, set[str]]:
                 .join(VisitPhoto, VisitPhoto.submission_id == VisitSubmission.id)
                 .where(VisitSubmission.case_id.in_(chunk))):
             photos[case_id].add(sha256)
-        for case_id, sha256 in db.session.execute(
+        for case_id, signature in db.session.execute(
                 select(VisitSubmission.case_id, VisitAttestation.signature_image_sha256)
                 .join(VisitAttestation, VisitAttestation.submission_id == VisitSubmission.id)
                 .where(VisitSubmission.case_id.in_(chunk),
                        VisitAttestation.signature_image_sha256.is_not(None))):
-            photos[case_id].add(sha256)
+            if signature is not None:  # the query's own filter; the type does not know it
+                photos[case_id].add(signature)
     return photos
 
 

@@ -111,7 +111,7 @@ def standing_notice(caller: Caller, village_code: str, month: str | None) -> dic
         recipients.append({"applicant_name": head.name if head else "", "members": adults,
                            "category": wf.category or by_id[wf.case_id].kind,
                            "monthly_amount_yuan": str(wf.monthly_amount_yuan)})
-    recipients.sort(key=lambda r: r["applicant_name"])
+    recipients.sort(key=lambda r: str(r["applicant_name"]))
     township = jurisdictions.township_of(village_code)
     names = jurisdictions.names({township})
     return {"village": place.name, "township": names.get(township, township),
