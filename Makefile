@@ -47,10 +47,11 @@ chromium:
 	@test -x /usr/bin/chromium -a -f $(NOTO_CJK) || (apt-get update -qq \
 	  && apt-get install -y -qq chromium fonts-noto-cjk)
 
-# The whole suite on SQLite, then again on PostgreSQL when it is reachable, then the JS units.
+# The whole suite on SQLite and, side by side, again on PostgreSQL; then the JS units. The
+# passes leave a core idle about half the time (browsers wait on pages), so together they end
+# sooner; each pass's output is printed whole when it ends (--output-sync).
 test: $(STAMP) chromium
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres
 	$(MAKE) test-js
 
 # Spread over the cores; files sharing outside state keep to one worker (tests/conftest.py).
@@ -59,8 +60,11 @@ test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(PY) -m pytest $(XDIST)
 
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Its own Redis databases and no shared pytest cache: it may run beside test-sqlite.
 test-postgres: $(STAMP)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest $(XDIST) -m "not e2e"
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=redis://127.0.0.1:6379/4 \
+	  TEST_JOBS_REDIS_URL=redis://127.0.0.1:6379/12 \
+	  $(PY) -m pytest $(XDIST) -m "not e2e" -p no:cacheprovider
 
 test-js:
 	node --test tests/unit/js/

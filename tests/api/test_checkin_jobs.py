@@ -8,6 +8,7 @@ through the SMS notifier, whose default writes to the log.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 
 import pytest
@@ -20,7 +21,8 @@ from backend.checkins.models import CheckInWindowResult
 from backend.checkins.rules import CHINA
 from tests.api.test_checkins import activated, approved_households
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# `make test` runs the SQLite and PostgreSQL passes side by side: each its own Redis database.
+REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def _redis_available() -> bool:
