@@ -2,6 +2,7 @@
 files of one name in different folders break collection under xdist (it happened twice at a
 merge: an API file and an e2e file both named after their feature)."""
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -20,3 +21,13 @@ def test_every_browser_test_file_is_marked_e2e():
     unmarked = [path.name for path in sorted((TESTS / "e2e").glob("test_*.py"))
                 if "pytestmark = pytest.mark.e2e" not in path.read_text(encoding="utf-8")]
     assert unmarked == []
+
+
+def test_no_browser_test_waits_on_an_async_predicate_with_wait_for_function():
+    """Playwright's wait_for_function takes the promise an async predicate returns for a
+    truthy answer and ends at once (tests/e2e/waits.py): the forms desk test waited for a
+    pulled form that way and then, on a slow pull, filled in the old form."""
+    call = re.compile(r"wait_for_function\(\s*(?:f?r?\"{1,3}|f?r?'{1,3})\s*async\b")
+    found = [path.name for path in sorted((TESTS / "e2e").glob("*.py"))
+             if call.search(path.read_text(encoding="utf-8"))]
+    assert found == []
