@@ -8,7 +8,7 @@ import { api, ApiError, upload } from './api.js';
 import * as session from './session.js';
 import * as keys from './keys.js';
 import { sendOrder, afterTransientFailure, isPermanentRefusal } from './domain/backoff.js';
-import { sendDue, problemOf } from './domain/drain.js';
+import { sendDue, problemOf, roundsOneAtATime } from './domain/drain.js';
 import { pruneConfirmed } from './device/storage.js';
 import { dismiss } from './dom.js';
 
@@ -77,21 +77,9 @@ async function registerPendingKeys() {
   }
 }
 
-let draining = null;
-let forcedAfter = null;
-
-/** Send everything that is due. One run at a time; resolves when done. */
-export function drain({ force = false } = {}) {
-  if (draining && force) {
-    // "Send now" pressed while a round is ending (its last 'done' already heard, the prune
-    // still running): one more round after it, so the screen always hears how it ended
-    // instead of showing "sending…" for ever.
-    forcedAfter ??= draining.then(() => { forcedAfter = null; return drain({ force: true }); });
-    return forcedAfter;
-  }
-  draining ??= run(force).finally(() => { draining = null; });
-  return draining;
-}
+/** Send everything that is due. One round at a time; a call during a round gets one more
+ * round after it (domain/drain.js). Resolves when the round that covers the call is done. */
+export const drain = roundsOneAtATime(run);
 
 async function run(force) {
   if (!navigator.onLine || session.needsSignIn()) {

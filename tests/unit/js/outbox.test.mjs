@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelay, sendOrder, afterResult, afterTransientFailure, isDue, isPermanentRefusal }
   from '../../../pwa/static/js/domain/backoff.js';
-import { sendDue } from '../../../pwa/static/js/domain/drain.js';
+import { sendDue, roundsOneAtATime } from '../../../pwa/static/js/domain/drain.js';
 
 test('backoff grows exponentially, is capped and jittered within [half, full]', () => {
   const low = (attempt) => backoffDelay(attempt, { baseMs: 1000, capMs: 60_000, random: () => 0 });
@@ -195,4 +195,31 @@ test('photo progress moves within a photo as its bytes leave', async () => {
   });
   assert.deepEqual(seen.map(([done]) => done), [0.25, 0.5, 1, 1, 1.25, 1.5, 2, 2]);
   assert.ok(seen.every(([, total]) => total === 2));
+});
+
+test('a call during a round gets one more round after it, shared, forced if any call was', async () => {
+  const rounds = [];
+  let running = 0;
+  let release;
+  const run = async (force) => {
+    running += 1;
+    assert.equal(running, 1, 'never two rounds at once');
+    rounds.push(force);
+    if (rounds.length === 1) await new Promise((resolve) => { release = resolve; });
+    running -= 1;
+  };
+  const drain = roundsOneAtATime(run);
+  const first = drain();
+  // A visit queued, a timer tick and "send now", all while the first round still sends:
+  // each would otherwise wait for the next timer (the round's list was taken before them).
+  const queued = drain();
+  const tick = drain();
+  const pressed = drain({ force: true });
+  assert.equal(queued, tick);
+  assert.equal(tick, pressed);
+  release();
+  await Promise.all([first, queued]);
+  assert.deepEqual(rounds, [false, true]);
+  await drain();  // nothing running: a round of its own at once
+  assert.deepEqual(rounds, [false, true, false]);
 });

@@ -100,3 +100,31 @@ export async function sendDue(due, io) {
   }
   return { error: null, parked: parkedCount };
 }
+
+/**
+ * Outbox rounds, one at a time: `run(force)` is one round. A call while a round runs gets
+ * one more round after it, so nothing asked for mid-round waits for the next timer (a visit
+ * queued while an earlier round was still sending sat for up to a minute). Calls during a
+ * round share that one follow-up; it is forced if any of them was ("send now" must hear how
+ * its round ended).
+ */
+export function roundsOneAtATime(run) {
+  let current = null;
+  let next = null;
+  let nextForced = false;
+  function drain({ force = false } = {}) {
+    if (!current) {
+      current = run(force).finally(() => { current = null; });
+      return current;
+    }
+    nextForced ||= force;
+    next ??= current.catch(() => {}).then(() => {
+      const forced = nextForced;
+      next = null;
+      nextForced = false;
+      return drain({ force: forced });
+    });
+    return next;
+  }
+  return drain;
+}
