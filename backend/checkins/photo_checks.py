@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from backend import clock, events, jobs
 from backend.audit import service as audit
@@ -58,26 +58,14 @@ def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag
         recipient = owner
         settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
     max_bits = settings["checkin_photo_reuse_max_bits"]
-    near = [sha for sha, _ in evidence.similar_photos(
-        row.photo_sha256, max_bits, dhash=known.photo_dhash if known else None)]
-    candidates = near + [row.photo_sha256]  # the very same bytes in another check-in too
-    earlier = db.session.execute(select(
-        CheckIn.photo_sha256, CheckIn.recipient_id, CheckIn.household_id).where(
-        CheckIn.photo_sha256.in_(candidates), CheckIn.id != checkin_id)).all()
-    references = db.session.execute(select(
-        Recipient.reference_photo_sha256, Recipient.id, Recipient.household_id).where(
-        Recipient.reference_photo_sha256.in_(near))).all() if near else []
+    dhash = known.photo_dhash if known is not None else evidence.dhashes(
+        [row.photo_sha256]).get(row.photo_sha256)
     flags: list[rules.Flag] = []
-    if earlier or references:
-        hashes = evidence.dhashes(candidates)
-        seen = [rules.PhotoSeen(sha, hashes[sha], rid, hid)
-                for sha, rid, hid in earlier if sha in hashes]
-        seen += [rules.PhotoSeen(sha, hashes[sha], rid, hid, is_reference=True)
-                 for sha, rid, hid in references if sha in hashes]
-        if row.photo_sha256 in hashes:
-            flags = rules.photo_reuse_flags(row.photo_sha256, hashes[row.photo_sha256],
-                                            recipient.id, seen, max_bits)
-            follow_ups.store_flags(checkin_id, flags, clock.now())
+    if dhash is not None:  # None: the photo is not stored yet; its arrival checks again
+        flags = rules.photo_reuse_flags(row.photo_sha256, dhash, recipient.id,
+                                        _photos_seen(checkin_id, row.photo_sha256, dhash),
+                                        max_bits)
+        follow_ups.store_flags(checkin_id, flags, clock.now())
     if known is not None:
         all_flags = known.flags + flags
     else:
@@ -87,6 +75,24 @@ def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag
                     is_new=known is not None)
     _queue_identity_check(checkin_id)
     return flags
+
+
+def _photos_seen(checkin_id: str, sha256: str, dhash: int) -> list[rules.PhotoSeen]:
+    """Every other check-in and every reference photo whose picture shares a dHash band with
+    this one (the very same bytes included), in one statement: the rule keeps those within
+    the threshold. The check-in's own row is left out; a recipient's own reference photo is
+    not (a proxy check-in sending the reference picture back is reuse)."""
+    near = evidence.photos_sharing_a_band(sha256, dhash)
+    rows = db.session.execute(union_all(
+        select(CheckIn.photo_sha256, near.c.dhash, CheckIn.recipient_id, CheckIn.household_id,
+               literal("checkin").label("kind"))
+        .join(near, near.c.sha256 == CheckIn.photo_sha256).where(CheckIn.id != checkin_id),
+        select(Recipient.reference_photo_sha256, near.c.dhash, Recipient.id,
+               Recipient.household_id, literal("reference").label("kind"))
+        .join(near, near.c.sha256 == Recipient.reference_photo_sha256)))
+    return [rules.PhotoSeen(sha, int(other, 16), recipient_id, household_id,
+                            is_reference=kind == "reference")
+            for sha, other, recipient_id, household_id, kind in rows]
 
 
 def _queue_identity_check(checkin_id: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
@@ -20,7 +20,6 @@ from backend.devices import service as devices
 from backend.errors import ProblemError
 from backend.evidence import service as evidence
 from backend.extensions import db
-from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
 from backend.sync.registry import ParsedRecord, PushBatch
 
@@ -62,35 +61,45 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
         select(CheckIn).where(CheckIn.id.in_(chunk)))}
     keys = devices.keys_by_id({item["key_id"] for item in loaded})
     photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
-    own = (recipients.recipient_of_user(batch.caller.user_id)
+    own = (db.session.execute(recipients.with_home(select(Recipient).where(
+        Recipient.user_id == batch.caller.user_id))).first()
            if batch.caller.has(roles.RECIPIENT) else None)
     return [_checkin(batch, record, existing, keys, photos, own) for record in records]
 
 
-def _target_recipient(batch: PushBatch, item: dict, own: Recipient | None) -> Recipient:
+Home = tuple[float, float] | None
+
+
+def _target_recipient(batch: PushBatch, item: dict, own: Row | None) -> tuple[Recipient, Home]:
+    """Whom the check-in is for, with their household's home, read in one statement."""
     caller = batch.caller
     wanted = item.get("recipient_id")
     if item.get("proxy") is not None:
         if not caller.has(*recipients.PROXY_ROLES):
             raise ProblemError("forbidden", "Only a village assistant checks in for someone.")
-        recipient = db.session.scalar(recipients.visible_recipients(caller).where(
-            Recipient.id == (wanted or "")))
-        if recipient is None:
+        found = db.session.execute(recipients.with_home(recipients.visible_recipients(
+            caller).where(Recipient.id == (wanted or "")))).first()
+        if found is None:
             raise ProblemError("recipient-not-found", "No such recipient in your area.")
-        return recipient
+        return found[0], _home(found)
     if own is None:
         raise ProblemError("forbidden", "Only a recipient checks in; staff send a proxy "
                            "check-in with a reason.")
-    if wanted not in (None, own.id):
+    if wanted not in (None, own[0].id):
         raise ProblemError("recipient-not-found", "No such recipient.")
-    return own
+    return own[0], _home(own)
+
+
+def _home(found: Row) -> Home:
+    _, lat, lon = found
+    return (lat, lon) if lat is not None else None
 
 
 def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict, photos: dict,
-             own: Recipient | None) -> dict:
+             own: Row | None) -> dict:
     item, raw = record.loaded, record.raw
     record_id = str(item["id"])
-    recipient = _target_recipient(batch, item, own)
+    recipient, home = _target_recipient(batch, item, own)
     try:
         digest = checkin_digest(raw)
     except ValueError as unsignable:
@@ -147,7 +156,7 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         device_id=key.device_id, key_id=key.id, signature=item["signature"], digest=digest,
         window_key=window.key if window else None, outcome=outcome,
         identity_status="pending")
-    flags = _flags(row, recipient, window, batch, settings)
+    flags = _flags(row, recipient, home, window, batch, settings)
     if not insert_ignoring_conflicts(CheckIn, [_columns(row)], "id"):
         # The same check-in sent twice at once (a retry racing the first send): the other
         # request stored it, so this one is its replay.
@@ -173,16 +182,15 @@ def _columns(row: CheckIn) -> dict:
     return {column.key: getattr(row, column.key) for column in CheckIn.__table__.columns}
 
 
-def _flags(row: CheckIn, recipient: Recipient, window: rules.Window | None, batch: PushBatch,
-           settings: dict) -> list[rules.Flag]:
+def _flags(row: CheckIn, recipient: Recipient, home: Home, window: rules.Window | None,
+           batch: PushBatch, settings: dict) -> list[rules.Flag]:
     thresholds = recipients.flag_thresholds(settings)
     flags: list[rules.Flag] = []
     if window is None:
         flags.append(rules.Flag("outside-window", {}))
-    home = households.homes([recipient.household_id]).get(recipient.household_id)
     declared = (recipient.declared_lat, recipient.declared_lon) \
         if recipient.declared_lat is not None and recipient.declared_lon is not None else None
-    flags += rules.residence_flags((row.lat, row.lon), home.home if home else None, declared,
+    flags += rules.residence_flags((row.lat, row.lon), home, declared,
                                    thresholds.max_residence_distance_m)
     flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
                                thresholds.max_clock_skew_minutes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from backend import clock
 from backend.auth import rules as roles
@@ -79,6 +79,13 @@ def get_visible_recipient(caller: Caller, recipient_id: str) -> Recipient:
     if recipient is None:
         raise ProblemError("recipient-not-found", "No such recipient in your area.")
     return recipient
+
+
+def with_home(query: Select) -> Select:
+    """``query`` (of Recipient rows) with each one's household home (lat, lon) beside it."""
+    home = households.home_locations()
+    return query.add_columns(home.c.home_lat, home.c.home_lon).outerjoin(
+        home, home.c.id == Recipient.household_id)
 
 
 def recipient_of_user(user_id: str) -> Recipient | None:

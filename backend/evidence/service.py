@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import CTE, delete, insert, select, tuple_, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock, events
@@ -172,6 +172,18 @@ def dhashes(sha256s: Iterable[str]) -> dict[str, int]:
                 select(Photo.sha256, Photo.dhash).where(Photo.sha256.in_(chunk))):
             found[sha256] = int(dhash, 16)
     return found
+
+
+def photos_sharing_a_band(sha256: str, dhash: int) -> CTE:
+    """(sha256, dhash) of the photos sharing one of the 8 bands of ``dhash`` (every photo
+    within 7 bits does), this one included: a CTE for a caller to join its own rows to, so
+    "which of my rows hold a photo like this one" is one statement (issue 23). The caller
+    keeps only those within its threshold (images.hamming)."""
+    banded = select(Photo.sha256, Photo.dhash).join(
+        PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256).where(
+        tuple_(PhotoHashBand.band, PhotoHashBand.value).in_(bands_of(dhash)))
+    itself = select(Photo.sha256, Photo.dhash).where(Photo.sha256 == sha256)
+    return union(banded, itself).cte("photos_like_this")
 
 
 def similar_photos(sha256: str, max_bits: int = SAME_PICTURE_MAX_BITS,

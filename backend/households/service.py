@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, exists, false, func, or_, select, update
+from sqlalchemy import Select, Subquery, exists, false, func, or_, select, update
 
 from backend import clock, versions
 from backend.audit import service as audit
@@ -202,6 +202,12 @@ class HomeView:
     id: str
     jurisdiction_code: str
     home: tuple[float, float] | None
+
+
+def home_locations() -> Subquery:
+    """(id, home_lat, home_lon) of the households: for another package to join its rows to,
+    reading a home in the same statement as what points at it (a check-in's recipient)."""
+    return select(Household.id, Household.home_lat, Household.home_lon).subquery("home")
 
 
 def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:

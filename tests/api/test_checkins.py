@@ -437,7 +437,9 @@ def _statements_of(db_session, request) -> tuple[object, int]:
 # writes, and the audit rows inserted already linked at the commit (head and ids in one
 # statement, the rows, the head moved). Raise it only with a reason. Issue 22: one more, the
 # recipient's consent to face matching read before the identity check (PIPL Art. 29).
-NEW_CHECKIN_STATEMENT_BUDGET = 22
+# Issue 23: two fewer; the recipient is read with their household's home, and the photo's
+# reuse check (similar photos, the same bytes elsewhere, reference photos) is one statement.
+NEW_CHECKIN_STATEMENT_BUDGET = 20
 # Issue 23: a replay is answered from the id index alone (checkins/replays.py): sign-in, one
 # lookup of the ids with their flags, and the test session's SAVEPOINT pair; it was 10.
 REPLAYED_CHECKIN_STATEMENT_BUDGET = 4
@@ -643,6 +645,28 @@ def test_proxy_check_in_by_the_village_assistant(api, db_session, recipient):
                            recipient_id=recipient.id, proxy={"reason": "自己代签"})
     assert recipient.push([by_recipient]).get_json()["results"][0]["problem"]["type"] == \
         "forbidden"
+
+
+def test_a_proxy_check_in_sending_the_reference_photo_back_is_reuse(api, db_session, recipient):
+    """The assistant holds the reference photo (they uploaded it at enrolment): a proxy
+    check-in with those very bytes proves nothing about today and is flagged."""
+    from backend.checkins.models import Recipient as RecipientRow
+
+    pair, key_id = registered_key(api, ASSISTANT, "device-assist02")
+    reference = db_session.get(RecipientRow, recipient.id).reference_photo_sha256
+    record = checkin(pair, key_id, reference, at=clock.now(), recipient_id=recipient.id,
+                     proxy={"reason": "行动不便，卧床"})
+    result = api.post(ASSISTANT, "/api/sync/push", json={
+        "device_id": "device-assist02", "records": [record]}).get_json()["results"][0]
+    assert result["status"] == "accepted" and "photo-reused" in flag_codes(result)
+    flag = db_session.scalar(select(CheckInFlag).where(
+        CheckInFlag.checkin_id == record["id"], CheckInFlag.code == "photo-reused"))
+    assert flag.data["scope"] == "same-recipient" and flag.data["bits"] == 0
+    fresh = checkin(pair, key_id, upload(api, ASSISTANT, photo_bytes(31338)), at=clock.now(),
+                    recipient_id=recipient.id, proxy={"reason": "行动不便，卧床"})
+    answer = api.post(ASSISTANT, "/api/sync/push", json={
+        "device_id": "device-assist02", "records": [fresh]}).get_json()["results"][0]
+    assert answer["status"] == "accepted" and "photo-reused" not in flag_codes(answer)
 
 
 def test_missed_windows_follow_up_and_periodic_review_trigger(api, db_session, recipient):
