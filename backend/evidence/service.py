@@ -115,7 +115,7 @@ def upload(caller: Caller, sha256: str, raw: bytes, declared_type: str | None,
     config = current_app.config
     limits = PhotoLimits(max_bytes=config["PHOTO_MAX_BYTES"], max_pixels=config["PHOTO_MAX_PIXELS"])
     try:
-        photo = ingest_photo(raw, limits, declared_type)
+        photo = ingest_photo(raw, limits, declared_type, sha256)
     except PhotoRejected as rejected:
         raise ProblemError(rejected.slug, rejected.detail) from None
     store = _store()
