@@ -56,6 +56,8 @@ class VisitAccepted:
     # The visit's own start and end (device clock), for the supervisors' dashboard.
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    # The case's visit team as the push read it (None: the review side reads it itself).
+    team: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

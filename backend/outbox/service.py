@@ -78,10 +78,17 @@ def _insert_waiting(session: Session) -> int:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    last = connection.execute(select(func.coalesce(func.max(OutboxEntry.sequence), 0))).scalar()
-    for offset, row in enumerate(rows, start=1):
-        row["sequence"] = int(last or 0) + offset
-    connection.execute(insert(OutboxEntry.__table__), rows)
+    next_sequence = select(func.coalesce(func.max(OutboxEntry.sequence), 0) + 1)
+    if len(rows) == 1:
+        # The common unit of work raises one event: number it in its INSERT (one statement
+        # fewer per request; the lock above, or SQLite's write lock, keeps it unique).
+        connection.execute(insert(OutboxEntry.__table__).values(
+            **rows[0], sequence=next_sequence.scalar_subquery()))
+    else:
+        first = int(connection.execute(next_sequence).scalar() or 1)
+        for offset, row in enumerate(rows):
+            row["sequence"] = first + offset
+        connection.execute(insert(OutboxEntry.__table__), rows)
     session.info[WROTE] = True
     return len(rows)
 

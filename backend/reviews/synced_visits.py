@@ -29,10 +29,15 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     sent back (or decided) makes it resubmitted; a new visit of a case supersedes a
     requested re-visit. One batch of synced visits is a few queries, whatever its size."""
     now = clock.now()
-    ids = {event.submission_id for event in accepted}
+    # A first revision has no review yet, and the push read each case's team already: a
+    # push of new visits asks neither again (issue 23: the fixed cost of one visit).
+    revised = {event.submission_id for event in accepted if event.revision > 1}
     reviews = {review.submission_id: review for review in db.session.scalars(
-        select(VisitReview).where(VisitReview.submission_id.in_(ids)))}
-    teams = cases.teams(sorted({event.case_id for event in accepted}))
+        select(VisitReview).where(VisitReview.submission_id.in_(revised)))} if revised else {}
+    teams = {event.case_id: event.team for event in accepted if event.team is not None}
+    unknown = {event.case_id for event in accepted} - set(teams)
+    if unknown:
+        teams.update(cases.teams(sorted(unknown)))
     trail: list[dict] = []
     first_new_visit_of_case: dict[str, str] = {}
     for event in accepted:

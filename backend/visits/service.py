@@ -496,7 +496,8 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
             s.case.jurisdiction_code, _home_fix(context, s),
             flags=tuple((f.code, f.severity) for f in s.flags),
             author_id=batch.caller.user_id, received_at=now,
-            started_at=s.loaded["started_at"], ended_at=s.loaded["ended_at"]))
+            started_at=s.loaded["started_at"], ended_at=s.loaded["ended_at"],
+            team=s.case.team))
     audit.record_many([{
         "action": "visit.accepted" if s.revision == 1 else "visit.revised",
         "object_type": "visit_submission", "object_id": s.loaded["id"],
