@@ -99,6 +99,7 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_webhooks.py
 	$(PY) bench/bench_growth.py
 	$(PY) bench/bench_memory.py
+	$(PY) bench/bench_table.py
 	test -z "$${BENCH_DATABASE_URL:-}" || $(PY) bench/bench_checkins.py
 
 lint: $(STAMP)
