@@ -36,11 +36,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from scratch import database_name, fresh_app
+    from soak import signed_visits
 
     from backend.extensions import db
     from tests.conftest import Api
     from tests.device_keys import registered_key
-    from tests.visit_factory import attest, submission
 
     app, url, _workdir = fresh_app()
     api = Api(app.test_client())
@@ -52,13 +52,7 @@ def main() -> None:
              .get_json()["items"] if c["kind"] != "extreme_poverty"]
 
     def batch(n):
-        records = []
-        for i in range(n):
-            record = submission(cases[i % len(cases)])
-            for user_id, key_id, pair in keys.values():
-                attest(record, user_id, key_id, pair)
-            records.append(record)
-        return records
+        return signed_visits(keys, cases, n)
 
     from sqlalchemy import event
 

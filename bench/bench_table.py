@@ -38,7 +38,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -66,7 +65,9 @@ from soak import (  # noqa: E402
     request,
     server_exceptions,
     sign_in,
+    signed_visits,
     start_gunicorn,
+    stop_gunicorn,
     worker_pids,
 )
 
@@ -165,21 +166,8 @@ def push_job(token: str, records: list[dict], expect: str, device_id: str) -> Jo
 
 # --- the rows ---------------------------------------------------------------------------
 
-def visits(keys: dict, cases: list[dict], count: int) -> list[dict]:
-    """Fresh visits, each signed by both investigators' device keys (as soak's push)."""
-    from tests.visit_factory import attest, submission
-
-    records = []
-    for index in range(count):
-        record = submission(cases[index % len(cases)])
-        for user_id, key_id, pair in keys.values():
-            attest(record, user_id, key_id, pair)
-        records.append(record)
-    return records
-
-
 def batch_rows(port: int, token: str, keys: dict, cases: list[dict], count: int) -> dict:
-    first, second = visits(keys, cases, count), visits(keys, cases, count)
+    first, second = signed_visits(keys, cases, count), signed_visits(keys, cases, count)
     jobs = {"push 1": push_job(token, first, "accepted", "bench-table"),
             "push 2": push_job(token, second, "accepted", "bench-table"),
             "replay": push_job(token, first, "duplicate", "bench-table")}
@@ -188,7 +176,7 @@ def batch_rows(port: int, token: str, keys: dict, cases: list[dict], count: int)
 
 
 def single_rows(port: int, token: str, keys: dict, cases: list[dict]) -> Run:
-    records = visits(keys, cases, SINGLE_CLIENTS * SINGLE_PUSHES)
+    records = signed_visits(keys, cases, SINGLE_CLIENTS * SINGLE_PUSHES)
     jobs = [push_job(token, [record], "accepted", f"bench-single-{index % SINGLE_CLIENTS}")
             for index, record in enumerate(records)]
     return run_jobs(port, jobs, SINGLE_CLIENTS)
@@ -337,11 +325,7 @@ def measure(url: str | None, args: argparse.Namespace, photos: Photos) -> dict:
         try:
             figures = serve_and_time(port, server.pid, data, args, paths)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_gunicorn(server)
         figures["exceptions"] = dict(server_exceptions(log))
         figures["database_errors"] = database_errors(log)
         return figures
@@ -444,13 +428,16 @@ def summarise(figures: dict) -> tuple[dict[str, float | None], dict[str, int]]:
 def rows(args: argparse.Namespace) -> list[tuple[str, str, str, str, float | None, str]]:
     """(figure, goal, key, format, the goal's bound, "max" or "min"); no bound: no goal."""
     soak = f"mixed load, {MIXED_CLIENTS} clients, {args.soak:.0f} s"
+    # The batch goals are for 1,000 visits: a smaller batch is printed, not judged.
+    batch_goal, batch_bound = ("<= 0.5 s", 0.5) if args.visits == 1000 else ("", None)
+    replay_goal, replay_bound = ("<= 0.1 s", 0.1) if args.visits == 1000 else ("", None)
     return [
-        (f"{args.visits:,} visits in one push, 1st batch", "<= 0.5 s", "push_1_s", "{:.2f} s",
-         0.5, "max"),
-        (f"{args.visits:,} visits in one push, 2nd batch", "<= 0.5 s", "push_2_s", "{:.2f} s",
-         0.5, "max"),
-        ("replay of the 1st batch (all duplicate)", "<= 0.1 s", "replay_s", "{:.3f} s", 0.1,
-         "max"),
+        (f"{args.visits:,} visits in one push, 1st batch", batch_goal, "push_1_s", "{:.2f} s",
+         batch_bound, "max"),
+        (f"{args.visits:,} visits in one push, 2nd batch", batch_goal, "push_2_s", "{:.2f} s",
+         batch_bound, "max"),
+        ("replay of the 1st batch (all duplicate)", replay_goal, "replay_s", "{:.3f} s",
+         replay_bound, "max"),
         (f"one visit per request, {SINGLE_CLIENTS} clients x {SINGLE_PUSHES}", ">= 200/s",
          "single_per_s", "{:.0f}/s", 200, "min"),
         ("  p99 of those", "", "single_p99_ms", "{:.0f} ms", None, ""),

@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,30 @@ def start_gunicorn(url: str, photo_dir: str, port: int, workers: int, threads: i
             time.sleep(0.3)
     server.terminate()
     raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    """TERM the whole process group (master and workers); KILL it if it has not gone in 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def signed_visits(keys: dict, cases: list[dict], count: int,
+                  pick: Callable[[int], dict] | None = None) -> list[dict]:
+    """``count`` new visits, each attested by every investigator in ``keys`` (user id, key
+    id, key pair); case ``pick(i)`` or, unset, the cases in turn."""
+    from tests.visit_factory import attest, submission
+
+    records = []
+    for index in range(count):
+        record = submission(pick(index) if pick else cases[index % len(cases)])
+        for user_id, key_id, pair in keys.values():
+            attest(record, user_id, key_id, pair)
+        records.append(record)
+    return records
 
 
 def worker_pids(master: int) -> list[int]:
@@ -212,14 +237,8 @@ class Client:
         getattr(self, "do_" + operation.replace("-", "_"))()
 
     def do_push(self) -> None:
-        from tests.visit_factory import attest, submission
-
-        records = []
-        for _ in range(BATCH):
-            record = submission(self.rng.choice(self.cases))
-            for user_id, key_id, pair in self.keys.values():
-                attest(record, user_id, key_id, pair)
-            records.append(record)
+        records = signed_visits(self.keys, self.cases, BATCH,
+                                lambda _: self.rng.choice(self.cases))
         status, data = self.call("push", "POST", "/api/sync/push",
                                  {"device_id": self.device_id, "records": records})
         if status == 200:
@@ -426,11 +445,7 @@ def main() -> None:
         timeline.append((wall, tally.requests, tally.errors,
                          {pid: rss_mb(pid) for pid in worker_pids(server.pid)}))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_gunicorn(server)
     report(tally, timeline, wall, log_path)
 
 
