@@ -2,6 +2,7 @@
 through backend/geodesy.py) and dlib (the face check runs in the job worker only) stay out
 of the process ``create_app`` builds."""
 
+import os
 import subprocess
 import sys
 
@@ -21,12 +22,15 @@ print("migrate" in app.extensions)
 """
 
 
-def test_the_gunicorn_app_leaves_cli_and_document_libraries_unloaded():
+def test_the_gunicorn_app_leaves_cli_and_document_libraries_unloaded(tmp_path):
     """Alembic/Mako (the `flask db` CLI), ReportLab and fontTools (the first PDF), XlsxWriter
     (the first export) and segno (the activation slip) load where they are used, not in
     every worker at start: about 30 MB a worker (bench/bench_memory.py)."""
+    # A database of its own: the app checks the suite's keys against the database at start,
+    # and the default one (instance/, after `make run`) was sealed with the instance's keys.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/worker.sqlite3"}
     printed = subprocess.run([sys.executable, "-c", WORKER_PROBE], capture_output=True,
-                             text=True, check=True).stdout.splitlines()
+                             text=True, check=True, env=env).stdout.splitlines()
     loaded = set(printed[0].split())
 
     assert "backend" in loaded and "flask" in loaded
