@@ -49,15 +49,19 @@ chromium:
 
 # The whole suite on SQLite and, side by side, again on PostgreSQL; then the JS units. The
 # passes leave a core idle about half the time (browsers wait on pages), so together they end
-# sooner; each pass's output is printed whole when it ends (--output-sync).
+# sooner; each pass's output is printed whole when it ends (--output-sync). The pure unit
+# tests (tests/unit: no database) run once, in the PostgreSQL pass, which ends minutes before
+# the SQLite pass with its browsers; `make test-sqlite` alone runs them too.
 test: $(STAMP) chromium
-	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres
+	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres \
+	  SQLITE_ONLY="--ignore=tests/unit"
 	$(MAKE) test-js
 
 # Spread over the cores; files sharing outside state keep to one worker (tests/conftest.py).
 XDIST ?= -n 2 --dist loadgroup
+SQLITE_ONLY ?=
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(PY) -m pytest $(XDIST)
+	env -u DATABASE_URL $(PY) -m pytest $(XDIST) $(SQLITE_ONLY)
 
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Its own Redis databases and no shared pytest cache: it may run beside test-sqlite.
