@@ -32,7 +32,8 @@ class Recipient(db.Model):
     phone: Mapped[str] = mapped_column(SealedString(PHONE_PURPOSE), nullable=False)
     phone_index: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     category: Mapped[str] = mapped_column(String(12), nullable=False)  # monthly / quarterly
-    reference_photo_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Indexed: every check-in asks whether its photo is (nearly) someone's reference photo.
+    reference_photo_sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     declared_address: Mapped[str | None] = mapped_column(String(200))
     declared_lat: Mapped[float | None] = mapped_column(Float)
     declared_lon: Mapped[float | None] = mapped_column(Float)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import CTE, delete, insert, select, tuple_, union
+from sqlalchemy import CTE, ColumnElement, and_, delete, insert, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock, events
@@ -174,14 +174,21 @@ def dhashes(sha256s: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def _shares_a_band(dhash: int) -> ColumnElement[bool]:
+    """A band row holding one of the 8 bytes of ``dhash``, as 8 ORed (band, value) pairs:
+    SQLite answers each from ix_photo_hash_band_lookup, where a row-value IN list
+    ((band, value) IN (VALUES ...)) read the whole band table for every photo checked."""
+    return or_(*(and_(PhotoHashBand.band == band, PhotoHashBand.value == value)
+                 for band, value in bands_of(dhash)))
+
+
 def photos_sharing_a_band(sha256: str, dhash: int) -> CTE:
     """(sha256, dhash) of the photos sharing one of the 8 bands of ``dhash`` (every photo
     within 7 bits does), this one included: a CTE for a caller to join its own rows to, so
     "which of my rows hold a photo like this one" is one statement (issue 23). The caller
     keeps only those within its threshold (images.hamming)."""
     banded = select(Photo.sha256, Photo.dhash).join(
-        PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256).where(
-        tuple_(PhotoHashBand.band, PhotoHashBand.value).in_(bands_of(dhash)))
+        PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256).where(_shares_a_band(dhash))
     itself = select(Photo.sha256, Photo.dhash).where(Photo.sha256 == sha256)
     return union(banded, itself).cte("photos_like_this")
 
@@ -198,8 +205,7 @@ def similar_photos(sha256: str, max_bits: int = SAME_PICTURE_MAX_BITS,
         dhash = int(photo.dhash, 16)
     candidates = db.session.execute(
         select(Photo.sha256, Photo.dhash).join(PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256)
-        .where(tuple_(PhotoHashBand.band, PhotoHashBand.value).in_(bands_of(dhash)),
-               Photo.sha256 != sha256).distinct()
+        .where(_shares_a_band(dhash), Photo.sha256 != sha256).distinct()
     ).all()
     matches = []
     for other, other_hash in candidates:

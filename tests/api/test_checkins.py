@@ -20,6 +20,7 @@ from backend.checkins.models import CheckIn, CheckInFlag, FollowUp, ReviewTrigge
 from backend.checkins.rules import CHINA
 from backend.households.models import Household
 from backend.privacy.service import CONSENT_TEXT_VERSION
+from tests.api.query_plans import Statements, table_scans
 from tests.checkin_factory import checkin, photo_bytes
 from tests.device_keys import registered_key
 
@@ -455,6 +456,19 @@ def test_a_check_in_push_stays_within_its_statement_budget(api, db_session, reci
     answer, statements = _statements_of(db_session, lambda: recipient.push([record]))
     assert answer.get_json()["results"][0]["status"] == "duplicate"
     assert statements <= REPLAYED_CHECKIN_STATEMENT_BUDGET, statements
+
+
+def test_a_check_in_push_reads_no_check_in_or_photo_table_whole(api, db_session, recipient):
+    """Flat as the county grows (issue 23): every statement of a push, the photo-reuse check
+    against every check-in and reference photo included, is answered from an index."""
+    recipient.check_in()
+    record = checkin(recipient.pair, recipient.key_id, recipient.photo(), at=clock.now(),
+                     lat=recipient.household.home_lat, lon=recipient.household.home_lon)
+    with Statements() as push:
+        answer = recipient.push([record])
+    assert answer.get_json()["results"][0]["status"] == "accepted"
+    assert any("photos_like_this" in statement for statement in push.texts)
+    assert table_scans(db_session, push.seen, r"checkin\w*|photo|photo_hash_band") == []
 
 
 def test_gallery_photo_and_stale_capture_are_problems(api, db_session, recipient):
