@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from soak import start_gunicorn  # noqa: E402
+from soak import in_threads, start_gunicorn  # noqa: E402
 
 PASSWORD = "demo-pass-2026"
 PIN = "204815"
@@ -127,13 +127,7 @@ def run_clients(port: int, jobs: list[tuple[str, str, str, bytes, dict]], client
             for status, count in seen.items():
                 statuses[status] = statuses.get(status, 0) + count
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, statuses, time.perf_counter() - started
+    return latencies, statuses, in_threads(client, clients)
 
 
 def report(label: str, latencies: list[float], statuses: dict, seconds: float) -> None:

@@ -132,6 +132,17 @@ def signed_visits(keys: dict, cases: list[dict], count: int,
     return records
 
 
+def in_threads(work: Callable[[], None], count: int) -> float:
+    """Run ``work`` on ``count`` threads at once; the seconds until the last one ended."""
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def worker_pids(master: int) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
