@@ -1,4 +1,5 @@
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, problems
@@ -50,7 +51,7 @@ def reveal(body):
 
 @blp.route("/reads", methods=["GET"])
 @signed_in
-@blp.arguments(ReadQuerySchema, location="query")
+@blp.arguments(ReadQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, ReadSchema(many=True))
 @problems(401, 403, 422)
 def list_reads(query):

@@ -24,6 +24,9 @@ class RevealSchema(Schema):
 
 
 class ReadQuerySchema(Schema):
+    """A supervisor's filter of the reads report (parsed with unknown=RAISE: a misspelt
+    filter is a 422, never ignored, so the report never answers a question not asked)."""
+
     user_id = fields.String(load_default=None, validate=validate.Length(max=36))
     household_id = fields.String(load_default=None, validate=validate.Length(max=36))
     kind = fields.String(load_default=None,

@@ -125,3 +125,12 @@ def test_the_county_supervisor_sees_reveals_filterable_by_person_and_household(
 @pytest.mark.parametrize("username", ["wenping_reviewer", "wenping_approver", "county_admin"])
 def test_only_the_county_supervisor_reads_the_report(api, username):
     assert api.get(username, REPORT).status_code == 403
+
+
+def test_a_misspelt_filter_of_the_report_is_refused_not_ignored(api):
+    """Found by Schemathesis: an unknown filter (``househld_id``) answered every read, as if
+    the supervisor's question had been asked and answered."""
+    answer = api.get("county_supervisor", f"{REPORT}?househld_id=x")
+    assert answer.status_code == 422
+    assert answer.mimetype == "application/problem+json"
+    assert "househld_id" in answer.get_json()["errors"]
