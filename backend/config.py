@@ -58,6 +58,9 @@ def load_config(instance_path: str) -> dict:
         # A refresh token just rotated away still answers, with the same new pair, this long
         # (two tabs refreshing at once); after it, presenting it again ends the sign-in.
         "REFRESH_REUSE_GRACE_SECONDS": _env_int("REFRESH_REUSE_GRACE_SECONDS", 30),
+        # A sign-in ended in another worker process stops its access token here within this
+        # long (backend/auth/revocations.py); one ended in this process, at once.
+        "REVOCATION_POLL_SECONDS": _env_int("REVOCATION_POLL_SECONDS", 1),
         # A desk sign-in idle this long ends: the desk signs out on its own timer, and the
         # server refuses the refresh (allowing one access-token lifetime more, the most a
         # busy user goes between refreshes). 0: no idle timeout. Phone roles are exempt.

@@ -103,6 +103,12 @@ def seeded_app(data_dir, url: str):
                               # within their two-step enrolment grace. The requirement itself
                               # is tested with the default grace (tests/api/test_second_factor.py).
                               "SECOND_FACTOR_GRACE_DAYS": 36500,
+                              # One process: every sign-in ended here counts at once, so the
+                              # once-a-second re-read of ended sign-ins (made for other worker
+                              # processes) would only add a statement to some requests and
+                              # not others; the statement budgets count steady requests.
+                              # tests/api/test_auth.py tests the re-read on its own.
+                              "REVOCATION_POLL_SECONDS": 60,
                               "PHOTO_DATA_DIR": str(data_dir)})
     with application.app_context():
         upgrade()

@@ -10,6 +10,7 @@ from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 from backend.audit.actor import bind_actor
 from backend.auth import rules
 from backend.auth import service as auth
+from backend.auth.models import User
 from backend.errors import ProblemError
 
 
@@ -18,21 +19,42 @@ def current_caller() -> rules.Caller:
     cached = g.get("doorstep_caller")
     if cached is not None:
         return cached
+    # Verifies the signature and expiry, and asks web.hooks whether the sign-in has ended
+    # (from memory: backend/auth/revocations.py).
     verify_jwt_in_request()
-    if get_jwt().get("type") != "access":
+    claims = get_jwt()
+    if claims.get("type") != "access":
         raise ProblemError("token-invalid", "Use an access token here, not a refresh token.")
-    # verify_jwt_in_request asked web.hooks whether the session is revoked, which loaded
-    # the session's user with its roles.
-    user = g.pop("doorstep_session_user", None)
-    if user is None or user.id != get_jwt_identity():
-        user = auth.get_user(get_jwt_identity())
+    caller = _caller_from_claims(get_jwt_identity(), claims)
+    g.doorstep_caller = caller
+    bind_actor(caller.user_id)
+    return caller
+
+
+def _caller_from_claims(user_id: str, claims: dict) -> rules.Caller:
+    """Roles and jurisdiction as the access token states them (issue 23: no query per
+    request). They were read from the user when the pair was issued, at most one token
+    lifetime ago; anything that must take them away at once ends the sign-in instead."""
+    roles, jurisdiction = claims.get("roles"), claims.get("jur")
+    if (isinstance(roles, list) and all(isinstance(role, str) for role in roles)
+            and isinstance(jurisdiction, str)):
+        return rules.Caller(user_id, frozenset(roles), jurisdiction)
+    return auth.caller_for(_active_user(user_id))
+
+
+def current_user() -> User:
+    """The signed-in user's row, for the few routes that show or change the account itself."""
+    cached = g.get("doorstep_user")
+    if cached is None:
+        cached = g.doorstep_user = _active_user(current_caller().user_id)
+    return cached
+
+
+def _active_user(user_id: str) -> User:
+    user = auth.get_user(user_id)
     if user is None or not user.is_active:
         raise ProblemError("token-revoked", "This account is no longer active; sign in again.")
-    caller = auth.caller_for(user)
-    g.doorstep_caller = caller
-    g.doorstep_user = user
-    bind_actor(user.id)
-    return caller
+    return user
 
 
 def require_roles(caller: rules.Caller, *roles: str) -> None:

@@ -60,7 +60,8 @@ class AuthSession(db.Model):
     device_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Indexed: every worker re-reads the recently ended sign-ins (auth/revocations.py).
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # The id (`rti` claim) of the one refresh token that may still be used; each refresh
     # replaces it, so a used refresh token dies, and presenting an old one again
     # means the token was copied: the whole session is revoked.

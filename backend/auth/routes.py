@@ -1,4 +1,4 @@
-from flask import current_app, g
+from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
@@ -7,7 +7,7 @@ from backend.audit.actor import bind_actor
 from backend.auth import rules, throttle
 from backend.auth import second_factor as factors
 from backend.auth import service as auth
-from backend.auth.guard import current_caller, signed_in
+from backend.auth.guard import current_caller, current_user, signed_in
 from backend.auth.schemas import (
     LoginResultSchema,
     LoginSchema,
@@ -96,8 +96,7 @@ class Me(MethodView):
     @problems(401)
     def get(self):
         """The signed-in user, roles and jurisdiction."""
-        current_caller()
-        return me_payload(g.doorstep_user)
+        return me_payload(current_user())
 
 
 @blp.route("/me/password", methods=["POST"])
@@ -127,8 +126,7 @@ def reset_password(body, user_id):
 @problems(401)
 def my_sign_ins():
     """Your sign-in before this one, and the failed sign-ins on your account since it."""
-    current_caller()
-    history = auth.sign_in_history(g.doorstep_user.id, get_jwt().get("sid"))
+    history = auth.sign_in_history(current_caller().user_id, get_jwt().get("sid"))
     previous = ({"at": history.previous_at, "ip": history.previous_ip}
                 if history.previous_at else None)
     return {"previous_sign_in": previous, "failures_since": len(history.failures),
@@ -142,16 +140,14 @@ class MySecondFactor(MethodView):
     @problems(401)
     def get(self):
         """Whether your two-step sign-in is set up (or required, and by when)."""
-        current_caller()
-        return factors.state_of(g.doorstep_user)
+        return factors.state_of(current_user())
 
     @signed_in
     @blp.response(201, TotpEnrolmentSchema)
     @problems(401, 409)
     def post(self):
         """Start setting up two-step sign-in: a new secret and its QR code for the app."""
-        current_caller()
-        return factors.begin(g.doorstep_user, keep_pending=False)
+        return factors.begin(current_user(), keep_pending=False)
 
 
 @blp.route("/me/second-factor/confirm", methods=["POST"])
@@ -163,8 +159,7 @@ class MySecondFactor(MethodView):
 @problems(*BODY_PROBLEMS, 401, 409, 429)
 def confirm_second_factor(body):
     """Finish setting up with the app's first code; the recovery codes are shown this once."""
-    current_caller()
-    return {"recovery_codes": factors.confirm_signed_in(g.doorstep_user, body["code"])}
+    return {"recovery_codes": factors.confirm_signed_in(current_user(), body["code"])}
 
 
 @blp.route("/users/<user_id>/second-factor", methods=["DELETE"])

@@ -12,7 +12,6 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
 
 from backend import clock
 from backend.audit import service as audit
@@ -21,6 +20,7 @@ from backend.auth import rules
 from backend.auth import second_factor as factors
 from backend.auth.models import AuthSession, LoginThrottle, User, UserRole
 from backend.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from backend.auth.revocations import RevokedSessions
 from backend.bulk import chunks
 from backend.dbtypes import new_id
 from backend.errors import ProblemError
@@ -382,22 +382,37 @@ def is_known_device(user_id: str, device_id: str | None) -> bool:
         AuthSession.user_id == user_id, AuthSession.device_id == device_id).limit(1)) is not None
 
 
-def user_of_live_session(session_id: str | None) -> User | None:
-    """The user of a session that is not revoked, with their roles; None when the session
-    is unknown or revoked.
+def revoked_sessions() -> RevokedSessions:
+    """This worker's memory of ended sign-ins (one per app, made on first use)."""
+    extensions = current_app.extensions
+    known = extensions.get("doorstep_revoked_sessions")
+    if known is None:
+        lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()
+        known = extensions["doorstep_revoked_sessions"] = RevokedSessions(
+            poll_seconds=float(current_app.config["REVOCATION_POLL_SECONDS"]),
+            local_keep_seconds=lifetime + TOKEN_CLOCK_MARGIN.total_seconds())
+    return known
 
-    Every signed-in request asks this first: one query for the session, its user and the
-    roles, so the caller need not ask twice more (web.hooks keeps the user for the guard).
-    """
-    if not session_id:
-        return None
-    found = db.session.execute(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == session_id).options(joinedload(User.role_rows))
-    ).unique().first()
-    if found is None or found[0].revoked_at is not None:
-        return None
-    return found[1]
+
+# Revocations are read back this much further than an access token lives: the server clocks
+# of the worker that revoked and of the one asking may differ a little.
+TOKEN_CLOCK_MARGIN = timedelta(minutes=1)
+
+
+def _recently_revoked() -> list[str]:
+    """Sessions ended recently enough that an access token of theirs may still be unexpired
+    (none is issued after the end, so one ended a token lifetime ago has none left)."""
+    since = clock.now() - current_app.config["JWT_ACCESS_TOKEN_EXPIRES"] - TOKEN_CLOCK_MARGIN
+    return list(db.session.scalars(select(AuthSession.id).where(AuthSession.revoked_at >= since)))
+
+
+def is_session_revoked(session_id: str | None) -> bool:
+    """Has this sign-in ended? Answered from this worker's memory (see revocations.py)."""
+    return not session_id or revoked_sessions().is_revoked(session_id, _recently_revoked)
+
+
+def _ended(session_ids: Iterable[str]) -> None:
+    revoked_sessions().note_revoked(session_ids)
 
 
 def refresh(user_id: str, session_id: str, refresh_token_id: str | None = None) -> dict:
@@ -442,6 +457,7 @@ def refresh(user_id: str, session_id: str, refresh_token_id: str | None = None) 
         ).values(revoked_at=now, revoked_reason="refresh-token-reused")
             .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
         if revoked:
+            _ended([session_id])
             audit.record("auth.refresh_token_reused", "user", user_id, actor_id=user_id,
                          after={"session": session_id, "session_revoked": True})
         raise ProblemError("token-revoked", "This sign-in was ended; sign in again.",
@@ -471,6 +487,7 @@ def _end_session(user_id: str, session_id: str, now: datetime, why: str, message
     ).values(revoked_at=now, revoked_reason=f"session-{why}")
         .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     if ended:
+        _ended([session_id])
         audit.record(f"auth.session_{why}", "user", user_id, actor_id=user_id,
                      after={"session": session_id})
     raise ProblemError("token-revoked", message, keep_changes=True)
@@ -520,15 +537,18 @@ def logout(user_id: str, session_id: str) -> None:
     if session is not None and session.revoked_at is None:
         session.revoked_at = clock.now()
         session.revoked_reason = "logout"
+        _ended([session_id])
         audit.record("auth.logout", "user", user_id, after={"session": session_id})
 
 
 def revoke_all_sessions(user_id: str, reason: str) -> int:
     """End every sign-in of a user, on every device; returns how many were open."""
-    return db.session.execute(update(AuthSession).where(
+    ended = list(db.session.scalars(update(AuthSession).where(
         AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
-    ).values(revoked_at=clock.now(), revoked_reason=reason)
-        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    ).values(revoked_at=clock.now(), revoked_reason=reason).returning(AuthSession.id)
+        .execution_options(synchronize_session=False)))
+    _ended(ended)
+    return len(ended)
 
 
 def reset_second_factor(caller: rules.Caller, user_id: str) -> None:

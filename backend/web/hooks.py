@@ -123,8 +123,8 @@ def install(app: Flask) -> None:
     def start_request():
         # `g` lives as long as the app context, which a test (or a CLI command) may
         # hold across several requests: clear what belongs to a single request.
-        for key in ("doorstep_caller", "doorstep_user", "doorstep_session_user",
-                    "doorstep_rolled_back", "doorstep_actor_token"):
+        for key in ("doorstep_caller", "doorstep_user", "doorstep_rolled_back",
+                    "doorstep_actor_token"):
             g.pop(key, None)
         g.request_id = request_id_from(request.headers.get("X-Request-Id"))
         bind_actor(None)
@@ -244,11 +244,9 @@ def _install_jwt_callbacks() -> None:
 
     @jwt.token_in_blocklist_loader
     def is_revoked(_header, payload):
-        user = auth.user_of_live_session(payload.get("sid"))
-        # The guard's current_caller needs this user next: keep it (a strong reference;
-        # the session's identity map alone would let it go) rather than load it again.
-        g.doorstep_session_user = user
-        return user is None
+        # From this worker's memory of ended sign-ins, not a query per request (issue 23;
+        # backend/auth/revocations.py says how fast another worker's revocation counts).
+        return auth.is_session_revoked(payload.get("sid"))
 
     @jwt.unauthorized_loader
     def missing(reason):

@@ -1,6 +1,15 @@
 """Sign-in, refresh, logout revocation and lockout."""
 
+import re
+
+from flask import current_app
+from flask_jwt_extended import decode_token
+from sqlalchemy import update
+
+from backend import clock
 from backend.audit.models import AuditEvent
+from backend.auth.models import AuthSession
+from tests.api.query_plans import Statements
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -353,3 +362,50 @@ def test_an_invalid_device_id_at_sign_in_is_refused(api):
     response = api.login("wenping_fw1", device_id="<script>alert(1)</script>")
     assert response.status_code == 422
     assert "device_id" in response.get_json()["errors"]
+
+
+def test_a_sign_in_ended_in_another_worker_stops_at_this_workers_next_poll(
+        api, db_session, monkeypatch):
+    """Another worker process ends the sign-in (its memory notes it, this one's does not):
+    this worker learns it from the database within REVOCATION_POLL_SECONDS."""
+    from backend.auth import revocations
+
+    tokens = api.tokens("wenping_fw1")
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert api.client.get("/api/cases", headers=access).status_code == 200
+    db_session.execute(update(AuthSession).where(
+        AuthSession.id == decode_token(tokens["access_token"])["sid"],
+    ).values(revoked_at=clock.now(), revoked_reason="logout"))
+    later = revocations.monotonic() + current_app.config["REVOCATION_POLL_SECONDS"] + 0.1
+    monkeypatch.setattr(revocations, "monotonic", lambda: later)
+    after = api.client.get("/api/cases", headers=access)
+    assert after.status_code == 401 and after.get_json()["type"] == "token-revoked"
+    refresh = api.client.post("/api/auth/refresh",
+                              headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refresh.status_code == 401 and refresh.get_json()["type"] == "token-revoked"
+
+
+def test_a_signed_in_request_reads_neither_its_session_nor_its_users_roles(api):
+    """Issue 23: the caller comes from the access token's claims; the session is asked
+    about once a poll per worker, not once a request."""
+    headers = api.headers("wenping_fw1")
+    assert api.client.get("/api/cases", headers=headers).status_code == 200  # polls here
+    with Statements() as read:
+        answer = api.client.get("/api/cases", headers=headers)
+    assert answer.status_code == 200
+    assert [text for text in read.texts
+            if re.search(r"\bFROM (auth_session|user_role)\b", text)] == []
+
+
+def test_every_way_a_sign_in_ends_counts_in_this_worker_at_once(api):
+    """Password change ends every sign-in of the user; none waits for a poll."""
+    first = api.login("wenping_fw2").get_json()
+    second = api.login("wenping_fw2").get_json()
+    other = {"Authorization": f"Bearer {second['access_token']}"}
+    assert api.client.get("/api/cases", headers=other).status_code == 200
+    changed = api.client.post(
+        "/api/me/password", headers={"Authorization": f"Bearer {first['access_token']}"},
+        json={"current_password": DEMO_PASSWORD, "new_password": "a-new-pass-2026-x"})
+    assert changed.status_code == 204, changed.get_json()
+    after = api.client.get("/api/cases", headers=other)
+    assert after.status_code == 401 and after.get_json()["type"] == "token-revoked"
