@@ -85,7 +85,8 @@ def refresh():
 @blp.response(204)
 @problems(401)
 def logout():
-    """Revoke this sign-in: its access and refresh tokens stop working at once."""
+    """Revoke this sign-in: its access and refresh tokens stop working at once (on the
+    server's other worker processes within REVOCATION_POLL_SECONDS, 1 s by default)."""
     bind_actor(get_jwt_identity())
     auth.logout(get_jwt_identity(), get_jwt().get("sid"))
 
