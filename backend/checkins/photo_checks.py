@@ -3,11 +3,12 @@ photos) and identity (the face against the reference photo, queued)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 
 from backend import clock, events, jobs
 from backend.audit import service as audit
@@ -77,19 +78,27 @@ def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag
     return flags
 
 
+@functools.cache
+def _photos_seen_statement() -> CompoundSelect:
+    """Built once, bound per check-in (`checkin_id`, and evidence.band_parameters)."""
+    near = evidence.photos_sharing_a_band()
+    return union_all(
+        select(CheckIn.photo_sha256, near.c.dhash, CheckIn.recipient_id, CheckIn.household_id,
+               literal("checkin").label("kind"))
+        .join(near, near.c.sha256 == CheckIn.photo_sha256)
+        .where(CheckIn.id != bindparam("checkin_id", type_=CheckIn.id.type)),
+        select(Recipient.reference_photo_sha256, near.c.dhash, Recipient.id,
+               Recipient.household_id, literal("reference").label("kind"))
+        .join(near, near.c.sha256 == Recipient.reference_photo_sha256))
+
+
 def _photos_seen(checkin_id: str, sha256: str, dhash: int) -> list[rules.PhotoSeen]:
     """Every other check-in and every reference photo whose picture shares a dHash band with
     this one (the very same bytes included), in one statement: the rule keeps those within
     the threshold. The check-in's own row is left out; a recipient's own reference photo is
     not (a proxy check-in sending the reference picture back is reuse)."""
-    near = evidence.photos_sharing_a_band(sha256, dhash)
-    rows = db.session.execute(union_all(
-        select(CheckIn.photo_sha256, near.c.dhash, CheckIn.recipient_id, CheckIn.household_id,
-               literal("checkin").label("kind"))
-        .join(near, near.c.sha256 == CheckIn.photo_sha256).where(CheckIn.id != checkin_id),
-        select(Recipient.reference_photo_sha256, near.c.dhash, Recipient.id,
-               Recipient.household_id, literal("reference").label("kind"))
-        .join(near, near.c.sha256 == Recipient.reference_photo_sha256)))
+    rows = db.session.execute(_photos_seen_statement(), {
+        **evidence.band_parameters(sha256, dhash), "checkin_id": checkin_id})
     return [rules.PhotoSeen(sha, int(other, 16), recipient_id, household_id,
                             is_reference=kind == "reference")
             for sha, other, recipient_id, household_id, kind in rows]

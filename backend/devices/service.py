@@ -7,13 +7,14 @@ through the table.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import clock
@@ -50,11 +51,17 @@ def _chunks(values: Iterable[str], size: int = 500):
         yield items[start:start + size]
 
 
+@functools.cache
+def _keys_named() -> Select:
+    """Built once: every push asks it (backend/bulk.py: prebuilt statements)."""
+    return select(DeviceKey).where(DeviceKey.id.in_(bindparam("ids", expanding=True)))
+
+
 def keys_by_id(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:
     """Every named key that exists, revoked or not, by id (for the visit push)."""
     found: dict[str, DeviceKeyView] = {}
     for chunk in _chunks(k for k in key_ids if isinstance(k, str)):
-        for key in db.session.scalars(select(DeviceKey).where(DeviceKey.id.in_(chunk))):
+        for key in db.session.scalars(_keys_named(), {"ids": chunk}):
             found[key.id] = _view(key)
     return found
 
