@@ -1,6 +1,7 @@
 """Sync figures: a 1,000-record push, a replay of it, a no-change pull, queries per pull page.
 
     .venv/bin/python bench/bench_sync.py [--records 1000] [--repeats 3]
+        [--profile {push,replay,single} --top 40]
 
 Runs the real app (test client, no network) on a fresh SQLite file, or on BENCH_DATABASE_URL
 (bench/scratch.py: its schema is dropped and rebuilt).
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import cProfile
+import pstats
 import os
 import resource
 import statistics
@@ -33,7 +36,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", choices=("push", "replay", "single"),
+                        help="print cProfile's costliest functions of that step, last repeat")
+    parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
+    profiles = {step: cProfile.Profile() for step in ("push", "replay", "single")}
+
+    def profiled(step: str, request):
+        if args.profile != step:
+            return request()
+        return profiles[step].runcall(request)
 
     from scratch import database_name, fresh_app
     from soak import signed_visits
@@ -72,7 +84,7 @@ def main() -> None:
         body = {"device_id": "bench-device-1", "records": records}
         statements.clear()
         started, cpu = time.perf_counter(), time.process_time()
-        response = api.post("wenping_fw1", "/api/sync/push", json=body)
+        response = profiled("push", lambda: api.post("wenping_fw1", "/api/sync/push", json=body))
         push_times.append(time.perf_counter() - started)
         push_cpu.append(time.process_time() - cpu)
         push_statements.append(len(statements))
@@ -81,7 +93,8 @@ def main() -> None:
         replay = {"device_id": "bench-device-1", "records": copy.deepcopy(records)}
         statements.clear()
         started, cpu = time.perf_counter(), time.process_time()
-        response = api.post("wenping_fw1", "/api/sync/push", json=replay)
+        response = profiled(
+            "replay", lambda: api.post("wenping_fw1", "/api/sync/push", json=replay))
         replay_times.append(time.perf_counter() - started)
         replay_cpu.append(time.process_time() - cpu)
         replay_statements.append(len(statements))
@@ -92,8 +105,9 @@ def main() -> None:
     statements.clear()
     started, cpu = time.perf_counter(), time.process_time()
     for record in singles:
-        response = api.post("wenping_fw1", "/api/sync/push",
-                            json={"device_id": "bench-device-1", "records": [record]})
+        response = profiled("single", lambda record=record: api.post(
+            "wenping_fw1", "/api/sync/push",
+            json={"device_id": "bench-device-1", "records": [record]}))
         assert response.get_json()["results"][0]["status"] == "accepted"
     one_wall = (time.perf_counter() - started) / len(singles)
     one_cpu = (time.process_time() - cpu) / len(singles)
@@ -142,6 +156,9 @@ def main() -> None:
           f"SQL statements per page {page_queries}")
     print(f"peak resident memory of the process: {peak:.0f} MB "
           f"(before pushes {before:.0f} MB; target < 200 MB)")
+    if args.profile:
+        print(f"-- profile of the {args.profile} step (cumulative)")
+        pstats.Stats(profiles[args.profile]).sort_stats("cumulative").print_stats(args.top)
 
 
 if __name__ == "__main__":
