@@ -1,7 +1,7 @@
 """Sync figures: a 1,000-record push, a replay of it, a no-change pull, queries per pull page.
 
     .venv/bin/python bench/bench_sync.py [--records 1000] [--repeats 3]
-        [--profile {push,replay,single} --top 40]
+        [--profile {push,replay,single} --top 40 [--callers REGEX]]
 
 Runs the real app (test client, no network) on a fresh SQLite file, or on BENCH_DATABASE_URL
 (bench/scratch.py: its schema is dropped and rebuilt).
@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import copy
 import cProfile
-import pstats
 import os
+import pstats
 import resource
 import statistics
 import sys
@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=("push", "replay", "single"),
                         help="print cProfile's costliest functions of that step, last repeat")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="also print who calls the functions matching this")
     args = parser.parse_args()
     profiles = {step: cProfile.Profile() for step in ("push", "replay", "single")}
 
@@ -84,7 +85,8 @@ def main() -> None:
         body = {"device_id": "bench-device-1", "records": records}
         statements.clear()
         started, cpu = time.perf_counter(), time.process_time()
-        response = profiled("push", lambda: api.post("wenping_fw1", "/api/sync/push", json=body))
+        response = profiled("push", lambda body=body: api.post(
+            "wenping_fw1", "/api/sync/push", json=body))
         push_times.append(time.perf_counter() - started)
         push_cpu.append(time.process_time() - cpu)
         push_statements.append(len(statements))
@@ -94,7 +96,7 @@ def main() -> None:
         statements.clear()
         started, cpu = time.perf_counter(), time.process_time()
         response = profiled(
-            "replay", lambda: api.post("wenping_fw1", "/api/sync/push", json=replay))
+            "replay", lambda replay=replay: api.post("wenping_fw1", "/api/sync/push", json=replay))
         replay_times.append(time.perf_counter() - started)
         replay_cpu.append(time.process_time() - cpu)
         replay_statements.append(len(statements))
@@ -158,7 +160,10 @@ def main() -> None:
           f"(before pushes {before:.0f} MB; target < 200 MB)")
     if args.profile:
         print(f"-- profile of the {args.profile} step (cumulative)")
-        pstats.Stats(profiles[args.profile]).sort_stats("cumulative").print_stats(args.top)
+        stats = pstats.Stats(profiles[args.profile]).sort_stats("cumulative")
+        stats.print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
 
 
 if __name__ == "__main__":
