@@ -448,7 +448,7 @@ def pull_assignments(caller: Caller, state: dict[str, str], page_size: int) -> P
         updated_at, last_id = state["updated_at"], state["last_id"]
     villages = sorted(set(db.session.scalars(select(Case.jurisdiction_code).where(
         Case.id.in_(assigned)))) if assigned else set())
-    settings = {code: jurisdictions.effective_settings(code) for code in villages}
+    settings = jurisdictions.effective_settings_of(villages)
     settings_fp = sync_rules.fingerprint(settings)
     if settings_fp != state["settings"]:
         answer["settings"] = settings

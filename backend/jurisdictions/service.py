@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth.rules import Caller
 from backend.auth.service import Place
+from backend.bulk import chunks
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.jurisdictions import rules
@@ -54,19 +57,38 @@ def township_of(code: str) -> str:
     return code[:9] if len(code) >= 9 else code
 
 
+@functools.cache
+def _overrides_of() -> Select:
+    """Built once (backend/bulk.py: prebuilt statements): every push and pull asks it."""
+    return select(JurisdictionSetting.jurisdiction_code, JurisdictionSetting.key,
+                  JurisdictionSetting.value).where(
+        JurisdictionSetting.jurisdiction_code.in_(bindparam("codes", expanding=True)))
+
+
+def _overrides_by_place(codes: Iterable[str]) -> dict[str, dict]:
+    by_place: dict[str, dict] = {code: {} for code in codes}
+    for chunk in chunks(by_place):
+        for code, key, value in db.session.execute(_overrides_of(), {"codes": chunk}):
+            by_place[code][key] = value
+    return by_place
+
+
 def _overrides_root_first(code: str) -> list[dict]:
     chain = ancestors_root_first(code)
-    rows = db.session.scalars(
-        select(JurisdictionSetting).where(JurisdictionSetting.jurisdiction_code.in_(chain))
-    ).all()
-    by_place: dict[str, dict] = {c: {} for c in chain}
-    for row in rows:
-        by_place[row.jurisdiction_code][row.key] = row.value
+    by_place = _overrides_by_place(chain)
     return [by_place[c] for c in chain]
 
 
 def effective_settings(code: str) -> dict:
     return rules.effective_settings(_overrides_root_first(code))
+
+
+def effective_settings_of(codes: Iterable[str]) -> dict[str, dict]:
+    """The settings of many places in one query (a pull names every village of its cases)."""
+    chains = {code: ancestors_root_first(code) for code in dict.fromkeys(codes)}
+    by_place = _overrides_by_place({place for chain in chains.values() for place in chain})
+    return {code: rules.effective_settings([by_place[place] for place in chain])
+            for code, chain in chains.items()}
 
 
 def update_settings(code: str, changes: dict, changed_by: Caller | None = None) -> dict:

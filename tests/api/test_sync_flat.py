@@ -103,3 +103,13 @@ def test_one_visit_pushed_alone_stays_within_its_statement_budget(api, db_sessio
     # PostgreSQL numbers outbox events under an advisory lock: one statement more there.
     extra = db_session.get_bind().dialect.name == "postgresql"
     assert len(one.texts) <= ONE_VISIT_STATEMENT_BUDGET + extra, one.texts
+
+
+def test_a_pull_reads_the_settings_of_every_village_in_one_statement(api):
+    """The pull sends the settings of each village holding one of the caller's cases; they
+    are read together, not once per village (issue 23: a pull's cost is its page)."""
+    with Statements() as pull:
+        answer = api.get("wenping_fw1", "/api/sync/pull").get_json()
+    assert len(answer["settings"]) >= 2  # more than one village, or the test proves nothing
+    reads = [text for text in pull.texts if "FROM jurisdiction_setting" in text]
+    assert len(reads) == 1, reads
