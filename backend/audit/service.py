@@ -182,6 +182,10 @@ def _lock_head(session, count: int) -> tuple[int, str, list[int]] | None:
     return seq, previous, sorted(taken or [])
 
 
+# Up to this many new audit rows are inserted in the statement that moves the head.
+ROWS_WITH_THE_HEAD = 4
+
+
 def chain_pending(session) -> int:
     """Number and link this transaction's audit rows, last thing before it commits.
 
@@ -227,11 +231,19 @@ def chain_pending(session) -> int:
             update(table).where(table.c.id == bindparam("row_id"))
             .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
                     row_hash=bindparam("digest")), links)
+    move_head = (update(AuditChainHead.__table__)
+                 .where(AuditChainHead.__table__.c.id == HEAD_ID)
+                 .values(last_seq=seq, last_hash=previous))
+    if new_rows and len(new_rows) <= ROWS_WITH_THE_HEAD and connection.dialect.name == "postgresql":
+        # The common request writes a row or two: on PostgreSQL they go in with the head's
+        # move, one statement (a data-modifying CTE), one round trip fewer per request
+        # (issue 23). More rows go as one executemany, whose statement does not grow.
+        connection.execute(move_head.add_cte(
+            insert(table).values(new_rows).returning(table.c.id).cte("audit_rows")))
+        return len(links) + len(new_rows)
     if new_rows:
         connection.execute(insert(table), new_rows)
-    connection.execute(update(AuditChainHead.__table__)
-                       .where(AuditChainHead.__table__.c.id == HEAD_ID)
-                       .values(last_seq=seq, last_hash=previous))
+    connection.execute(move_head)
     return len(links) + len(new_rows)
 
 

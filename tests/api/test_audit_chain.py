@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -492,3 +493,27 @@ def test_cli_password_commands_read_the_password_from_stdin_never_argv(app):
         back = runner.invoke(args=["reset-password", "--username", "longtoushan_fw3"],
                              input="demo-pass-2026\ndemo-pass-2026\n")
         assert back.exit_code == 0, back.output
+
+
+def test_a_request_writing_an_audit_row_moves_the_head_in_the_same_statement_on_postgres(
+        api, db_session):
+    """Issue 23: PostgreSQL inserts a request's few audit rows in the statement that moves
+    the chain's head (a data-modifying CTE); SQLite has no such statement and sends two."""
+    from tests.api.query_plans import Statements
+
+    access = api.login("wenping_fw1").get_json()["access_token"]
+    with Statements() as signing_out:
+        assert api.client.post("/api/auth/logout",
+                               headers={"Authorization": f"Bearer {access}"}).status_code == 204
+    writes = [text for text in signing_out.texts
+              if ("audit_event" in text and "INSERT" in text) or "UPDATE audit_chain_head" in text]
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert len(writes) == 1, writes
+        assert re.match(r"WITH audit_rows AS\s*\(INSERT INTO audit_event", writes[0]), writes
+        assert "UPDATE audit_chain_head" in writes[0]
+    else:
+        assert len(writes) == 2, writes
+    from backend.audit.service import verify_chain
+
+    report = verify_chain()
+    assert report.is_intact, report.broken
