@@ -58,3 +58,16 @@ def table_scans(session, seen, tables: str) -> list[str]:
     if dialect == "postgresql":
         session.execute(text("SET LOCAL enable_seqscan = on"))
     return scans
+
+
+def page_statements(api, username: str, path: str) -> dict[int, tuple[int, int]]:
+    """{page size: (items on the page, statements run)} for a page of 2 and one of 20 of a
+    list endpoint: a page's cost should not grow with its rows (issue 23)."""
+    def one_page(page_size: int) -> tuple[int, int]:
+        with Statements() as page:
+            answer = api.get(username, f"{path}?page_size={page_size}")
+        assert answer.status_code == 200, answer.get_json()
+        return len(answer.get_json()["items"]), len(page.texts)
+
+    one_page(1)  # signs in, and this worker reads the ended sign-ins
+    return {size: one_page(size) for size in (2, 20)}

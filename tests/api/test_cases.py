@@ -327,17 +327,10 @@ def test_the_case_number_pattern_is_a_township_setting(api, db_session):
 def test_a_page_of_cases_costs_the_same_statements_for_two_cases_or_twenty(api):
     """Issue 23: the list read each case's household, places and names with statements of
     its own (64 for a page of 15); a page is now a few statements whatever its size."""
-    from tests.api.query_plans import Statements
+    from tests.api.query_plans import page_statements
 
-    def statements_for(page_size: int) -> tuple[int, int]:
-        with Statements() as page:
-            answer = api.get("wenping_reviewer", f"/api/cases?page_size={page_size}")
-        assert answer.status_code == 200
-        return len(answer.get_json()["items"]), len(page.texts)
-
-    statements_for(1)  # signs in, and this worker reads the ended sign-ins
-    small_items, small = statements_for(2)
-    large_items, large = statements_for(20)
+    pages = page_statements(api, "wenping_reviewer", "/api/cases")
+    (small_items, small), (large_items, large) = pages[2], pages[20]
     assert small_items == 2 and large_items >= 10  # or the test proves nothing
     # One more at most: the names of the visit teams are not read when no case has one.
     assert large <= small + 1, (small, large)

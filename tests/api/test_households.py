@@ -63,16 +63,9 @@ def test_village_assistant_registers_on_behalf_of_applicant(api):
 
 def test_a_page_of_households_costs_the_same_statements_for_two_or_twenty(api):
     """Issue 23: each household's place was read with a statement of its own."""
-    from tests.api.query_plans import Statements
+    from tests.api.query_plans import page_statements
 
-    def statements_for(page_size: int) -> tuple[int, int]:
-        with Statements() as page:
-            answer = api.get("wenping_reviewer", f"/api/households?page_size={page_size}")
-        assert answer.status_code == 200
-        return len(answer.get_json()["items"]), len(page.texts)
-
-    statements_for(1)  # signs in, and this worker reads the ended sign-ins
-    small_items, small = statements_for(2)
-    large_items, large = statements_for(20)
+    pages = page_statements(api, "wenping_reviewer", "/api/households")
+    (small_items, small), (large_items, large) = pages[2], pages[20]
     assert small_items == 2 and large_items >= 10  # or the test proves nothing
     assert large == small, (small, large)
