@@ -58,10 +58,6 @@ class RevokedSessions:
             for session_id in session_ids:
                 self._local[session_id] = at
 
-    def forget_polled(self) -> None:
-        """Read the database again at the next question (tests that revoke behind our back)."""
-        self._polled_at = float("-inf")
-
     def _refresh(self, load: Callable[[], Iterable[str]], at: float) -> None:
         polled = frozenset(load())
         with self._lock:

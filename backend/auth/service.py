@@ -382,6 +382,11 @@ def is_known_device(user_id: str, device_id: str | None) -> bool:
         AuthSession.user_id == user_id, AuthSession.device_id == device_id).limit(1)) is not None
 
 
+# Revocations are read back this much further than an access token lives: the server clocks
+# of the worker that revoked and of the one asking may differ a little.
+TOKEN_CLOCK_MARGIN = timedelta(minutes=1)
+
+
 def revoked_sessions() -> RevokedSessions:
     """This worker's memory of ended sign-ins (one per app, made on first use)."""
     extensions = current_app.extensions
@@ -392,11 +397,6 @@ def revoked_sessions() -> RevokedSessions:
             poll_seconds=float(current_app.config["REVOCATION_POLL_SECONDS"]),
             local_keep_seconds=lifetime + TOKEN_CLOCK_MARGIN.total_seconds())
     return known
-
-
-# Revocations are read back this much further than an access token lives: the server clocks
-# of the worker that revoked and of the one asking may differ a little.
-TOKEN_CLOCK_MARGIN = timedelta(minutes=1)
 
 
 def _recently_revoked() -> list[str]:

@@ -66,11 +66,3 @@ def test_a_local_note_is_dropped_once_every_token_of_it_expired():
     clock.at += 2
     assert not known.is_revoked("a", database.recently_revoked, clock)
 
-
-def test_forget_polled_reads_again_at_once():
-    clock, database = Clock(), Database()
-    known = RevokedSessions(poll_seconds=60.0, local_keep_seconds=960)
-    known.is_revoked("a", database.recently_revoked, clock)
-    database.ended.add("a")
-    known.forget_polled()
-    assert known.is_revoked("a", database.recently_revoked, clock)
