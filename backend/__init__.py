@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             from backend.dbtypes import make_sqlite_transactional
 
-            make_sqlite_transactional(db.engine)
+            make_sqlite_transactional(db.engine, strict=app.testing)
     from backend.encryption.startup import install as install_keyring
 
     install_keyring(app)  # no keys, or the wrong ones: the start stops here (ADR 0020)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,13 +49,38 @@ def utc_from_iso(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def make_sqlite_transactional(engine) -> None:
+log = logging.getLogger(__name__)
+
+# True while a request that only reads runs (web.hooks sets it for GET and HEAD, unless the
+# route is marked `writes_on_read`): on SQLite its transaction begins DEFERRED.
+reads_only: ContextVar[bool] = ContextVar("doorstep_reads_only", default=False)
+_WRITES = re.compile(
+    r"\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b|\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b",
+    re.IGNORECASE | re.DOTALL)
+
+
+def writes_on_read(view):
+    """Mark a GET route that writes (an audited read, a download that counts itself): its
+    transaction on SQLite takes the write lock up front, as every other method's does."""
+    view.doorstep_writes_on_read = True
+    return view
+
+
+def make_sqlite_transactional(engine, strict: bool = False) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions on SQLite.
 
     pysqlite delays BEGIN until the first write, which breaks SAVEPOINTs and makes
     reads of one request see different snapshots; this is SQLAlchemy's documented
     recipe (dialects/sqlite: "Serializable isolation / Savepoints / Transactional DDL").
     It also turns on foreign keys, which SQLite leaves off by default.
+
+    A transaction that may write begins IMMEDIATE (the write lock up front). One that only
+    reads (`reads_only`) begins DEFERRED: in WAL mode it reads its snapshot beside a writer
+    instead of queueing behind it (issue 23: the case list's p99 was the writers' queue).
+    A write inside a DEFERRED transaction could fail at once (SQLITE_BUSY_SNAPSHOT) when
+    another writer committed meanwhile; ``strict`` (tests) makes such a write an error, so a
+    GET route that writes and is not marked `writes_on_read` fails its tests; otherwise it is
+    logged.
     """
     from sqlalchemy import event
 
@@ -69,7 +97,18 @@ def make_sqlite_transactional(engine) -> None:
     def on_begin(connection):
         # IMMEDIATE takes the write lock up front: two requests that both read and then
         # write would otherwise deadlock on SQLite's lock upgrade ("database is locked").
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = reads_only.get()
+        connection.info["doorstep_deferred"] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_statement(connection, _cursor, statement, _parameters, _context, _executemany):
+        if connection.info.get("doorstep_deferred") and _WRITES.match(statement):
+            message = (f"a read-only request writes ({' '.join(statement.split()[:3])}); "
+                       "mark its route writes_on_read")
+            if strict:
+                raise RuntimeError(message)
+            log.warning(message)
 
 
 # PostgreSQL's text type cannot hold a NUL (SQLite can), so a value holding one would fail

@@ -32,6 +32,7 @@ from backend.complaints.schemas import (
     TownshipListSchema,
     VerifySchema,
 )
+from backend.dbtypes import writes_on_read
 from backend.errors import (
     BODY_PROBLEMS,
     ETAG_HEADER,
@@ -165,6 +166,7 @@ def get_complaint(complaint_id):
 
 
 @blp.route("/complaints/<string:complaint_id>/reporter", methods=["GET"])
+@writes_on_read  # audited (who read or downloaded what), so it writes
 @signed_in
 @blp.response(200, ReporterSchema)
 @problems(401, 403, 404)

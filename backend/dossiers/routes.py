@@ -2,6 +2,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.dbtypes import writes_on_read
 from backend.dossiers import rules, service
 from backend.dossiers.schemas import (
     BINARY,
@@ -59,6 +60,7 @@ def dossier_status(dossier_id):
 
 
 @blp.route("/dossiers/<string:dossier_id>/file", methods=["GET"])
+@writes_on_read  # the download is audited (dossier.downloaded)
 @signed_in
 @blp.alt_response(200, schema=BINARY, content_type="application/pdf", success=True,
                   description="The household's file")

@@ -2,6 +2,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.dbtypes import writes_on_read
 from backend.errors import BODY_PROBLEMS, problems
 from backend.feeds import service
 from backend.feeds.schemas import (
@@ -49,6 +50,7 @@ def revoke_token(token_id):
 
 
 @blp.route("/decisions", methods=["GET"])
+@writes_on_read  # audited (who read or downloaded what), so it writes
 @blp.doc(security=[{"feedToken": []}])
 @blp.arguments(FeedQuerySchema, location="query")
 @blp.response(200, DecisionPageSchema)

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from backend import clock, versions
 from backend.auth.guard import current_caller, signed_in
+from backend.dbtypes import writes_on_read
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.privacy.catalogue import EXPORT, FULL_EXPORT
 from backend.reviews import dashboard, exports, moves, queue, visit_evidence
@@ -76,6 +77,7 @@ def _download_name(kind: str, extension: str) -> str:
 
 
 @blp.route("/export.csv", methods=["GET"])
+@writes_on_read  # audited (who read or downloaded what), so it writes
 @signed_in
 @blp.arguments(CsvExportQuerySchema, location="query")
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True,
@@ -101,6 +103,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @blp.route("/export.xlsx", methods=["GET"])
+@writes_on_read  # audited (who read or downloaded what), so it writes
 @signed_in
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=XLSX,

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend.audit.actor import bind_actor
 from backend.audit.context import REQUEST_ID_PATTERN, reset_actor
-from backend.dbtypes import nul_paths
+from backend.dbtypes import nul_paths, reads_only
 from backend.errors import ProblemError, problem_response, response_for
 from backend.extensions import db, jwt
 from backend.web.strict_json import JsonBodyError, loads_strict
@@ -22,6 +22,9 @@ from backend.web.strict_json import JsonBodyError, loads_strict
 log = logging.getLogger(__name__)
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Requests that read only (unless their route is marked dbtypes.writes_on_read): on SQLite
+# their transaction reads beside a writer instead of queueing for the write lock.
+READ_METHODS = {"GET", "HEAD"}
 # Not JSON: photos are raw bytes, an XLSForm import a multipart upload.
 RAW_BODY_PREFIXES = ("/api/photos/", "/api/forms/import")
 # Batches whose records are judged one by one: a NUL refuses its record, not the batch.
@@ -128,6 +131,10 @@ def install(app: Flask) -> None:
             g.pop(key, None)
         g.request_id = request_id_from(request.headers.get("X-Request-Id"))
         bind_actor(None)
+        view = current_app.view_functions.get(request.endpoint or "")
+        g.doorstep_reads_only_token = reads_only.set(
+            request.method in READ_METHODS
+            and not getattr(view, "doorstep_writes_on_read", False))
         if (request.method in JSON_BODY_METHODS and request.path.startswith("/api/")
                 and not request.path.startswith(RAW_BODY_PREFIXES)
                 and request.content_length and not request.is_json):
@@ -160,6 +167,9 @@ def install(app: Flask) -> None:
         token = g.pop("doorstep_actor_token", None)
         if token is not None:
             reset_actor(token)
+        reads = g.pop("doorstep_reads_only_token", None)
+        if reads is not None:
+            reads_only.reset(reads)
 
     @app.errorhandler(ProblemError)
     def on_problem(error: ProblemError):

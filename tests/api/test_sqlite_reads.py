@@ -1,0 +1,103 @@
+"""On SQLite a request that only reads begins DEFERRED and reads beside a writer; one that
+may write takes the write lock up front (backend/dbtypes.py, issue 23). The suite's other
+API tests run inside one outer transaction, so these use a database of their own."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import create_engine, event
+
+from backend.dbtypes import make_sqlite_transactional, reads_only
+from tests.conftest import DEMO_PASSWORD, database_url, seeded_app
+
+pytestmark = pytest.mark.skipif(
+    database_url("/unused").startswith("postgres"), reason="SQLite's transactions only")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("sqlite-reads")
+    yield from seeded_app(data_dir, f"sqlite:///{data_dir}/reads.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def headers(app):
+    def sign_in(username: str) -> dict:
+        answer = app.test_client().post("/api/auth/login", json={
+            "username": username, "password": DEMO_PASSWORD})
+        return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+
+    return sign_in
+
+
+def _begins(app, request) -> tuple[object, list[str]]:
+    """The answer of ``request()`` and the BEGIN statements the database saw meanwhile."""
+    from backend.extensions import db
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_rest):
+        if statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        return request(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_read_begins_deferred_and_a_write_takes_the_lock(app, headers):
+    reviewer = headers("wenping_reviewer")
+    client = app.test_client()
+    answer, begun = _begins(app, lambda: client.get("/api/cases", headers=reviewer))
+    assert answer.status_code == 200 and begun == ["BEGIN"]
+    answer, begun = _begins(app, lambda: client.post("/api/auth/login", json={
+        "username": "wenping_fw1", "password": DEMO_PASSWORD}))
+    assert answer.status_code == 200 and set(begun) == {"BEGIN IMMEDIATE"}
+
+
+def test_a_read_answers_while_another_process_holds_the_write_lock(app, headers):
+    """Before, every GET queued for the write lock behind the push holding it."""
+    reviewer = headers("wenping_reviewer")
+    writer = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"),
+                             isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        answer = app.test_client().get("/api/cases", headers=reviewer)
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert answer.status_code == 200, answer.get_json()
+    assert waited < 5  # busy_timeout: an IMMEDIATE begin would have waited it out, then 503
+
+
+def test_a_get_route_that_writes_is_marked_and_takes_the_lock(app, headers):
+    """The review export is audited (who exported what): it writes, so it begins IMMEDIATE."""
+    reviewer = headers("wenping_reviewer")
+    answer, begun = _begins(app, lambda: app.test_client().get(
+        "/api/reviews/export.csv", headers=reviewer))
+    assert answer.status_code == 200
+    assert set(begun) == {"BEGIN IMMEDIATE"}, begun
+
+
+def test_an_unmarked_write_in_a_read_only_transaction_fails_the_tests(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path}/strict.sqlite3")
+    make_sqlite_transactional(engine, strict=True)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE note (text TEXT)")
+    token = reads_only.set(True)
+    try:
+        with pytest.raises(RuntimeError, match="writes_on_read"), engine.begin() as connection:
+            connection.exec_driver_sql("SELECT count(*) FROM note")
+            connection.exec_driver_sql("INSERT INTO note VALUES ('x')")
+    finally:
+        reads_only.reset(token)
+    engine.dispose()
