@@ -10,8 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The worker app (backend/wsgi.py) leaves Flask-Migrate and Alembic out; preloaded, the master
 # imports it once and the forked workers share those pages: per worker after warm-up, PSS
-# 103 -> 76 MB and RSS 128 -> 104 MB (bench/bench_memory.py, issue 23). backend/wsgi.py gives
-# each child a fresh connection pool.
+# 103 -> 76 MB and RSS 128 -> 104 MB (bench/bench_memory.py, issue 23); with the app frozen
+# before the fork (gc.freeze in backend/wsgi.py), PSS 52.7 MB. backend/wsgi.py gives each
+# child a fresh connection pool.
 wsgi_app = "backend.wsgi:app"
 preload_app = True
 bind = os.environ.get("BIND", "127.0.0.1:8000")

