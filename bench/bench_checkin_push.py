@@ -13,7 +13,8 @@ other processes on a shared machine. The statement count is exact; times are med
 Then a replay of every push (each answers ``duplicate``).
 
 --statements prints the statements of one push and of one replay; --profile N prints
-cProfile's N costliest functions (--sort cumulative or tottime) over all the pushes.
+cProfile's N costliest functions (--sort cumulative or tottime) over all the pushes, or over
+all the replays with --profile-phase replay.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
+    parser.add_argument("--profile-phase", default="push", choices=("push", "replay"),
+                        help="what --profile covers: the pushes or their replays")
     args = parser.parse_args()
 
     from sqlalchemy import event
@@ -94,12 +97,19 @@ def main() -> None:
         return times, cpu, counts, sample
 
     profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    times, cpu, counts, sample = push_all("accepted")
-    if profiler:
-        profiler.disable()
-    replay_times, replay_cpu, replay_counts, replay_sample = push_all("duplicate")
+
+    def run(expected: str, phase: str) -> tuple[list[float], list[float], list[int], list[str]]:
+        profiled = profiler is not None and args.profile_phase == phase
+        if profiled:
+            profiler.enable()
+        try:
+            return push_all(expected)
+        finally:
+            if profiled:
+                profiler.disable()
+
+    times, cpu, counts, sample = run("accepted", "push")
+    replay_times, replay_cpu, replay_counts, replay_sample = run("duplicate", "replay")
     event.remove(engine, "before_cursor_execute", count)
 
     def figures(values: list[float]) -> str:
