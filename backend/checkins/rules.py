@@ -264,6 +264,8 @@ def residence_flags(at: Point, registered: Point | None, declared: Point | None,
                                                     ("registered", registered)) if point]
     if not references:
         return []
+    if any(geodesy.at_most_m(at, point) <= threshold_m for _name, point in references):
+        return []  # within reach of one residence, by the bound alone (geodesy.at_most_m)
     distances = [(distance_m(at, point), name) for name, point in references]
     nearest, name = min(distances)
     if nearest > threshold_m:
@@ -353,8 +355,10 @@ def mocked_location_flags(accuracy_m: float | None, fix: Fix, previous: Fix | No
         return [Flag("location-possibly-mocked", {"reason": "zero-accuracy"})]
     if previous is None:
         return []
-    metres = distance_m(previous.at, fix.at)
     hours = abs((fix.captured_at - previous.captured_at).total_seconds()) / 3600
+    if hours and geodesy.at_most_m(previous.at, fix.at) / 1000 / hours <= max_speed_kmh:
+        return []  # not even the distance's upper bound is too fast (geodesy.at_most_m)
+    metres = distance_m(previous.at, fix.at)
     if hours == 0:
         speed = None if metres > 0 else 0.0
     else:

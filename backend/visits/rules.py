@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from backend.forms.identity import is_masked_resident_id, is_valid_resident_id, mask_resident_id
+from backend.geodesy import at_most_m as _at_most_m
+from backend.geodesy import distance_beyond as _distance_beyond
 from backend.geodesy import distance_m as _geodesic_m
 from backend.visits import flags as catalogue
 from backend.visits.flags import Severity
@@ -237,8 +239,8 @@ def check_stamps_near_home(
         return []
     flags = []
     for index, stamp in enumerate(stamps):
-        metres = distance_m(home, stamp.point)
-        if metres > thresholds.max_home_distance_m:
+        metres = _distance_beyond(home, stamp.point, thresholds.max_home_distance_m)
+        if metres is not None:
             flags.append(
                 Flag("stamp-far-from-home", {
                         **_stamp_ref(index, stamp),
@@ -290,8 +292,8 @@ def check_team_together(stamps: Sequence[GpsStamp], thresholds: IntegrityThresho
             gap = abs(a.captured_at - b.captured_at)
             if gap > TEAM_PAIR_WINDOW:
                 continue
-            metres = distance_m(a.point, b.point)
-            if metres > thresholds.max_team_distance_m:
+            metres = _distance_beyond(a.point, b.point, thresholds.max_team_distance_m)
+            if metres is not None:
                 flags.append(
                     Flag("team-devices-far-apart", {
                             "stamp_a": _stamp_ref(index_a, a),
@@ -327,6 +329,9 @@ def check_location_mocking(
         ordered = sorted(members, key=lambda pair: (pair[1].captured_at, pair[0]))
         for (index_a, a), (index_b, b) in zip(ordered, ordered[1:], strict=False):
             seconds = (b.captured_at - a.captured_at).total_seconds()
+            bound_kmh = _at_most_m(a.point, b.point) / seconds * 3.6 if seconds > 0 else None
+            if bound_kmh is not None and bound_kmh <= thresholds.max_speed_kmh:
+                continue  # not even the distance's upper bound is too fast: no flag either way
             metres = distance_m(a.point, b.point)
             if seconds < SPEED_MIN_INTERVAL.total_seconds() and metres < SPEED_JITTER_M:
                 continue
@@ -397,8 +402,8 @@ def check_photos(
                 Flag("photo-no-exif-location", {"sha256": photo.sha256})
             )
         elif reference is not None:
-            metres = distance_m(reference, photo.gps)
-            if metres > thresholds.max_photo_distance_m:
+            metres = _distance_beyond(reference, photo.gps, thresholds.max_photo_distance_m)
+            if metres is not None:
                 flags.append(
                     Flag("photo-far-from-visit", {
                             "sha256": photo.sha256,
