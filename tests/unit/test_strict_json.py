@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.dbtypes import nul_paths
-from backend.web.strict_json import MAX_DEPTH, JsonBodyError, loads_strict
+from backend.web.strict_json import MAX_DEPTH, JsonBodyError, _brackets, loads_strict
 
 
 def test_depth_up_to_the_limit_parses():
@@ -66,3 +68,40 @@ def test_empty_and_unbalanced_bodies_are_refused():
     for text in ("", "  ", "[}", "{]", "]["):
         with pytest.raises(JsonBodyError):
             loads_strict(text)
+
+
+def _brackets_by_hand(text: str) -> bytes:
+    """The reference: walk the characters, tracking strings and their escapes."""
+    out, in_string, escaped = [], False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[]{}":
+            out.append(char)
+    return "".join(out).encode()
+
+
+TRICKY_TEXT = st.text(alphabet=st.sampled_from('ab"\\[]{}/\n\t\u00e9\u5f20\U0001f600'), max_size=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | TRICKY_TEXT,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(TRICKY_TEXT, children, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(JSON_VALUES, st.booleans())
+def test_the_brackets_counted_are_those_outside_strings(value, ensure_ascii):
+    """Quotes, backslashes and brackets inside keys and strings, escaped or not: the depth
+    check sees exactly the brackets a character-by-character walk sees."""
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    assert _brackets(text) == _brackets_by_hand(text)
+    assert loads_strict(text) == value
