@@ -3,12 +3,18 @@ geocoders: a visit's location flags compare the same numbers as before. Its chea
 settles the checks well within their limits, and changes no answer."""
 
 import json
+import math
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from geopy.distance import geodesic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.geodesy import distance_m
+from backend import geodesy
+from backend.checkins import rules as checkin_rules
+from backend.geodesy import at_most_m, distance_beyond, distance_m
+from backend.visits import rules as visit_rules
 
 LATITUDES = st.floats(min_value=-90, max_value=90)
 LONGITUDES = st.floats(min_value=-180, max_value=180)
@@ -35,16 +41,6 @@ def test_a_known_distance():
 
 
 # --- the cheap bound that settles most threshold checks (issue 23) ------------------------------
-
-import math  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-
-import pytest  # noqa: E402
-
-from backend import geodesy  # noqa: E402
-from backend.checkins import rules as checkin_rules  # noqa: E402
-from backend.geodesy import at_most_m, distance_beyond  # noqa: E402
-from backend.visits import rules as visit_rules  # noqa: E402
 
 
 @settings(max_examples=600, deadline=None)
