@@ -256,3 +256,37 @@ def test_gunicorn_serves_the_app(tmp_path):
     # One line per request (issue 20: gunicorn's access log turned itself on and repeated it).
     readyz_lines = [line for line in log.read_text().splitlines() if "/readyz" in line]
     assert len(readyz_lines) == 1, readyz_lines
+
+
+def _pytest_lines(*goals: str) -> list[str]:
+    # Under `make test` this runs inside a make whose command-line variables (the passes'
+    # selections) reach every child through MAKEFLAGS: read the Makefile as a user would.
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+    recipe = subprocess.run(["make", "-n", *goals, "STAMP=Makefile"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout
+    # One command per line: a recipe line continued with a backslash is one command.
+    return [line for line in recipe.replace("\\\n", " ").splitlines() if " -m pytest " in line]
+
+
+def test_make_test_runs_every_browser_test_file_in_exactly_one_pass():
+    """The browser tests are split between the SQLite and PostgreSQL passes (they serve
+    SQLite in either): none may fall between the two, none may run twice."""
+    sqlite_pass, postgres_pass = _pytest_lines("test")
+    assert "env -u DATABASE_URL" in sqlite_pass and "DATABASE_URL=postgresql" in postgres_pass
+    every_file = {f"tests/e2e/{path.name}" for path in (ROOT / "tests" / "e2e").glob("test_*.py")}
+
+    def skipped(line: str) -> set[str]:
+        return {word.removeprefix("--ignore=") for word in line.split()
+                if word.startswith("--ignore=tests/e2e/")}
+
+    assert '"not e2e"' not in postgres_pass
+    assert skipped(sqlite_pass) | skipped(postgres_pass) == every_file
+    assert not skipped(sqlite_pass) & skipped(postgres_pass)
+    assert skipped(sqlite_pass) and skipped(postgres_pass)  # each pass runs some of them
+    assert "--ignore=tests/unit" in sqlite_pass and "tests/unit" not in postgres_pass
+
+
+def test_the_postgresql_pass_alone_leaves_the_browser_tests_out():
+    [postgres_pass] = _pytest_lines("test-postgres")
+    assert '-m "not e2e"' in postgres_pass
