@@ -260,9 +260,11 @@ def test_gunicorn_serves_the_app(tmp_path):
 
 def _pytest_lines(*goals: str) -> list[str]:
     # Under `make test` this runs inside a make whose command-line variables (the passes'
-    # selections) reach every child through MAKEFLAGS: read the Makefile as a user would.
+    # selections) reach every child, in MAKEFLAGS and as environment variables of their own:
+    # read the Makefile as a user would.
     env = {key: value for key, value in os.environ.items()
-           if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+           if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+                          "SQLITE_ONLY", "POSTGRES_SELECT"}}
     recipe = subprocess.run(["make", "-n", *goals, "STAMP=Makefile"], cwd=ROOT, env=env,
                             capture_output=True, text=True, check=True).stdout
     # One command per line: a recipe line continued with a backslash is one command.
