@@ -43,7 +43,9 @@ def loads_strict(raw: bytes | str, max_depth: int = MAX_DEPTH,
     text = _decode(raw)
     if not text.strip():
         raise JsonBodyError("The body is empty; send a JSON document.")
-    _check_depth(text, max_depth)
+    # The bytes as received when there are any: the depth check works on bytes, and
+    # encoding the decoded text again would be a second pass over the whole body.
+    _check_depth(raw if isinstance(raw, bytes) else text, max_depth)
     try:
         value = json.loads(
             text,
@@ -76,7 +78,7 @@ def _decode(raw: bytes | str) -> str:
         ) from error
 
 
-def _brackets(text: str) -> bytes:
+def _brackets(body: bytes | str) -> bytes:
     """The body's brackets outside strings, in order.
 
     Escapes go first, then every byte but quotes and brackets. A bracket is then inside a
@@ -85,18 +87,19 @@ def _brackets(text: str) -> bytes:
     go in one replace; what is left is split at its quotes, keeping the pieces between
     strings. A regex that skipped every string, escapes and all, was a third of the parsing
     of a 2 MB push; these passes are a tenth of it (issue 23)."""
-    structure = _ESCAPE.sub(b"", text.encode("utf-8", "surrogatepass")).translate(
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    structure = _ESCAPE.sub(b"", raw).translate(
         None, _NOT_STRUCTURE).replace(b'""', b"")
     return b"".join(structure.split(b'"')[0::2]) if b'"' in structure else structure
 
 
-def _check_depth(text: str, max_depth: int) -> None:
+def _check_depth(body: bytes | str, max_depth: int) -> None:
     """Count nesting without recursion: drop strings, keep brackets, peel innermost pairs.
 
     Each pass removes one level, so a body that is not empty after `max_depth`
     passes is deeper than allowed. Every pass runs in C, in time linear in the body.
     """
-    brackets = _brackets(text)
+    brackets = _brackets(body)
     for level in range(max_depth):
         if not brackets:
             return

@@ -274,8 +274,11 @@ def _pytest_lines(*goals: str) -> list[str]:
 def test_make_test_runs_every_browser_test_file_in_exactly_one_pass():
     """The browser tests are split between the SQLite and PostgreSQL passes (they serve
     SQLite in either): none may fall between the two, none may run twice."""
-    sqlite_pass, postgres_pass = _pytest_lines("test")
-    assert "env -u DATABASE_URL" in sqlite_pass and "DATABASE_URL=postgresql" in postgres_pass
+    # The two passes run side by side (--jobs=2), so their lines come in either order.
+    lines = _pytest_lines("test")
+    [sqlite_pass] = [line for line in lines if "env -u DATABASE_URL" in line]
+    [postgres_pass] = [line for line in lines if "DATABASE_URL=postgresql" in line]
+    assert len(lines) == 2
     every_file = {f"tests/e2e/{path.name}" for path in (ROOT / "tests" / "e2e").glob("test_*.py")}
 
     def skipped(line: str) -> set[str]:

@@ -104,4 +104,5 @@ def test_the_brackets_counted_are_those_outside_strings(value, ensure_ascii):
     check sees exactly the brackets a character-by-character walk sees."""
     text = json.dumps(value, ensure_ascii=ensure_ascii)
     assert _brackets(text) == _brackets_by_hand(text)
+    assert _brackets(text.encode()) == _brackets_by_hand(text)  # the body as received
     assert loads_strict(text) == value
