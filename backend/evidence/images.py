@@ -20,8 +20,10 @@ import io
 import math
 import re
 import struct
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -158,6 +160,19 @@ def ingest_photo(
 ) -> IngestedPhoto:
     """Check and clean one uploaded photo, or raise `PhotoRejected`. ``sha256``: the bytes'
     hash when the caller has just checked it (hashing 4 MB again costs 2-3 ms a photo)."""
+    with open_photo(raw, limits, declared_type, sha256) as opened:
+        return opened.decode()
+
+
+def open_photo(
+    raw: bytes, limits: PhotoLimits | None = None, declared_type: str | None = None,
+    sha256: str | None = None,
+) -> OpenedPhoto:
+    """The first half of `ingest_photo`: every check that reads no pixel (size, format, declared
+    type, pixel count, EXIF size) and the capture metadata; for a JPEG also its cleaned
+    original, which a caller may store while ``decode()`` runs (issue 23: libjpeg releases the
+    GIL, so the decode and the storage write overlap). Raises `PhotoRejected`; use it in a
+    ``with`` block, which closes the image."""
     limits = limits or PhotoLimits()
     if not raw:
         raise PhotoRejected("photo-empty", "the upload has no bytes")
@@ -171,9 +186,7 @@ def ingest_photo(
     # on mangled EXIF; metadata is best-effort, so those are silenced rather than logged per
     # upload. catch_warnings is process-global before Python 3.14, so under threads this
     # filter is not a guarantee: the explicit width*height check below is what rejects bombs.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+    with _pillow_warnings():
         try:
             # Only the parsers of allowed formats ever see the bytes: Pillow's other plugins
             # (EPS, PSD, FITS, ...) are attack surface we have no use for.
@@ -190,17 +203,29 @@ def ingest_photo(
             raise PhotoRejected("photo-not-an-image", "not a picture Pillow recognises") from None
         except _PARSE_ERRORS as exc:
             raise PhotoRejected("photo-not-an-image", f"unreadable header: {exc}") from None
-        with img:
-            return _ingest_opened(img, raw, sha256, limits, declared_type)
+        try:
+            return _checked_header(img, raw, sha256, limits, declared_type)
+        except BaseException:
+            img.close()
+            raise
 
 
-def _ingest_opened(
+@contextmanager
+def _pillow_warnings() -> Iterator[None]:
+    """Decompression-bomb warnings as errors; Pillow's mangled-EXIF warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
+
+
+def _checked_header(
     img: Image.Image,
     raw: bytes,
     sha256: str,
     limits: PhotoLimits,
     declared_type: str | None,
-) -> IngestedPhoto:
+) -> OpenedPhoto:
     real_format = img.format or ""
     if real_format not in _ALLOWED_FORMATS:
         raise PhotoRejected(
@@ -221,66 +246,114 @@ def _ingest_opened(
             f"{exif_bytes} bytes of EXIF; the limit is {limits.max_exif_bytes}",
         )
     metadata = _read_capture_metadata(img)
-    is_jpeg = real_format in {"JPEG", "MPO"}
-    edge = limits.thumbnail_edge
-
     if real_format == "HEIF":
         # libheif already applied HEIF's own rotation (irot/imir) and pillow_heif reset the
         # EXIF tag to 1 so nobody rotates twice; report what the phone wrote, rotate nothing.
         reported_orientation, orientation = _heif_orientation(img), 1
     else:
         reported_orientation = orientation = metadata.orientation
-    if is_jpeg:
-        # Let libjpeg scale while decoding (1/2..1/8): a 12 MP photo becomes 500x375 without
-        # an IDCT at full size. It still reads every entropy-coded byte, so a cut-off upload
-        # fails here. libjpeg does not rotate; that is done below, on the small picture.
-        img.draft("RGB", (edge, edge))
-    try:
-        img.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected("photo-too-many-pixels", str(exc)) from None
-    except _PARSE_ERRORS as exc:
-        raise PhotoRejected("photo-truncated", f"decoding failed part-way: {exc}") from None
+    return OpenedPhoto(img, raw, sha256, real_format, orientation, reported_orientation,
+                       metadata, limits)
 
-    upright = img.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else img
-    thumbnail_picture = _fit_within(_flatten_to_rgb(upright), edge)
-    thumbnail = _encode_jpeg(thumbnail_picture, quality=80, icc_profile=img.info.get("icc_profile"))
-    dhash = _dhash(thumbnail_picture)
 
-    if is_jpeg:
+class OpenedPhoto:
+    """An upload whose header and metadata passed every check; `decode` reads its pixels."""
+
+    def __init__(self, img: Image.Image, raw: bytes, sha256: str, real_format: str,
+                 orientation: int, reported_orientation: int, metadata: _CaptureMetadata,
+                 limits: PhotoLimits) -> None:
+        self._img = img
+        self._raw = raw
+        self._sha256 = sha256
+        self._real_format = real_format
+        self._orientation = orientation
+        self._reported_orientation = reported_orientation
+        self._metadata = metadata
+        self._limits = limits
+        self._cleaned: bytes | None = None
+        self._cleaning = threading.Lock()
+        # JPEG is cleaned without decoding (cleaned_jpeg); PNG, WebP and HEIF are cleaned by
+        # re-encoding their decoded pixels.
+        self.is_jpeg = real_format in {"JPEG", "MPO"}
+
+    def cleaned_jpeg(self) -> bytes:
+        """A JPEG's original without its metadata, by byte surgery on the marker structure: no
+        pixel is read, so a caller may store it while `decode` runs on another thread. A scan
+        cut off part-way still passes here; the decode then refuses it, and a caller that
+        stored this copy deletes it (evidence.service). Raises `PhotoRejected`."""
+        with self._cleaning:  # made once, by whichever of the two threads asks first
+            if self._cleaned is None:
+                try:
+                    self._cleaned = strip_jpeg(self._raw, self._orientation)
+                except TruncatedJpeg as broken:
+                    raise PhotoRejected("photo-truncated", str(broken)) from broken
+            return self._cleaned
+
+    def __enter__(self) -> OpenedPhoto:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._img.close()
+
+    def decode(self) -> IngestedPhoto:
+        """Decode the pixels, make the thumbnail and the dHash; raises `PhotoRejected` for a
+        picture cut off or broken part-way. Safe to call from a helper thread."""
+        with _pillow_warnings():
+            return self._decoded()
+
+    def _decoded(self) -> IngestedPhoto:
+        img, real_format, orientation = self._img, self._real_format, self._orientation
+        is_jpeg = self.is_jpeg
+        edge = self._limits.thumbnail_edge
+        width, height = img.size
+        if is_jpeg:
+            # Let libjpeg scale while decoding (1/2..1/8): a 12 MP photo becomes 500x375
+            # without an IDCT at full size. It still reads every entropy-coded byte, so a
+            # cut-off upload fails here. libjpeg does not rotate; that is done below, on the
+            # small picture.
+            img.draft("RGB", (edge, edge))
         try:
-            stripped = strip_jpeg(raw, orientation)
-        except TruncatedJpeg as broken:
-            raise PhotoRejected("photo-truncated", str(broken)) from broken
-        kept_format = "JPEG"
-    elif real_format == "HEIF":
-        # Browsers cannot show HEIC, so the kept original is a JPEG.
-        stripped = _encode_jpeg(
-            _flatten_to_rgb(upright), quality=90, icc_profile=img.info.get("icc_profile")
-        )
-        kept_format = "JPEG"
-    else:
-        stripped = _reencode_without_metadata(upright, real_format, img.info.get("icc_profile"))
-        kept_format = real_format
+            img.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoRejected("photo-too-many-pixels", str(exc)) from None
+        except _PARSE_ERRORS as exc:
+            raise PhotoRejected("photo-truncated", f"decoding failed part-way: {exc}") from None
 
-    shown_width, shown_height = (
-        (height, width) if orientation in _QUARTER_TURNS else (width, height)
-    )
-    return IngestedPhoto(
-        sha256=sha256,
-        format="JPEG" if is_jpeg else real_format,
-        content_type_of_original=_CONTENT_TYPE_OF_KEPT[kept_format],
-        width=shown_width,
-        height=shown_height,
-        gps=metadata.gps,
-        taken_at_local=metadata.taken_at_local,
-        taken_at_offset=metadata.taken_at_offset,
-        orientation=reported_orientation,
-        camera=metadata.camera,
-        stripped_original=stripped,
-        thumbnail=thumbnail,
-        dhash=dhash,
-    )
+        upright = img.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else img
+        icc_profile = img.info.get("icc_profile")
+        thumbnail_picture = _fit_within(_flatten_to_rgb(upright), edge)
+        thumbnail = _encode_jpeg(thumbnail_picture, quality=80, icc_profile=icc_profile)
+        dhash = _dhash(thumbnail_picture)
+
+        if is_jpeg:
+            stripped, kept_format = self.cleaned_jpeg(), "JPEG"
+        elif real_format == "HEIF":
+            # Browsers cannot show HEIC, so the kept original is a JPEG.
+            stripped = _encode_jpeg(_flatten_to_rgb(upright), quality=90, icc_profile=icc_profile)
+            kept_format = "JPEG"
+        else:
+            stripped = _reencode_without_metadata(upright, real_format, icc_profile)
+            kept_format = real_format
+
+        shown_width, shown_height = (
+            (height, width) if orientation in _QUARTER_TURNS else (width, height)
+        )
+        metadata = self._metadata
+        return IngestedPhoto(
+            sha256=self._sha256,
+            format="JPEG" if is_jpeg else real_format,
+            content_type_of_original=_CONTENT_TYPE_OF_KEPT[kept_format],
+            width=shown_width,
+            height=shown_height,
+            gps=metadata.gps,
+            taken_at_local=metadata.taken_at_local,
+            taken_at_offset=metadata.taken_at_offset,
+            orientation=self._reported_orientation,
+            camera=metadata.camera,
+            stripped_original=stripped,
+            thumbnail=thumbnail,
+            dhash=dhash,
+        )
 
 
 def _recognised_format(prefix: bytes) -> str | None:

@@ -2,14 +2,19 @@
 
 import hashlib
 import io
+import threading
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from backend.evidence import service as evidence
+from backend.evidence.images import OpenedPhoto
+from backend.evidence.storage import LocalBlobStore
 from backend.visits.models import VisitFlag
 from tests.api.test_sync import assigned_case, push
+from tests.checkin_factory import photo_bytes
 from tests.visit_factory import submission
 
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "photos"
@@ -65,6 +70,42 @@ def test_bad_photos_are_refused_with_their_slug(api, name, content_type, slug):
     assert 400 <= response.status_code < 500
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["type"] == slug
+
+
+@pytest.mark.parametrize(("name", "content_type", "slug"), BAD, ids=[b[2] for b in BAD])
+def test_a_refused_photo_leaves_no_file_in_storage(app, api, name, content_type, slug):
+    # A JPEG's cleaned copy is written while its pixels decode; a cut-off one is refused by
+    # the decode, after the write, and its copy must go again.
+    sha, response = put_photo(api, name, content_type)
+    assert response.get_json()["type"] == slug
+    with app.app_context():
+        store = evidence._store()
+        assert not store.exists(f"{sha}.orig") and not store.exists(f"{sha}.thumb")
+
+
+def test_a_jpeg_is_stored_while_its_pixels_decode(app, api, monkeypatch):
+    """The cleaned original reaches storage before the decode ends (issue 23): the decode
+    here waits for that write, so a sequential upload would answer 500 after 10 s."""
+    written = threading.Event()
+    decode = OpenedPhoto.decode
+    original_put = LocalBlobStore.put
+
+    def decode_after_the_write(self):
+        assert written.wait(10), "the original was not written while the photo decoded"
+        return decode(self)
+
+    def put(self, key, data, content_type):
+        original_put(self, key, data, content_type)
+        if key.endswith(".orig"):
+            written.set()
+
+    monkeypatch.setattr(OpenedPhoto, "decode", decode_after_the_write)
+    monkeypatch.setattr(LocalBlobStore, "put", put)
+    sha, response = put_photo(api, None, data=photo_bytes(23_0707))  # a photo new to the server
+    assert response.status_code == 201, response.get_json()
+    assert written.is_set()
+    with app.app_context():
+        assert evidence._store().exists(f"{sha}.thumb")
 
 
 def test_photo_over_the_byte_limit(app, api):

@@ -16,6 +16,7 @@ from backend.evidence.images import (
     PhotoRejected,
     hamming,
     ingest_photo,
+    open_photo,
 )
 
 PHOTOS = Path(__file__).resolve().parent.parent / "data" / "photos"
@@ -409,3 +410,16 @@ def test_formats_pillow_knows_but_we_do_not_take(pillow_format):
     with pytest.raises(PhotoRejected) as refused:
         ingest_photo(buffer.getvalue(), PhotoLimits())
     assert refused.value.slug == "photo-format-not-allowed"
+
+
+def test_opening_checks_the_header_and_the_decode_checks_the_pixels():
+    # A JPEG cut off mid-scan has a sound marker structure: its cleaned copy is ready before
+    # the decode (the upload stores it meanwhile), and only the decode refuses it.
+    with open_photo(fixture("truncated.jpg"), PhotoLimits()) as opened:
+        assert opened.is_jpeg and opened.cleaned_jpeg()[:2] == b"\xff\xd8"
+        with pytest.raises(PhotoRejected) as refused:
+            opened.decode()
+    assert refused.value.slug == "photo-truncated"
+    with open_photo(fixture("visit_plain.png"), PhotoLimits()) as opened:
+        assert not opened.is_jpeg  # PNG is cleaned by re-encoding its pixels
+        assert opened.decode().content_type_of_original == "image/png"
