@@ -160,7 +160,7 @@ def main() -> None:
           f"(before pushes {before:.0f} MB; target < 200 MB)")
     if args.profile:
         print(f"-- profile of the {args.profile} step (cumulative)")
-        stats = pstats.Stats(profiles[args.profile]).sort_stats("cumulative")
+        stats = pstats.Stats(profiles[args.profile]).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
         stats.print_stats(args.top)
         if args.callers:
             stats.print_callers(args.callers)
