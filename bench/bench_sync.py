@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--profile", choices=("push", "replay", "single"),
                         help="print cProfile's costliest functions of that step, last repeat")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"),
+                        help="the order of --profile's functions")
     parser.add_argument("--callers", help="also print who calls the functions matching this")
     args = parser.parse_args()
     profiles = {step: cProfile.Profile() for step in ("push", "replay", "single")}
@@ -159,8 +161,8 @@ def main() -> None:
     print(f"peak resident memory of the process: {peak:.0f} MB "
           f"(before pushes {before:.0f} MB; target < 200 MB)")
     if args.profile:
-        print(f"-- profile of the {args.profile} step (cumulative)")
-        stats = pstats.Stats(profiles[args.profile]).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+        print(f"-- profile of the {args.profile} step ({args.sort})")
+        stats = pstats.Stats(profiles[args.profile]).sort_stats(args.sort)
         stats.print_stats(args.top)
         if args.callers:
             stats.print_callers(args.callers)
