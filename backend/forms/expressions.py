@@ -67,6 +67,7 @@ import decimal
 import functools
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 MAX_LENGTH = 2000
@@ -474,53 +475,71 @@ def round_half_away(x: float, places: int = 0) -> float:
 
 
 # ---------------------------------------------------------------- evaluator
+#
+# An expression is compiled once into nested closures, one per node, each taking
+# (values, entry, current): a form's few dozen expressions run for every field of every visit,
+# and walking the tree node by node (a dispatch on the node's kind at every step) was most of
+# the time a 1,000-visit push spent in validation (issue 23). The semantics are the module
+# docstring's; tests/data/expression_cases.json holds both languages to them.
 
-class _Evaluator:
-    def __init__(self, values: dict, entry: dict | None, current: Any) -> None:
-        self.values = values
-        self.entry = entry
-        self.current = current
+Compiled = Callable[[dict, dict | None, Any], Any]
 
-    def field(self, name: str, sub: str | None) -> Any:
-        if sub is not None:
-            rows = self.values.get(name)
+
+def _compile(node: tuple) -> Compiled:
+    kind = node[0]
+    if kind == "lit":
+        value = node[1]
+        return lambda values, entry, current: value
+    if kind == "field":
+        return _compile_field(node[1], node[2])
+    if kind == "current":
+        return lambda values, entry, current: current
+    if kind == "neg":
+        return _compile_neg(_compile(node[1]))
+    if kind == "arith":
+        return _compile_arith(tuple(_compile(item) for item in node[1]), node[2])
+    if kind == "cmp":
+        return _compile_cmp(node[1], _compile(node[2]), _compile(node[3]))
+    if kind in ("and", "or"):
+        items = tuple(_compile(item) for item in node[1])
+        if kind == "and":
+            return lambda values, entry, current: all(
+                is_truthy(item(values, entry, current)) for item in items)
+        return lambda values, entry, current: any(
+            is_truthy(item(values, entry, current)) for item in items)
+    return _compile_call(node[1], tuple(_compile(arg) for arg in node[2]))
+
+
+def _compile_field(name: str, sub: str | None) -> Compiled:
+    if sub is not None:
+        def group_field(values: dict, entry: dict | None, current: Any) -> Any:
+            rows = values.get(name)
             if not isinstance(rows, list | tuple):
                 return None
             return [_read(row.get(sub)) if isinstance(row, dict) else None for row in rows]
-        if isinstance(self.entry, dict) and name in self.entry:
-            return _read(self.entry[name])
-        return _read(self.values.get(name))
+        return group_field
 
-    def run(self, node: tuple) -> Any:
-        kind = node[0]
-        if kind == "lit":
-            return node[1]
-        if kind == "field":
-            return self.field(node[1], node[2])
-        if kind == "current":
-            return self.current
-        if kind == "neg":
-            value = self.run(node[1])
-            return -value + 0.0 if _is_number(value) else None
-        if kind == "arith":
-            return self.arith(node[1], node[2])
-        if kind == "cmp":
-            op, left, right = node[1], self.run(node[2]), self.run(node[3])
-            if op == "=":
-                return _equal(left, right)
-            if op == "!=":
-                return not _equal(left, right)
-            return _order(op, left, right)
-        if kind == "and":
-            return all(is_truthy(self.run(item)) for item in node[1])
-        if kind == "or":
-            return any(is_truthy(self.run(item)) for item in node[1])
-        return self.call(node[1], node[2])
+    def field(values: dict, entry: dict | None, current: Any) -> Any:
+        if entry is not None and name in entry:  # an entry's own field shadows the top level
+            return _read(entry[name])
+        return _read(values.get(name))
+    return field
 
-    def arith(self, operands: tuple, operators: tuple) -> Any:
-        result = self.run(operands[0])
-        for op, operand in zip(operators, operands[1:], strict=True):
-            right = self.run(operand)
+
+def _compile_neg(operand: Compiled) -> Compiled:
+    def neg(values: dict, entry: dict | None, current: Any) -> Any:
+        value = operand(values, entry, current)
+        return -value + 0.0 if _is_number(value) else None
+    return neg
+
+
+def _compile_arith(operands: tuple[Compiled, ...], operators: tuple[str, ...]) -> Compiled:
+    first, steps = operands[0], tuple(zip(operators, operands[1:], strict=True))
+
+    def arith(values: dict, entry: dict | None, current: Any) -> Any:
+        result = first(values, entry, current)
+        for op, operand in steps:
+            right = operand(values, entry, current)
             if not (_is_number(result) and _is_number(right)):
                 result = None
             elif op == "+":
@@ -532,46 +551,71 @@ class _Evaluator:
             else:
                 result = None if right == 0 else _finite(result / right)
         return result
+    return arith
 
-    def call(self, name: str, args: tuple) -> Any:
-        # Lazy ones first: they must not evaluate the arguments they do not need.
-        if name == "if":
-            return self.run(args[1] if is_truthy(self.run(args[0])) else args[2])
-        if name == "coalesce":
+
+def _compile_cmp(op: str, left: Compiled, right: Compiled) -> Compiled:
+    if op == "=":
+        return lambda values, entry, current: _equal(
+            left(values, entry, current), right(values, entry, current))
+    if op == "!=":
+        return lambda values, entry, current: not _equal(
+            left(values, entry, current), right(values, entry, current))
+    return lambda values, entry, current: _order(
+        op, left(values, entry, current), right(values, entry, current))
+
+
+def _compile_call(name: str, args: tuple[Compiled, ...]) -> Compiled:
+    # Lazy ones first: they must not evaluate the arguments they do not need.
+    if name == "if":
+        condition, when_true, when_false = args
+        return lambda values, entry, current: (
+            when_true if is_truthy(condition(values, entry, current)) else when_false)(
+            values, entry, current)
+    if name == "coalesce":
+        def coalesce(values: dict, entry: dict | None, current: Any) -> Any:
             for arg in args:
-                value = self.run(arg)
+                value = arg(values, entry, current)
                 if value is not None and value != "":
                     return value
             return None
-        values = [self.run(arg) for arg in args]
-        if name == "not":
-            return not is_truthy(values[0])
-        if name == "sum":
-            return _sum(values[0])
-        if name == "count":
-            return _count(values[0])
-        if name in ("min", "max"):
-            found = [n for v in values for n in _numbers_in(v)]
-            if not found:
-                return None
-            return min(found) if name == "min" else max(found)
-        if name == "selected":
-            return any(_equal(answer, values[1]) for answer in _answers(values[0]))
-        if name == "count-selected":
-            return float(len(_answers(values[0])))
-        if name == "round":
-            x = values[0]
-            places = values[1] if len(values) > 1 else 0.0
-            if not _is_number(x) or not _is_number(places) or places != int(places) \
-                    or abs(places) > 15:
-                return None
-            return _finite(round_half_away(x, int(places)))
-        if name == "string-length":
-            if values[0] is None:
-                return 0.0
-            return float(len(values[0])) if isinstance(values[0], str) else None
-        # int
-        return float(math.trunc(values[0])) + 0.0 if _is_number(values[0]) else None
+        return coalesce
+    function = _EAGER_FUNCTIONS[name]
+    return lambda values, entry, current: function(
+        [arg(values, entry, current) for arg in args])
+
+
+def _not(values: list) -> Any:
+    return not is_truthy(values[0])
+
+
+def _min_max(pick: Callable[[list[float]], float]) -> Callable[[list], Any]:
+    def extreme(values: list) -> Any:
+        found = [n for v in values for n in _numbers_in(v)]
+        return pick(found) if found else None
+    return extreme
+
+
+def _selected(values: list) -> Any:
+    return any(_equal(answer, values[1]) for answer in _answers(values[0]))
+
+
+def _round(values: list) -> Any:
+    x = values[0]
+    places = values[1] if len(values) > 1 else 0.0
+    if not _is_number(x) or not _is_number(places) or places != int(places) or abs(places) > 15:
+        return None
+    return _finite(round_half_away(x, int(places)))
+
+
+def _string_length(values: list) -> Any:
+    if values[0] is None:
+        return 0.0
+    return float(len(values[0])) if isinstance(values[0], str) else None
+
+
+def _int(values: list) -> Any:
+    return float(math.trunc(values[0])) + 0.0 if _is_number(values[0]) else None
 
 
 def _numbers_in(value: Any) -> list[float]:
@@ -609,6 +653,32 @@ def _export(value: Any) -> Any:
     return value
 
 
+_EAGER_FUNCTIONS: dict[str, Callable[[list], Any]] = {
+    "not": _not,
+    "sum": lambda values: _sum(values[0]),
+    "count": lambda values: _count(values[0]),
+    "min": _min_max(min),
+    "max": _min_max(max),
+    "selected": _selected,
+    "count-selected": lambda values: float(len(_answers(values[0]))),
+    "round": _round,
+    "string-length": _string_length,
+    "int": _int,
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(text: str) -> Callable[[dict, dict | None, Any], Any]:
+    """``text`` parsed and compiled once: a function of (values, entry, current) that answers
+    as `evaluate` does with that context (entry None outside a repeat, current None outside
+    a constraint). Raises ExpressionSyntaxError."""
+    run = _compile(parse(text))
+
+    def evaluated(values: dict, entry: dict | None, current: Any) -> Any:
+        return _export(run(values, entry if isinstance(entry, dict) else None, _read(current)))
+    return evaluated
+
+
 def evaluate(ast_or_text: tuple | str, context: dict | None = None) -> Any:
     """Evaluate an expression.
 
@@ -617,10 +687,11 @@ def evaluate(ast_or_text: tuple | str, context: dict | None = None) -> Any:
     values such as ``case_kind``), ``entry`` the repeat entry being evaluated (its fields shadow
     top-level ones), ``current`` the value bound to ``.``.
     """
-    ast = parse(ast_or_text) if isinstance(ast_or_text, str) else ast_or_text
     context = context or {}
     values = context.get("values") or {}
+    if isinstance(ast_or_text, str):
+        return compiled(ast_or_text)(values, context.get("entry"), context.get("current"))
     entry = context.get("entry")
-    evaluator = _Evaluator(values, entry if isinstance(entry, dict) else None,
-                           _read(context.get("current")))
-    return _export(evaluator.run(ast))
+    run = _compile(ast_or_text)
+    return _export(run(values, entry if isinstance(entry, dict) else None,
+                       _read(context.get("current"))))

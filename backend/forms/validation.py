@@ -27,7 +27,7 @@ import math
 import re
 from typing import Any
 
-from backend.forms.expressions import evaluate, is_truthy, round_half_away
+from backend.forms.expressions import compiled, is_truthy, round_half_away
 from backend.forms.identity import (
     is_calendar_date,
     is_masked_resident_id,
@@ -60,20 +60,16 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def _context(values: dict, entry: dict | None, current: Any = None) -> dict:
-    return {"values": values, "entry": entry, "current": current}
-
-
 def is_relevant(item: dict, values: dict, entry: dict | None = None) -> bool:
     """A section or field is shown (and checked) unless its ``relevant`` expression is falsy."""
     expression = item.get("relevant")
-    return expression is None or is_truthy(evaluate(expression, _context(values, entry)))
+    return expression is None or is_truthy(compiled(expression)(values, entry, None))
 
 
 def is_required(field: dict, values: dict, entry: dict | None = None) -> bool:
     required = field.get("required", False)
     if isinstance(required, str):
-        return is_truthy(evaluate(required, _context(values, entry)))
+        return is_truthy(compiled(required)(values, entry, None))
     return required is True
 
 
@@ -81,7 +77,7 @@ def check_constraint(field: dict, value: Any, values: dict, entry: dict | None =
                      language: str = "zh-CN") -> str | None:
     """None when the answer meets the field's constraint, else the message to show."""
     expression = field.get("constraint")
-    if expression is None or is_truthy(evaluate(expression, _context(values, entry, value))):
+    if expression is None or is_truthy(compiled(expression)(values, entry, value)):
         return None
     message = (field.get("constraint_message") or {}).get(language)
     return message or MESSAGES["constraint"]
@@ -203,8 +199,8 @@ class _Submission:
                 self.computed[path] = None
             return
         if kind == "calculate":
-            holder[name] = self.computed[path] = evaluate(
-                field["calculation"], _context(self.values, entry))
+            holder[name] = self.computed[path] = compiled(field["calculation"])(
+                self.values, entry, None)
             return
         if kind == "note":
             return
