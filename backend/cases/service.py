@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -23,7 +24,7 @@ from backend.extensions import db
 from backend.holidays import service as holidays
 from backend.households import service as households
 from backend.jurisdictions import service as jurisdictions
-from backend.jurisdictions.scope import within
+from backend.jurisdictions.scope import like_pattern, within, within_bound
 from backend.privacy import catalogue
 from backend.sync import rules as sync_rules
 from backend.sync.registry import PullSlice
@@ -381,17 +382,29 @@ class CaseForPush:
     team: frozenset[str]
 
 
+@functools.cache
+def _cases_for_push() -> Select:
+    """Built once (backend/bulk.py); run with ``ids`` and the caller's ``scope`` pattern."""
+    return select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
+                  Case.status).where(Case.id.in_(bindparam("ids", expanding=True)),
+                                     within_bound(Case.jurisdiction_code))
+
+
+@functools.cache
+def _teams_of() -> Select:
+    return select(CaseTeamMember.case_id, CaseTeamMember.user_id).where(
+        CaseTeamMember.case_id.in_(bindparam("ids", expanding=True)))
+
+
 def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:
     """The cases among ``case_ids`` inside the caller's area, with their visit teams."""
     found: dict[str, CaseForPush] = {}
     for chunk in chunks(case_ids):
-        rows = db.session.execute(select(
-            Case.id, Case.household_id, Case.jurisdiction_code, Case.kind, Case.status).where(
-            Case.id.in_(chunk), within(Case.jurisdiction_code, caller))).all()
+        rows = db.session.execute(_cases_for_push(), {
+            "ids": chunk, "scope": like_pattern(caller)}).all()
         teams: dict[str, set[str]] = {}
-        for case_id, user_id in db.session.execute(select(
-                CaseTeamMember.case_id, CaseTeamMember.user_id).where(
-                CaseTeamMember.case_id.in_([row.id for row in rows]))):
+        for case_id, user_id in db.session.execute(_teams_of(), {
+                "ids": [row.id for row in rows]}):
             teams.setdefault(case_id, set()).add(user_id)
         for row in rows:
             found[row.id] = CaseForPush(row.id, row.household_id, row.jurisdiction_code,
@@ -404,9 +417,7 @@ def teams(case_ids: Iterable[str]) -> dict[str, frozenset[str]]:
     """The visit team of each case (reviews: a reviewer on the team may not review)."""
     found: dict[str, set[str]] = {}
     for chunk in chunks(case_ids):
-        for case_id, user_id in db.session.execute(select(
-                CaseTeamMember.case_id, CaseTeamMember.user_id).where(
-                CaseTeamMember.case_id.in_(chunk))):
+        for case_id, user_id in db.session.execute(_teams_of(), {"ids": chunk}):
             found.setdefault(case_id, set()).add(user_id)
     return {case_id: frozenset(found.get(case_id, ())) for case_id in set(case_ids)}
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, Subquery, exists, false, func, or_, select, update
+from sqlalchemy import Select, Subquery, bindparam, exists, false, func, or_, select, update
 
 from backend import clock, versions
 from backend.audit import service as audit
@@ -210,12 +211,23 @@ def home_locations() -> Subquery:
     return select(Household.id, Household.home_lat, Household.home_lon).subquery("home")
 
 
+@functools.cache
+def _homes() -> Select:
+    """Built once, run with ``ids`` (backend/bulk.py: every push reads its homes)."""
+    return select(Household.id, Household.jurisdiction_code, Household.home_lat,
+                  Household.home_lon).where(Household.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _unlocated() -> Select:
+    return select(Household.id).where(Household.id.in_(bindparam("ids", expanding=True)),
+                                      Household.home_lat.is_(None))
+
+
 def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
     found: dict[str, HomeView] = {}
     for chunk in chunks(household_ids):
-        for row in db.session.execute(select(
-                Household.id, Household.jurisdiction_code, Household.home_lat,
-                Household.home_lon).where(Household.id.in_(chunk))):
+        for row in db.session.execute(_homes(), {"ids": chunk}):
             home = (row.home_lat, row.home_lon) if row.home_lat is not None else None
             found[row.id] = HomeView(row.id, row.jurisdiction_code, home)
     return found
@@ -237,8 +249,7 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
             first_fix.setdefault(event.household_id, (event.home_fix, event.jurisdiction_code))
     unlocated: set[str] = set()
     for chunk in chunks(first_fix):
-        unlocated.update(db.session.scalars(select(Household.id).where(
-            Household.id.in_(chunk), Household.home_lat.is_(None))))
+        unlocated.update(db.session.scalars(_unlocated(), {"ids": chunk}))
     now = clock.now()
     for household_id, ((lat, lon), jurisdiction_code) in first_fix.items():
         if household_id not in unlocated:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
 
 
@@ -26,6 +26,18 @@ def within(column: InstrumentedAttribute[str], scope: str | HasJurisdiction
            ) -> ColumnElement[bool]:
     """``column`` lies at or below ``scope`` (a code, or anything with a jurisdiction_code,
     such as a Caller). LIKE wildcards in the code are escaped."""
+    return column.like(like_pattern(scope), escape="\\")
+
+
+def within_bound(column: InstrumentedAttribute[str], name: str = "scope"
+                 ) -> ColumnElement[bool]:
+    """``within`` for a statement built once: its scope is the bound parameter ``name``,
+    given ``like_pattern(scope)`` when the statement runs."""
+    return column.like(bindparam(name), escape="\\")
+
+
+def like_pattern(scope: str | HasJurisdiction) -> str:
+    """The LIKE pattern of the rows at or below ``scope``, its wildcards escaped."""
     code = _code_of(scope)
     escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(escaped + "%", escape="\\")
+    return escaped + "%"

@@ -4,9 +4,10 @@ phones pull the review tasks sent back to them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, bindparam, insert, select
 
 from backend import clock
 from backend.audit import service as audit
@@ -24,6 +25,22 @@ def _listed(values: Iterable[str]) -> str:
     return "," + "".join(f"{v}," for v in sorted(set(values)))
 
 
+@functools.cache
+def _reviews_of() -> Select:
+    """Built once, run with ``ids`` (backend/bulk.py: every push of a revision reads them)."""
+    return select(VisitReview).where(
+        VisitReview.submission_id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _revisits_requested() -> Select:
+    """The re-visits requested on the cases ``case_ids``, other than the visits ``new_ids``."""
+    return select(VisitReview).where(
+        VisitReview.case_id.in_(bindparam("case_ids", expanding=True)),
+        VisitReview.state == rules.REVISIT_REQUESTED,
+        VisitReview.submission_id.not_in(bindparam("new_ids", expanding=True)))
+
+
 def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     """A first revision starts the review as received; a new revision of a visit that was
     sent back (or decided) makes it resubmitted; a new visit of a case supersedes a
@@ -33,7 +50,7 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
     # push of new visits asks neither again (issue 23: the fixed cost of one visit).
     revised = {event.submission_id for event in accepted if event.revision > 1}
     reviews = {review.submission_id: review for review in db.session.scalars(
-        select(VisitReview).where(VisitReview.submission_id.in_(revised)))} if revised else {}
+        _reviews_of(), {"ids": list(revised)})} if revised else {}
     teams = {event.case_id: event.team for event in accepted if event.team is not None}
     unknown = {event.case_id for event in accepted} - set(teams)
     if unknown:
@@ -123,10 +140,8 @@ def _supersede_revisits(new_visit_of_case: dict[str, str], now) -> list[dict]:
     if not new_visit_of_case:
         return []
     trail = []
-    for review in db.session.scalars(select(VisitReview).where(
-            VisitReview.case_id.in_(new_visit_of_case),
-            VisitReview.state == rules.REVISIT_REQUESTED,
-            VisitReview.submission_id.not_in(new_visit_of_case.values()))):
+    for review in db.session.scalars(_revisits_requested(), {
+            "case_ids": list(new_visit_of_case), "new_ids": list(new_visit_of_case.values())}):
         review.state = rules.SUPERSEDED
         review.updated_at = now
         trail.append(_trail("review.superseded", review, {"state": rules.REVISIT_REQUESTED},

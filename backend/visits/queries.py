@@ -3,10 +3,11 @@ review screens (one visit with its revisions, flags, attestations and photos).""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, bindparam, select
 
 from backend.auth.rules import Caller
 from backend.bulk import chunks
@@ -27,6 +28,73 @@ from backend.visits.models import (
 )
 
 
+def _ids() -> BindParameter:
+    return bindparam("ids", expanding=True)
+
+
+class _STATEMENTS:
+    """The reads every push and replay makes, built once with an expanding ``ids`` list
+    (backend/bulk.py: building them and their cache keys anew, an IN list coerced value by
+    value, cost more than the lookups)."""
+
+    @staticmethod
+    @functools.cache
+    def submissions() -> Select:
+        return select(VisitSubmission.id, VisitSubmission.case_id,
+                      VisitSubmission.current_revision, VisitSubmission.is_complete).where(
+            VisitSubmission.id.in_(_ids()))
+
+    @staticmethod
+    @functools.cache
+    def digests() -> Select:
+        return select(VisitRevision.submission_id, VisitRevision.revision,
+                      VisitRevision.digest).where(VisitRevision.submission_id.in_(_ids()))
+
+    @staticmethod
+    @functools.cache
+    def flags() -> Select:
+        return select(VisitFlag.submission_id, VisitFlag.revision, VisitFlag.code,
+                      VisitFlag.severity).where(
+            VisitFlag.submission_id.in_(_ids())).order_by(VisitFlag.id)
+
+    @staticmethod
+    @functools.cache
+    def attestations() -> Select:
+        return select(VisitAttestation.submission_id, VisitAttestation.user_id,
+                      VisitAttestation.digest).where(
+            VisitAttestation.submission_id.in_(_ids()),
+            VisitAttestation.is_signature_valid.is_(True),
+            VisitAttestation.key_user_id == VisitAttestation.user_id)
+
+    @staticmethod
+    @functools.cache
+    def photos() -> Select:
+        return select(VisitPhoto.submission_id, VisitPhoto.revision, VisitPhoto.sha256).where(
+            VisitPhoto.submission_id.in_(_ids()))
+
+    @staticmethod
+    @functools.cache
+    def stored_digests() -> Select:
+        return select(VisitRevision.submission_id, VisitSubmission.case_id,
+                      VisitRevision.digest).join(
+            VisitSubmission, VisitSubmission.id == VisitRevision.submission_id).where(
+            VisitRevision.submission_id.in_(_ids()))
+
+    @staticmethod
+    @functools.cache
+    def stored_attestations() -> Select:
+        return select(VisitAttestation.id, VisitAttestation.user_id,
+                      VisitAttestation.submission_id, VisitSubmission.case_id).join(
+            VisitSubmission, VisitSubmission.id == VisitAttestation.submission_id).where(
+            VisitAttestation.id.in_(_ids()))
+
+    @staticmethod
+    @functools.cache
+    def authors() -> Select:
+        return select(VisitRevision.submission_id, VisitRevision.author_id).where(
+            VisitRevision.submission_id.in_(_ids()))
+
+
 def results_for(submission_ids: list[str]) -> dict[str, dict]:
     """Answers for many stored submissions in a few queries (a replayed batch)."""
     ids = sorted(set(submission_ids))
@@ -34,31 +102,21 @@ def results_for(submission_ids: list[str]) -> dict[str, dict]:
     for chunk in chunks(ids):
         # Columns, not the ORM row: the row's answers (a JSON document per visit) would be
         # decoded for nothing, a quarter of a 1,000-visit replay.
-        submissions = {s.id: s for s in db.session.execute(
-            select(VisitSubmission.id, VisitSubmission.case_id, VisitSubmission.current_revision,
-                   VisitSubmission.is_complete).where(VisitSubmission.id.in_(chunk)))}
+        named = {"ids": chunk}
+        submissions = {s.id: s for s in db.session.execute(_STATEMENTS.submissions(), named)}
         current = {sid: s.current_revision for sid, s in submissions.items()}
-        digests = {sid: d for sid, r, d in db.session.execute(select(
-            VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest).where(
-            VisitRevision.submission_id.in_(chunk))) if current.get(sid) == r}
+        digests = {sid: d for sid, r, d in db.session.execute(_STATEMENTS.digests(), named)
+                   if current.get(sid) == r}
         raised: dict[str, list] = {sid: [] for sid in submissions}
-        for sid, revision, code, severity in db.session.execute(select(
-                VisitFlag.submission_id, VisitFlag.revision, VisitFlag.code, VisitFlag.severity)
-                .where(VisitFlag.submission_id.in_(chunk)).order_by(VisitFlag.id)):
+        for sid, revision, code, severity in db.session.execute(_STATEMENTS.flags(), named):
             if current.get(sid) == revision:
                 raised[sid].append({"code": code, "severity": severity})
         attested: dict[str, set] = {sid: set() for sid in submissions}
-        for sid, user_id, digest in db.session.execute(select(
-                VisitAttestation.submission_id, VisitAttestation.user_id, VisitAttestation.digest)
-                .where(VisitAttestation.submission_id.in_(chunk),
-                       VisitAttestation.is_signature_valid.is_(True),
-                       VisitAttestation.key_user_id == VisitAttestation.user_id)):
+        for sid, user_id, digest in db.session.execute(_STATEMENTS.attestations(), named):
             if digests.get(sid) == digest:
                 attested[sid].add(user_id)
         photos: dict[str, set] = {sid: set() for sid in submissions}
-        for sid, revision, sha in db.session.execute(select(
-                VisitPhoto.submission_id, VisitPhoto.revision, VisitPhoto.sha256).where(
-                VisitPhoto.submission_id.in_(chunk))):
+        for sid, revision, sha in db.session.execute(_STATEMENTS.photos(), named):
             if current.get(sid) == revision:
                 photos[sid].add(sha)
         held = own_photos({sid: (s.case_id, photos[sid]) for sid, s in submissions.items()})
@@ -75,10 +133,8 @@ def stored_digests(submission_ids: set[str]) -> dict[str, tuple[str, set[str]]]:
     one lookup, by primary key."""
     found: dict[str, tuple[str, set[str]]] = {}
     for chunk in chunks(submission_ids):
-        for sid, case_id, digest in db.session.execute(select(
-                VisitRevision.submission_id, VisitSubmission.case_id, VisitRevision.digest)
-                .join(VisitSubmission, VisitSubmission.id == VisitRevision.submission_id)
-                .where(VisitRevision.submission_id.in_(chunk))):
+        for sid, case_id, digest in db.session.execute(_STATEMENTS.stored_digests(),
+                                                       {"ids": chunk}):
             found.setdefault(sid, (case_id, set()))[1].add(digest)
     return found
 
@@ -87,11 +143,8 @@ def stored_attestations(attestation_ids: set[str]) -> dict[str, tuple[str, str, 
     """{attestation: (signer, its visit, the visit's case)} for those stored, by primary key."""
     found: dict[str, tuple[str, str, str]] = {}
     for chunk in chunks(attestation_ids):
-        for aid, user_id, sid, case_id in db.session.execute(select(
-                VisitAttestation.id, VisitAttestation.user_id, VisitAttestation.submission_id,
-                VisitSubmission.case_id)
-                .join(VisitSubmission, VisitSubmission.id == VisitAttestation.submission_id)
-                .where(VisitAttestation.id.in_(chunk))):
+        for aid, user_id, sid, case_id in db.session.execute(_STATEMENTS.stored_attestations(),
+                                                             {"ids": chunk}):
             found[aid] = (user_id, sid, case_id)
     return found
 
@@ -107,9 +160,7 @@ def own_photos(named: dict[str, tuple[str, set[str]]]) -> dict[str, set[str]]:
     teams = cases.teams({case_id for case_id, _ in named.values()})
     authors: dict[str, set[str]] = {}
     for chunk in chunks(list(named)):
-        for sid, author_id in db.session.execute(select(
-                VisitRevision.submission_id, VisitRevision.author_id).where(
-                VisitRevision.submission_id.in_(chunk))):
+        for sid, author_id in db.session.execute(_STATEMENTS.authors(), {"ids": chunk}):
             authors.setdefault(sid, set()).add(author_id)
     return {sid: {sha for sha in hashes if sha in stored and stored[sha].uploaded_by_id
                   in teams[case_id] | authors.get(sid, set())}

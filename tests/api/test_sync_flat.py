@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 
+from sqlalchemy.sql import coercions
+
 from backend.outbox import relay
 from tests.api.query_plans import Statements, table_scans
 from tests.device_keys import registered_key
@@ -103,6 +105,39 @@ def test_one_visit_pushed_alone_stays_within_its_statement_budget(api, db_sessio
     # PostgreSQL numbers outbox events under an advisory lock (one statement more there) and
     # inserts the audit rows in the statement that moves the chain's head (one fewer).
     assert len(one.texts) <= ONE_VISIT_STATEMENT_BUDGET, one.texts
+
+
+# SQL expressions a replay may build (sqlalchemy.sql.coercions.expect calls): its reads are
+# statements built once, each IN list one expanding parameter, so a replay builds only the
+# few expressions of the request itself (10 when written, 81 before the reads were prebuilt).
+REPLAY_EXPRESSION_BUDGET = 16
+
+
+def test_a_replay_runs_statements_built_once_whatever_its_size(api, db_session, monkeypatch):
+    cases = _cases(api)
+    relay.drain()
+    db_session.commit()
+    monkeypatch.setattr(relay, "drain", lambda: 0)
+    built = []
+    expect = coercions.expect
+
+    def counted(*args, **kwargs):
+        built.append(args[0])
+        return expect(*args, **kwargs)
+
+    monkeypatch.setattr(coercions, "expect", counted)
+    replays: list[int] = []
+    for size in (1, 1, 50):  # the first builds the statements once for the process
+        records = [submission(cases[i % len(cases)]) for i in range(size)]
+        body = {"device_id": "device-flat-1", "records": records}
+        assert {r["status"] for r in api.post("wenping_fw1", "/api/sync/push", json=body)
+                .get_json()["results"]} == {"accepted"}
+        built.clear()
+        results = api.post("wenping_fw1", "/api/sync/push", json={
+            **body, "records": copy.deepcopy(records)}).get_json()["results"]
+        assert {r["status"] for r in results} == {"duplicate"}
+        replays.append(len(built))
+    assert max(replays[1:]) <= REPLAY_EXPRESSION_BUDGET, replays
 
 
 def test_a_pull_reads_the_settings_of_every_village_in_one_statement(api):
