@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Insert, Table, insert, inspect
 
 from backend.extensions import db
 
@@ -54,7 +54,7 @@ def _shapes(rows: list[dict]) -> Iterator[list[dict]]:
 
 def insert_rows(model: Any, rows: list[dict]) -> None:
     for group in _shapes(rows):
-        db.session.execute(insert(_table(model)), group)
+        db.session.execute(_insert(model), group)
 
 
 def insert_ignoring_conflicts(model: Any, rows: list[dict], key: str) -> list:
@@ -62,14 +62,23 @@ def insert_ignoring_conflicts(model: Any, rows: list[dict], key: str) -> list:
     keys of the rows this statement inserted (a row already there is skipped)."""
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
+    statement = _insert_ignoring(db.session.get_bind().dialect.name, model, key)
+    inserted: list = []
+    for group in _shapes(rows):
+        inserted.extend(db.session.scalars(statement, group).all())
+    return inserted
+
+
+@cache
+def _insert(model: Any) -> Insert:
+    return insert(_table(model))
+
+
+@cache
+def _insert_ignoring(dialect: str, model: Any, key: str) -> Insert:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     table = _table(model)
-    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
-    inserted: list = []
-    for group in _shapes(rows):
-        inserted.extend(db.session.scalars(statement, group).all())
-    return inserted
+    return dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])

@@ -3,10 +3,11 @@ answers what was stored."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Insert, Row, Select, bindparam, select
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
@@ -61,8 +62,7 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
         select(CheckIn).where(CheckIn.id.in_(chunk)))}
     keys = devices.keys_by_id({item["key_id"] for item in loaded})
     photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
-    own = (db.session.execute(recipients.with_home(select(Recipient).where(
-        Recipient.user_id == batch.caller.user_id))).first()
+    own = (db.session.execute(_own_recipient(), {"user_id": batch.caller.user_id}).first()
            if batch.caller.has(roles.RECIPIENT) else None)
     return [_checkin(batch, record, existing, keys, photos, own) for record in records]
 
@@ -194,9 +194,7 @@ def _flags(row: CheckIn, recipient: Recipient, home: Home, window: rules.Window 
                                    thresholds.max_residence_distance_m)
     flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
                                thresholds.max_clock_skew_minutes)
-    own = db.session.execute(select(
-        CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).where(
-        CheckIn.recipient_id == recipient.id, CheckIn.is_proxy.is_(False))).all()
+    own = db.session.execute(_own_checkins(), {"recipient_id": recipient.id}).all()
     previous = max((c for c in own if c.captured_at < row.captured_at),
                    key=lambda c: c.captured_at, default=None)
     flags += rules.mocked_location_flags(
@@ -214,16 +212,42 @@ def _record_window(recipient_id: str, window_key: str, outcome: str, checkin_id:
                    now: datetime) -> None:
     """The window's result: the first check-in sets it; an on-time one beats a late one, and
     a late arrival replaces a miss judged before it came (nothing accepted is lost)."""
-    inserted = insert_ignoring_conflicts(CheckInWindowResult, [{
+    db.session.execute(_window_result_upsert(db.session.get_bind().dialect.name), {
         "recipient_id": recipient_id, "window_key": window_key, "outcome": outcome,
-        "checkin_id": checkin_id, "judged_at": now}], "window_key")
-    if inserted:
-        return
-    better: dict[str, tuple[str, ...]] = {rules.ON_TIME: (rules.LATE, rules.MISSED),
-                                          rules.LATE: (rules.MISSED,)}
-    db.session.execute(update(CheckInWindowResult).where(
-        CheckInWindowResult.recipient_id == recipient_id,
-        CheckInWindowResult.window_key == window_key,
-        CheckInWindowResult.outcome.in_(better.get(outcome, ())),
-    ).values(outcome=outcome, checkin_id=checkin_id, judged_at=now)
-        .execution_options(synchronize_session=False))
+        "checkin_id": checkin_id, "judged_at": now, "replaces": _REPLACES.get(outcome, [])})
+
+
+# An outcome replaces the stored result of its window only when it is better than it.
+_REPLACES: dict[str, list[str]] = {rules.ON_TIME: [rules.LATE, rules.MISSED],
+                                   rules.LATE: [rules.MISSED]}
+
+
+@functools.cache
+def _window_result_upsert(dialect: str) -> Insert:
+    """One statement (issue 23: a check-in's statements): insert the window's result, or on
+    the key's conflict replace it WHERE the stored outcome is one this one ``replaces``."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    statement = dialect_insert(CheckInWindowResult)
+    return statement.on_conflict_do_update(
+        index_elements=[CheckInWindowResult.recipient_id, CheckInWindowResult.window_key],
+        set_={"outcome": statement.excluded.outcome,
+              "checkin_id": statement.excluded.checkin_id,
+              "judged_at": statement.excluded.judged_at},
+        where=CheckInWindowResult.outcome.in_(bindparam("replaces", expanding=True)))
+
+
+@functools.cache
+def _own_recipient() -> Select:
+    """The caller's own recipient row with its home, built once (backend/bulk.py)."""
+    return recipients.with_home(select(Recipient).where(
+        Recipient.user_id == bindparam("user_id")))
+
+
+@functools.cache
+def _own_checkins() -> Select:
+    """Where and with which key a recipient checked in before (speed and device flags)."""
+    return select(CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).where(
+        CheckIn.recipient_id == bindparam("recipient_id"), CheckIn.is_proxy.is_(False))

@@ -15,9 +15,10 @@ from sqlalchemy import event, select
 from backend import clock, events
 from backend.audit.models import AuditEvent
 from backend.cases.models import Case
-from backend.checkins import identity
+from backend.checkins import identity, windows
 from backend.checkins.models import CheckIn, CheckInFlag, FollowUp, ReviewTrigger
 from backend.checkins.rules import CHINA
+from backend.extensions import db
 from backend.households.models import Household
 from backend.privacy.service import CONSENT_TEXT_VERSION
 from tests.api.query_plans import Statements, table_scans
@@ -513,6 +514,29 @@ def test_late_within_tolerance_and_received_late(api, db_session, recipient):
     late, result = recipient.check_in()
     assert db_session.get(CheckIn, late["id"]).outcome == "late"
     assert db_session.get(CheckIn, late["id"]).window_key == "2026-12"
+
+
+def test_a_window_keeps_its_best_outcome_and_a_late_arrival_replaces_a_miss(
+        app, api, db_session, recipient):
+    """Nothing accepted is lost: a check-in made in time but sent after the window was judged
+    missed replaces the miss; a worse or equal one never replaces what the window holds."""
+    def window():
+        history = api.get(ASSISTANT, f"/api/checkins/recipients/{recipient.id}/history")
+        return next(w for w in history.get_json()["windows"] if w["key"] == "2026-12")
+
+    clock.freeze(datetime(2026, 12, 24, 1, tzinfo=CHINA))
+    with app.test_request_context():
+        windows.judge_closed_windows()
+        db.session.commit()
+    assert window() == {"key": "2026-12", "outcome": "missed", "checkin_id": None}
+    made_in_time, answer = recipient.check_in(at=datetime(2026, 12, 15, 10, tzinfo=CHINA))
+    assert answer["status"] == "accepted", answer
+    assert db_session.get(CheckIn, made_in_time["id"]).outcome == "late"  # received late
+    assert window() == {"key": "2026-12", "outcome": "late", "checkin_id": made_in_time["id"]}
+    later, answer = recipient.check_in(at=datetime(2026, 12, 22, 10, tzinfo=CHINA))
+    assert answer["status"] == "accepted", answer
+    assert db_session.get(CheckIn, later["id"]).outcome == "late"
+    assert window()["checkin_id"] == made_in_time["id"]  # no better: the window keeps its own
 
 
 def _north(lat, metres):
