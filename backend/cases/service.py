@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -14,7 +14,7 @@ from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.auth.rules import Caller
-from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
+from backend.bulk import any_of, chunks, insert_ignoring_conflicts, insert_rows
 from backend.cases import rules
 from backend.cases.models import Case, CaseNumberCounter, CaseTeamMember
 from backend.dbtypes import new_id, utc_from_iso
@@ -386,14 +386,14 @@ class CaseForPush:
 def _cases_for_push() -> Select:
     """Built once (backend/bulk.py); run with ``ids`` and the caller's ``scope`` pattern."""
     return select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
-                  Case.status).where(Case.id.in_(bindparam("ids", expanding=True)),
+                  Case.status).where(any_of(Case.id),
                                      within_bound(Case.jurisdiction_code))
 
 
 @functools.cache
 def _teams_of() -> Select:
     return select(CaseTeamMember.case_id, CaseTeamMember.user_id).where(
-        CaseTeamMember.case_id.in_(bindparam("ids", expanding=True)))
+        any_of(CaseTeamMember.case_id))
 
 
 def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import uuid
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 
-from backend.bulk import chunks
+from backend.bulk import any_of, chunks
 from backend.checkins.models import CheckIn, CheckInFlag
 from backend.checkins.pushed_checkins import checkin_digest
 from backend.extensions import db
@@ -51,7 +51,7 @@ def _stored_with_flags() -> Select:
     """Built once (a replay's whole cost is this statement; building it took a quarter)."""
     return (select(CheckIn.id, CheckIn.submitted_by_id, CheckIn.digest, CheckInFlag.code)
             .outerjoin(CheckInFlag, CheckInFlag.checkin_id == CheckIn.id)
-            .where(CheckIn.id.in_(bindparam("ids", expanding=True)))
+            .where(any_of(CheckIn.id))
             .order_by(CheckIn.id, CheckInFlag.id))
 
 

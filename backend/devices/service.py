@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth import rules as auth_rules
 from backend.auth import service as auth
+from backend.bulk import any_of
 from backend.dbtypes import new_id
 from backend.devices import rules
 from backend.devices.models import DeviceKey, DeviceKeyChallenge
@@ -54,7 +55,7 @@ def _chunks(values: Iterable[str], size: int = 500):
 @functools.cache
 def _keys_named() -> Select:
     """Built once: every push asks it (backend/bulk.py: prebuilt statements)."""
-    return select(DeviceKey).where(DeviceKey.id.in_(bindparam("ids", expanding=True)))
+    return select(DeviceKey).where(any_of(DeviceKey.id))
 
 
 def keys_by_id(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from backend import clock, events
 from backend.audit import service as audit
 from backend.auth.rules import Caller
-from backend.bulk import chunks
+from backend.bulk import any_of, chunks
 from backend.errors import ProblemError
 from backend.evidence.images import (
     IngestedPhoto,
@@ -80,7 +80,7 @@ class PhotoView:
 
 @functools.cache
 def _photos_named() -> Select:
-    return select(Photo).where(Photo.sha256.in_(bindparam("ids", expanding=True)))
+    return select(Photo).where(any_of(Photo.sha256))
 
 
 def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:

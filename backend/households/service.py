@@ -5,13 +5,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, Subquery, bindparam, exists, false, func, or_, select, update
+from sqlalchemy import Select, Subquery, exists, false, func, or_, select, update
 
 from backend import clock, versions
 from backend.audit import service as audit
 from backend.auth import rules as roles
 from backend.auth.rules import Caller
-from backend.bulk import chunks
+from backend.bulk import any_of, chunks
 from backend.dbtypes import new_id
 from backend.encryption.columns import blind_index
 from backend.errors import ProblemError
@@ -215,12 +215,12 @@ def home_locations() -> Subquery:
 def _homes() -> Select:
     """Built once, run with ``ids`` (backend/bulk.py: every push reads its homes)."""
     return select(Household.id, Household.jurisdiction_code, Household.home_lat,
-                  Household.home_lon).where(Household.id.in_(bindparam("ids", expanding=True)))
+                  Household.home_lon).where(any_of(Household.id))
 
 
 @functools.cache
 def _unlocated() -> Select:
-    return select(Household.id).where(Household.id.in_(bindparam("ids", expanding=True)),
+    return select(Household.id).where(any_of(Household.id),
                                       Household.home_lat.is_(None))
 
 

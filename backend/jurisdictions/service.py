@@ -5,13 +5,13 @@ import functools
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth.rules import Caller
 from backend.auth.service import Place
-from backend.bulk import chunks
+from backend.bulk import any_of, chunks
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.jurisdictions import rules
@@ -62,7 +62,7 @@ def _overrides_of() -> Select:
     """Built once (backend/bulk.py: prebuilt statements): every push and pull asks it."""
     return select(JurisdictionSetting.jurisdiction_code, JurisdictionSetting.key,
                   JurisdictionSetting.value).where(
-        JurisdictionSetting.jurisdiction_code.in_(bindparam("codes", expanding=True)))
+        any_of(JurisdictionSetting.jurisdiction_code, "codes"))
 
 
 def _overrides_by_place(codes: Iterable[str]) -> dict[str, dict]:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, insert, select
 from backend import clock
 from backend.audit import service as audit
 from backend.auth.rules import Caller
+from backend.bulk import any_of
 from backend.cases import service as cases
 from backend.events import VisitAccepted, VisitFlagsChanged
 from backend.extensions import db
@@ -29,14 +30,14 @@ def _listed(values: Iterable[str]) -> str:
 def _reviews_of() -> Select:
     """Built once, run with ``ids`` (backend/bulk.py: every push of a revision reads them)."""
     return select(VisitReview).where(
-        VisitReview.submission_id.in_(bindparam("ids", expanding=True)))
+        any_of(VisitReview.submission_id))
 
 
 @functools.cache
 def _revisits_requested() -> Select:
     """The re-visits requested on the cases ``case_ids``, other than the visits ``new_ids``."""
     return select(VisitReview).where(
-        VisitReview.case_id.in_(bindparam("case_ids", expanding=True)),
+        any_of(VisitReview.case_id, "case_ids"),
         VisitReview.state == rules.REVISIT_REQUESTED,
         VisitReview.submission_id.not_in(bindparam("new_ids", expanding=True)))
 

@@ -7,10 +7,10 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import Select, select
 
 from backend.auth.rules import Caller
-from backend.bulk import chunks
+from backend.bulk import any_of, chunks
 from backend.cases import service as cases
 from backend.errors import ProblemError
 from backend.evidence import service as evidence
@@ -28,10 +28,6 @@ from backend.visits.models import (
 )
 
 
-def _ids() -> BindParameter:
-    return bindparam("ids", expanding=True)
-
-
 class _STATEMENTS:
     """The reads every push and replay makes, built once with an expanding ``ids`` list
     (backend/bulk.py: building them and their cache keys anew, an IN list coerced value by
@@ -42,27 +38,27 @@ class _STATEMENTS:
     def submissions() -> Select:
         return select(VisitSubmission.id, VisitSubmission.case_id,
                       VisitSubmission.current_revision, VisitSubmission.is_complete).where(
-            VisitSubmission.id.in_(_ids()))
+            any_of(VisitSubmission.id))
 
     @staticmethod
     @functools.cache
     def digests() -> Select:
         return select(VisitRevision.submission_id, VisitRevision.revision,
-                      VisitRevision.digest).where(VisitRevision.submission_id.in_(_ids()))
+                      VisitRevision.digest).where(any_of(VisitRevision.submission_id))
 
     @staticmethod
     @functools.cache
     def flags() -> Select:
         return select(VisitFlag.submission_id, VisitFlag.revision, VisitFlag.code,
                       VisitFlag.severity).where(
-            VisitFlag.submission_id.in_(_ids())).order_by(VisitFlag.id)
+            any_of(VisitFlag.submission_id)).order_by(VisitFlag.id)
 
     @staticmethod
     @functools.cache
     def attestations() -> Select:
         return select(VisitAttestation.submission_id, VisitAttestation.user_id,
                       VisitAttestation.digest).where(
-            VisitAttestation.submission_id.in_(_ids()),
+            any_of(VisitAttestation.submission_id),
             VisitAttestation.is_signature_valid.is_(True),
             VisitAttestation.key_user_id == VisitAttestation.user_id)
 
@@ -70,7 +66,7 @@ class _STATEMENTS:
     @functools.cache
     def photos() -> Select:
         return select(VisitPhoto.submission_id, VisitPhoto.revision, VisitPhoto.sha256).where(
-            VisitPhoto.submission_id.in_(_ids()))
+            any_of(VisitPhoto.submission_id))
 
     @staticmethod
     @functools.cache
@@ -78,7 +74,7 @@ class _STATEMENTS:
         return select(VisitRevision.submission_id, VisitSubmission.case_id,
                       VisitRevision.digest).join(
             VisitSubmission, VisitSubmission.id == VisitRevision.submission_id).where(
-            VisitRevision.submission_id.in_(_ids()))
+            any_of(VisitRevision.submission_id))
 
     @staticmethod
     @functools.cache
@@ -86,13 +82,13 @@ class _STATEMENTS:
         return select(VisitAttestation.id, VisitAttestation.user_id,
                       VisitAttestation.submission_id, VisitSubmission.case_id).join(
             VisitSubmission, VisitSubmission.id == VisitAttestation.submission_id).where(
-            VisitAttestation.id.in_(_ids()))
+            any_of(VisitAttestation.id))
 
     @staticmethod
     @functools.cache
     def authors() -> Select:
         return select(VisitRevision.submission_id, VisitRevision.author_id).where(
-            VisitRevision.submission_id.in_(_ids()))
+            any_of(VisitRevision.submission_id))
 
 
 def results_for(submission_ids: list[str]) -> dict[str, dict]:
