@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from collections.abc import Generator
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import Select, Update, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -164,16 +165,8 @@ def _lock_head(session, count: int) -> tuple[int, str, list[int]] | None:
     in the rows' hashes, so they are known before the INSERT. PostgreSQL takes them from
     the id sequence; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so
     the ids after the highest are free."""
-    table = AuditEvent.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        ids = (select(func.array_agg(func.nextval(func.pg_get_serial_sequence(
-            table.name, "id")))).select_from(func.generate_series(1, count))
-            .scalar_subquery())
-    else:
-        ids = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
-    head = session.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash, ids)
-        .where(AuditChainHead.id == HEAD_ID).with_for_update(of=AuditChainHead)).first()
+    head = session.execute(_head_locked(session.get_bind().dialect.name),
+                            {"count": count}).first()
     if head is None:
         return None
     seq, previous, taken = head
@@ -182,8 +175,45 @@ def _lock_head(session, count: int) -> tuple[int, str, list[int]] | None:
     return seq, previous, sorted(taken or [])
 
 
+@functools.cache
+def _head_locked(dialect: str) -> Select:
+    """The head, locked, with ids for ``count`` new rows: built once per dialect (its
+    expression and cache key cost more than its round trip, issue 23)."""
+    table = AuditEvent.__table__
+    if dialect == "postgresql":
+        ids = (select(func.array_agg(func.nextval(func.pg_get_serial_sequence(
+            table.name, "id")))).select_from(func.generate_series(1, bindparam("count")))
+            .scalar_subquery())
+    else:
+        ids = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
+    return (select(AuditChainHead.last_seq, AuditChainHead.last_hash, ids)
+            .where(AuditChainHead.id == HEAD_ID).with_for_update(of=AuditChainHead))
+
+
 # Up to this many new audit rows are inserted in the statement that moves the head.
 ROWS_WITH_THE_HEAD = 4
+
+
+@functools.cache
+def _move_head() -> Update:
+    head = AuditChainHead.__table__
+    return update(head).where(head.c.id == HEAD_ID).values(
+        last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash"))
+
+
+@functools.cache
+def _move_head_with_rows(count: int, keys: tuple[str, ...]) -> Update:
+    """The head's move with ``count`` rows inserted beside it, one data-modifying CTE a row
+    (PostgreSQL runs each once, read or not), their values bound as ``r<i>_<key>``: built
+    once per shape. A multi-row VALUES statement is not one SQLAlchemy can cache, so it
+    was compiled anew on every request (about 1 ms)."""
+    table = AuditEvent.__table__
+    statement = _move_head()
+    for index in range(count):
+        statement = statement.add_cte(insert(table).values(
+            {key: bindparam(f"r{index}_{key}", type_=table.c[key].type) for key in keys})
+            .cte(f"audit_row_{index}"))
+    return statement
 
 
 def chain_pending(session) -> int:
@@ -231,19 +261,21 @@ def chain_pending(session) -> int:
             update(table).where(table.c.id == bindparam("row_id"))
             .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"),
                     row_hash=bindparam("digest")), links)
-    move_head = (update(AuditChainHead.__table__)
-                 .where(AuditChainHead.__table__.c.id == HEAD_ID)
-                 .values(last_seq=seq, last_hash=previous))
-    if new_rows and len(new_rows) <= ROWS_WITH_THE_HEAD and connection.dialect.name == "postgresql":
+    moved = {"last_seq": seq, "last_hash": previous}
+    keys = tuple(new_rows[0]) if new_rows else ()
+    if (new_rows and len(new_rows) <= ROWS_WITH_THE_HEAD
+            and connection.dialect.name == "postgresql"
+            and all(tuple(row) == keys for row in new_rows)):
         # The common request writes a row or two: on PostgreSQL they go in with the head's
-        # move, one statement (a data-modifying CTE), one round trip fewer per request
+        # move, one statement (data-modifying CTEs), one round trip fewer per request
         # (issue 23). More rows go as one executemany, whose statement does not grow.
-        connection.execute(move_head.add_cte(
-            insert(table).values(new_rows).returning(table.c.id).cte("audit_rows")))
+        connection.execute(_move_head_with_rows(len(new_rows), keys), {
+            f"r{index}_{key}": value for index, row in enumerate(new_rows)
+            for key, value in row.items()} | moved)
         return len(links) + len(new_rows)
     if new_rows:
         connection.execute(insert(table), new_rows)
-    connection.execute(move_head)
+    connection.execute(_move_head(), moved)
     return len(links) + len(new_rows)
 
 

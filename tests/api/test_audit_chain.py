@@ -509,7 +509,7 @@ def test_a_request_writing_an_audit_row_moves_the_head_in_the_same_statement_on_
               if ("audit_event" in text and "INSERT" in text) or "UPDATE audit_chain_head" in text]
     if db_session.get_bind().dialect.name == "postgresql":
         assert len(writes) == 1, writes
-        assert re.match(r"WITH audit_rows AS\s*\(INSERT INTO audit_event", writes[0]), writes
+        assert re.match(r"WITH audit_row_0 AS\s*\(INSERT INTO audit_event", writes[0]), writes
         assert "UPDATE audit_chain_head" in writes[0]
     else:
         assert len(writes) == 2, writes
@@ -517,3 +517,31 @@ def test_a_request_writing_an_audit_row_moves_the_head_in_the_same_statement_on_
 
     report = verify_chain()
     assert report.is_intact, report.broken
+
+
+def test_a_push_writes_its_audit_rows_with_the_head_in_one_cached_statement(api, db_session):
+    """A visit pushed alone writes several audit rows (the visit, its review): on PostgreSQL
+    they go in with the head's move, one statement built once per number of rows (a
+    multi-row VALUES could not be cached, and was compiled on every request)."""
+    from backend.audit import service
+    from tests.api.query_plans import Statements
+    from tests.api.test_sync import assigned_case
+    from tests.visit_factory import submission
+
+    record = submission(assigned_case(api))
+    with Statements() as pushing:
+        answer = api.post("wenping_fw1", "/api/sync/push",
+                          json={"device_id": "device-audit-1", "records": [record]})
+    assert answer.get_json()["results"][0]["status"] == "accepted"
+    inserts = [t for t in pushing.texts if "INSERT INTO audit_event" in t]
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert len(inserts) == 1 and "UPDATE audit_chain_head" in inserts[0], inserts
+        assert inserts[0].count("INSERT INTO audit_event") >= 2, inserts  # rows beside the head
+    keys = ("at", "actor_id", "action", "object_type", "object_id", "jurisdiction_code",
+            "before", "after", "request_id", "ip", "user_agent", "device_id", "id",
+            "chain_seq", "prev_hash", "row_hash")
+    for count in range(1, service.ROWS_WITH_THE_HEAD + 1):
+        assert service._move_head_with_rows(count, keys)._generate_cache_key() is not None
+    report = service.verify_chain()
+    assert report.is_intact, report.broken
+
