@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Insert, Table, any_, bindparam, insert, inspect
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -113,9 +113,12 @@ def _insert(model: Any) -> Insert:
 
 @cache
 def _insert_ignoring(dialect: str, model: Any, key: str) -> Insert:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     table = _table(model)
-    return dialect_insert(table).on_conflict_do_nothing().returning(table.c[key])
+    return upsertable_insert(dialect, table).on_conflict_do_nothing().returning(table.c[key])
+
+
+def upsertable_insert(dialect: str, target: Any) -> Any:
+    """The dialect's own INSERT, the one with ON CONFLICT (both have the same API)."""
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    return sqlite.insert(target)

@@ -13,7 +13,7 @@ from backend.attestation import canonical
 from backend.attestation import rules as attestation
 from backend.audit import service as audit
 from backend.auth import rules as roles
-from backend.bulk import chunks, insert_ignoring_conflicts
+from backend.bulk import chunks, insert_ignoring_conflicts, upsertable_insert
 from backend.checkins import follow_ups, photo_checks, recipients, rules
 from backend.checkins.models import CheckIn, CheckInFlag, CheckInWindowResult, Recipient
 from backend.devices import rules as device_rules
@@ -226,11 +226,7 @@ _REPLACES: dict[str, list[str]] = {rules.ON_TIME: [rules.LATE, rules.MISSED],
 def _window_result_upsert(dialect: str) -> Insert:
     """One statement (issue 23: a check-in's statements): insert the window's result, or on
     the key's conflict replace it WHERE the stored outcome is one this one ``replaces``."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    statement = dialect_insert(CheckInWindowResult)
+    statement = upsertable_insert(dialect, CheckInWindowResult)
     return statement.on_conflict_do_update(
         index_elements=[CheckInWindowResult.recipient_id, CheckInWindowResult.window_key],
         set_={"outcome": statement.excluded.outcome,

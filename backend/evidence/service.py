@@ -22,12 +22,11 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import clock, events
 from backend.audit import service as audit
 from backend.auth.rules import Caller
-from backend.bulk import any_of, chunks
+from backend.bulk import any_of, chunks, upsertable_insert
 from backend.errors import ProblemError
 from backend.evidence.images import (
     IngestedPhoto,
@@ -222,11 +221,9 @@ def _insert_unless_present(values: dict) -> bool:
     database lets one insert it and the other (on PostgreSQL, after waiting for the
     first to commit) skips, instead of failing on the primary key.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(Photo).values(**values).on_conflict_do_nothing()
-        return db.session.scalar(statement.returning(Photo.sha256)) is not None
-    fallback = sqlite.insert(Photo).values(**values).on_conflict_do_nothing()
-    return db.session.scalar(fallback.returning(Photo.sha256)) is not None
+    statement = upsertable_insert(db.session.get_bind().dialect.name, Photo)
+    return db.session.scalar(statement.values(**values).on_conflict_do_nothing()
+                             .returning(Photo.sha256)) is not None
 
 
 def dhashes(sha256s: Iterable[str]) -> dict[str, int]:
