@@ -169,10 +169,10 @@ def open_photo(
     sha256: str | None = None,
 ) -> OpenedPhoto:
     """The first half of `ingest_photo`: every check that reads no pixel (size, format, declared
-    type, pixel count, EXIF size) and the capture metadata; for a JPEG also its cleaned
-    original, which a caller may store while ``decode()`` runs (issue 23: libjpeg releases the
-    GIL, so the decode and the storage write overlap). Raises `PhotoRejected`; use it in a
-    ``with`` block, which closes the image."""
+    type, pixel count, EXIF size) and the capture metadata. A JPEG's cleaned original
+    (``cleaned_jpeg()``) needs no pixel either, so a caller may store it while ``decode()``
+    runs on another thread (issue 23: libjpeg releases the GIL, so the two overlap). Raises
+    `PhotoRejected`; use it in a ``with`` block, which closes the image."""
     limits = limits or PhotoLimits()
     if not raw:
         raise PhotoRejected("photo-empty", "the upload has no bytes")

@@ -2,7 +2,8 @@
 
 Official division codes nest by prefix (county 6 digits, township 9, village 12), so a row
 is within a caller's area when its jurisdiction code starts with the caller's code. Every
-query that scopes by jurisdiction calls ``within``; none writes the LIKE itself.
+query that scopes by jurisdiction calls ``within`` (or, in a statement built once,
+``within_bound`` with ``like_pattern``); none writes the LIKE itself.
 """
 
 from __future__ import annotations
