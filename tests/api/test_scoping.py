@@ -102,3 +102,29 @@ def test_household_cannot_be_registered_outside_jurisdiction(api):
         "members": [{"name": "张三", "relation": "head"}]})
     assert response.status_code == 422
     assert response.get_json()["type"] == "outside-jurisdiction"
+
+
+def test_a_visit_for_another_townships_case_is_refused_even_from_its_team(api, db_session):
+    """The push reads its cases in one prebuilt statement whose area is a bound pattern: a
+    field worker listed (by mistake) on another township's visit team still gets
+    case-not-found, and nothing is stored."""
+    from sqlalchemy import func, select
+
+    from backend import clock
+    from backend.cases.models import CaseTeamMember
+    from backend.visits.models import VisitSubmission
+    from tests.visit_factory import submission
+
+    other = case_of_township(db_session, LONGTOUSHAN)
+    db_session.add(CaseTeamMember(case_id=other.id, user_id=api.user_id("wenping_fw1"),
+                                  assigned_at=clock.now()))
+    db_session.commit()
+    record = submission({"id": other.id, "kind": other.kind,
+                         "household": {"home_lat": None, "home_lon": None}})
+    answer = api.post("wenping_fw1", "/api/sync/push",
+                      json={"device_id": "device-scope-1", "records": [record]})
+    result = answer.get_json()["results"][0]
+    assert result["status"] == "rejected" and result["problem"]["type"] == "case-not-found"
+    assert db_session.scalar(select(func.count()).select_from(VisitSubmission).where(
+        VisitSubmission.case_id == other.id)) == 0
+
