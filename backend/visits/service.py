@@ -157,16 +157,46 @@ def push_submissions(batch: PushBatch, records: list[ParsedRecord]) -> list[dict
            if a["signature_image_sha256"]})
     answers: list[Answer] = []
     staged: list[tuple[int, StagedSubmission]] = []
+    first_of: dict[str, int] = {}  # a visit's first position in this push
+    repeats: list[tuple[int, int]] = []
     for position, record in enumerate(records):
+        first = first_of.setdefault(record.loaded["id"], position)
+        if first != position:
+            answers.append(None)  # answered once the first is
+            repeats.append((position, first))
+            continue
         answer, stage = _submission(context, record.raw, record.loaded)
         answers.append(answer)
         if stage is not None:
             staged.append((position, stage))
     _store_submissions(context, staged, answers)
+    for position, first in repeats:
+        answers[position] = _repeat_answer(records[first], records[position], answers[first])
     duplicates = [a.id for a in answers if isinstance(a, StoredDuplicate)]
     stored = queries.results_for(duplicates) if duplicates else {}
     return [{**stored[a.id], "status": "duplicate"} if isinstance(a, StoredDuplicate)
             else a for a in answers if a is not None]
+
+
+def _repeat_answer(first: ParsedRecord, repeat: ParsedRecord, answered: Answer) -> Answer:
+    """The answer to a visit sent again later in the same push.
+
+    The same content: the first's answer (``duplicate`` once the first is stored). Other
+    content: a conflict. Storing it as the next revision would need the first's answer,
+    which the device has not seen yet, and answering ``duplicate`` would tell the device
+    its change was stored, and lose it."""
+    try:
+        same = canonical.submission_digest(first.raw) == canonical.submission_digest(repeat.raw)
+    except ValueError:  # unsignable: the first's answer says why
+        same = False
+    if not same:
+        return _rejected(repeat.loaded["id"], "conflict",
+                         "This visit is in this push twice, with different content. The "
+                         "first is handled; send the changed one again in the next push, "
+                         "based on the revision the first one gets.")
+    if isinstance(answered, dict) and answered.get("status") == "accepted":
+        return {**answered, "status": "duplicate"}
+    return answered
 
 
 def _case_problem(context: PushContext, case_id: str) -> dict | None:

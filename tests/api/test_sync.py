@@ -127,6 +127,24 @@ def test_replayed_batch_stores_nothing_twice(api, db_session):
     assert count(db_session, VisitSubmission) == 3
 
 
+def test_two_versions_of_one_visit_in_one_push_keep_the_second_for_the_next(api, db_session):
+    """A client that sends a visit and its edit in one push: the first is stored, the edit is
+    refused as a conflict (not answered `duplicate`, which would lose it), and the next
+    push stores it as revision 2. The same record sent twice is still a duplicate."""
+    case = assigned_case(api, kind="dibao")
+    first = submission(case)
+    edited = copy.deepcopy(first)
+    edited["base_revision"] = 1
+    edited["data"]["housing_area"] = 61.5
+    results = push(api, [first, edited, copy.deepcopy(first)]).get_json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "duplicate"], results
+    assert results[1]["problem"]["type"] == "conflict"
+    assert count(db_session, VisitRevision, submission_id=first["id"]) == 1
+    later = push(api, [edited]).get_json()["results"][0]
+    assert (later["status"], later["revision"]) == ("accepted", 2), later
+    assert count(db_session, VisitRevision, submission_id=first["id"]) == 2
+
+
 def test_bad_items_do_not_reject_good_ones(api, db_session):
     case = assigned_case(api, kind="dibao")
     good = submission(case)
