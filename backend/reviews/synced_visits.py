@@ -58,8 +58,10 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
         teams.update(cases.teams(sorted(unknown)))
     trail: list[dict] = []
     # The reviews this batch starts, as rows for one INSERT: a thousand ORM objects and
-    # their unit-of-work flush were a tenth of a 1,000-visit push (issue 23).
-    started: dict[str, dict] = {}
+    # their unit-of-work flush were a tenth of a 1,000-visit push (issue 23). A push stores
+    # at most one revision of a visit (visits.service answers a repeat), so each visit here
+    # either starts its review or moves a stored one on.
+    started: list[dict] = []
     first_new_visit_of_case: dict[str, str] = {}
     for event in accepted:
         risk = rules.risk_score(severity for _, severity in event.flags)
@@ -68,9 +70,8 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
         if event.author_id:
             team.add(event.author_id)
         review = reviews.get(event.submission_id)
-        row = started.get(event.submission_id)
-        if review is None and row is None:
-            row = started[event.submission_id] = {
+        if review is None:
+            started.append({
                 "submission_id": event.submission_id, "case_id": event.case_id,
                 "household_id": event.household_id,
                 "jurisdiction_code": event.jurisdiction_code, "state": rules.RECEIVED,
@@ -78,33 +79,25 @@ def on_visits_accepted(accepted: list[VisitAccepted]) -> None:
                 "flag_codes": flag_codes, "team_ids": _listed(team),
                 "received_at": event.received_at or now, "updated_at": now,
                 "started_at": event.started_at, "ended_at": event.ended_at,
-                "sent_back_count": 0, "version": 1}
+                "sent_back_count": 0, "version": 1})
             first_new_visit_of_case.setdefault(event.case_id, event.submission_id)
             trail.append(_trail("review.received", event, None,
                                 {"state": rules.RECEIVED, "revision": event.revision,
                                  "risk": risk}))
             continue
-        if row is not None:  # a later revision of a visit this same batch first filed
-            before = row["state"]
-            row.update(state=rules.after_new_revision(before), revision=event.revision,
-                       risk=risk, risk_rank=-risk, flag_codes=flag_codes,
-                       team_ids=_listed(team | set(filter(None, row["team_ids"].split(",")))),
-                       started_at=event.started_at, ended_at=event.ended_at)
-            state = row["state"]
-        else:
-            assert review is not None
-            before = review.state
-            review.state = state = rules.after_new_revision(review.state)
-            review.revision = event.revision
-            review.risk, review.risk_rank = risk, -risk
-            review.flag_codes = flag_codes
-            review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
-            review.updated_at = now
-            review.started_at, review.ended_at = event.started_at, event.ended_at
-        trail.append(_trail("review.revised", review or event, {"state": before},
-                            {"state": state, "revision": event.revision, "risk": risk}))
+        before = review.state
+        review.state = rules.after_new_revision(review.state)
+        review.revision = event.revision
+        review.risk, review.risk_rank = risk, -risk
+        review.flag_codes = flag_codes
+        review.team_ids = _listed(team | set(filter(None, review.team_ids.split(","))))
+        review.updated_at = now
+        review.started_at, review.ended_at = event.started_at, event.ended_at
+        trail.append(_trail("review.revised", review, {"state": before},
+                            {"state": review.state, "revision": review.revision,
+                             "risk": risk}))
     if started:
-        db.session.execute(insert(VisitReview), list(started.values()))
+        db.session.execute(insert(VisitReview), started)
     trail += _supersede_revisits(first_new_visit_of_case, now)
     db.session.flush()
     audit.record_many(trail)

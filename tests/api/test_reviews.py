@@ -6,16 +6,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from backend import clock
 from backend.audit.models import AuditEvent
 from backend.auth import rules as roles
 from backend.auth import service as auth
 from backend.cases.models import CaseTeamMember
-from backend.events import VisitAccepted
-from backend.extensions import db
-from backend.reviews import synced_visits
 from backend.reviews.models import VisitReview
 from tests.conftest import DEMO_PASSWORD
 from tests.visit_factory import member, submission, survey_answers
@@ -94,34 +91,6 @@ def test_first_revision_starts_received_and_is_audited(api, visit, db_session):
     assert review["allowed"] == ["has_issues", "approved", "rejected", "revisit_requested"]
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.object_id == visit["id"], AuditEvent.action == "review.received")) == 1
-
-
-def test_a_visit_and_its_revision_in_one_batch_of_events_make_one_review(app, api, db_session):
-    # Reviews start with one INSERT per batch: a second revision of a visit whose review the
-    # same batch starts moves that row on before it is written, as a stored review would be.
-    case = assigned_case(api)
-    record = submission(case)
-    push(api, [record])
-    db_session.execute(delete(VisitReview).where(VisitReview.submission_id == record["id"]))
-    db_session.commit()
-    fw1, fw2 = api.user_id("wenping_fw1"), api.user_id("wenping_fw2")
-    accepted = [VisitAccepted(record["id"], revision, case["id"], case["household_id"],
-                              case["jurisdiction_code"], None, flags=flags, author_id=author,
-                              received_at=clock.now())
-                for revision, flags, author in ((1, (), fw1),
-                                                (2, (("photo-missing-gps", "warning"),), fw2))]
-    with app.test_request_context():
-        synced_visits.on_visits_accepted(accepted)
-        db.session.commit()
-    review = db_session.scalars(select(VisitReview).where(
-        VisitReview.submission_id == record["id"])).one()
-    assert (review.revision, review.state, review.version, review.risk) == (2, "received", 1, 100)
-    assert {fw1, fw2} <= set(review.team_ids.split(","))
-    assert review.flag_codes == ",photo-missing-gps,"
-    trail = db_session.scalars(select(AuditEvent.action).where(
-        AuditEvent.object_id == record["id"], AuditEvent.object_type == "visit_review")
-        .order_by(AuditEvent.id)).all()
-    assert trail[-2:] == ["review.received", "review.revised"]
 
 
 @pytest.mark.parametrize("target", ["approved", "rejected", "revisit_requested"])
