@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app backend
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+# What every goal needs installed first. A test reading a recipe (`make -n serve INSTALLED=`)
+# empties it: naming a real file instead (STAMP=Makefile) made that file a target, which make
+# rebuilds, installing, even under -n, whenever pyproject.toml is the newer of the two (a
+# fresh clone), beside another pass using the same virtualenv.
+INSTALLED ?= $(STAMP)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -16,7 +21,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: $(STAMP)
+run: $(INSTALLED)
 	$(PY) -m backend.encryption.keytool dev instance
 	$(FLASK) db upgrade
 	DOORSTEP_BASE_URL=http://$(HOST):$(PORT) $(FLASK) seed-demo
@@ -32,7 +37,7 @@ run: $(STAMP)
 # job worker of every package (Huey; RedisHuey when REDIS_URL is set) runs beside it and stops
 # with it: when gunicorn exits, or on Ctrl-C / TERM. Hosts that run the two apart use the
 # systemd units in docs/deploy.md instead.
-serve: $(STAMP)
+serve: $(INSTALLED)
 	$(FLASK) db upgrade
 	export LOG_FORMAT=$${LOG_FORMAT:-json}; \
 	  $(FLASK) worker & worker=$$!; \
@@ -58,7 +63,7 @@ E2E_BESIDE_POSTGRES := $(addprefix tests/e2e/,test_review_flow.py test_desk_walk
   test_case_workflow.py test_forms_desk.py test_periodic_review_desk.py \
   test_retention_desk.py test_privacy_desk.py)
 E2E_ALL := $(wildcard tests/e2e/test_*.py)
-test: $(STAMP) chromium
+test: $(INSTALLED) chromium
 	$(MAKE) --jobs=2 --output-sync=target test-sqlite test-postgres \
 	  SQLITE_ONLY="--ignore=tests/unit $(addprefix --ignore=,$(E2E_BESIDE_POSTGRES))" \
 	  POSTGRES_SELECT="$(addprefix --ignore=,$(filter-out $(E2E_BESIDE_POSTGRES),$(E2E_ALL)))"
@@ -67,14 +72,14 @@ test: $(STAMP) chromium
 # Spread over the cores; files sharing outside state keep to one worker (tests/conftest.py).
 XDIST ?= -n 2 --dist loadgroup
 SQLITE_ONLY ?=
-test-sqlite: $(STAMP)
+test-sqlite: $(INSTALLED)
 	env -u DATABASE_URL $(PY) -m pytest $(XDIST) $(SQLITE_ONLY)
 
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # Alone, the PostgreSQL pass leaves the browser tests out (they serve SQLite in any pass).
 POSTGRES_SELECT ?= -m "not e2e"
 # Its own Redis databases and no shared pytest cache: it may run beside test-sqlite.
-test-postgres: $(STAMP)
+test-postgres: $(INSTALLED)
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=redis://127.0.0.1:6379/4 \
 	  TEST_JOBS_REDIS_URL=redis://127.0.0.1:6379/12 \
 	  $(PY) -m pytest $(XDIST) $(POSTGRES_SELECT) -p no:cacheprovider
@@ -88,7 +93,7 @@ test-js:
 FLAKE_ROUNDS ?= 5
 FLAKE_JOBS ?= 1
 FLAKE_FILES ?=
-flake-hunt: $(STAMP) chromium
+flake-hunt: $(INSTALLED) chromium
 	env -u DATABASE_URL $(PY) tests/e2e/flake_hunt.py --rounds $(FLAKE_ROUNDS) --jobs $(FLAKE_JOBS) $(FLAKE_FILES)
 
 # Benches drop and re-create the schema of BENCH_DATABASE_URL (a scratch
@@ -97,7 +102,7 @@ flake-hunt: $(STAMP) chromium
 RANDOM_KEY = $(shell $(PYTHON) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
 bench: export DOORSTEP_DATA_KEY ?= bench:$(RANDOM_KEY)
 bench: export DOORSTEP_INDEX_KEY ?= $(RANDOM_KEY)
-bench: $(STAMP) chromium
+bench: $(INSTALLED) chromium
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_photos.py
 	$(PY) bench/bench_pwa.py
@@ -115,7 +120,7 @@ bench: $(STAMP) chromium
 	$(PY) bench/bench_table.py
 	test -z "$${BENCH_DATABASE_URL:-}" || $(PY) bench/bench_checkins.py
 
-lint: $(STAMP)
+lint: $(INSTALLED)
 	$(VENV)/bin/ruff check backend tests bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy

@@ -133,11 +133,24 @@ def test_log_lines_are_json_with_the_request_id(app):
 
 
 def test_make_serve_runs_gunicorn_with_the_config():
-    recipe = subprocess.run(["make", "-n", "serve", "STAMP=Makefile"], cwd=ROOT,
+    recipe = subprocess.run(["make", "-n", "serve", "INSTALLED="], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
     assert "db upgrade" in recipe
     assert "gunicorn --config deploy/gunicorn.conf.py" in recipe
     assert "backend worker" in recipe and "checkins worker" not in recipe
+
+
+def test_reading_a_recipe_installs_nothing_even_when_pyproject_is_the_newer_file(tmp_path):
+    """A fresh clone may write pyproject.toml after the Makefile. The tests read recipes with
+    `INSTALLED=`; that must never install (make rebuilds a makefile target even under -n),
+    since another pass is using the same virtualenv at that moment."""
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    os.utime(tmp_path / "Makefile", (1_000_000_000, 1_000_000_000))
+    recipe = subprocess.run(["make", "-n", "serve", "INSTALLED="], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert "gunicorn --config" in recipe
+    assert "pip install" not in recipe and "-m venv" not in recipe
 
 
 def _processes_in_session(session: int) -> dict[int, str]:
@@ -188,7 +201,7 @@ def test_make_serve_runs_the_job_worker_and_stops_it_with_gunicorn(tmp_path):
     env.pop("REDIS_URL", None)
     log = tmp_path / "serve.log"
     with log.open("w") as output:
-        make = subprocess.Popen(["make", "serve", "STAMP=Makefile"], cwd=ROOT, env=env,
+        make = subprocess.Popen(["make", "serve", "INSTALLED="], cwd=ROOT, env=env,
                                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             def everything_up() -> bool:
@@ -265,7 +278,7 @@ def _pytest_lines(*goals: str) -> list[str]:
     env = {key: value for key, value in os.environ.items()
            if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
                           "SQLITE_ONLY", "POSTGRES_SELECT"}}
-    recipe = subprocess.run(["make", "-n", *goals, "STAMP=Makefile"], cwd=ROOT, env=env,
+    recipe = subprocess.run(["make", "-n", *goals, "INSTALLED="], cwd=ROOT, env=env,
                             capture_output=True, text=True, check=True).stdout
     # One command per line: a recipe line continued with a backslash is one command.
     return [line for line in recipe.replace("\\\n", " ").splitlines() if " -m pytest " in line]
