@@ -38,8 +38,9 @@ def make_blueprint(registry: SyncRegistry) -> Blueprint:
         # hold the byte raw): a body without it spares every record the scan.
         data = request.get_data(cache=True)
         may_hold_nul = b"\\u0000" in data or b"\x00" in data
+        # The request wrote nothing before: a push of one record needs no SAVEPOINT.
         return {"results": service.push(registry, caller, device_id, body["sent_at"],
-                                        body["records"], may_hold_nul)}
+                                        body["records"], may_hold_nul, owns_transaction=True)}
 
     return blp
 

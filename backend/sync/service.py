@@ -27,12 +27,17 @@ def _rejected(record_id: Any, slug: str, detail: str, errors: dict | None = None
 
 
 def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
-         sent_at: datetime | None, records: list, may_hold_nul: bool = True) -> list[dict]:
+         sent_at: datetime | None, records: list, may_hold_nul: bool = True,
+         owns_transaction: bool = False) -> list[dict]:
     """One result per record, in order; a bad record never rejects the others.
 
     Records already stored are answered first, from one lookup of their ids per type
     (``replayed``); only the others are checked for NUL characters (skipped when the caller
-    knows the body holds no ``\\u0000``), parsed and handed to their handlers."""
+    knows the body holds no ``\\u0000``), parsed and handed to their handlers.
+
+    ``owns_transaction``: the caller (the push route) wrote nothing in this transaction before
+    the push and writes nothing after a refused record, so a push of one record (the phone's
+    common case) may roll the whole transaction back instead of a SAVEPOINT around it."""
     batch = PushBatch(caller, device_id, sent_at, clock.now())
     results: list[dict | None] = [None] * len(records)
     typed: dict[str, list[tuple[int, dict]]] = {name: [] for name in registry.record_types}
@@ -56,10 +61,13 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
         for index, raw in candidates:
             if results[index] is None:
                 _parse(record_type, index, raw, may_hold_nul, results, by_type[name])
-    for name, parsed in by_type.items():
-        if parsed:
-            for record, answer in zip(parsed, _handle(registry.record_types[name], batch, parsed),
-                                      strict=True):
+    groups = [(registry.record_types[name], parsed) for name, parsed in by_type.items() if parsed]
+    if owns_transaction and len(groups) == 1 and len(groups[0][1]) == 1:
+        record_type, (record,) = groups[0]
+        results[record.index] = _handle_alone(record_type, batch, record)
+    else:
+        for record_type, parsed in groups:
+            for record, answer in zip(parsed, _handle(record_type, batch, parsed), strict=True):
                 results[record.index] = answer
     events.dispatch()  # side effects of this unit of work, in its transaction
     if any(result is None for result in results):
@@ -117,6 +125,24 @@ def _handle(record_type: RecordType, batch: PushBatch,
             return [answer for record in parsed
                     for answer in _handle(record_type, batch, [record])]
         return [_failed(parsed[0], failure)]
+
+
+def _handle_alone(record_type: RecordType, batch: PushBatch, record: ParsedRecord) -> dict:
+    """The answer to the one record of a push whose transaction holds nothing else: no
+    SAVEPOINT (two statements of a check-in's thirteen, issue 23); a failure rolls back the
+    whole transaction, which holds this record's work alone, with the events it raised."""
+    try:
+        answers = record_type.handle(batch, [record])
+        events.dispatch()
+        if len(answers) != 1:
+            raise RuntimeError(f"the {record_type.name} handler answered "
+                               f"{len(answers)} of 1 records")
+        return answers[0]
+    except OperationalError:
+        raise
+    except Exception as failure:
+        db.session.rollback()
+        return _failed(record, failure)
 
 
 def _failed(record: ParsedRecord, failure: Exception) -> dict:

@@ -12,10 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from backend import events
 from backend.attestation.canonical import submission_digest
+from backend.audit.models import AuditEvent
 from backend.forms import service as forms_service
 from backend.households.models import Household
+from backend.reviews.models import VisitReview
 from backend.visits.models import VisitSubmission
+from tests.api.query_plans import Statements
 from tests.api.test_sync import push
 from tests.device_keys import registered_key
 from tests.visit_factory import attest, member, submission, survey_answers
@@ -78,6 +82,40 @@ def test_an_unexpected_failure_rejects_only_its_record(api, db_session, monkeypa
     household = db_session.get(Household, unlocated["household_id"])
     db_session.refresh(household)
     assert household.home_lat == good["stamps"][0]["lat"]
+
+
+def test_a_failure_of_a_push_s_only_record_leaves_nothing_of_it(api, db_session, monkeypatch):
+    """A push of one record runs without a SAVEPOINT (issue 23): a failure after its rows
+    were written (here in the last handler of its events) rolls back the whole transaction,
+    so nothing of it stays: not the visit, not the home it located, not its review or audit
+    row. The answer is still the record's `internal-error`, and the next push is stored."""
+    items = api.get("wenping_fw1", "/api/cases?assigned_to_me=true&page_size=100").get_json()
+    unlocated = next(c for c in items["items"] if c["household"]["home_lat"] is None)
+    doomed = submission(unlocated)
+
+    def failing(accepted):
+        raise RuntimeError("a bug met after the visit was written")
+
+    handlers = events._batch_handlers[events.VisitAccepted]
+    monkeypatch.setitem(events._batch_handlers, events.VisitAccepted, [*handlers, failing])
+    with Statements() as sent:
+        response = push(api, [doomed])
+    assert response.status_code == 200, response.get_json()
+    (answer,) = response.get_json()["results"]
+    assert answer["status"] == "rejected" and answer["problem"]["type"] == "internal-error"
+    # One SAVEPOINT: the test session's, standing in for the request's transaction.
+    assert [t for t in sent.texts if t.startswith("SAVEPOINT")] == ["SAVEPOINT sa_savepoint"]
+    assert _stored(db_session, doomed["id"]) == 0
+    household = db_session.get(Household, unlocated["household_id"])
+    db_session.refresh(household)
+    assert household.home_lat is None
+    assert db_session.scalar(select(func.count()).select_from(VisitReview).where(
+        VisitReview.submission_id == doomed["id"])) == 0
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.object_id == doomed["id"])) == 0
+    monkeypatch.setitem(events._batch_handlers, events.VisitAccepted, handlers)
+    assert push(api, [doomed]).get_json()["results"][0]["status"] == "accepted"
+    assert _stored(db_session, doomed["id"]) == 1
 
 
 # --- the property -------------------------------------------------------------------------
