@@ -1,7 +1,7 @@
 """Sync figures: a 1,000-record push, a replay of it, a no-change pull, queries per pull page.
 
     .venv/bin/python bench/bench_sync.py [--records 1000] [--repeats 3]
-        [--profile {push,replay,single} --top 40 [--callers REGEX]]
+        [--profile {push,replay,single} --top 40 [--callers REGEX]] [--statements]
 
 Runs the real app (test client, no network) on a fresh SQLite file, or on BENCH_DATABASE_URL
 (bench/scratch.py: its schema is dropped and rebuilt).
@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"),
                         help="the order of --profile's functions")
     parser.add_argument("--callers", help="also print who calls the functions matching this")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the SQL statements of the last one-visit request")
     args = parser.parse_args()
     profiles = {step: cProfile.Profile() for step in ("push", "replay", "single")}
 
@@ -73,8 +75,8 @@ def main() -> None:
 
     statements = []
 
-    def count(*_args):
-        statements.append(1)
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
 
     with app.app_context():
         engine = db.engine
@@ -109,6 +111,7 @@ def main() -> None:
     statements.clear()
     started, cpu = time.perf_counter(), time.process_time()
     for record in singles:
+        before_this = len(statements)
         response = profiled("single", lambda record=record: api.post(
             "wenping_fw1", "/api/sync/push",
             json={"device_id": "bench-device-1", "records": [record]}))
@@ -116,6 +119,7 @@ def main() -> None:
     one_wall = (time.perf_counter() - started) / len(singles)
     one_cpu = (time.process_time() - cpu) / len(singles)
     one_statements = len(statements) / len(singles)
+    last_single = statements[before_this:]
     event.remove(engine, "before_cursor_execute", count)
 
     cursor = api.get("wenping_fw1", "/api/sync/pull").get_json()["cursor"]
@@ -153,6 +157,10 @@ def main() -> None:
     print(f"one visit per request, in process, one after another: {1 / one_wall:.0f}/s "
           f"({one_wall * 1000:.1f} ms each, CPU {one_cpu * 1000:.1f} ms; "
           f"{one_statements:.0f} SQL statements) goal >= 200/s")
+    if args.statements:
+        print("statements of the last one-visit request:")
+        for statement in last_single:
+            print("  " + " ".join(statement.split())[:150])
     print(f"load average {os.getloadavg()[0]:.2f}")
     print(f"no-change pull: {size} bytes (target <= 512), median "
           f"{statistics.median(pulls) * 1000:.1f} ms")

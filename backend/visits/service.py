@@ -20,7 +20,7 @@ from backend import clock, events
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
 from backend.audit import service as audit
-from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows
+from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows, insert_skipping_conflicts
 from backend.cases import service as cases
 from backend.cases.service import CaseForPush
 from backend.devices import rules as device_rules
@@ -58,6 +58,11 @@ class StoredDuplicate:
 
 
 Answer = dict | StoredDuplicate | None
+
+
+class StoredMeanwhile(Exception):
+    """A visit of a batch was stored by another request after this one looked: the sync
+    dispatcher rolls the group back and handles its records one at a time."""
 
 
 @dataclass
@@ -483,7 +488,15 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
         "current_revision": 1, "is_complete": s.is_complete,
         "submitted_by_id": batch.caller.user_id, "received_at": now, "updated_at": now,
     } for _, s in staged if s.is_new]
-    inserted = set(insert_ignoring_conflicts(VisitSubmission, new_rows, "id"))
+    if len(new_rows) > 1:
+        # No RETURNING for a batch (bulk.insert_skipping_conflicts): when a request racing
+        # this one stored one of these visits first, the group is rolled back and the sync
+        # dispatcher handles its records one at a time, each answered by the path below.
+        if insert_skipping_conflicts(VisitSubmission, new_rows) != len(new_rows):
+            raise StoredMeanwhile("a visit of this batch was stored by another request")
+        inserted = {row["id"] for row in new_rows}
+    else:
+        inserted = set(insert_ignoring_conflicts(VisitSubmission, new_rows, "id"))
     won: list[tuple[int, StagedSubmission]] = []
     for index, s in staged:
         if s.is_new and s.loaded["id"] not in inserted:
@@ -509,8 +522,8 @@ def _store_submissions(context: PushContext, staged: list[tuple[int, StagedSubmi
         "ended_at": s.loaded["ended_at"], "captured_at": s.loaded["captured_at"],
         "sent_at": batch.sent_at, "received_at": now,
     } for _, s in won])
-    insert_ignoring_conflicts(VisitAttestation, [row for _, s in won
-                                                 for row in s.attestation_rows], "id")
+    insert_skipping_conflicts(VisitAttestation, [row for _, s in won
+                                                 for row in s.attestation_rows])
     insert_rows(VisitFlag, [{
         "submission_id": s.loaded["id"], "revision": s.revision, "code": f.code,
         "severity": f.severity, "data": f.data, "raised_at": now,

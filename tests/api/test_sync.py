@@ -5,10 +5,12 @@ import json
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from backend.audit.models import AuditEvent
 from backend.demo import resident_id
+from backend.visits import queries as visit_queries
 from backend.visits.models import VisitAttestation, VisitFlag, VisitRevision, VisitSubmission
 from tests.device_keys import registered_key
 from tests.visit_factory import attest, member, submission, survey_answers
@@ -125,6 +127,39 @@ def test_replayed_batch_stores_nothing_twice(api, db_session):
     again = push(api, copy.deepcopy(records)).get_json()["results"]
     assert [r["status"] for r in again] == ["duplicate"] * 3
     assert count(db_session, VisitSubmission) == 3
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_a_visit_stored_by_a_racing_request_is_a_duplicate_and_the_rest_are_stored(
+        api, db_session, monkeypatch, batch_size):
+    """Between the replay lookup and the insert another request stores one of the visits
+    (here: the lookup is made blind, so the stored visit looks new). That visit is answered
+    `duplicate` and stored once; the others of the batch are accepted and stored with their
+    attestations. A batch inserts without RETURNING and, on the shortfall, is handled again
+    one record at a time (visits/service.StoredMeanwhile)."""
+    pair1, key1 = register_key(api, "wenping_fw1")
+    pair2, key2 = register_key(api, "wenping_fw2", device="device-bbbbbbbb")
+
+    def attested(case):
+        record = submission(case)
+        attest(record, api.user_id("wenping_fw1"), key1, pair1)
+        attest(record, api.user_id("wenping_fw2"), key2, pair2)
+        return record
+
+    cases = api.get("wenping_fw1", "/api/cases?assigned_to_me=true").get_json()["items"][:3]
+    first = attested(cases[0])
+    assert push(api, [first]).get_json()["results"][0]["status"] == "accepted"
+    others = [attested(c) for c in cases[1:batch_size]]
+    monkeypatch.setattr(visit_queries, "stored_digests", lambda ids: {})
+    results = push(api, [copy.deepcopy(first), *others]).get_json()["results"]
+    assert [r["status"] for r in results] == ["duplicate"] + ["accepted"] * len(others)
+    assert results[0]["revision"] == 1
+    for record in [first, *others]:
+        assert count(db_session, VisitSubmission, id=record["id"]) == 1
+        assert count(db_session, VisitRevision, submission_id=record["id"]) == 1
+        assert count(db_session, AuditEvent, object_id=record["id"],
+                     action="visit.accepted") == 1
+    assert count(db_session, VisitAttestation) == 2 * (1 + len(others))
 
 
 def test_two_versions_of_one_visit_in_one_push_keep_the_second_for_the_next(api, db_session):
