@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, exists, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -384,10 +384,13 @@ class CaseForPush:
 
 @functools.cache
 def _cases_for_push() -> Select:
-    """Built once (backend/bulk.py); run with ``ids`` and the caller's ``scope`` pattern."""
+    """Built once (backend/bulk.py); run with ``ids`` and the caller's ``scope`` pattern. A
+    row per team member (one with no member for a case without a team): the case and its
+    team in one statement, a push's fixed cost (issue 23)."""
     return select(Case.id, Case.household_id, Case.jurisdiction_code, Case.kind,
-                  Case.status).where(any_of(Case.id),
-                                     within_bound(Case.jurisdiction_code))
+                  Case.status, CaseTeamMember.user_id).outerjoin(
+        CaseTeamMember, CaseTeamMember.case_id == Case.id).where(
+        any_of(Case.id), within_bound(Case.jurisdiction_code))
 
 
 @functools.cache
@@ -398,19 +401,18 @@ def _teams_of() -> Select:
 
 def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:
     """The cases among ``case_ids`` inside the caller's area, with their visit teams."""
-    found: dict[str, CaseForPush] = {}
+    cases: dict[str, Row] = {}
+    teams: dict[str, set[str]] = {}
     for chunk in chunks(case_ids):
-        rows = db.session.execute(_cases_for_push(), {
-            "ids": chunk, "scope": like_pattern(caller)}).all()
-        teams: dict[str, set[str]] = {}
-        for case_id, user_id in db.session.execute(_teams_of(), {
-                "ids": [row.id for row in rows]}):
-            teams.setdefault(case_id, set()).add(user_id)
-        for row in rows:
-            found[row.id] = CaseForPush(row.id, row.household_id, row.jurisdiction_code,
-                                        row.kind, row.status in rules.OPEN_STATUSES,
-                                        frozenset(teams.get(row.id, ())))
-    return found
+        for row in db.session.execute(_cases_for_push(), {
+                "ids": chunk, "scope": like_pattern(caller)}):
+            cases.setdefault(row.id, row)
+            members = teams.setdefault(row.id, set())
+            if row.user_id is not None:
+                members.add(row.user_id)
+    return {case_id: CaseForPush(row.id, row.household_id, row.jurisdiction_code, row.kind,
+                                 row.status in rules.OPEN_STATUSES, frozenset(teams[case_id]))
+            for case_id, row in cases.items()}
 
 
 def teams(case_ids: Iterable[str]) -> dict[str, frozenset[str]]:
