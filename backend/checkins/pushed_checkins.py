@@ -7,7 +7,7 @@ import functools
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, Row, Select, bindparam, select
+from sqlalchemy import Insert, Row, Select, and_, bindparam, select
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
@@ -62,9 +62,14 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
         select(CheckIn).where(CheckIn.id.in_(chunk)))}
     keys = devices.keys_by_id({item["key_id"] for item in loaded})
     photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
-    own = (db.session.execute(_own_recipient(), {"user_id": batch.caller.user_id}).first()
-           if batch.caller.has(roles.RECIPIENT) else None)
-    return [_checkin(batch, record, existing, keys, photos, own) for record in records]
+    own_rows = (db.session.execute(_own_recipient(), {"user_id": batch.caller.user_id}).all()
+                if batch.caller.has(roles.RECIPIENT) else [])
+    own = own_rows[0] if own_rows else None
+    # The own recipient's earlier check-ins came with their row; each one stored here joins
+    # them, so the next record of the batch compares with it as if read again.
+    history: dict[str, list] = {own[0].id: [
+        row for row in own_rows if row.captured_at is not None]} if own is not None else {}
+    return [_checkin(batch, record, existing, keys, photos, own, history) for record in records]
 
 
 Home = tuple[float, float] | None
@@ -91,12 +96,12 @@ def _target_recipient(batch: PushBatch, item: dict, own: Row | None) -> tuple[Re
 
 
 def _home(found: Row) -> Home:
-    _, lat, lon = found
+    lat, lon = found[1], found[2]
     return (lat, lon) if lat is not None else None
 
 
 def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict, photos: dict,
-             own: Row | None) -> dict:
+             own: Row | None, history: dict[str, list]) -> dict:
     item, raw = record.loaded, record.raw
     record_id = str(item["id"])
     recipient, home = _target_recipient(batch, item, own)
@@ -156,11 +161,13 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         device_id=key.device_id, key_id=key.id, signature=item["signature"], digest=digest,
         window_key=window.key if window else None, outcome=outcome,
         identity_status="pending")
-    flags = _flags(row, recipient, home, window, batch, settings)
+    flags = _flags(row, recipient, home, window, batch, settings, history.get(recipient.id))
     if not insert_ignoring_conflicts(CheckIn, [_columns(row)], "id"):
         # The same check-in sent twice at once (a retry racing the first send): the other
         # request stored it, so this one is its replay.
         return {"id": record_id, "status": "duplicate", "flags": []}
+    if recipient.id in history and not row.is_proxy:
+        history[recipient.id].append(row)
     follow_ups.store_flags(record_id, flags, now)
     if window is not None:
         _record_window(recipient.id, window.key, outcome, record_id, now)
@@ -183,7 +190,9 @@ def _columns(row: CheckIn) -> dict:
 
 
 def _flags(row: CheckIn, recipient: Recipient, home: Home, window: rules.Window | None,
-           batch: PushBatch, settings: dict) -> list[rules.Flag]:
+           batch: PushBatch, settings: dict, known: list | None) -> list[rules.Flag]:
+    """The check-in's flags; ``known``: the recipient's own earlier check-ins when the push
+    read them already (anything with lat, lon, captured_at and key_id), else read here."""
     thresholds = recipients.flag_thresholds(settings)
     flags: list[rules.Flag] = []
     if window is None:
@@ -194,7 +203,8 @@ def _flags(row: CheckIn, recipient: Recipient, home: Home, window: rules.Window 
                                    thresholds.max_residence_distance_m)
     flags += rules.clock_flags(row.captured_at, batch.sent_at, row.received_at,
                                thresholds.max_clock_skew_minutes)
-    own = db.session.execute(_own_checkins(), {"recipient_id": recipient.id}).all()
+    own = known if known is not None else db.session.execute(
+        _own_checkins(), {"recipient_id": recipient.id}).all()
     previous = max((c for c in own if c.captured_at < row.captured_at),
                    key=lambda c: c.captured_at, default=None)
     flags += rules.mocked_location_flags(
@@ -237,9 +247,13 @@ def _window_result_upsert(dialect: str) -> Insert:
 
 @functools.cache
 def _own_recipient() -> Select:
-    """The caller's own recipient row with its home, built once (backend/bulk.py)."""
+    """The caller's own recipient row with its home, and a row per earlier check-in of their
+    own (where, when, with which key: the speed and device flags), or one row with none; in
+    one statement built once (issue 23: a check-in's statements)."""
     return recipients.with_home(select(Recipient).where(
-        Recipient.user_id == bindparam("user_id")))
+        Recipient.user_id == bindparam("user_id"))).add_columns(
+        CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).outerjoin(
+        CheckIn, and_(CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False)))
 
 
 @functools.cache
