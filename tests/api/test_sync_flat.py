@@ -110,6 +110,23 @@ def test_one_visit_pushed_alone_stays_within_its_statement_budget(api, db_sessio
     assert table_scans(db_session, one.seen, r"assistance_case|case_team_member") == []
 
 
+def _expressions_built(db_session, monkeypatch) -> list:
+    """The SQL expressions built from now on (sqlalchemy.sql.coercions.expect calls), the
+    outbox relay's aside (its cost is not the push's)."""
+    relay.drain()
+    db_session.commit()
+    monkeypatch.setattr(relay, "drain", lambda: 0)
+    built: list = []
+    expect = coercions.expect
+
+    def counted(*args, **kwargs):
+        built.append(args[0])
+        return expect(*args, **kwargs)
+
+    monkeypatch.setattr(coercions, "expect", counted)
+    return built
+
+
 # SQL expressions a replay may build (sqlalchemy.sql.coercions.expect calls): its reads are
 # statements built once, each IN list one expanding parameter, so a replay builds only the
 # few expressions of the request itself (10 when written, 81 before the reads were prebuilt).
@@ -118,17 +135,7 @@ REPLAY_EXPRESSION_BUDGET = 16
 
 def test_a_replay_runs_statements_built_once_whatever_its_size(api, db_session, monkeypatch):
     cases = _cases(api)
-    relay.drain()
-    db_session.commit()
-    monkeypatch.setattr(relay, "drain", lambda: 0)
-    built = []
-    expect = coercions.expect
-
-    def counted(*args, **kwargs):
-        built.append(args[0])
-        return expect(*args, **kwargs)
-
-    monkeypatch.setattr(coercions, "expect", counted)
+    built = _expressions_built(db_session, monkeypatch)
     replays: list[int] = []
     for size in (1, 1, 50):  # the first builds the statements once for the process
         records = [submission(cases[i % len(cases)]) for i in range(size)]
@@ -151,17 +158,7 @@ ONE_VISIT_EXPRESSION_BUDGET = 16
 
 def test_one_new_visit_runs_statements_built_once(api, db_session, monkeypatch):
     cases = _cases(api)
-    relay.drain()
-    db_session.commit()
-    monkeypatch.setattr(relay, "drain", lambda: 0)
-    built = []
-    expect = coercions.expect
-
-    def counted(*args, **kwargs):
-        built.append(args[0])
-        return expect(*args, **kwargs)
-
-    monkeypatch.setattr(coercions, "expect", counted)
+    built = _expressions_built(db_session, monkeypatch)
     pushes: list[int] = []
     for case in cases[:3]:  # the first builds the statements once for the process
         built.clear()
