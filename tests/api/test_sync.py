@@ -12,6 +12,7 @@ from backend.audit.models import AuditEvent
 from backend.demo import resident_id
 from backend.visits import queries as visit_queries
 from backend.visits.models import VisitAttestation, VisitFlag, VisitRevision, VisitSubmission
+from tests.api.query_plans import Statements
 from tests.device_keys import registered_key
 from tests.visit_factory import attest, member, submission, survey_answers
 
@@ -151,8 +152,13 @@ def test_a_visit_stored_by_a_racing_request_is_a_duplicate_and_the_rest_are_stor
     assert push(api, [first]).get_json()["results"][0]["status"] == "accepted"
     others = [attested(c) for c in cases[1:batch_size]]
     monkeypatch.setattr(visit_queries, "stored_digests", lambda ids: {})
-    results = push(api, [copy.deepcopy(first), *others]).get_json()["results"]
+    with Statements() as sent:
+        results = push(api, [copy.deepcopy(first), *others]).get_json()["results"]
     assert [r["status"] for r in results] == ["duplicate"] + ["accepted"] * len(others)
+    # The shortfall is caught at the visits' own insert: the batch never reaches its
+    # revisions (whose key would refuse the raced one later); each other visit writes its own.
+    assert sum(text.startswith("INSERT INTO visit_revision") for text in sent.texts) \
+        == len(others)
     assert results[0]["revision"] == 1
     for record in [first, *others]:
         assert count(db_session, VisitSubmission, id=record["id"]) == 1
