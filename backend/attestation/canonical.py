@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 import rfc8785
@@ -142,3 +143,24 @@ def attested_content(submission: dict[str, Any]) -> dict[str, Any]:
 def submission_digest(submission: dict[str, Any]) -> str:
     """Hex SHA-256 of the canonical JSON of the submission's attested content."""
     return hashlib.sha256(canonical_json(attested_content(submission))).hexdigest()
+
+
+def parsed_submission_digest_in(submission: dict[str, Any], digests: Collection[str]) -> bool:
+    """Whether the digest of ``submission``, as a JSON parser returned it (dicts with string
+    keys, lists, strings, ints, finite floats, booleans, None), is one of ``digests``: a
+    replay's question, asked of a thousand records at once (issue 23).
+
+    The C encoder's text is tried first, without ``_fast_canonical_json``'s parse back. Its
+    hash can only equal a digest when that text *is* canonical JSON of some stored content:
+    the encoder writes parsed JSON values injectively (no coercion is possible, floats are
+    written round-trip exact), so the content is that stored content. Where the two writings
+    differ (a float like 100.0 or 1e21, keys holding astral characters) the hash misses and
+    the full digest answers. Raises ValueError as ``submission_digest`` does."""
+    try:
+        quick = json.dumps(attested_content(submission), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # ValueError: also a lone surrogate
+        quick = None
+    if quick is not None and hashlib.sha256(quick).hexdigest() in digests:
+        return True
+    return submission_digest(submission) in digests

@@ -31,10 +31,10 @@ def replayed_submissions(batch: PushBatch, records: list[tuple[int, dict]]) -> d
         if known is None:
             continue
         try:
-            digest = canonical.submission_digest(raw)
+            same = canonical.parsed_submission_digest_in(raw, known[1])
         except ValueError:  # unsignable or incomplete: the handler answers why
             continue
-        if digest in known[1]:
+        if same:
             matched[index] = (raw["id"], known[0])
     return _duplicates(batch, matched)
 

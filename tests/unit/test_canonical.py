@@ -12,10 +12,12 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backend.attestation import canonical
 from backend.attestation.canonical import (
     ATTESTED_KEYS,
     _fast_canonical_json,
     canonical_json,
+    parsed_submission_digest_in,
     submission_digest,
 )
 
@@ -182,3 +184,70 @@ def test_every_float_is_written_as_rfc8785_writes_it(number):
 def test_values_json_would_coerce_are_left_to_rfc8785(value):
     assert _fast_canonical_json(value) is None
     assert _ours_or_error(value) == _rfc8785_or_error(value)
+
+
+# --- a replay's probe: the C encoder's text alone, the full digest where it misses ----------
+
+def _parsed(value):
+    """``value`` as the push's JSON parser would hand it over, or None where JSON cannot."""
+    try:
+        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _with_data(data):
+    submission, _ = _visit_submission()
+    return {**submission, "data": data}
+
+
+def _digest_or_none(submission):
+    try:
+        return submission_digest(submission)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, _VALUES)
+def test_a_replay_probe_answers_as_the_full_digest_does(stored_value, sent_value):
+    stored, sent = _parsed(stored_value), _parsed(sent_value)
+    digests = {d for d in (_digest_or_none(_with_data(stored)),) if d is not None}
+    expected = _digest_or_none(_with_data(sent))
+    if expected is None:
+        with pytest.raises(ValueError):
+            parsed_submission_digest_in(_with_data(sent), digests)
+        return
+    assert parsed_submission_digest_in(_with_data(sent), digests) == (expected in digests)
+    if digests:
+        assert parsed_submission_digest_in(_with_data(stored), digests)
+
+
+def test_a_plain_replay_is_matched_without_the_full_canonical_form(monkeypatch):
+    """As a phone sends it: JavaScript writes 1200, never 1200.0."""
+    case = next(c for c in VECTORS["cases"] if c["name"] == "a visit submission")
+    submission, expected = json.loads(case["canonical"]), case["sha256"]
+
+    def refuse(_value):
+        raise AssertionError("the full canonical form was computed")
+
+    monkeypatch.setattr(canonical, "canonical_json", refuse)
+    assert parsed_submission_digest_in(submission, {expected})
+
+
+@pytest.mark.parametrize("data", [{"amount": 100.0}, {"big": 1e21}, {"\U0001f600": 1, "\ue000": 2}])
+def test_a_replay_whose_text_is_not_yet_canonical_is_matched_by_the_full_digest(data):
+    submission = _with_data(data)
+    digest = submission_digest(submission)
+    quick = json.dumps(canonical.attested_content(submission), sort_keys=True,
+                       separators=(",", ":"), ensure_ascii=False).encode()
+    assert hashlib.sha256(quick).hexdigest() != digest  # the probe misses ...
+    assert parsed_submission_digest_in(submission, {digest})  # ... and the digest answers
+    assert not parsed_submission_digest_in(submission, {submission_digest(_with_data({}))})
+
+
+def test_a_replay_probe_refuses_what_the_digest_refuses():
+    submission, _ = _visit_submission()
+    del submission["stamps"]
+    with pytest.raises(ValueError, match="stamps"):
+        parsed_submission_digest_in(submission, set())
