@@ -1,11 +1,17 @@
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
 from backend.errors import BODY_PROBLEMS, problems
 from backend.sync import service
 from backend.sync.registry import SyncRegistry
-from backend.sync.schemas import PullQuerySchema, PushResultSchema, PushSchema, pull_schema_for
+from backend.sync.schemas import (
+    PullQuerySchema,
+    PushResultSchema,
+    PushSchema,
+    pull_schema_for,
+    push_results_dumped,
+)
 
 
 def make_blueprint(registry: SyncRegistry) -> Blueprint:
@@ -39,8 +45,11 @@ def make_blueprint(registry: SyncRegistry) -> Blueprint:
         data = request.get_data(cache=True)
         may_hold_nul = b"\\u0000" in data or b"\x00" in data
         # The request wrote nothing before: a push of one record needs no SAVEPOINT.
-        return {"results": service.push(registry, caller, device_id, body["sent_at"],
-                                        body["records"], may_hold_nul, owns_transaction=True)}
+        results = service.push(registry, caller, device_id, body["sent_at"], body["records"],
+                               may_hold_nul, owns_transaction=True)
+        # The answer is PushResultSchema's document, dumped without its per-field walk where
+        # a result is in that form already (push_results_dumped); a Response is sent as it is.
+        return jsonify({"results": push_results_dumped(results)})
 
     return blp
 
