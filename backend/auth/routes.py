@@ -1,7 +1,6 @@
 from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
-from flask_smorest import Blueprint
 
 from backend.audit.actor import bind_actor
 from backend.auth import rules, throttle
@@ -21,6 +20,7 @@ from backend.auth.schemas import (
     TokenSchema,
     TotpEnrolmentSchema,
 )
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, problems
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Sign-in and tokens")

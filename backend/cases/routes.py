@@ -1,8 +1,8 @@
 from flask import request
-from flask_smorest import Blueprint
 
 from backend import versions
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.cases import service
 from backend.cases.schemas import (
     CaseCreateSchema,

@@ -5,7 +5,6 @@ import time
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, render_template, request
 from flask_limiter import RequestLimit
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from backend import versions
@@ -15,6 +14,7 @@ from backend.auth import throttle
 from backend.auth.guard import current_caller, signed_in
 from backend.auth.routes import me_payload
 from backend.auth.schemas import LoginResultSchema
+from backend.blueprint import Blueprint
 from backend.checkins import (
     enrolment,
     follow_ups,

@@ -9,12 +9,12 @@ from functools import wraps
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, render_template, request
 from flask_limiter import RequestLimit
-from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.audit.actor import bind_anonymous_without_network
 from backend.auth import throttle
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.complaints import page_words, service
 from backend.complaints.schemas import (
     AnswerSchema,

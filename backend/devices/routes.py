@@ -1,8 +1,8 @@
 from flask import current_app
 from flask_jwt_extended import get_jwt
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.devices import service
 from backend.devices.schemas import (
     ChallengeCreateSchema,

@@ -1,7 +1,7 @@
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller
+from backend.blueprint import Blueprint
 from backend.errors import ProblemError, problem_response, problems
 from backend.evidence import service
 from backend.evidence.schemas import BINARY, PHOTO_MEDIA_TYPES, PhotoSchema

@@ -1,7 +1,7 @@
 from flask import request
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.dbtypes import writes_on_read
 from backend.errors import BODY_PROBLEMS, problems
 from backend.feeds import service

@@ -1,6 +1,6 @@
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import problems
 from backend.forms import service
 from backend.forms.schemas import (

@@ -1,9 +1,8 @@
 from datetime import date
 
-from flask_smorest import Blueprint
-
 from backend.auth import rules as roles
 from backend.auth.guard import current_caller, require_roles, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, ProblemError, problems
 from backend.holidays import service
 from backend.holidays.schemas import (

@@ -1,7 +1,7 @@
-from flask_smorest import Blueprint
 
 from backend.auth import rules as roles
 from backend.auth.guard import current_caller, require_roles, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, ProblemError, problems
 from backend.jurisdictions import service
 from backend.jurisdictions.rules import is_within

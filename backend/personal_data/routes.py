@@ -1,7 +1,7 @@
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, problems
 from backend.personal_data import service
 from backend.personal_data.schemas import (

@@ -1,10 +1,10 @@
 import os
 
 from flask import Response, request, stream_with_context
-from flask_smorest import Blueprint
 
 from backend import clock, versions
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.dbtypes import writes_on_read
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.privacy.catalogue import EXPORT, FULL_EXPORT

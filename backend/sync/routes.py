@@ -1,7 +1,7 @@
 from flask import current_app, jsonify, request
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, problems
 from backend.sync import service
 from backend.sync.registry import SyncRegistry

@@ -1,6 +1,6 @@
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller
+from backend.blueprint import Blueprint
 from backend.errors import problems
 from backend.visits import queries
 from backend.visits.schemas import VisitDetailSchema

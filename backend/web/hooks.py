@@ -98,9 +98,8 @@ def check_url_for_nul() -> None:
 def check_json_body() -> None:
     """Parse a JSON body once, within limits, before any route or webargs sees it.
 
-    webargs (under flask-smorest's `@blp.arguments`) parses the body again with the
-    plain json module; by then it is known to be shallow, finite and free of
-    duplicate keys, so both parses give the same value.
+    The request caches the value; webargs (under flask-smorest's `@blp.arguments`) reads
+    that cached value instead of parsing the bytes again (`backend.blueprint`).
     """
     if not request.is_json or request.path.startswith(RAW_BODY_PREFIXES):
         return

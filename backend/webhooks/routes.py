@@ -1,7 +1,7 @@
 from flask import request
-from flask_smorest import Blueprint
 
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
 from backend.webhooks import service
 from backend.webhooks.catalogue import EVENT_TYPES

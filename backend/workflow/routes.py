@@ -1,10 +1,10 @@
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 
 from backend import versions
 from backend.auth.guard import current_caller, signed_in
+from backend.blueprint import Blueprint
 from backend.cases import service as cases
 from backend.documents import service as documents
 from backend.errors import BODY_PROBLEMS, ETAG_HEADER, IF_MATCH_PARAMETER, problems
