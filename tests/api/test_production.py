@@ -153,6 +153,19 @@ def test_reading_a_recipe_installs_nothing_even_when_pyproject_is_the_newer_file
     assert "pip install" not in recipe and "-m venv" not in recipe
 
 
+def test_the_test_goals_let_python_write_its_bytecode_caches(tmp_path):
+    """Where the machine sets PYTHONDONTWRITEBYTECODE, every xdist worker and every process a
+    test starts compiled the app from source and rewrote every test module's asserts again:
+    `make test` unsets it for the processes it starts (issue 23: test time)."""
+    probe = tmp_path / "probe.mk"
+    probe.write_text(f"include {ROOT / 'Makefile'}\n"
+                     "probe:\n\t@echo \"[$$PYTHONDONTWRITEBYTECODE]\"\n")
+    seen = subprocess.run(["make", "-s", "-f", str(probe), "probe", "INSTALLED="], cwd=ROOT,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                          capture_output=True, text=True, check=True).stdout
+    assert seen.strip() == "[]"
+
+
 def _processes_in_session(session: int) -> dict[int, str]:
     found = {}
     for entry in Path("/proc").iterdir():
