@@ -1,8 +1,8 @@
 """Fixtures for driving the PWA in real headless Chromium against a real Flask server.
 
-The server runs in a background thread on a free port with its own migrated, seeded
-SQLite database in tmp_path. e2e is about the browser, so it always uses SQLite, even
-when DATABASE_URL points the API tests at PostgreSQL.
+The server runs in a background thread on a free port with its own SQLite database in
+tmp_path: a copy of the worker's migrated, demo-seeded one of the day. e2e is about the
+browser, so it always uses SQLite, even when DATABASE_URL points the API tests at PostgreSQL.
 """
 
 from __future__ import annotations
@@ -73,8 +73,47 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def _seeded_templates(tmp_path_factory) -> dict:
+    """This worker's migrated, demo-seeded databases by the day (in Shanghai) they were seeded
+    on: the seed dates its cases from today, so a module that starts past midnight gets a
+    new one. Each module's server serves a copy (`live_server`): migrating and seeding anew
+    for each of some thirty modules cost 2-4 s each (issue 23: test time)."""
+    return {"directory": tmp_path_factory.mktemp("e2e-templates")}
+
+
+def _seeded_database(templates: dict, db_file: Path) -> bool:
+    """Copy today's template to ``db_file``: False when there is none yet (then the caller
+    seeds ``db_file`` and keeps it with `_keep_as_template`)."""
+    from backend import clock
+
+    template = templates.get(clock.today_in_china())
+    if template is None:
+        return False
+    _sqlite_copy(template, db_file)
+    return True
+
+
+def _keep_as_template(templates: dict, db_file: Path) -> None:
+    from backend import clock
+
+    template = templates["directory"] / f"{clock.today_in_china()}.sqlite3"
+    _sqlite_copy(db_file, template)
+    templates[clock.today_in_china()] = template
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy, write-ahead log included."""
+    import sqlite3
+
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_server(tmp_path_factory, _seeded_templates):
     from flask_migrate import upgrade
 
     from backend import create_app
@@ -82,15 +121,19 @@ def live_server(tmp_path_factory):
     from backend.extensions import db
 
     db_file = tmp_path_factory.mktemp("e2e-db") / "doorstep-e2e.sqlite3"
+    copied = _seeded_database(_seeded_templates, db_file)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}", "TESTING": True,
                       "LOGIN_MAX_FAILURES": 50, "PASSWORD_HASH_PROFILE": "CHEAPEST",
                       # Clocks jump ahead in the desk tests: demo deciders stay within their
                       # two-step enrolment grace (test_second_factor.py enrols for real).
                       "SECOND_FACTOR_GRACE_DAYS": 36500})
-    with app.app_context():
-        upgrade()
-        seed(DEMO_PASSWORD)
-        db.session.commit()
+    if not copied:
+        with app.app_context():
+            upgrade()
+            seed(DEMO_PASSWORD)
+            db.session.commit()
+            db.session.remove()
+        _keep_as_template(_seeded_templates, db_file)
     server = LiveServer(app, _free_port())
     server.start()
     yield server

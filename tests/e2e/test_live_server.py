@@ -13,6 +13,7 @@ import io
 import socket
 import struct
 import time
+from datetime import timedelta
 
 import pytest
 from flask import Flask, send_file
@@ -69,3 +70,36 @@ def test_every_abandoned_download_has_its_file_closed():
     assert len(TrackedFile.opened) == 40
     assert [f.closed for f in TrackedFile.opened] == [True] * 40
     TrackedFile.opened = []
+
+
+def test_each_module_serves_its_own_copy_of_the_day_s_seeded_database(tmp_path):
+    """The seeded database is made once per worker and day, then copied for each module's
+    server (tests/e2e/conftest.py): a module's writes never reach the template or another
+    module's copy, and a new day in Shanghai seeds anew (the seed dates cases from today)."""
+    import sqlite3
+
+    from backend import clock
+    from tests.e2e.conftest import _keep_as_template, _seeded_database
+
+    templates = {"directory": tmp_path}
+    first = tmp_path / "first.sqlite3"
+    assert not _seeded_database(templates, first)  # none yet: the first module seeds
+    with sqlite3.connect(first) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE seeded (n INTEGER)")
+        db.execute("INSERT INTO seeded VALUES (1)")
+    _keep_as_template(templates, first)
+    db.close()
+
+    second, third = tmp_path / "second.sqlite3", tmp_path / "third.sqlite3"
+    assert _seeded_database(templates, second)
+    with sqlite3.connect(second) as db:
+        db.execute("INSERT INTO seeded VALUES (2)")
+    db.close()
+    assert _seeded_database(templates, third)
+    with sqlite3.connect(third) as db:
+        assert db.execute("SELECT n FROM seeded").fetchall() == [(1,)]
+    db.close()
+
+    clock.freeze(clock.now() + timedelta(days=1))
+    assert not _seeded_database(templates, tmp_path / "tomorrow.sqlite3")
