@@ -161,7 +161,7 @@ def test_the_test_goals_let_python_write_its_bytecode_caches(tmp_path):
     probe.write_text(f"include {ROOT / 'Makefile'}\n"
                      "probe:\n\t@echo \"[$$PYTHONDONTWRITEBYTECODE]\"\n")
     seen = subprocess.run(["make", "-s", "-f", str(probe), "probe", "INSTALLED="], cwd=ROOT,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                          env={**_outside_make(), "PYTHONDONTWRITEBYTECODE": "1"},
                           capture_output=True, text=True, check=True).stdout
     assert seen.strip() == "[]"
 
@@ -284,14 +284,18 @@ def test_gunicorn_serves_the_app(tmp_path):
     assert len(readyz_lines) == 1, readyz_lines
 
 
+def _outside_make() -> dict[str, str]:
+    """This environment as a user's shell has it. Under `make test` the tests run inside a
+    make whose flags (--jobs, hence "Entering directory" lines) and command-line variables
+    (the passes' selections) reach every child, in MAKEFLAGS and as variables of their own."""
+    return {key: value for key, value in os.environ.items()
+            if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+                           "SQLITE_ONLY", "POSTGRES_SELECT"}}
+
+
 def _pytest_lines(*goals: str) -> list[str]:
-    # Under `make test` this runs inside a make whose command-line variables (the passes'
-    # selections) reach every child, in MAKEFLAGS and as environment variables of their own:
-    # read the Makefile as a user would.
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
-                          "SQLITE_ONLY", "POSTGRES_SELECT"}}
-    recipe = subprocess.run(["make", "-n", *goals, "INSTALLED="], cwd=ROOT, env=env,
+    # Read the Makefile as a user would.
+    recipe = subprocess.run(["make", "-n", *goals, "INSTALLED="], cwd=ROOT, env=_outside_make(),
                             capture_output=True, text=True, check=True).stdout
     # One command per line: a recipe line continued with a backslash is one command.
     return [line for line in recipe.replace("\\\n", " ").splitlines() if " -m pytest " in line]
