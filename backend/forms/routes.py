@@ -1,4 +1,3 @@
-
 from backend.auth.guard import current_caller, signed_in
 from backend.blueprint import Blueprint
 from backend.errors import problems

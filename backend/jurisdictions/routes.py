@@ -1,4 +1,3 @@
-
 from backend.auth import rules as roles
 from backend.auth.guard import current_caller, require_roles, signed_in
 from backend.blueprint import Blueprint

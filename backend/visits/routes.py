@@ -1,4 +1,3 @@
-
 from backend.auth.guard import current_caller
 from backend.blueprint import Blueprint
 from backend.errors import problems

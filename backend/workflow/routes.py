@@ -1,4 +1,3 @@
-
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, jsonify, request
 

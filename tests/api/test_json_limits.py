@@ -115,7 +115,7 @@ def test_a_nul_character_refuses_its_sync_record_and_keeps_the_neighbours(api):
 
 def test_a_body_is_parsed_once_for_the_hook_and_the_route_s_arguments(api, monkeypatch):
     """webargs reads the value the strict parse left on the request (backend/blueprint.py): a
-    second parse was a quarter of a 1,000-visit replay (issue 23)."""
+    second parse was a fifth of a 1,000-visit replay (issue 23)."""
     parses = []
     real_loads = strict_json.loads_strict
 

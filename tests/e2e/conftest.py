@@ -78,7 +78,8 @@ def _seeded_templates(tmp_path_factory) -> dict:
     """This worker's migrated, demo-seeded databases by the day (in Shanghai) they were seeded
     on: the seed dates its cases from today, so a module that starts past midnight gets a
     new one. Each module's server serves a copy (`live_server`): migrating and seeding anew
-    for each of some thirty modules cost 2-4 s each (issue 23: test time)."""
+    for each of some thirty modules cost 2 s each, more on a busy machine (issue 23: test
+    time)."""
     return {"directory": tmp_path_factory.mktemp("e2e-templates")}
 
 
@@ -97,9 +98,10 @@ def _seeded_database(templates: dict, db_file: Path) -> bool:
 def _keep_as_template(templates: dict, db_file: Path) -> None:
     from backend import clock
 
-    template = templates["directory"] / f"{clock.today_in_china()}.sqlite3"
+    today = clock.today_in_china()
+    template = templates["directory"] / f"{today}.sqlite3"
     _sqlite_copy(db_file, template)
-    templates[clock.today_in_china()] = template
+    templates[today] = template
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
