@@ -158,7 +158,6 @@ def test_reviewer_sends_a_field_back_and_the_team_fixes_it_offline(
     assert any("开始定位" in text for text in both) and any("结束定位" in text for text in both)
     assert desk.locator("#attestations tbody tr").count() == 2
     assert desk.locator("#timeline li").count() >= 3
-    desk.screenshot(path="/tmp/rvui-evidence.png", full_page=True)
     desk.click("#photo-list .photo-thumb")
     desk.wait_for_function(
         "() => document.querySelector('#photo-dialog img')?.src.startsWith('blob:')")
