@@ -145,14 +145,32 @@ def live_server(tmp_path_factory, _seeded_templates):
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium per worker: each test opens its own context (cookies, storage, service
+    workers and caches apart), so nothing carries from one module to the next. Launching it
+    for each of some thirty modules (and the Playwright driver with it) cost about 1.2 s of
+    CPU each (issue 23: test time)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _shared_browser.append(chromium)
         yield chromium
+        _shared_browser.clear()
         chromium.close()
+
+
+_shared_browser: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_context_outlives_its_module():
+    """The worker's one browser is shared: a context a module left open would carry its
+    pages, storage and service workers into the next module."""
+    yield
+    for chromium in _shared_browser:
+        assert chromium.contexts == [], "a browser context outlived its module"
 
 
 @pytest.fixture
