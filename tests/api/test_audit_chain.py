@@ -433,7 +433,7 @@ def empty_database(tmp_path):
     engine.dispose()
 
 
-def test_verify_audit_over_an_upgraded_database(empty_database):
+def test_verify_audit_over_an_upgraded_database(empty_database, tmp_path):
     from backend.config import sqlalchemy_url
 
     env = {**os.environ, "DATABASE_URL": empty_database, "PYTHONPATH": str(ROOT)}
@@ -449,10 +449,18 @@ def test_verify_audit_over_an_upgraded_database(empty_database):
     try:
         upgraded = flask("db", "upgrade", env=env)
         assert upgraded.returncode == 0, upgraded.stderr
-        assert flask("seed-demo", env=env).returncode == 0
+        # Rows the app writes after the upgrade, chained after the legacy ones: an import
+        # audits itself (the demo seed did too, with 30 production-cost password hashes).
+        places = tmp_path / "places.csv"
+        places.write_text("code,name,parent_code\n530621,鲁甸县,\n530621100,文屏镇,530621\n",
+                          encoding="utf-8")
+        imported = flask("import-jurisdictions", str(places), env=env)
+        assert imported.returncode == 0, imported.stderr
         ok = flask("verify-audit", env=env)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert ok.stdout.startswith("OK")
+        chained = int(re.match(r"OK: (\d+) audit rows chained", ok.stdout).group(1))
+        assert chained == 4, ok.stdout  # the three legacy rows, then the import's own
         with engine.begin() as connection:
             target = connection.execute(text(
                 "SELECT id, at FROM audit_event WHERE object_id = 't1'")).one()
