@@ -145,6 +145,10 @@ def live_server(tmp_path_factory, _seeded_templates):
         db.engine.dispose()
 
 
+# The worker's browser while it runs, for the guard below.
+_shared_browser: list = []
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium per worker: each test opens its own context (cookies, storage, service
@@ -159,9 +163,6 @@ def browser():
         yield chromium
         _shared_browser.clear()
         chromium.close()
-
-
-_shared_browser: list = []
 
 
 @pytest.fixture(scope="module", autouse=True)
