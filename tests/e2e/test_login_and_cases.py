@@ -62,3 +62,41 @@ def test_every_case_shows_its_deadline_emergency_aid_with_a_time(page, sign_in):
     emergency = [text for text in texts if "急难" in text]
     assert emergency and all(":" in text.split("截止")[1] for text in emergency)
     assert page.js_errors == []
+
+
+def test_a_new_phone_waits_for_its_first_list_before_saying_there_are_no_cases(page, sign_in):
+    """A new phone holds no cases until its first pull ends: meanwhile the screen says it is
+    updating, never 暂无分配给您的案件 (which tells the worker to go online and tap Refresh)."""
+    held, released = [], []
+
+    def hold(route):  # the first pull waits, as on one bar of signal
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/sync/pull*", hold)
+    sign_in(page, "wenping_fw1")
+    page.wait_for_function("() => document.querySelector('#sync-line')?.textContent"
+                           ".includes('正在更新案件')")
+    assert held
+    assert page.locator("#case-list .case-row").count() == 0
+    assert page.locator("#main p.empty").is_hidden()
+    released.append(True)
+    for route in held:
+        route.continue_()
+    page.locator("#case-list .case-row").first.wait_for()
+    assert page.locator("#case-list .case-row").count() == 15
+    assert page.locator("#main p.empty").is_hidden()
+    assert "上次更新" in page.inner_text("#sync-line")
+    assert page.js_errors == []
+
+
+def test_a_list_that_is_empty_after_its_pull_says_so_and_what_to_do(page, sign_in):
+    page.route("**/api/sync/pull*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"cases": [], "households": [], "forms": [], "review_tasks": [], '
+             '"removed": [], "cursor": null, "has_more": false}'))
+    sign_in(page, "wenping_fw1")
+    page.wait_for_selector("#main p.empty:not([hidden])")
+    assert "暂无分配给您的案件" in page.inner_text("#main p.empty")

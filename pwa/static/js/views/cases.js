@@ -80,6 +80,9 @@ export async function render(root, { navigate }) {
 
   let cases = [];
   let drafts = new Set();
+  // While a pull runs, an empty list is not yet "no cases assigned": the status line says it
+  // is updating (a new phone's first list would otherwise tell its worker to tap Refresh).
+  let pulling = false;
   const load = () => view.draw(async () => {
     cases = (await store.all('cases')).sort(byUrgency);
     drafts = new Set((await store.all('drafts')).map((d) => d.case_id));
@@ -100,20 +103,32 @@ export async function render(root, { navigate }) {
     sessionStorage.setItem('doorstep.q', search.value);
     const shown = cases.filter((c) => words.every((w) => haystack(c).includes(w)));
     list.replaceChildren(...shown.map((c) => caseRow(c, drafts)));
-    empty.hidden = shown.length > 0;
+    empty.hidden = shown.length > 0 || (pulling && cases.length === 0);
     empty.textContent = cases.length ? t('cases.no_match') : t('cases.none');
   }
   async function pullNow() {
     if (!navigator.onLine) { status.textContent = t('sync.offline'); return; }
     refresh.disabled = true;
+    pulling = true;
+    show();
     status.textContent = t('sync.pulling');
-    try { await sync.pull(); await load(); } catch (error) { status.textContent = problemText(error); }
+    try {
+      await sync.pull();
+      pulling = false;
+      await load();
+    } catch (error) {
+      pulling = false;
+      show();
+      status.textContent = problemText(error);
+    }
     refresh.disabled = false;
   }
   search.addEventListener('input', show);
-  await load();
   const pulledAt = await store.get('device', 'pulled_at');
   // Refresh on open when online, but show what we have first: the list is usable at once.
-  if (navigator.onLine && (!pulledAt || Date.now() - Date.parse(pulledAt) > 60_000)) pullNow();
+  const pullOnOpen = navigator.onLine && (!pulledAt || Date.now() - Date.parse(pulledAt) > 60_000);
+  pulling = pullOnOpen;
+  await load();
+  if (pullOnOpen) pullNow();
   void navigate;
 }
