@@ -7,7 +7,7 @@ import functools
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, Row, Select, and_, bindparam, select
+from sqlalchemy import Insert, Row, Select, and_, bindparam, select, true
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
@@ -60,16 +60,41 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     wanted = ids if known is None else [i for i in ids if i in known]
     existing = {row.id: row for chunk in chunks(wanted) for row in db.session.scalars(
         select(CheckIn).where(CheckIn.id.in_(chunk)))}
-    keys = devices.keys_by_id({item["key_id"] for item in loaded})
-    photos = evidence.by_hashes({item["photo"]["sha256"] for item in loaded})
-    own_rows = (db.session.execute(_own_recipient(), {"user_id": batch.caller.user_id}).all()
-                if batch.caller.has(roles.RECIPIENT) else [])
+    keys: dict[str, devices.DeviceKeyView] = {}
+    photos: dict[str, evidence.PhotoView] = {}
+    read_with_own: tuple[set, set] = (set(), set())
+    settings: dict[str, dict] = {}  # by place, read once a batch
+    own_rows: list[Row] = []
+    if batch.caller.has(roles.RECIPIENT):
+        # The first record's key and photo come with the caller's own row: a phone's push of
+        # one check-in reads all it needs in one statement (issue 23).
+        first, place = loaded[0], batch.caller.jurisdiction_code
+        own_rows = list(db.session.execute(
+            _own_recipient(db.session.get_bind().dialect.name), {
+                "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
+                "photo_sha256": first["photo"]["sha256"],
+                "setting_codes": jurisdictions.ancestors_root_first(place)}))
+        if own_rows:
+            read_with_own = ({first["key_id"]}, {first["photo"]["sha256"]})
+            # The settings were read for the caller's place: the recipient's own, unless
+            # their household moved since (then _checkin reads the new place's).
+            if own_rows[0][0].jurisdiction_code == place:
+                settings[place] = jurisdictions.settings_from_joined(
+                    place, own_rows[0].place_settings)
+            if (key := devices.key_from_joined(own_rows[0])) is not None:
+                keys[key.id] = key
+            if (photo := evidence.photo_from_joined(own_rows[0])) is not None:
+                photos[photo.sha256] = photo
+    keys |= devices.keys_by_id({item["key_id"] for item in loaded} - read_with_own[0])
+    photos |= evidence.by_hashes({item["photo"]["sha256"] for item in loaded}
+                                 - read_with_own[1])
     own = own_rows[0] if own_rows else None
     # The own recipient's earlier check-ins came with their row; each one stored here joins
     # them, so the next record of the batch compares with it as if read again.
     history: dict[str, list] = {own[0].id: [
         row for row in own_rows if row.captured_at is not None]} if own is not None else {}
-    return [_checkin(batch, record, existing, keys, photos, own, history) for record in records]
+    return [_checkin(batch, record, existing, keys, photos, own, history, settings)
+            for record in records]
 
 
 Home = tuple[float, float] | None
@@ -101,7 +126,7 @@ def _home(found: Row) -> Home:
 
 
 def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict, photos: dict,
-             own: Row | None, history: dict[str, list]) -> dict:
+             own: Row | None, history: dict[str, list], settings_by_place: dict) -> dict:
     item, raw = record.loaded, record.raw
     record_id = str(item["id"])
     recipient, home = _target_recipient(batch, item, own)
@@ -122,7 +147,10 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         raise ProblemError("checkin-photo-not-camera",
                            "Take the photo now with the front camera; a picture from the "
                            "gallery is not accepted.")
-    settings = jurisdictions.effective_settings(recipient.jurisdiction_code)
+    place = recipient.jurisdiction_code
+    if place not in settings_by_place:
+        settings_by_place[place] = jurisdictions.effective_settings(place)
+    settings = settings_by_place[place]
     age = abs(item["captured_at"] - photo["captured_at"])
     if age > timedelta(minutes=settings["checkin_max_capture_age_minutes"]):
         raise ProblemError("checkin-capture-stale",
@@ -246,14 +274,21 @@ def _window_result_upsert(dialect: str) -> Insert:
 
 
 @functools.cache
-def _own_recipient() -> Select:
+def _own_recipient(dialect: str) -> Select:
     """The caller's own recipient row with its home, and a row per earlier check-in of their
-    own (where, when, with which key: the speed and device flags), or one row with none; in
-    one statement built once (issue 23: a check-in's statements)."""
+    own (where, when, with which key: the speed and device flags), or one row with none;
+    beside each, the device key ``key_id`` names and the stored photo ``photo_sha256`` names
+    (each one row at most, so they multiply nothing), and the settings of the places bound
+    as ``setting_codes``. One statement built once a dialect (issue 23: a check-in's
+    statements)."""
+    key = devices.key_named_alone()
+    photo = evidence.photo_named_alone()
     return recipients.with_home(select(Recipient).where(
         Recipient.user_id == bindparam("user_id"))).add_columns(
         CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).outerjoin(
-        CheckIn, and_(CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False)))
+        CheckIn, and_(CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False))
+    ).add_columns(*key.c, *photo.c, jurisdictions.overrides_joinable(dialect)).outerjoin(
+        key, true()).outerjoin(photo, true())
 
 
 @functools.cache

@@ -13,7 +13,9 @@ from flask import current_app
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Row,
     Select,
+    Subquery,
     and_,
     bindparam,
     delete,
@@ -92,6 +94,35 @@ def by_hashes(sha256s: Iterable[str]) -> dict[str, PhotoView]:
                                             photo.exif_taken_at_offset, photo.uploaded_by_id,
                                             photo.device_id, int(photo.dhash, 16))
     return found
+
+
+# The columns of a PhotoView, as photo_named_alone labels them.
+_VIEW_COLUMNS = ("sha256", "exif_lat", "exif_lon", "exif_taken_at_local",
+                 "exif_taken_at_offset", "uploaded_by_id", "device_id", "dhash")
+
+
+@functools.cache
+def photo_named_alone() -> Subquery:
+    """The stored photo the bound ``photo_sha256`` names (at most one row), for another
+    package to join to a statement it sends anyway: one round trip fewer on the phone's
+    common push of one record (issue 23). ``photo_from_joined`` reads it back."""
+    return select(*(getattr(Photo, name).label(f"named_photo_{name}")
+                    for name in _VIEW_COLUMNS)).where(
+        Photo.sha256 == bindparam("photo_sha256", type_=Photo.sha256.type)).subquery(
+        "named_photo")
+
+
+def photo_from_joined(row: Row) -> PhotoView | None:
+    """The photo of ``photo_named_alone`` in a row of the statement it was joined to."""
+    found = row._mapping
+    if found["named_photo_sha256"] is None:
+        return None
+    def column(name: str):
+        return found[f"named_photo_{name}"]
+
+    return PhotoView(column("sha256"), column("exif_lat"), column("exif_lon"),
+                     column("exif_taken_at_local"), column("exif_taken_at_offset"),
+                     column("uploaded_by_id"), column("device_id"), int(column("dhash"), 16))
 
 
 ViewPolicy = Callable[[Caller, str], bool]

@@ -20,6 +20,7 @@ from backend.checkins.models import CheckIn, CheckInFlag, FollowUp, ReviewTrigge
 from backend.checkins.rules import CHINA
 from backend.extensions import db
 from backend.households.models import Household
+from backend.jurisdictions import service as jurisdictions
 from backend.privacy.service import CONSENT_TEXT_VERSION
 from tests.api.query_plans import Statements, table_scans
 from tests.checkin_factory import checkin, photo_bytes
@@ -444,7 +445,9 @@ def _statements_of(db_session, request) -> tuple[object, int]:
 # and one fewer again: sign-in reads no session (the caller comes from the token's claims).
 # Then two fewer (18 to 16): a push of one record needs no SAVEPOINT pair (sync/service.py);
 # and one fewer: the recipient's earlier check-ins come with their own row.
-NEW_CHECKIN_STATEMENT_BUDGET = 15
+# Then three fewer (15 to 12): the first record's device key and photo, and the settings of
+# the recipient's place, come with that row too.
+NEW_CHECKIN_STATEMENT_BUDGET = 12
 # Issue 23: a replay is answered from the id index alone (checkins/replays.py): one lookup
 # of the ids with their flags, and the test session's SAVEPOINT pair; it was 10, then 4.
 REPLAYED_CHECKIN_STATEMENT_BUDGET = 3
@@ -502,6 +505,64 @@ def test_another_recipients_key_or_photo_is_a_problem(api, households, recipient
                         recipient_id=other.id)
     assert recipient.push([for_other]).get_json()["results"][0]["problem"]["type"] == \
         "recipient-not-found"
+
+
+def test_every_record_of_a_batch_is_checked_with_its_own_key_and_photo(api, households,
+                                                                       recipient):
+    """The first record's key and photo are read with the recipient's row (one statement,
+    issue 23); the others' are read apart, so each record is judged on its own."""
+    earlier, _ = recipient.check_in(at=clock.now() - timedelta(minutes=30))
+    second_pair, second_key = registered_key(api, recipient.name, "device-" + "b" * 8)
+    home = {"lat": recipient.household.home_lat, "lon": recipient.household.home_lon}
+    first = checkin(recipient.pair, recipient.key_id, recipient.photo(),
+                    at=clock.now() - timedelta(minutes=2), **home)
+    # From a second device, with the earlier check-in's picture sent again.
+    reused = checkin(second_pair, second_key, earlier["photo"]["sha256"],
+                     at=clock.now() - timedelta(minutes=1), **home)
+    results = recipient.push([first, reused]).get_json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted"], results
+    assert "photo-reused" not in flag_codes(results[0])
+    assert {"new-device", "photo-reused"} <= flag_codes(results[1]), results[1]
+    # Led by a photo another recipient uploaded, the batch refuses that one, not the next.
+    other = activated(api, households[1], index=1)
+    led_by_foreign = checkin(recipient.pair, recipient.key_id, other.photo(), at=clock.now(),
+                             **home)
+    then_own = checkin(second_pair, second_key, recipient.photo(), at=clock.now(), **home)
+    results = recipient.push([led_by_foreign, then_own]).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted"], results
+    assert results[0]["problem"]["type"] == "checkin-photo-not-yours"
+
+
+def test_each_level_of_settings_reaches_a_recipients_check_in(api, db_session, recipient):
+    """The check-in reads the recipient's settings with their own row (issue 23): the county's,
+    the township's and the village's overrides, the nearest one winning."""
+    village = recipient.household.jurisdiction_code
+    township, county = village[:9], village[:6]
+    jurisdictions.update_settings(county, {"checkin_max_capture_age_minutes": 30})
+    jurisdictions.update_settings(township, {"checkin_max_capture_age_minutes": 5})
+    db_session.commit()
+    _, refused = recipient.check_in(photo_at=clock.now() - timedelta(minutes=6))
+    assert refused["problem"]["type"] == "checkin-capture-stale", refused
+    jurisdictions.update_settings(village, {"checkin_max_capture_age_minutes": 20})
+    db_session.commit()
+    _, accepted = recipient.check_in(photo_at=clock.now() - timedelta(minutes=19))
+    assert accepted["status"] == "accepted", accepted
+    _, refused = recipient.check_in(photo_at=clock.now() - timedelta(minutes=21))
+    assert refused["problem"]["type"] == "checkin-capture-stale", refused
+
+
+def test_settings_read_with_a_statement_equal_the_settings_read_alone(db_session, recipient):
+    village = recipient.household.jurisdiction_code
+    jurisdictions.update_settings(village[:6], {"checkin_max_capture_age_minutes": 30,
+                                                "checkin_max_residence_distance_m": 1500})
+    jurisdictions.update_settings(village, {"checkin_max_capture_age_minutes": 20})
+    db_session.flush()
+    for place in (village, village[:9], village[:6], "530621999"):
+        joined = db_session.scalar(select(jurisdictions.overrides_joinable(
+            db_session.get_bind().dialect.name)), {
+            "setting_codes": jurisdictions.ancestors_root_first(place)})
+        assert jurisdictions.settings_from_joined(place, joined) == \
+            jurisdictions.effective_settings(place), place
 
 
 def test_outside_every_window_is_recorded_late_and_flagged(api, db_session, recipient):
