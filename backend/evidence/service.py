@@ -117,6 +117,7 @@ def photo_from_joined(row: Row) -> PhotoView | None:
     found = row._mapping
     if found["named_photo_sha256"] is None:
         return None
+
     def column(name: str):
         return found[f"named_photo_{name}"]
 
