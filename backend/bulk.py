@@ -18,7 +18,19 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Insert, Table, any_, bindparam, insert, inspect
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Insert,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -143,3 +155,15 @@ def upsertable_insert(dialect: str, target: Any) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(target)
     return sqlite.insert(target)
+
+
+def json_rows(dialect: str, *columns: Any) -> ColumnElement:
+    """An aggregate of ``columns`` over a select's rows as one JSON list of lists (None
+    where PostgreSQL's json_agg has no row; SQLite's gives []): a read that returns many
+    rows fits, as one value, beside a statement's other columns (issue 23: a check-in's
+    statements). A JSON column stays JSON (SQLite keeps it as text, which json() embeds)."""
+    if dialect == "postgresql":
+        return type_coerce(func.json_agg(func.json_build_array(*columns)), JSON)
+    embedded = [func.json(column) if isinstance(getattr(column, "type", None), JSON)
+                else column for column in columns]
+    return type_coerce(func.json_group_array(func.json_array(*embedded)), JSON)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
+from sqlalchemy import CTE, CompoundSelect, Label, bindparam, literal, select, union_all
 
 from backend import clock, events, jobs
 from backend.audit import service as audit
+from backend.bulk import json_rows
 from backend.checkins import follow_ups, rules
 from backend.checkins.models import CheckIn, CheckInFlag, Recipient
 from backend.errors import ProblemError
@@ -41,6 +43,9 @@ class Known:
     settings: dict
     flags: list[rules.Flag]
     photo_dhash: int
+    # The photos seen like this one, when read before the check-in was stored (the push's
+    # first record): no check-in stored since can be among them, so they stand.
+    seen: list[rules.PhotoSeen] | None = None
 
 
 def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag]:
@@ -63,9 +68,9 @@ def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag
         [row.photo_sha256]).get(row.photo_sha256)
     flags: list[rules.Flag] = []
     if dhash is not None:  # None: the photo is not stored yet; its arrival checks again
-        flags = rules.photo_reuse_flags(row.photo_sha256, dhash, recipient.id,
-                                        _photos_seen(checkin_id, row.photo_sha256, dhash),
-                                        max_bits)
+        seen = known.seen if known is not None and known.seen is not None else \
+            _photos_seen(checkin_id, row.photo_sha256, dhash)
+        flags = rules.photo_reuse_flags(row.photo_sha256, dhash, recipient.id, seen, max_bits)
         follow_ups.store_flags(checkin_id, flags, clock.now())
     if known is not None:
         all_flags = known.flags + flags
@@ -81,7 +86,24 @@ def assess_photo(checkin_id: str, known: Known | None = None) -> list[rules.Flag
 @functools.cache
 def _photos_seen_statement() -> CompoundSelect:
     """Built once, bound per check-in (`checkin_id`, and evidence.band_parameters)."""
-    near = evidence.photos_sharing_a_band()
+    return _photos_seen_among(evidence.photos_sharing_a_band())
+
+
+@functools.cache
+def photos_seen_joinable(dialect: str) -> Label:
+    """The photos seen like the stored photo bound as ``photo_sha256`` (bound ``checkin_id``
+    left out), as one JSON list, for the push to read with the recipient's row before it
+    stores the check-in (issue 23: a check-in's statements); ``seen_from_joined`` reads it."""
+    seen = _photos_seen_among(evidence.photos_sharing_a_band_of_stored()).subquery()
+    return select(json_rows(dialect, *seen.c)).scalar_subquery().label("photos_seen")
+
+
+def seen_from_joined(rows: list | None) -> list[rules.PhotoSeen]:
+    return _seen(rows or ())
+
+
+def _photos_seen_among(near: CTE) -> CompoundSelect:
+    """The other check-ins and the reference photos whose photo is in ``near``."""
     return union_all(
         select(CheckIn.photo_sha256, near.c.dhash, CheckIn.recipient_id, CheckIn.household_id,
                literal("checkin").label("kind"))
@@ -97,8 +119,11 @@ def _photos_seen(checkin_id: str, sha256: str, dhash: int) -> list[rules.PhotoSe
     this one (the very same bytes included), in one statement: the rule keeps those within
     the threshold. The check-in's own row is left out; a recipient's own reference photo is
     not (a proxy check-in sending the reference picture back is reuse)."""
-    rows = db.session.execute(_photos_seen_statement(), {
-        **evidence.band_parameters(sha256, dhash), "checkin_id": checkin_id})
+    return _seen(db.session.execute(_photos_seen_statement(), {
+        **evidence.band_parameters(sha256, dhash), "checkin_id": checkin_id}))
+
+
+def _seen(rows: Iterable) -> list[rules.PhotoSeen]:
     return [rules.PhotoSeen(sha, int(other, 16), recipient_id, household_id,
                             is_reference=kind == "reference")
             for sha, other, recipient_id, household_id, kind in rows]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import Insert, Row, Select, and_, bindparam, select, true
+from sqlalchemy import Insert, Row, Select, and_, any_, bindparam, select, true
+from sqlalchemy.dialects import postgresql
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
@@ -58,43 +60,57 @@ def push_checkins(batch: PushBatch, records: list[ParsedRecord]) -> list[dict]:
     # one is still caught by the insert's conflict.
     known = batch.looked_up.get("checkin")
     wanted = ids if known is None else [i for i in ids if i in known]
-    existing = {row.id: row for chunk in chunks(wanted) for row in db.session.scalars(
-        select(CheckIn).where(CheckIn.id.in_(chunk)))}
-    keys: dict[str, devices.DeviceKeyView] = {}
-    photos: dict[str, evidence.PhotoView] = {}
+    reads = _Reads(existing={row.id: row for chunk in chunks(wanted) for row in
+                             db.session.scalars(select(CheckIn).where(CheckIn.id.in_(chunk)))})
     read_with_own: tuple[set, set] = (set(), set())
-    settings: dict[str, dict] = {}  # by place, read once a batch
-    own_rows: list[Row] = []
     if batch.caller.has(roles.RECIPIENT):
-        # The first record's key and photo come with the caller's own row: a phone's push of
-        # one check-in reads all it needs in one statement (issue 23).
-        first, place = loaded[0], batch.caller.jurisdiction_code
-        own_rows = list(db.session.execute(
-            _own_recipient(db.session.get_bind().dialect.name), {
-                "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
-                "photo_sha256": first["photo"]["sha256"],
-                "setting_codes": jurisdictions.ancestors_root_first(place)}))
-        if own_rows:
-            read_with_own = ({first["key_id"]}, {first["photo"]["sha256"]})
-            # The settings were read for the caller's place: the recipient's own, unless
-            # their household moved since (then _checkin reads the new place's).
-            if own_rows[0][0].jurisdiction_code == place:
-                settings[place] = jurisdictions.settings_from_joined(
-                    place, own_rows[0].place_settings)
-            if (key := devices.key_from_joined(own_rows[0])) is not None:
-                keys[key.id] = key
-            if (photo := evidence.photo_from_joined(own_rows[0])) is not None:
-                photos[photo.sha256] = photo
-    keys |= devices.keys_by_id({item["key_id"] for item in loaded} - read_with_own[0])
-    photos |= evidence.by_hashes({item["photo"]["sha256"] for item in loaded}
-                                 - read_with_own[1])
-    own = own_rows[0] if own_rows else None
+        read_with_own = _read_own(batch, loaded[0], reads)
+    reads.keys |= devices.keys_by_id({item["key_id"] for item in loaded} - read_with_own[0])
+    reads.photos |= evidence.by_hashes({item["photo"]["sha256"] for item in loaded}
+                                       - read_with_own[1])
+    return [_checkin(batch, record, reads) for record in records]
+
+
+@dataclass
+class _Reads:
+    """What a push read for its records, once a batch."""
+
+    existing: dict[str, CheckIn]
+    keys: dict[str, devices.DeviceKeyView] = field(default_factory=dict)
+    photos: dict[str, evidence.PhotoView] = field(default_factory=dict)
+    own: Row | None = None  # the caller's own recipient row, with their home
     # The own recipient's earlier check-ins came with their row; each one stored here joins
     # them, so the next record of the batch compares with it as if read again.
-    history: dict[str, list] = {own[0].id: [
-        row for row in own_rows if row.captured_at is not None]} if own is not None else {}
-    return [_checkin(batch, record, existing, keys, photos, own, history, settings)
-            for record in records]
+    history: dict[str, list] = field(default_factory=dict)
+    settings: dict[str, dict] = field(default_factory=dict)  # by place
+    # By check-in id: the photos like its own, read with the recipient's row before it was
+    # stored (the batch's first record).
+    seen: dict[str, list[rules.PhotoSeen]] = field(default_factory=dict)
+
+
+def _read_own(batch: PushBatch, first: dict, reads: _Reads) -> tuple[set, set]:
+    """The caller's own recipient row with everything the first record needs: its device key,
+    its stored photo and the photos like it, the settings of the caller's place, in one
+    statement (issue 23: a phone's push of one check-in). The key and photo ids it read."""
+    place = batch.caller.jurisdiction_code
+    own_rows = list(db.session.execute(_own_recipient(db.session.get_bind().dialect.name), {
+        "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
+        "photo_sha256": first["photo"]["sha256"], "checkin_id": str(first["id"]),
+        "setting_codes": jurisdictions.ancestors_root_first(place)}))
+    if not own_rows:
+        return set(), set()
+    own = reads.own = own_rows[0]
+    reads.history[own[0].id] = [row for row in own_rows if row.captured_at is not None]
+    # The settings were read for the caller's place: the recipient's own, unless their
+    # household moved since (then _checkin reads the new place's).
+    if own[0].jurisdiction_code == place:
+        reads.settings[place] = jurisdictions.settings_from_joined(place, own.place_settings)
+    if (key := devices.key_from_joined(own)) is not None:
+        reads.keys[key.id] = key
+    if (photo := evidence.photo_from_joined(own)) is not None:
+        reads.photos[photo.sha256] = photo
+        reads.seen[str(first["id"])] = photo_checks.seen_from_joined(own.photos_seen)
+    return {first["key_id"]}, {first["photo"]["sha256"]}
 
 
 Home = tuple[float, float] | None
@@ -125,17 +141,16 @@ def _home(found: Row) -> Home:
     return (lat, lon) if lat is not None else None
 
 
-def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict, photos: dict,
-             own: Row | None, history: dict[str, list], settings_by_place: dict) -> dict:
+def _checkin(batch: PushBatch, record: ParsedRecord, reads: _Reads) -> dict:
     item, raw = record.loaded, record.raw
     record_id = str(item["id"])
-    recipient, home = _target_recipient(batch, item, own)
+    recipient, home = _target_recipient(batch, item, reads.own)
     try:
         digest = checkin_digest(raw)
     except ValueError as unsignable:
         raise ProblemError("record-not-canonical", "A value cannot be signed as canonical "
                            "JSON.", {"_record": [str(unsignable)[:200]]}) from None
-    stored = existing.get(record_id)
+    stored = reads.existing.get(record_id)
     if stored is not None:
         if stored.recipient_id != recipient.id or stored.digest != digest:
             raise ProblemError("conflict", "This id belongs to another check-in.")
@@ -148,9 +163,9 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
                            "Take the photo now with the front camera; a picture from the "
                            "gallery is not accepted.")
     place = recipient.jurisdiction_code
-    if place not in settings_by_place:
-        settings_by_place[place] = jurisdictions.effective_settings(place)
-    settings = settings_by_place[place]
+    if place not in reads.settings:
+        reads.settings[place] = jurisdictions.effective_settings(place)
+    settings = reads.settings[place]
     age = abs(item["captured_at"] - photo["captured_at"])
     if age > timedelta(minutes=settings["checkin_max_capture_age_minutes"]):
         raise ProblemError("checkin-capture-stale",
@@ -158,7 +173,7 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
                            {"photo.captured_at": [f"{age.total_seconds() / 60:.0f} minutes "
                                                   "from the check-in"]})
     submitter = batch.caller.user_id
-    stored_photo = photos.get(photo["sha256"])
+    stored_photo = reads.photos.get(photo["sha256"])
     if stored_photo is not None and stored_photo.uploaded_by_id != submitter:
         raise ProblemError("checkin-photo-not-yours",
                            "This photo was uploaded by someone else; take your own.")
@@ -166,7 +181,7 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
     if problem:
         raise ProblemError("validation-failed", "The challenge is not one the app shows.",
                            {"challenge": [problem]})
-    key = keys.get(item["key_id"])
+    key = reads.keys.get(item["key_id"])
     now = batch.received_at
     if key is None or key.user_id != submitter or not device_rules.is_key_active(
             key.revoked_at, now) or not attestation.verify_p256(
@@ -189,23 +204,23 @@ def _checkin(batch: PushBatch, record: ParsedRecord, existing: dict, keys: dict,
         device_id=key.device_id, key_id=key.id, signature=item["signature"], digest=digest,
         window_key=window.key if window else None, outcome=outcome,
         identity_status="pending")
+    history = reads.history
     flags = _flags(row, recipient, home, window, batch, settings, history.get(recipient.id))
-    if not insert_ignoring_conflicts(CheckIn, [_columns(row)], "id"):
+    if not _store(row):
         # The same check-in sent twice at once (a retry racing the first send): the other
         # request stored it, so this one is its replay.
         return {"id": record_id, "status": "duplicate", "flags": []}
     if recipient.id in history and not row.is_proxy:
         history[recipient.id].append(row)
     follow_ups.store_flags(record_id, flags, now)
-    if window is not None:
-        _record_window(recipient.id, window.key, outcome, record_id, now)
     audit.record("checkin.received", "checkin", record_id, actor_id=submitter, after={
         "recipient": recipient.id, "window": row.window_key, "outcome": outcome,
         "flags": [f.code for f in flags], "proxy": row.is_proxy},
         jurisdiction_code=recipient.jurisdiction_code)
     if stored_photo is not None:
         flags += photo_checks.assess_photo(record_id, photo_checks.Known(
-            row, recipient, settings, list(flags), stored_photo.dhash))
+            row, recipient, settings, list(flags), stored_photo.dhash,
+            reads.seen.pop(record_id, None)))
     else:
         follow_ups.open_follow_up(recipient, "flagged", row.window_key, record_id, flags,
                                   is_new=True)
@@ -246,13 +261,25 @@ def _flags(row: CheckIn, recipient: Recipient, home: Home, window: rules.Window 
     return flags
 
 
-def _record_window(recipient_id: str, window_key: str, outcome: str, checkin_id: str,
-                   now: datetime) -> None:
-    """The window's result: the first check-in sets it; an on-time one beats a late one, and
-    a late arrival replaces a miss judged before it came (nothing accepted is lost)."""
-    db.session.execute(_window_result_upsert(db.session.get_bind().dialect.name), {
-        "recipient_id": recipient_id, "window_key": window_key, "outcome": outcome,
-        "checkin_id": checkin_id, "judged_at": now, "replaces": _REPLACES.get(outcome, [])})
+def _store(row: CheckIn) -> bool:
+    """Insert the check-in unless it is there already (False) and, when it is new and in a
+    window, the window's result: the first check-in sets it; an on-time one beats a late one,
+    and a late arrival replaces a miss judged before it came (nothing accepted is lost).
+    PostgreSQL does both in one statement (issue 23: a check-in's statements)."""
+    columns = _columns(row)
+    replaces = _REPLACES.get(row.outcome, [])
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return db.session.execute(_stored_with_window_result(), {
+            **columns, "replaces": replaces}).first() is not None
+    if not insert_ignoring_conflicts(CheckIn, [columns], "id"):
+        return False
+    if row.window_key is not None:
+        db.session.execute(_window_result_upsert(dialect), {
+            "recipient_id": row.recipient_id, "window_key": row.window_key,
+            "outcome": row.outcome, "checkin_id": row.id, "judged_at": row.received_at,
+            "replaces": replaces})
+    return True
 
 
 # An outcome replaces the stored result of its window only when it is better than it.
@@ -274,20 +301,48 @@ def _window_result_upsert(dialect: str) -> Insert:
 
 
 @functools.cache
+def _stored_with_window_result() -> Select:
+    """PostgreSQL: the check-in's INSERT … ON CONFLICT DO NOTHING and, from the row it
+    returns (none: it was there), its window's result, as `_window_result_upsert` writes it;
+    the id comes back when the check-in was stored. Data-modifying CTEs run whether or not
+    the outer SELECT reads them. Built once, bound with the check-in's columns."""
+    table = CheckIn.__table__
+    stored = postgresql.insert(table).values(
+        {column.key: bindparam(column.key, type_=column.type) for column in table.columns}
+    ).on_conflict_do_nothing(index_elements=[table.c.id]).returning(
+        table.c.id, table.c.recipient_id, table.c.window_key, table.c.outcome,
+        table.c.received_at).cte("stored_checkin")
+    result = postgresql.insert(CheckInWindowResult)
+    judged = result.from_select(
+        ["recipient_id", "window_key", "outcome", "checkin_id", "judged_at"],
+        select(stored.c.recipient_id, stored.c.window_key, stored.c.outcome, stored.c.id,
+               stored.c.received_at).where(stored.c.window_key.is_not(None)),
+    ).on_conflict_do_update(
+        index_elements=[CheckInWindowResult.recipient_id, CheckInWindowResult.window_key],
+        set_={"outcome": result.excluded.outcome, "checkin_id": result.excluded.checkin_id,
+              "judged_at": result.excluded.judged_at},
+        where=CheckInWindowResult.outcome == any_(bindparam(
+            "replaces", type_=postgresql.ARRAY(CheckInWindowResult.outcome.type)))
+    ).cte("window_result")
+    return select(stored.c.id).add_cte(judged)
+
+
+@functools.cache
 def _own_recipient(dialect: str) -> Select:
     """The caller's own recipient row with its home, and a row per earlier check-in of their
     own (where, when, with which key: the speed and device flags), or one row with none;
     beside each, the device key ``key_id`` names and the stored photo ``photo_sha256`` names
-    (each one row at most, so they multiply nothing), and the settings of the places bound
-    as ``setting_codes``. One statement built once a dialect (issue 23: a check-in's
-    statements)."""
+    (each one row at most, so they multiply nothing), the photos like that one (but check-in
+    ``checkin_id``) and the settings of the places bound as ``setting_codes``. One statement
+    built once a dialect (issue 23: a check-in's statements)."""
     key = devices.key_named_alone()
     photo = evidence.photo_named_alone()
     return recipients.with_home(select(Recipient).where(
         Recipient.user_id == bindparam("user_id"))).add_columns(
         CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).outerjoin(
         CheckIn, and_(CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False))
-    ).add_columns(*key.c, *photo.c, jurisdictions.overrides_joinable(dialect)).outerjoin(
+    ).add_columns(*key.c, *photo.c, photo_checks.photos_seen_joinable(dialect),
+                  jurisdictions.overrides_joinable(dialect)).outerjoin(
         key, true()).outerjoin(photo, true())
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     union,
 )
+from sqlalchemy.orm import aliased
 
 from backend import clock, events
 from backend.audit import service as audit
@@ -300,6 +301,20 @@ def photos_sharing_a_band() -> CTE:
         PhotoHashBand, PhotoHashBand.sha256 == Photo.sha256).where(_shares_a_band())
     itself = select(Photo.sha256, Photo.dhash).where(Photo.sha256 == _photo_sha256())
     return union(banded, itself).cte("photos_like_this")
+
+
+@functools.cache
+def photos_sharing_a_band_of_stored() -> CTE:
+    """As `photos_sharing_a_band`, for the stored photo bound as ``photo_sha256`` alone: its
+    bands come from the band index in the same statement, so a caller reads the photo and
+    the photos like it at once (issue 23). None of it when that photo is not stored."""
+    its_band, other_band = aliased(PhotoHashBand), aliased(PhotoHashBand)
+    banded = select(Photo.sha256, Photo.dhash).join(
+        other_band, other_band.sha256 == Photo.sha256).join(
+        its_band, and_(its_band.band == other_band.band, its_band.value == other_band.value)
+    ).where(its_band.sha256 == _photo_sha256())
+    itself = select(Photo.sha256, Photo.dhash).where(Photo.sha256 == _photo_sha256())
+    return union(banded, itself).cte("photos_like_the_stored")
 
 
 @functools.cache

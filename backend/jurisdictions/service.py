@@ -5,13 +5,13 @@ import functools
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import JSON, Label, Select, func, select, type_coerce
+from sqlalchemy import Label, Select, select
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth.rules import Caller
 from backend.auth.service import Place
-from backend.bulk import any_of, chunks
+from backend.bulk import any_of, chunks, json_rows
 from backend.errors import ProblemError
 from backend.extensions import db
 from backend.jurisdictions import rules
@@ -86,15 +86,9 @@ def overrides_joinable(dialect: str) -> Label:
     statement it sends anyway: a check-in reads its recipient and their settings in one
     round trip (issue 23). ``settings_from_joined`` makes the effective settings of it."""
     setting = JurisdictionSetting
-    if dialect == "postgresql":
-        rows = func.json_agg(func.json_build_array(setting.jurisdiction_code, setting.key,
-                                                   setting.value))
-    else:  # SQLite keeps JSON as text: json() embeds the value as JSON, not as a string
-        rows = func.json_group_array(func.json_array(setting.jurisdiction_code, setting.key,
-                                                     func.json(setting.value)))
-    return select(type_coerce(rows, JSON)).where(
-        any_of(setting.jurisdiction_code, "setting_codes")).scalar_subquery().label(
-        "place_settings")
+    return select(json_rows(dialect, setting.jurisdiction_code, setting.key, setting.value)
+                  ).where(any_of(setting.jurisdiction_code, "setting_codes")
+                          ).scalar_subquery().label("place_settings")
 
 
 def settings_from_joined(code: str, joined: list | None) -> dict:
