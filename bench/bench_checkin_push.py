@@ -12,7 +12,8 @@ other processes on a shared machine. The statement count is exact; times are med
 "app CPU" (this process's CPU time per push, not the database's) varies least with load.
 Then a replay of every push (each answers ``duplicate``).
 
---statements prints the statements of one push and of one replay; --profile N prints
+--statements prints the statements of one push, of the push that sent most, and of one
+replay; --profile N prints
 cProfile's N costliest functions (--sort cumulative or tottime) over all the pushes, or over
 all the replays with --profile-phase replay.
 """
@@ -79,8 +80,11 @@ def main() -> None:
     pushes = [(name, records[n]) for n in range(args.per_recipient)
               for name, records in by_recipient]
 
+    most: dict[str, list[str]] = {}  # by phase: the statements of its push that sent most
+
     def push_all(expected: str) -> tuple[list[float], list[float], list[int], list[str]]:
         times, cpu, counts, sample = [], [], [], []
+        most[expected] = []
         for name, record in pushes:
             body = {"device_id": "bench", "records": [record],
                     "sent_at": datetime.now(UTC).isoformat()}
@@ -94,6 +98,8 @@ def main() -> None:
             assert result["status"] == expected, result
             if len(counts) == len(pushes) // 2:
                 sample = list(statements)
+            if len(statements) > len(most[expected]):
+                most[expected] = list(statements)
         return times, cpu, counts, sample
 
     profiler = cProfile.Profile() if args.profile else None
@@ -129,6 +135,9 @@ def main() -> None:
     if args.statements:
         print("statements of one push:")
         for statement in sample:
+            print("  " + " ".join(statement.split())[:160])
+        print(f"statements of the push that sent most ({len(most['accepted'])}):")
+        for statement in most["accepted"]:
             print("  " + " ".join(statement.split())[:160])
         print("statements of one replay:")
         for statement in replay_sample:
