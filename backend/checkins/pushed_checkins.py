@@ -6,16 +6,17 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import Insert, Row, Select, and_, any_, bindparam, select, true
+from sqlalchemy import Insert, Row, Select, any_, bindparam, select, true
 from sqlalchemy.dialects import postgresql
 
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
 from backend.audit import service as audit
 from backend.auth import rules as roles
-from backend.bulk import chunks, insert_ignoring_conflicts, upsertable_insert
+from backend.bulk import chunks, insert_ignoring_conflicts, json_rows, upsertable_insert
 from backend.checkins import follow_ups, photo_checks, recipients, rules
 from backend.checkins.models import CheckIn, CheckInFlag, CheckInWindowResult, Recipient
 from backend.devices import rules as device_rules
@@ -93,14 +94,14 @@ def _read_own(batch: PushBatch, first: dict, reads: _Reads) -> tuple[set, set]:
     its stored photo and the photos like it, the settings of the caller's place, in one
     statement (issue 23: a phone's push of one check-in). The key and photo ids it read."""
     place = batch.caller.jurisdiction_code
-    own_rows = list(db.session.execute(_own_recipient(db.session.get_bind().dialect.name), {
+    own = db.session.execute(_own_recipient(db.session.get_bind().dialect.name), {
         "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
         "photo_sha256": first["photo"]["sha256"], "checkin_id": str(first["id"]),
-        "setting_codes": jurisdictions.ancestors_root_first(place)}))
-    if not own_rows:
+        "setting_codes": jurisdictions.ancestors_root_first(place)}).first()
+    if own is None:
         return set(), set()
-    own = reads.own = own_rows[0]
-    reads.history[own[0].id] = [row for row in own_rows if row.captured_at is not None]
+    reads.own = own
+    reads.history[own[0].id] = _earlier_from_joined(own.earlier_checkins)
     # The settings were read for the caller's place: the recipient's own, unless their
     # household moved since (then _checkin reads the new place's).
     if own[0].jurisdiction_code == place:
@@ -329,21 +330,44 @@ def _stored_with_window_result() -> Select:
 
 @functools.cache
 def _own_recipient(dialect: str) -> Select:
-    """The caller's own recipient row with its home, and a row per earlier check-in of their
-    own (where, when, with which key: the speed and device flags), or one row with none;
-    beside each, the device key ``key_id`` names and the stored photo ``photo_sha256`` names
-    (each one row at most, so they multiply nothing), the photos like that one (but check-in
-    ``checkin_id``) and the settings of the places bound as ``setting_codes``. One statement
-    built once a dialect (issue 23: a check-in's statements)."""
+    """The caller's own recipient row with its home; their own earlier check-ins (where,
+    when, with which key: the speed and device flags) as one JSON list; the device key
+    ``key_id`` names and the stored photo ``photo_sha256`` names (each one row at most, so
+    they multiply nothing); the photos like that one (but check-in ``checkin_id``) and the
+    settings of the places bound as ``setting_codes``. One row, one statement built once a
+    dialect (issue 23: a check-in's statements), whose size grows with the history alone."""
     key = devices.key_named_alone()
     photo = evidence.photo_named_alone()
+    earlier = select(json_rows(dialect, CheckIn.lat, CheckIn.lon, CheckIn.captured_at,
+                               CheckIn.key_id)).where(
+        CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False)
+    ).scalar_subquery().label("earlier_checkins")
     return recipients.with_home(select(Recipient).where(
         Recipient.user_id == bindparam("user_id"))).add_columns(
-        CheckIn.lat, CheckIn.lon, CheckIn.captured_at, CheckIn.key_id).outerjoin(
-        CheckIn, and_(CheckIn.recipient_id == Recipient.id, CheckIn.is_proxy.is_(False))
-    ).add_columns(*key.c, *photo.c, photo_checks.photos_seen_joinable(dialect),
-                  jurisdictions.overrides_joinable(dialect)).outerjoin(
+        earlier, *key.c, *photo.c, photo_checks.photos_seen_joinable(dialect),
+        jurisdictions.overrides_joinable(dialect)).outerjoin(
         key, true()).outerjoin(photo, true())
+
+
+class _Earlier(NamedTuple):
+    """An earlier check-in of the recipient's own, as the flags read it."""
+
+    lat: float
+    lon: float
+    captured_at: datetime
+    key_id: str | None
+
+
+def _earlier_from_joined(rows: list | None) -> list[_Earlier]:
+    """The JSON list `_own_recipient` read: its times are text there (SQLite's
+    "2026-12-05 02:00:00.000000", stored as UTC; PostgreSQL's ISO 8601 with an offset)."""
+    return [_Earlier(lat, lon, _utc(captured_at), key_id)
+            for lat, lon, captured_at, key_id in rows or ()]
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @functools.cache
