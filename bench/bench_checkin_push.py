@@ -12,8 +12,8 @@ other processes on a shared machine. The statement count is exact; times are med
 "app CPU" (this process's CPU time per push, not the database's) varies least with load.
 Then a replay of every push (each answers ``duplicate``).
 
---statements prints the statements of one push, of the push that sent most, and of one
-replay; --profile N prints
+--statements prints the statements of one push (each with its median time in the driver),
+of the push that sent most, and of one replay; --profile N prints
 cProfile's N costliest functions (--sort cumulative or tottime) over all the pushes, or over
 all the replays with --profile-phase replay.
 """
@@ -71,10 +71,20 @@ def main() -> None:
         engine = db.engine
     statements: list[str] = []
 
+    # Each statement's time in the driver (sent, run, answered), by its text: a round trip
+    # and the database's work, which the app CPU figure leaves out.
+    driver_times: dict[str, list[float]] = {}
+
     def count(_conn, _cursor, statement, _parameters, _context, _executemany):
         statements.append(statement)
+        _conn.info["bench_sent_at"] = time.perf_counter()
+
+    def answered(_conn, _cursor, statement, _parameters, _context, _executemany):
+        driver_times.setdefault(statement, []).append(
+            time.perf_counter() - _conn.info.pop("bench_sent_at"))
 
     event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "after_cursor_execute", answered)
     by_recipient = [(f"recipient-{r['phone']}", r["records"]) for r in data["recipients"]]
     # Interleaved as in the gunicorn bench: each recipient's n-th check-in in turn.
     pushes = [(name, records[n]) for n in range(args.per_recipient)
@@ -117,6 +127,7 @@ def main() -> None:
     times, cpu, counts, sample = run("accepted", "push")
     replay_times, replay_cpu, replay_counts, replay_sample = run("duplicate", "replay")
     event.remove(engine, "before_cursor_execute", count)
+    event.remove(engine, "after_cursor_execute", answered)
 
     def figures(values: list[float]) -> str:
         ordered = sorted(values)
@@ -133,9 +144,10 @@ def main() -> None:
           f"{statistics.median(replay_cpu) * 1000:.1f} ms; SQL statements per push median "
           f"{statistics.median(replay_counts):.0f}")
     if args.statements:
-        print("statements of one push:")
+        print("statements of one push, each with its median time in the driver:")
         for statement in sample:
-            print("  " + " ".join(statement.split())[:160])
+            median = statistics.median(driver_times[statement]) * 1000
+            print(f"  {median:5.2f} ms  " + " ".join(statement.split())[:140])
         print(f"statements of the push that sent most ({len(most['accepted'])}):")
         for statement in most["accepted"]:
             print("  " + " ".join(statement.split())[:160])
