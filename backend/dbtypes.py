@@ -38,6 +38,16 @@ class UtcDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def utc_from_json(text: str | None) -> datetime | None:
+    """A UtcDateTime as a JSON aggregate gives it back (backend.bulk.json_rows): text there,
+    SQLite's "2026-12-05 02:00:00.000000" (stored as UTC) or PostgreSQL's ISO 8601 with an
+    offset; aware UTC here, as the column itself would answer."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

@@ -401,15 +401,30 @@ def _teams_of() -> Select:
 
 def for_push(case_ids: Iterable[str], caller: Caller) -> dict[str, CaseForPush]:
     """The cases among ``case_ids`` inside the caller's area, with their visit teams."""
+    return for_push_from_rows(row for chunk in chunks(case_ids) for row in db.session.execute(
+        _cases_for_push(), for_push_parameters(chunk, caller)))
+
+
+def for_push_statement() -> Select:
+    """The statement `for_push` runs, for another package to add what it reads beside the
+    case in the same round trip (a push of one visit, issue 23); its ``selected_columns``
+    name the case's columns to join on. Run it with `for_push_parameters`, read the rows
+    back with `for_push_from_rows`."""
+    return _cases_for_push()
+
+
+def for_push_parameters(case_ids: list[str], caller: Caller) -> dict:
+    return {"ids": case_ids, "scope": like_pattern(caller)}
+
+
+def for_push_from_rows(rows: Iterable[Row]) -> dict[str, CaseForPush]:
     cases: dict[str, Row] = {}
     teams: dict[str, set[str]] = {}
-    for chunk in chunks(case_ids):
-        for row in db.session.execute(_cases_for_push(), {
-                "ids": chunk, "scope": like_pattern(caller)}):
-            cases.setdefault(row.id, row)
-            members = teams.setdefault(row.id, set())
-            if row.user_id is not None:
-                members.add(row.user_id)
+    for row in rows:
+        cases.setdefault(row.id, row)
+        members = teams.setdefault(row.id, set())
+        if row.user_id is not None:
+            members.add(row.user_id)
     return {case_id: CaseForPush(row.id, row.household_id, row.jurisdiction_code, row.kind,
                                  row.status in rules.OPEN_STATUSES, frozenset(teams[case_id]))
             for case_id, row in cases.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Insert, Row, Select, any_, bindparam, select, true
@@ -19,6 +19,7 @@ from backend.auth import rules as roles
 from backend.bulk import chunks, insert_ignoring_conflicts, json_rows, upsertable_insert
 from backend.checkins import follow_ups, photo_checks, recipients, rules
 from backend.checkins.models import CheckIn, CheckInFlag, CheckInWindowResult, Recipient
+from backend.dbtypes import utc_from_json
 from backend.devices import rules as device_rules
 from backend.devices import service as devices
 from backend.errors import ProblemError
@@ -359,15 +360,9 @@ class _Earlier(NamedTuple):
 
 
 def _earlier_from_joined(rows: list | None) -> list[_Earlier]:
-    """The JSON list `_own_recipient` read: its times are text there (SQLite's
-    "2026-12-05 02:00:00.000000", stored as UTC; PostgreSQL's ISO 8601 with an offset)."""
-    return [_Earlier(lat, lon, _utc(captured_at), key_id)
-            for lat, lon, captured_at, key_id in rows or ()]
-
-
-def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """The JSON list `_own_recipient` read (its times are text there)."""
+    return [_Earlier(lat, lon, captured_at, key_id) for lat, lon, text, key_id in rows or ()
+            if (captured_at := utc_from_json(text)) is not None]
 
 
 @functools.cache

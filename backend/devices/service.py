@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, Select, Subquery, bindparam, select, update
+from sqlalchemy import Label, Row, Select, Subquery, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import clock
 from backend.audit import service as audit
 from backend.auth import rules as auth_rules
 from backend.auth import service as auth
-from backend.bulk import any_of
-from backend.dbtypes import new_id
+from backend.bulk import any_of, json_rows
+from backend.dbtypes import new_id, utc_from_json
 from backend.devices import rules
 from backend.devices.models import DeviceKey, DeviceKeyChallenge
 from backend.errors import ProblemError
@@ -89,6 +89,27 @@ def key_from_joined(row: Row) -> DeviceKeyView | None:
     return DeviceKeyView(found["named_key_id"], found["named_key_user_id"],
                          found["named_key_device_id"], dict(found["named_key_jwk"]),
                          found["named_key_created_at"], found["named_key_revoked_at"])
+
+
+@functools.cache
+def keys_joinable(dialect: str) -> Label:
+    """The keys named by the list bound as ``key_ids`` (revoked or not), as one JSON list,
+    for another package to read beside its own row (a push of one visit, issue 23);
+    ``keys_from_joined`` makes the views of it."""
+    return select(json_rows(dialect, DeviceKey.id, DeviceKey.user_id, DeviceKey.device_id,
+                            DeviceKey.public_key_jwk, DeviceKey.created_at,
+                            DeviceKey.revoked_at)).where(
+        any_of(DeviceKey.id, "key_ids")).scalar_subquery().label("named_keys")
+
+
+def keys_from_joined(rows: list | None) -> dict[str, DeviceKeyView]:
+    found: dict[str, DeviceKeyView] = {}
+    for key_id, user_id, device_id, jwk, created_at, revoked_at in rows or ():
+        created = utc_from_json(created_at)
+        assert created is not None
+        found[key_id] = DeviceKeyView(key_id, user_id, device_id, dict(jwk), created,
+                                      utc_from_json(revoked_at))
+    return found
 
 
 # --- registration ------------------------------------------------------------------------

@@ -206,9 +206,20 @@ class HomeView:
 
 
 def home_locations() -> Subquery:
-    """(id, home_lat, home_lon) of the households: for another package to join its rows to,
-    reading a home in the same statement as what points at it (a check-in's recipient)."""
-    return select(Household.id, Household.home_lat, Household.home_lon).subquery("home")
+    """(id, jurisdiction_code, home_lat, home_lon) of the households: for another package to
+    join its rows to, reading a home in the same statement as what points at it (a
+    check-in's recipient, a visit's case); `home_from_joined` reads one back."""
+    return select(Household.id, Household.jurisdiction_code, Household.home_lat,
+                  Household.home_lon).subquery("home")
+
+
+def home_from_joined(household_id: str | None, jurisdiction_code: str | None,
+                     lat: float | None, lon: float | None) -> HomeView | None:
+    """The HomeView of a `home_locations` row joined to another statement (None: no row)."""
+    if household_id is None or jurisdiction_code is None:
+        return None
+    return HomeView(household_id, jurisdiction_code,
+                    (lat, lon) if lat is not None and lon is not None else None)
 
 
 @functools.cache
@@ -228,8 +239,9 @@ def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
     found: dict[str, HomeView] = {}
     for chunk in chunks(household_ids):
         for row in db.session.execute(_homes(), {"ids": chunk}):
-            home = (row.home_lat, row.home_lon) if row.home_lat is not None else None
-            found[row.id] = HomeView(row.id, row.jurisdiction_code, home)
+            found[row.id] = HomeView(row.id, row.jurisdiction_code,
+                                     (row.home_lat, row.home_lon)
+                                     if row.home_lat is not None else None)
     return found
 
 

@@ -5,7 +5,7 @@ import functools
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import Label, Select, select
+from sqlalchemy import ColumnElement, Label, Select, func, select
 
 from backend import clock
 from backend.audit import service as audit
@@ -88,6 +88,18 @@ def overrides_joinable(dialect: str) -> Label:
     setting = JurisdictionSetting
     return select(json_rows(dialect, setting.jurisdiction_code, setting.key, setting.value)
                   ).where(any_of(setting.jurisdiction_code, "setting_codes")
+                          ).scalar_subquery().label("place_settings")
+
+
+def overrides_of_place_joinable(dialect: str, place: ColumnElement) -> Label:
+    """As `overrides_joinable`, for the place in the column ``place`` of the statement it is
+    added to (a case's village) and its ancestors: the 6- and 9-digit prefixes of an official
+    code, as `rules.parent_code_of` walks them (a shorter code names itself again). The
+    caller builds its statement once."""
+    setting = JurisdictionSetting
+    return select(json_rows(dialect, setting.jurisdiction_code, setting.key, setting.value)
+                  ).where(setting.jurisdiction_code.in_([
+                      func.substr(place, 1, 6), func.substr(place, 1, 9), place])
                           ).scalar_subquery().label("place_settings")
 
 

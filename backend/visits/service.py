@@ -10,11 +10,12 @@ bulk reads; the home location is set by households on the VisitAccepted event.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from backend import clock, events
 from backend.attestation import canonical
@@ -110,22 +111,62 @@ def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
                 select(VisitSubmission).where(VisitSubmission.id.in_(chunk))):
             context.submissions[submission.id] = submission
             case_ids.add(submission.case_id)
-    context.cases = cases.for_push(case_ids, batch.caller)
-    context.homes = households.homes({c.household_id for c in context.cases.values()})
+    settings_of: dict[str, dict] = {}
+    if len(case_ids) == 1:
+        settings_of = _read_the_case(context, case_ids, key_ids)
+    else:
+        context.cases = cases.for_push(case_ids, batch.caller)
+        context.homes = households.homes({c.household_id for c in context.cases.values()})
+        # Revoked keys too: an attestation under a key revoked by the time this push
+        # arrived is stored but does not count, and says why (attestation-key-revoked).
+        context.keys = devices.keys_by_id(key_ids)
     for chunk in chunks(context.submissions):
         for submission_id, revision, digest in db.session.execute(select(
                 VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
                 .where(VisitRevision.submission_id.in_(chunk))):
             context.digests[(submission_id, revision)] = digest
-    # Revoked keys too: an attestation under a key revoked by the time this push arrived
-    # is stored but does not count, and says why (attestation-key-revoked).
-    context.keys = devices.keys_by_id(key_ids)
     context.photos = evidence.by_hashes(photo_ids)
     for village in {case.jurisdiction_code for case in context.cases.values()}:
-        settings = jurisdictions.effective_settings(village)
+        settings = settings_of.get(village) or jurisdictions.effective_settings(village)
         context.thresholds[village] = _thresholds(settings)
         context.min_attesters[village] = settings["min_visit_team_size"]
     return context
+
+
+def _read_the_case(context: PushContext, case_ids: set[str], key_ids: set[str]
+                   ) -> dict[str, dict]:
+    """A push about one case (a phone's one visit, or its edits): the case and its team,
+    its household's home, the attesters' keys (revoked too) and the settings of its village,
+    in one statement (issue 23: the fixed cost of one visit). The settings by village."""
+    rows = db.session.execute(_case_with_what_a_visit_needs(
+        db.session.get_bind().dialect.name), {
+        **cases.for_push_parameters(sorted(case_ids), context.batch.caller),
+        "key_ids": sorted(k for k in key_ids if isinstance(k, str))}).all()
+    context.cases = cases.for_push_from_rows(rows)
+    if not rows:  # not the caller's case: refused as such, no key is looked at
+        return {}
+    first = rows[0]
+    home = households.home_from_joined(first.home_id, first.home_jurisdiction_code,
+                                       first.home_lat, first.home_lon)
+    if home is not None:
+        context.homes[home.id] = home
+    context.keys = devices.keys_from_joined(first.named_keys)
+    return {first.jurisdiction_code: jurisdictions.settings_from_joined(
+        first.jurisdiction_code, first.place_settings)}
+
+
+@functools.cache
+def _case_with_what_a_visit_needs(dialect: str) -> Select:
+    """`cases.for_push_statement` with, on each row, the case's household home, the keys
+    bound as ``key_ids`` and its village's settings: built once a dialect."""
+    statement = cases.for_push_statement()
+    case = statement.selected_columns
+    home = households.home_locations()
+    return statement.add_columns(
+        home.c.id.label("home_id"), home.c.jurisdiction_code.label("home_jurisdiction_code"),
+        home.c.home_lat, home.c.home_lon, devices.keys_joinable(dialect),
+        jurisdictions.overrides_of_place_joinable(dialect, case.jurisdiction_code),
+    ).outerjoin(home, home.c.id == case.household_id)
 
 
 # --- visit_submission -----------------------------------------------------------------------

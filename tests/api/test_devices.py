@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from backend import clock
 from backend.audit.models import AuditEvent
+from backend.devices import service as devices
 from backend.devices.models import DeviceKey
 from tests.device_keys import challenge, register_key, registered_key, sign_proof
 from tests.visit_factory import DeviceKeyPair, attest, submission
@@ -153,6 +154,23 @@ def test_new_key_for_the_same_user_and_device_revokes_the_old_one(api, db_sessio
     assert db_session.get(DeviceKey, colleague).revoked_at is None
     active = [k for k in keys.values() if k["device_id"] == DEVICE and not k["revoked_at"]]
     assert [k["id"] for k in active] == [new]
+
+
+def test_keys_read_beside_another_row_equal_the_keys_read_alone(api, db_session):
+    """A push of one visit reads its attesters' keys as JSON beside the case (issue 23):
+    the same views as `keys_by_id`, times aware and in UTC, a revoked key's included."""
+    _, old = registered_key(api, "wenping_fw1", DEVICE)
+    _, new = registered_key(api, "wenping_fw1", DEVICE)  # revokes the old one
+    _, colleague = registered_key(api, "wenping_fw2", OTHER_DEVICE)
+    named = [old, new, colleague, "no-such-key"]
+    joined = db_session.scalar(select(devices.keys_joinable(
+        db_session.get_bind().dialect.name)), {"key_ids": named})
+    from_json = devices.keys_from_joined(joined)
+    assert from_json == devices.keys_by_id(named)
+    assert from_json[old].revoked_at is not None and from_json[new].revoked_at is None
+    assert from_json[old].revoked_at.utcoffset() == timedelta(0)
+    assert devices.keys_from_joined(db_session.scalar(select(devices.keys_joinable(
+        db_session.get_bind().dialect.name)), {"key_ids": ["no-such-key"]})) == {}
 
 
 def test_the_same_key_again_is_a_no_op(api):

@@ -1,5 +1,8 @@
 """Jurisdiction import (CLI) and per-place settings."""
 
+from sqlalchemy import String, literal, select
+
+from backend.jurisdictions import service as jurisdictions
 from backend.jurisdictions.models import Jurisdiction
 
 
@@ -134,3 +137,25 @@ def test_the_002_style_township_sets_temporary_aid_to_12_days(api):
 def test_other_township_settings_are_hidden(api):
     response = api.get("wenping_reviewer", "/api/jurisdictions/530621101/settings")
     assert response.status_code == 404
+
+
+def test_settings_read_beside_a_row_of_their_place_equal_the_settings_read_alone(db_session):
+    """A push of one visit reads its village's settings beside the case, the ancestors found
+    by the code's 6- and 9-digit prefixes in SQL (issue 23): each level's overrides count,
+    the nearest winning, as `effective_settings` has them."""
+    village, township, county = "530621100201", "530621100", "530621"
+    jurisdictions.update_settings(county, {"max_home_distance_m": 900,
+                                           "max_speed_kmh": 120})
+    jurisdictions.update_settings(township, {"max_home_distance_m": 700})
+    jurisdictions.update_settings(village, {"max_speed_kmh": 90})
+    db_session.flush()
+    dialect = db_session.get_bind().dialect.name
+    for place in (village, township, county, "530621100202"):
+        joined = db_session.scalar(select(jurisdictions.overrides_of_place_joinable(
+            dialect, literal(place, String))))
+        settings = jurisdictions.settings_from_joined(place, joined)
+        assert settings == jurisdictions.effective_settings(place), place
+    village_settings = jurisdictions.settings_from_joined(village, db_session.scalar(select(
+        jurisdictions.overrides_of_place_joinable(dialect, literal(village, String)))))
+    assert (village_settings["max_home_distance_m"], village_settings["max_speed_kmh"]) == \
+        (700, 90)
