@@ -10,23 +10,19 @@ bulk reads; the home location is set by households on the VisitAccepted event.
 
 from __future__ import annotations
 
-import functools
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from backend import clock, events
 from backend.attestation import canonical
 from backend.attestation import rules as attestation
 from backend.audit import service as audit
-from backend.bulk import chunks, insert_ignoring_conflicts, insert_rows, insert_skipping_conflicts
-from backend.cases import service as cases
+from backend.bulk import insert_ignoring_conflicts, insert_rows, insert_skipping_conflicts
 from backend.cases.service import CaseForPush
 from backend.devices import rules as device_rules
-from backend.devices import service as devices
-from backend.devices.service import DeviceKeyView
 from backend.errors import ProblemError, problem_body
 from backend.evidence import service as evidence
 from backend.evidence.service import PhotoView
@@ -39,7 +35,7 @@ from backend.jurisdictions import service as jurisdictions
 from backend.privacy import rules as privacy_rules
 from backend.privacy import service as privacy
 from backend.sync.registry import ParsedRecord, PushBatch
-from backend.visits import queries, rules
+from backend.visits import push_context, queries, rules
 from backend.visits.flags import PHOTO_FLAG_CODES
 from backend.visits.models import (
     VisitAttestation,
@@ -48,6 +44,7 @@ from backend.visits.models import (
     VisitRevision,
     VisitSubmission,
 )
+from backend.visits.push_context import PushContext
 from backend.visits.schemas import PhotoRefSchema, StampSchema
 
 
@@ -66,107 +63,10 @@ class StoredMeanwhile(Exception):
     dispatcher rolls the group back and handles its records one at a time."""
 
 
-@dataclass
-class PushContext:
-    """Everything the batch needs, loaded set-wise before any record is decided."""
-
-    batch: PushBatch
-    cases: dict[str, CaseForPush] = field(default_factory=dict)
-    homes: dict[str, HomeView] = field(default_factory=dict)
-    submissions: dict[str, VisitSubmission] = field(default_factory=dict)
-    digests: dict[tuple[str, int], str] = field(default_factory=dict)
-    keys: dict[str, DeviceKeyView] = field(default_factory=dict)
-    photos: dict[str, PhotoView] = field(default_factory=dict)
-    thresholds: dict[str, rules.IntegrityThresholds] = field(default_factory=dict)
-    min_attesters: dict[str, int] = field(default_factory=dict)
-
-
 def _rejected(record_id, slug: str, detail: str, errors: dict | None = None,
               extra: dict | None = None) -> dict:
     return {"id": record_id, "status": "rejected",
             "problem": problem_body(slug, detail, errors, extra)}
-
-
-def _thresholds(settings: dict) -> rules.IntegrityThresholds:
-    return rules.IntegrityThresholds(
-        max_home_distance_m=settings["max_home_distance_m"],
-        max_accuracy_m=settings["max_accuracy_m"],
-        min_visit_minutes=settings["min_visit_minutes"],
-        max_team_distance_m=settings["max_team_distance_m"],
-        max_clock_skew_minutes=settings["max_clock_skew_minutes"],
-        max_photo_distance_m=settings["max_photo_distance_m"],
-        max_photo_time_gap_minutes=settings["max_photo_time_gap_minutes"],
-        max_speed_kmh=settings["max_speed_kmh"],
-    )
-
-
-def _prefetch(batch: PushBatch, case_ids: set[str], submission_ids: set[str],
-              key_ids: set[str], photo_ids: set[str],
-              stored_ids: set[str] | None = None) -> PushContext:
-    """Everything the batch's records need; ``stored_ids``, when known, are those of
-    ``submission_ids`` stored, the only ones read again."""
-    context = PushContext(batch)
-    for chunk in chunks(submission_ids if stored_ids is None else submission_ids & stored_ids):
-        for submission in db.session.scalars(
-                select(VisitSubmission).where(VisitSubmission.id.in_(chunk))):
-            context.submissions[submission.id] = submission
-            case_ids.add(submission.case_id)
-    settings_of: dict[str, dict] = {}
-    if len(case_ids) == 1:
-        settings_of = _read_the_case(context, case_ids, key_ids)
-    else:
-        context.cases = cases.for_push(case_ids, batch.caller)
-        context.homes = households.homes({c.household_id for c in context.cases.values()})
-        # Revoked keys too: an attestation under a key revoked by the time this push
-        # arrived is stored but does not count, and says why (attestation-key-revoked).
-        context.keys = devices.keys_by_id(key_ids)
-    for chunk in chunks(context.submissions):
-        for submission_id, revision, digest in db.session.execute(select(
-                VisitRevision.submission_id, VisitRevision.revision, VisitRevision.digest)
-                .where(VisitRevision.submission_id.in_(chunk))):
-            context.digests[(submission_id, revision)] = digest
-    context.photos = evidence.by_hashes(photo_ids)
-    for village in {case.jurisdiction_code for case in context.cases.values()}:
-        settings = settings_of.get(village) or jurisdictions.effective_settings(village)
-        context.thresholds[village] = _thresholds(settings)
-        context.min_attesters[village] = settings["min_visit_team_size"]
-    return context
-
-
-def _read_the_case(context: PushContext, case_ids: set[str], key_ids: set[str]
-                   ) -> dict[str, dict]:
-    """A push about one case (a phone's one visit, or its edits): the case and its team,
-    its household's home, the attesters' keys (revoked too) and the settings of its village,
-    in one statement (issue 23: the fixed cost of one visit). The settings by village."""
-    rows = db.session.execute(_case_with_what_a_visit_needs(
-        db.session.get_bind().dialect.name), {
-        **cases.for_push_parameters(sorted(case_ids), context.batch.caller),
-        "key_ids": sorted(k for k in key_ids if isinstance(k, str))}).all()
-    context.cases = cases.for_push_from_rows(rows)
-    if not rows:  # not the caller's case: refused as such, no key is looked at
-        return {}
-    first = rows[0]
-    home = households.home_from_joined(first.home_id, first.home_jurisdiction_code,
-                                       first.home_lat, first.home_lon)
-    if home is not None:
-        context.homes[home.id] = home
-    context.keys = devices.keys_from_joined(first.named_keys)
-    return {first.jurisdiction_code: jurisdictions.settings_from_joined(
-        first.jurisdiction_code, first.place_settings)}
-
-
-@functools.cache
-def _case_with_what_a_visit_needs(dialect: str) -> Select:
-    """`cases.for_push_statement` with, on each row, the case's household home, the keys
-    bound as ``key_ids`` and its village's settings: built once a dialect."""
-    statement = cases.for_push_statement()
-    case = statement.selected_columns
-    home = households.home_locations()
-    return statement.add_columns(
-        home.c.id.label("home_id"), home.c.jurisdiction_code.label("home_jurisdiction_code"),
-        home.c.home_lat, home.c.home_lon, devices.keys_joinable(dialect),
-        jurisdictions.overrides_of_place_joinable(dialect, case.jurisdiction_code),
-    ).outerjoin(home, home.c.id == case.household_id)
 
 
 # --- visit_submission -----------------------------------------------------------------------
@@ -194,7 +94,7 @@ def push_submissions(batch: PushBatch, records: list[ParsedRecord]) -> list[dict
     loaded = [r.loaded for r in records]
     # The replay lookup found which of the ids are stored, moments ago (one stored since is
     # a lost race: its insert is skipped and it is answered as a duplicate).
-    context = _prefetch(
+    context = push_context.load(
         batch, stored_ids=batch.looked_up.get("visit_submission"),
         case_ids={s["case_id"] for s in loaded}, submission_ids={s["id"] for s in loaded},
         key_ids={a["key_id"] for s in loaded for a in s["attestations"]},
@@ -617,10 +517,10 @@ def push_attestations(batch: PushBatch, records: list[ParsedRecord]) -> list[dic
     """The handler of ``visit_attestation`` records: signatures made later, e.g. by the
     second investigator on their own phone."""
     loaded = [r.loaded for r in records]
-    context = _prefetch(batch, case_ids=set(), submission_ids={a["submission_id"] for a in loaded},
-                        key_ids={a["key_id"] for a in loaded},
-                        photo_ids={a["signature_image_sha256"] for a in loaded
-                                   if a["signature_image_sha256"]})
+    context = push_context.load(
+        batch, case_ids=set(), submission_ids={a["submission_id"] for a in loaded},
+        key_ids={a["key_id"] for a in loaded},
+        photo_ids={a["signature_image_sha256"] for a in loaded if a["signature_image_sha256"]})
     return [_attestation_record(context, item) for item in loaded]
 
 
@@ -699,7 +599,8 @@ def on_photo_stored(event: events.PhotoStored) -> None:
 
 def _recheck_photos(submission: VisitSubmission, revision: VisitRevision) -> None:
     home = households.homes([submission.household_id])[submission.household_id]
-    thresholds = _thresholds(jurisdictions.effective_settings(home.jurisdiction_code))
+    thresholds = push_context.thresholds_of(
+        jurisdictions.effective_settings(home.jurisdiction_code))
     content = revision.content
     stamps = _stamps(StampSchema(many=True).load(content.get("stamps") or []),
                      revision.device_id)
