@@ -92,21 +92,17 @@ class _Reads:
 
 def _read_own(batch: PushBatch, first: dict, reads: _Reads) -> tuple[set, set]:
     """The caller's own recipient row with everything the first record needs: its device key,
-    its stored photo and the photos like it, the settings of the caller's place, in one
+    its stored photo and the photos like it, the settings of the recipient's place, in one
     statement (issue 23: a phone's push of one check-in). The key and photo ids it read."""
-    place = batch.caller.jurisdiction_code
     own = db.session.execute(_own_recipient(db.session.get_bind().dialect.name), {
         "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
-        "photo_sha256": first["photo"]["sha256"], "checkin_id": str(first["id"]),
-        "setting_codes": jurisdictions.ancestors_root_first(place)}).first()
+        "photo_sha256": first["photo"]["sha256"], "checkin_id": str(first["id"])}).first()
     if own is None:
         return set(), set()
     reads.own = own
     reads.history[own[0].id] = _earlier_from_joined(own.earlier_checkins)
-    # The settings were read for the caller's place: the recipient's own, unless their
-    # household moved since (then _checkin reads the new place's).
-    if own[0].jurisdiction_code == place:
-        reads.settings[place] = jurisdictions.settings_from_joined(place, own.place_settings)
+    place = own[0].jurisdiction_code
+    reads.settings[place] = jurisdictions.settings_from_joined(place, own.place_settings)
     if (key := devices.key_from_joined(own)) is not None:
         reads.keys[key.id] = key
     if (photo := evidence.photo_from_joined(own)) is not None:
@@ -335,8 +331,8 @@ def _own_recipient(dialect: str) -> Select:
     when, with which key: the speed and device flags) as one JSON list; the device key
     ``key_id`` names and the stored photo ``photo_sha256`` names (each one row at most, so
     they multiply nothing); the photos like that one (but check-in ``checkin_id``) and the
-    settings of the places bound as ``setting_codes``. One row, one statement built once a
-    dialect (issue 23: a check-in's statements), whose size grows with the history alone."""
+    settings of the recipient's place. One row, one statement built once a dialect (issue 23:
+    a check-in's statements), whose size grows with the history alone."""
     key = devices.key_named_alone()
     photo = evidence.photo_named_alone()
     earlier = select(json_rows(dialect, CheckIn.lat, CheckIn.lon, CheckIn.captured_at,
@@ -346,7 +342,8 @@ def _own_recipient(dialect: str) -> Select:
     return recipients.with_home(select(Recipient).where(
         Recipient.user_id == bindparam("user_id"))).add_columns(
         earlier, *key.c, *photo.c, photo_checks.photos_seen_joinable(dialect),
-        jurisdictions.overrides_joinable(dialect)).outerjoin(
+        jurisdictions.overrides_of_place_joinable(dialect, Recipient.jurisdiction_code)
+    ).outerjoin(
         key, true()).outerjoin(photo, true())
 
 

@@ -5,7 +5,7 @@ import functools
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Label, Select, func, select
+from sqlalchemy import ColumnExpressionArgument, Label, Select, func, select
 
 from backend import clock
 from backend.audit import service as audit
@@ -79,23 +79,13 @@ def _overrides_root_first(code: str) -> list[dict]:
     return [by_place[c] for c in chain]
 
 
-@functools.cache
-def overrides_joinable(dialect: str) -> Label:
-    """The overrides of the places bound as ``setting_codes`` (`ancestors_root_first` of a
-    place) as one JSON list of ``[place, key, value]``, for another package to add to a
-    statement it sends anyway: a check-in reads its recipient and their settings in one
-    round trip (issue 23). ``settings_from_joined`` makes the effective settings of it."""
-    setting = JurisdictionSetting
-    return select(json_rows(dialect, setting.jurisdiction_code, setting.key, setting.value)
-                  ).where(any_of(setting.jurisdiction_code, "setting_codes")
-                          ).scalar_subquery().label("place_settings")
-
-
-def overrides_of_place_joinable(dialect: str, place: ColumnElement) -> Label:
-    """As `overrides_joinable`, for the place in the column ``place`` of the statement it is
-    added to (a case's village) and its ancestors: the 6- and 9-digit prefixes of an official
-    code, as `rules.parent_code_of` walks them (a shorter code names itself again). The
-    caller builds its statement once."""
+def overrides_of_place_joinable(dialect: str, place: ColumnExpressionArgument[str]) -> Label:
+    """The overrides of the place in the column ``place`` of the statement this is added to
+    (a case's village, a recipient's) and of its ancestors, as one JSON list of ``[place,
+    key, value]``: a push reads what it is about and its settings in one round trip (issue
+    23). The ancestors are the code's 6- and 9-digit prefixes, as `rules.parent_code_of`
+    walks them (a shorter code names itself again). The caller builds its statement once;
+    ``settings_from_joined`` makes the effective settings of the list."""
     setting = JurisdictionSetting
     return select(json_rows(dialect, setting.jurisdiction_code, setting.key, setting.value)
                   ).where(setting.jurisdiction_code.in_([
@@ -104,7 +94,7 @@ def overrides_of_place_joinable(dialect: str, place: ColumnElement) -> Label:
 
 
 def settings_from_joined(code: str, joined: list | None) -> dict:
-    """The effective settings of ``code`` from what ``overrides_joinable`` read for it
+    """The effective settings of ``code`` from what ``overrides_of_place_joinable`` read
     (None: no override anywhere, as PostgreSQL's json_agg of no rows says)."""
     chain = ancestors_root_first(code)
     by_place: dict[str, dict] = {place: {} for place in chain}

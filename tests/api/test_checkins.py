@@ -479,7 +479,8 @@ def test_a_check_in_push_reads_no_check_in_or_photo_table_whole(api, db_session,
     assert answer.get_json()["results"][0]["status"] == "accepted"
     # The photo-reuse check is read with the recipient's row, before the check-in is stored.
     assert any("photos_like_the_stored" in statement for statement in push.texts)
-    assert table_scans(db_session, push.seen, r"checkin\w*|photo|photo_hash_band") == []
+    assert table_scans(db_session, push.seen,
+                       r"checkin\w*|photo|photo_hash_band|device_key|jurisdiction_setting") == []
 
 
 def test_gallery_photo_and_stale_capture_are_problems(api, db_session, recipient):
@@ -553,20 +554,6 @@ def test_each_level_of_settings_reaches_a_recipients_check_in(api, db_session, r
     assert accepted["status"] == "accepted", accepted
     _, refused = recipient.check_in(photo_at=clock.now() - timedelta(minutes=21))
     assert refused["problem"]["type"] == "checkin-capture-stale", refused
-
-
-def test_settings_read_with_a_statement_equal_the_settings_read_alone(db_session, recipient):
-    village = recipient.household.jurisdiction_code
-    jurisdictions.update_settings(village[:6], {"checkin_max_capture_age_minutes": 30,
-                                                "checkin_max_residence_distance_m": 1500})
-    jurisdictions.update_settings(village, {"checkin_max_capture_age_minutes": 20})
-    db_session.flush()
-    for place in (village, village[:9], village[:6], "530621999"):
-        joined = db_session.scalar(select(jurisdictions.overrides_joinable(
-            db_session.get_bind().dialect.name)), {
-            "setting_codes": jurisdictions.ancestors_root_first(place)})
-        assert jurisdictions.settings_from_joined(place, joined) == \
-            jurisdictions.effective_settings(place), place
 
 
 def test_outside_every_window_is_recorded_late_and_flagged(api, db_session, recipient):
