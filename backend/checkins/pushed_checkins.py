@@ -95,7 +95,7 @@ def _read_own(batch: PushBatch, first: dict, reads: _Reads) -> tuple[set, set]:
     its stored photo and the photos like it, the settings of the recipient's place, in one
     statement (issue 23: a phone's push of one check-in). The key and photo ids it read."""
     own = db.session.execute(_own_recipient(db.session.get_bind().dialect.name), {
-        "user_id": batch.caller.user_id, "key_id": str(first["key_id"]),
+        "user_id": batch.caller.user_id, "key_ids": [str(first["key_id"])],
         "photo_sha256": first["photo"]["sha256"], "checkin_id": str(first["id"])}).first()
     if own is None:
         return set(), set()
@@ -103,8 +103,7 @@ def _read_own(batch: PushBatch, first: dict, reads: _Reads) -> tuple[set, set]:
     reads.history[own[0].id] = _earlier_from_joined(own.earlier_checkins)
     place = own[0].jurisdiction_code
     reads.settings[place] = jurisdictions.settings_from_joined(place, own.place_settings)
-    if (key := devices.key_from_joined(own)) is not None:
-        reads.keys[key.id] = key
+    reads.keys |= devices.keys_from_joined(own.named_keys)
     if (photo := evidence.photo_from_joined(own)) is not None:
         reads.photos[photo.sha256] = photo
         reads.seen[str(first["id"])] = photo_checks.seen_from_joined(own.photos_seen)
@@ -328,12 +327,12 @@ def _stored_with_window_result() -> Select:
 @functools.cache
 def _own_recipient(dialect: str) -> Select:
     """The caller's own recipient row with its home; their own earlier check-ins (where,
-    when, with which key: the speed and device flags) as one JSON list; the device key
-    ``key_id`` names and the stored photo ``photo_sha256`` names (each one row at most, so
-    they multiply nothing); the photos like that one (but check-in ``checkin_id``) and the
-    settings of the recipient's place. One row, one statement built once a dialect (issue 23:
-    a check-in's statements), whose size grows with the history alone."""
-    key = devices.key_named_alone()
+    when, with which key: the speed and device flags) as one JSON list; the device keys
+    ``key_ids`` names (revoked too) as another; the stored photo ``photo_sha256`` names (one
+    row at most, so it multiplies nothing); the photos like that one (but check-in
+    ``checkin_id``) and the settings of the recipient's place. One row, one statement built
+    once a dialect (issue 23: a check-in's statements), whose size grows with the history
+    alone."""
     photo = evidence.photo_named_alone()
     earlier = select(json_rows(dialect, CheckIn.lat, CheckIn.lon, CheckIn.captured_at,
                                CheckIn.key_id)).where(
@@ -341,10 +340,10 @@ def _own_recipient(dialect: str) -> Select:
     ).scalar_subquery().label("earlier_checkins")
     return recipients.with_home(select(Recipient).where(
         Recipient.user_id == bindparam("user_id"))).add_columns(
-        earlier, *key.c, *photo.c, photo_checks.photos_seen_joinable(dialect),
+        earlier, devices.keys_joinable(dialect), *photo.c,
+        photo_checks.photos_seen_joinable(dialect),
         jurisdictions.overrides_of_place_joinable(dialect, Recipient.jurisdiction_code)
-    ).outerjoin(
-        key, true()).outerjoin(photo, true())
+    ).outerjoin(photo, true())
 
 
 class _Earlier(NamedTuple):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Label, Row, Select, Subquery, bindparam, select, update
+from sqlalchemy import Label, Select, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import clock
@@ -68,34 +68,10 @@ def keys_by_id(key_ids: Iterable[str]) -> dict[str, DeviceKeyView]:
 
 
 @functools.cache
-def key_named_alone() -> Subquery:
-    """The key the bound ``key_id`` names (at most one row), for another package to join to
-    a statement it sends anyway: one round trip fewer on the phone's common push of one
-    record (issue 23). ``key_from_joined`` reads it back from that statement's row."""
-    return select(DeviceKey.id.label("named_key_id"),
-                  DeviceKey.user_id.label("named_key_user_id"),
-                  DeviceKey.device_id.label("named_key_device_id"),
-                  DeviceKey.public_key_jwk.label("named_key_jwk"),
-                  DeviceKey.created_at.label("named_key_created_at"),
-                  DeviceKey.revoked_at.label("named_key_revoked_at")).where(
-        DeviceKey.id == bindparam("key_id", type_=DeviceKey.id.type)).subquery("named_key")
-
-
-def key_from_joined(row: Row) -> DeviceKeyView | None:
-    """The key of ``key_named_alone`` in a row of the statement it was joined to."""
-    found = row._mapping
-    if found["named_key_id"] is None:
-        return None
-    return DeviceKeyView(found["named_key_id"], found["named_key_user_id"],
-                         found["named_key_device_id"], dict(found["named_key_jwk"]),
-                         found["named_key_created_at"], found["named_key_revoked_at"])
-
-
-@functools.cache
 def keys_joinable(dialect: str) -> Label:
     """The keys named by the list bound as ``key_ids`` (revoked or not), as one JSON list,
-    for another package to read beside its own row (a push of one visit, issue 23);
-    ``keys_from_joined`` makes the views of it."""
+    for another package to read beside its own row (a push of one visit or one check-in,
+    issue 23); ``keys_from_joined`` makes the views of it."""
     return select(json_rows(dialect, DeviceKey.id, DeviceKey.user_id, DeviceKey.device_id,
                             DeviceKey.public_key_jwk, DeviceKey.created_at,
                             DeviceKey.revoked_at)).where(

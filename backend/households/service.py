@@ -239,9 +239,9 @@ def homes(household_ids: Iterable[str]) -> dict[str, HomeView]:
     found: dict[str, HomeView] = {}
     for chunk in chunks(household_ids):
         for row in db.session.execute(_homes(), {"ids": chunk}):
-            found[row.id] = HomeView(row.id, row.jurisdiction_code,
-                                     (row.home_lat, row.home_lon)
-                                     if row.home_lat is not None else None)
+            home = home_from_joined(row.id, row.jurisdiction_code, row.home_lat, row.home_lon)
+            assert home is not None
+            found[row.id] = home
     return found
 
 
