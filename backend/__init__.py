@@ -38,6 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     from backend import models  # noqa: F401 - registers every table with the metadata
     from backend.extensions import api, db, jwt
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from backend.sqlite_writers import engine_options
+
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -76,6 +76,10 @@ def writes_on_read(view):
     return view
 
 
+# How long a SQLite writer waits for the write lock before its request fails as busy.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def make_sqlite_transactional(engine, strict: bool = False) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions on SQLite.
 
@@ -94,14 +98,18 @@ def make_sqlite_transactional(engine, strict: bool = False) -> None:
     """
     from sqlalchemy import event
 
+    from backend.sqlite_writers import QueuedWriterConnection, database_file
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        if isinstance(dbapi_connection, QueuedWriterConnection):
+            dbapi_connection.join_writers_queue(database_file(dbapi_connection))
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
@@ -109,7 +117,15 @@ def make_sqlite_transactional(engine, strict: bool = False) -> None:
         # write would otherwise deadlock on SQLite's lock upgrade ("database is locked").
         deferred = reads_only.get()
         connection.info["doorstep_deferred"] = deferred
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        if deferred:
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if isinstance(dbapi_connection, QueuedWriterConnection):
+            # Wait in the writers' queue, not in SQLite's sleeps (backend.sqlite_writers).
+            # Should the BEGIN fail, the pool's rollback of the connection ends the turn.
+            dbapi_connection.take_write_turn(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "before_cursor_execute")
     def on_statement(connection, _cursor, statement, _parameters, _context, _executemany):
