@@ -59,10 +59,10 @@ def dashboard(caller: Caller, filters: dict) -> dict:
         totals, villages, members = board.metrics(board.NO_VISITS, [], now), {}, {}
     else:
         case_facts = _dashboard_cases(scope)
-        visits = queries.visit_totals(where, "village")
+        visits, member_visits = queries.visit_totals(where)
         totals = board.metrics(visits.pop(queries.TOTAL, board.NO_VISITS), case_facts, now)
         villages = board.by_village(visits, case_facts, now)
-        members = board.by_team_member(queries.visit_totals(where, "member"), case_facts, now)
+        members = board.by_team_member(member_visits, case_facts, now)
     place_names = jurisdictions.names(set(villages) | ({scope} if scope else set()))
     people = auth.staff_cards(members)
     return {
@@ -87,7 +87,7 @@ def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -
     if metric not in board.CHARTS:
         raise ProblemError("not-found", "No such chart; the dashboard lists its charts.")
     scope, where = _dashboard_visits(caller, filters)
-    visits = queries.visit_totals(where, "village") if scope is not None else {}
+    visits = queries.visit_totals(where)[0] if scope is not None else {}
     visits.pop(queries.TOTAL, None)
     villages = board.by_village(visits, _dashboard_cases(scope), clock.now()
                                 ) if scope is not None else {}

@@ -18,7 +18,8 @@ groups them in SQL); the open cases, a few hundred, are counted here. No Flask, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import statistics
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -36,6 +37,30 @@ class VisitTotals(NamedTuple):
 
 
 NO_VISITS = VisitTotals(0, 0, 0, None)
+
+
+class GroupTotals(NamedTuple):
+    """Some visits as the database adds them up, with their durations (minutes) for the
+    median of any whole they are part of."""
+
+    visits: int
+    flags: int
+    sent_back: int
+    durations: Sequence[float]
+
+
+def added_up(parts: Iterable[GroupTotals]) -> VisitTotals:
+    """The totals of several groups of visits: sums, and the median of all their durations
+    (statistics.median: the middle one, or the mean of the two middle ones)."""
+    visits = flags = sent_back = 0
+    durations: list[float] = []
+    for part in parts:
+        visits += part.visits
+        flags += part.flags
+        sent_back += part.sent_back
+        durations.extend(part.durations)
+    return VisitTotals(visits, flags, sent_back,
+                       statistics.median(durations) if durations else None)
 
 
 class CaseFacts(NamedTuple):

@@ -24,7 +24,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from backend import clock
 from backend.auth.rules import Caller
-from backend.dbtypes import UtcDateTime
+from backend.dbtypes import SQLITE_VALUES, UtcDateTime, sqlite_values
 from backend.extensions import db
 from backend.jurisdictions.scope import within
 from backend.reviews import dashboard_rules as board
@@ -100,6 +100,11 @@ def _is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def _sent_back() -> ColumnElement[int]:
+    """1 for a visit a reviewer sent back at least once."""
+    return case((VisitReview.sent_back_count > 0, 1), else_=0)
+
+
 def _flag_count() -> ColumnElement[int]:
     """The kinds of flag in ",code,code,": its commas less one (none in ",")."""
     commas = func.length(VisitReview.flag_codes) - func.length(
@@ -123,28 +128,28 @@ def _duration_minutes() -> ColumnElement[float]:
 
 def _team_members() -> TableValuedAlias:
     """One row per user id of a review row's team (",a,b," holds a few UUIDs), column
-    ``member_id``; empty ids come from the outer commas."""
-    if _is_postgresql():
-        return func.unnest(func.string_to_array(VisitReview.team_ids, ",")).table_valued(
-            "member_id").render_derived()
-    # SQLite has no string splitting; its JSON reader splits a list made of the text (user
-    # ids are UUIDs: nothing to escape). json_each names its column "value".
-    return func.json_each(literal('["') + func.replace(VisitReview.team_ids, ",", '","')
-                          + literal('"]')).table_valued("value")
+    ``member_id``; empty ids come from the outer commas. PostgreSQL only: SQLite splits the
+    teams in Python (_sqlite_totals)."""
+    return func.unnest(func.string_to_array(VisitReview.team_ids, ",")).table_valued(
+        "member_id").render_derived()
 
 
 TOTAL = ""  # the key of all the dashboard's visits among the per-village totals
 
 
-def visit_totals(where: list[ColumnElement[bool]], group: str
-                  ) -> dict[str, board.VisitTotals]:
-    """The visits added up in the database, per ``group``: "village" (with the key TOTAL for
-    all of them), "member" (a visit counts for each of its team) or "all" (TOTAL only).
-    PostgreSQL takes the medians with percentile_cont in the same pass, and the villages and
-    the total in one (GROUPING SETS); SQLite, which has neither, ranks the durations."""
-    postgresql = _is_postgresql()
-    if group == "village" and not postgresql:
-        return visit_totals(where, "all") | visit_totals(where, "village-only")
+def visit_totals(where: list[ColumnElement[bool]]
+                 ) -> tuple[dict[str, board.VisitTotals], dict[str, board.VisitTotals]]:
+    """The visits added up in the database: per village (with the key TOTAL for all of
+    them), and per team member (a visit counts for each of its team)."""
+    if _is_postgresql():
+        return _postgresql_totals(where, "village"), _postgresql_totals(where, "member")
+    return _sqlite_totals(where)
+
+
+def _postgresql_totals(where: list[ColumnElement[bool]], group: str
+                       ) -> dict[str, board.VisitTotals]:
+    """One pass per grouping, the medians taken in it by percentile_cont; the villages and
+    the total in one pass (GROUPING SETS)."""
     rows = select(VisitReview.jurisdiction_code).select_from(VisitReview)
     key: ColumnElement[str] | InstrumentedAttribute[str]
     if group == "member":
@@ -153,32 +158,47 @@ def visit_totals(where: list[ColumnElement[bool]], group: str
         rows = rows.join(members, true())
         where = [*where, key != ""]
     else:
-        key = literal(TOTAL) if group == "all" else VisitReview.jurisdiction_code
-    minutes = _duration_minutes()
+        key = VisitReview.jurisdiction_code
     totals = rows.with_only_columns(
-        key, func.count(), func.sum(_flag_count()),
-        func.sum(case((VisitReview.sent_back_count > 0, 1), else_=0)),
-        func.percentile_cont(0.5).within_group(minutes) if postgresql else literal(None)
-    ).where(*where)
-    if group == "village":  # PostgreSQL: the total is the row of the empty grouping set
+        key, func.count(), func.sum(_flag_count()), func.sum(_sent_back()),
+        func.percentile_cont(0.5).within_group(_duration_minutes())).where(*where)
+    if group == "village":  # the total is the row of the empty grouping set
         totals = totals.group_by(func.grouping_sets(tuple_(key), tuple_()))
-    elif group != "all":
+    else:
         totals = totals.group_by(key)
-    medians: dict[str, float] = {}
-    if not postgresql:
-        ranked = rows.with_only_columns(
-            key.label("key"), minutes.label("minutes"),
-            func.row_number().over(partition_by=key, order_by=minutes).label("rank"),
-            func.count().over(partition_by=key).label("size")
-        ).where(*where, minutes.is_not(None)).subquery()
-        middle = ((ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2)  # one or two in the middle
-        medians = dict(db.session.execute(
-            select(ranked.c.key, func.avg(ranked.c.minutes))
-            .where(ranked.c.rank.in_(middle)).group_by(ranked.c.key)).all())
     found = {}
     for group_key, count, flags, sent_back, median in db.session.execute(totals):
         if count:  # the total of no visits is one row of zero
             found[TOTAL if group_key is None else group_key] = board.VisitTotals(
-                count, int(flags), int(sent_back),
-                median if postgresql else medians.get(group_key))
+                count, int(flags), int(sent_back), median)
     return found
+
+
+def _sqlite_totals(where: list[ColumnElement[bool]]
+                   ) -> tuple[dict[str, board.VisitTotals], dict[str, board.VisitTotals]]:
+    """SQLite has no median, no GROUPING SETS and no string splitting: one pass adds the
+    visits up per village and team, each group's durations as one value (dbtypes.
+    SQLITE_VALUES), and the villages, the members and the total are put together from those
+    groups here. Three passes (the total, the villages, the members split from the team
+    with json_each), each median ranked with window functions, took 1.7 of the 3 s a
+    township dashboard needed at 100,000 visits (bench/bench_growth.py, issue 23)."""
+    minutes = _duration_minutes()
+    groups = select(
+        VisitReview.jurisdiction_code, VisitReview.team_ids, func.count(),
+        func.sum(_flag_count()), func.sum(_sent_back()),
+        getattr(func, SQLITE_VALUES)(minutes).filter(minutes.is_not(None)),
+    ).where(*where).group_by(VisitReview.jurisdiction_code, VisitReview.team_ids)
+    villages: dict[str, list[board.GroupTotals]] = {}
+    members: dict[str, list[board.GroupTotals]] = {}
+    everything: list[board.GroupTotals] = []
+    for village, team_ids, count, flags, sent_back, durations in db.session.execute(groups):
+        part = board.GroupTotals(count, int(flags), int(sent_back), sqlite_values(durations))
+        everything.append(part)
+        villages.setdefault(village, []).append(part)
+        for member in team_ids.split(","):
+            if member:
+                members.setdefault(member, []).append(part)
+    by_village = {key: board.added_up(parts) for key, parts in villages.items()}
+    if everything:
+        by_village[TOTAL] = board.added_up(everything)
+    return by_village, {key: board.added_up(parts) for key, parts in members.items()}

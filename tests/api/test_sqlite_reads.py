@@ -98,3 +98,26 @@ def test_an_unmarked_write_in_a_read_only_transaction_fails_the_tests(tmp_path):
     finally:
         reads_only.reset(token)
     engine.dispose()
+
+
+def test_a_groups_values_come_back_exactly(tmp_path):
+    """doorstep_values (dbtypes.SQLITE_VALUES): the dashboard's medians are taken in Python
+    from these, so they must be the doubles SQLite held, not a rounded text of them."""
+    from sqlalchemy import column, func, select, table
+
+    from backend.dbtypes import SQLITE_VALUES, sqlite_values
+
+    engine = create_engine(f"sqlite:///{tmp_path}/values.sqlite3")
+    make_sqlite_transactional(engine)
+    held = [0.1 + 0.2, 1 / 3, 1e-300, 2.5]
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE minute (grp TEXT, value REAL)")
+        connection.exec_driver_sql("INSERT INTO minute VALUES (?, ?)",
+                                   [("a", v) for v in held] + [("a", None), ("b", None)])
+        minute = table("minute", column("grp"), column("value"))
+        found = dict(connection.execute(
+            select(minute.c.grp, getattr(func, SQLITE_VALUES)(minute.c.value))
+            .group_by(minute.c.grp)).all())
+    engine.dispose()
+    assert list(sqlite_values(found["a"])) == held  # NULLs left out, every bit kept
+    assert list(sqlite_values(found["b"])) == []

@@ -62,6 +62,17 @@ def test_by_village_and_by_team_member():
     assert members["a"].open_cases == 1 and members["c"].open_cases == 0
 
 
+def test_groups_add_up_to_sums_and_the_median_of_all_their_durations():
+    parts = [board.GroupTotals(3, 2, 1, (10.0, 40.0, 20.0)),
+             board.GroupTotals(2, 0, 1, (30.0,)),  # one visit without a duration
+             board.GroupTotals(1, 5, 0, ())]
+    # Four durations: the mean of the two middle ones (20, 30), not either of them.
+    assert board.added_up(parts) == VisitTotals(6, 7, 2, 25.0)
+    assert board.added_up(parts[:1]) == VisitTotals(3, 2, 1, 20.0)
+    assert board.added_up(parts[2:]) == VisitTotals(1, 5, 0, None)
+    assert board.added_up([]) == VisitTotals(0, 0, 0, None)
+
+
 def test_every_chart_has_words_in_both_languages():
     for language in board.LANGUAGES:
         words = board.WORDS[language]
