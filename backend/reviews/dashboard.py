@@ -34,16 +34,18 @@ def _dashboard_visits(caller: Caller, filters: dict
     return scope, queries.dashboard_conditions(scope, filters.get("days"))
 
 
-def _dashboard_cases(scope: str) -> list[board.CaseFacts]:
-    last_review = queries.last_reviewed_at(scope)
-    case_facts = []
-    for open_case in cases.open_case_facts(scope):
-        reviewed = last_review.get(open_case.id)
-        touched = (max(open_case.updated_at, reviewed) if reviewed is not None
-                   else open_case.updated_at)
-        case_facts.append(board.CaseFacts(open_case.jurisdiction_code, open_case.team,
-                                          open_case.is_overdue, touched))
-    return case_facts
+def _dashboard_cases(scope: str, now
+                     ) -> tuple[dict[str, board.CaseCounts], dict[str, board.CaseCounts]]:
+    """The open cases per village and per team member: untouched counts a change to the
+    case or to a review of its visits."""
+    villages, members = cases.open_case_counts(
+        scope, now, board.untouched_cutoffs(now), queries.last_reviewed_at(scope))
+
+    def counts(found: dict) -> dict[str, board.CaseCounts]:
+        return {key: board.CaseCounts(c.open, c.overdue, c.untouched)
+                for key, c in found.items()}
+
+    return counts(villages), counts(members)
 
 
 def _metrics_view(metrics: board.Metrics) -> dict:
@@ -56,13 +58,14 @@ def dashboard(caller: Caller, filters: dict) -> dict:
     scope, where = _dashboard_visits(caller, filters)
     now = clock.now()
     if scope is None:
-        totals, villages, members = board.metrics(board.NO_VISITS, [], now), {}, {}
+        totals, villages, members = board.metrics(board.NO_VISITS, board.NO_CASES), {}, {}
     else:
-        case_facts = _dashboard_cases(scope)
+        village_cases, member_cases = _dashboard_cases(scope, now)
         visits, member_visits = queries.visit_totals(where)
-        totals = board.metrics(visits.pop(queries.TOTAL, board.NO_VISITS), case_facts, now)
-        villages = board.by_village(visits, case_facts, now)
-        members = board.by_team_member(member_visits, case_facts, now)
+        totals = board.metrics(visits.pop(queries.TOTAL, board.NO_VISITS),
+                               board.added_cases(village_cases.values()))
+        villages = board.grouped(visits, village_cases)
+        members = board.grouped(member_visits, member_cases)
     place_names = jurisdictions.names(set(villages) | ({scope} if scope else set()))
     people = auth.staff_cards(members)
     return {
@@ -89,8 +92,8 @@ def dashboard_chart(caller: Caller, metric: str, language: str, filters: dict) -
     scope, where = _dashboard_visits(caller, filters)
     visits = queries.visit_totals(where)[0] if scope is not None else {}
     visits.pop(queries.TOTAL, None)
-    villages = board.by_village(visits, _dashboard_cases(scope), clock.now()
-                                ) if scope is not None else {}
+    villages = board.grouped(visits, _dashboard_cases(scope, clock.now())[0]
+                             ) if scope is not None else {}
     place_names = jurisdictions.names(set(villages))
     words = board.WORDS[language]
     fields, unit = board.CHARTS[metric]

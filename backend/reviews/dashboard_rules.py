@@ -12,16 +12,17 @@ Definitions (the API documents the same words):
 - untouched for N days: an open case whose last change (to the case or to a review of its
   visits) is at least N days old; the counts are cumulative (≥ 30 includes ≥ 60).
 
-The visits are added up by the database (a county holds 100,000 of them: reviews.queries
-groups them in SQL); the open cases, a few hundred, are counted here. No Flask, no SQLAlchemy.
+The database adds up the visits (a county holds 100,000 of them: reviews.queries) and
+counts the open cases (cases.service, against ``untouched_cutoffs``); the arithmetic on
+those sums is here. No Flask, no SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 UNTOUCHED_DAYS = (30, 60, 120)
@@ -63,11 +64,15 @@ def added_up(parts: Iterable[GroupTotals]) -> VisitTotals:
                        statistics.median(durations) if durations else None)
 
 
-class CaseFacts(NamedTuple):
-    village_code: str
-    team: frozenset[str]
-    is_overdue: bool
-    last_touched_at: datetime
+class CaseCounts(NamedTuple):
+    """Some open cases as the database counts them."""
+
+    open: int
+    overdue: int
+    untouched: tuple[int, ...]  # one count per UNTOUCHED_DAYS, in order
+
+
+NO_CASES = CaseCounts(0, 0, (0,) * len(UNTOUCHED_DAYS))
 
 
 @dataclass(frozen=True)
@@ -83,49 +88,45 @@ class Metrics:
     untouched_120_days: int
 
 
-def days_untouched(last_touched_at: datetime, now: datetime) -> int:
-    """Whole days since the last change (0 for a change in the future: a skewed clock)."""
-    return max(0, (now - last_touched_at).days)
+def untouched_cutoffs(now: datetime) -> tuple[datetime, ...]:
+    """For each of UNTOUCHED_DAYS, the latest last change that leaves a case untouched that
+    long: a case untouched for N whole days, ``(now - last change).days >= N``, is exactly one
+    last changed at or before ``now - N days`` (a change in the future, a skewed clock, is
+    0 days old). The database counts the cases against these."""
+    return tuple(now - timedelta(days=days) for days in UNTOUCHED_DAYS)
 
 
-def metrics(visits: VisitTotals, cases: Iterable[CaseFacts], now: datetime) -> Metrics:
-    case_list = list(cases)
+def added_cases(parts: Iterable[CaseCounts]) -> CaseCounts:
+    """The counts of several groups of cases together (the villages' make the total)."""
+    open_cases = overdue = 0
+    untouched = [0] * len(UNTOUCHED_DAYS)
+    for part in parts:
+        open_cases += part.open
+        overdue += part.overdue
+        untouched = [total + n for total, n in zip(untouched, part.untouched, strict=True)]
+    return CaseCounts(open_cases, overdue, tuple(untouched))
+
+
+def metrics(visits: VisitTotals, cases: CaseCounts) -> Metrics:
     count = visits.visits
     median = visits.median_duration_minutes
-    idle = [days_untouched(c.last_touched_at, now) for c in case_list]
-    untouched = {days: sum(1 for d in idle if d >= days) for days in UNTOUCHED_DAYS}
+    untouched = dict(zip(UNTOUCHED_DAYS, cases.untouched, strict=True))
     return Metrics(
         visits=count,
         median_duration_minutes=round(median, 1) if median is not None else None,
         flags_per_100_visits=round(100 * visits.flags / count, 1) if count else None,
         has_issues_rate=round(visits.sent_back / count, 3) if count else None,
-        open_cases=len(case_list),
-        overdue_cases=sum(1 for c in case_list if c.is_overdue),
+        open_cases=cases.open, overdue_cases=cases.overdue,
         untouched_30_days=untouched[30], untouched_60_days=untouched[60],
         untouched_120_days=untouched[120])
 
 
-def _grouped(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts], now: datetime,
-             keys_of: Callable[[CaseFacts], Iterable[str]]) -> dict[str, Metrics]:
-    case_groups: dict[str, list[CaseFacts]] = {}
-    for case in cases:
-        for key in keys_of(case):
-            case_groups.setdefault(key, []).append(case)
-    return {key: metrics(visits.get(key, NO_VISITS), case_groups.get(key, []), now)
-            for key in sorted(set(visits) | set(case_groups))}
-
-
-def by_village(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts],
-               now: datetime) -> dict[str, Metrics]:
-    """Metrics per village code (sorted by code), from the visits' totals per village."""
-    return _grouped(visits, cases, now, lambda case: (case.village_code,))
-
-
-def by_team_member(visits: dict[str, VisitTotals], cases: Iterable[CaseFacts],
-                   now: datetime) -> dict[str, Metrics]:
-    """Metrics per user id, from the visits' totals per team member, and every open case
-    whose team they are on."""
-    return _grouped(visits, cases, now, lambda case: sorted(case.team))
+def grouped(visits: dict[str, VisitTotals], cases: dict[str, CaseCounts]
+            ) -> dict[str, Metrics]:
+    """Metrics per key (a village code, a user id), sorted by key, for every key with
+    visits or open cases."""
+    return {key: metrics(visits.get(key, NO_VISITS), cases.get(key, NO_CASES))
+            for key in sorted(set(visits) | set(cases))}
 
 
 # --- the charts drawn from these metrics -----------------------------------------------------

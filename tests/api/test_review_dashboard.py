@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 import statistics
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backend import clock
 from backend.cases.models import Case
@@ -202,3 +202,78 @@ def test_unknown_chart_and_language(api):
     problem(api.get("wenping_reviewer",
                     "/api/reviews/dashboard/charts/has_issues_rate.svg?lang=fr"),
             422, "validation-failed")
+
+
+def test_open_case_figures_match_the_rules(api, visits, db_session):
+    """The database counts the open cases (cases.service.open_case_counts); on varied cases
+    (deadlines past, due today and to come, in Beijing; last changes either side of 30, 60
+    and 120 days; a review more recent than its case; closed cases) its counts per village,
+    per field worker and in all equal those of cases.rules.is_overdue and whole days
+    untouched, taken here case by case."""
+    from backend.cases import rules as case_rules
+    from backend.cases.models import CaseTeamMember
+
+    now = clock.now()
+    today = now.astimezone(clock.SHANGHAI).date()
+    ages = [1, 29.5, 30.5, 45, 59.6, 60.4, 100, 119.5, 121, 300, -1]
+    deadlines = [dict(deadline_at=now - timedelta(hours=3), deadline_on=today + timedelta(9)),
+                 dict(deadline_at=now + timedelta(days=2), deadline_on=today - timedelta(9)),
+                 dict(deadline_at=None, deadline_on=today - timedelta(days=1)),
+                 dict(deadline_at=None, deadline_on=today),
+                 dict(deadline_at=None, deadline_on=today + timedelta(days=1)),
+                 dict(deadline_at=None, deadline_on=None)]
+    ids = list(db_session.scalars(select(Case.id).where(Case.jurisdiction_code.like(
+        TOWNSHIP + "%")).order_by(Case.id)))
+    assert len(ids) >= 6
+    for index, case_id in enumerate(ids):
+        status = "approved" if index % 7 == 6 else case_rules.OPEN_STATUSES[index % 5]
+        db_session.execute(update(Case).where(Case.id == case_id).values(
+            status=status, updated_at=now - timedelta(days=ages[index % len(ages)]),
+            **deadlines[index % len(deadlines)]))
+    reviewed_case = visits["case"]["id"]
+    db_session.execute(update(Case).where(Case.id == reviewed_case).values(
+        status="investigating", updated_at=now - timedelta(days=200)))
+    db_session.execute(update(VisitReview).where(VisitReview.case_id == reviewed_case).values(
+        updated_at=now - timedelta(days=45)))  # touched 45 days ago, not 200
+    db_session.commit()
+
+    body = dashboard(api)
+    at = datetime.fromisoformat(body["generated_at"])
+    reviewed = dict(db_session.execute(select(VisitReview.case_id, func.max(
+        VisitReview.updated_at)).group_by(VisitReview.case_id)).all())
+    team: dict[str, set[str]] = {}
+    for case_id, user_id in db_session.execute(select(CaseTeamMember.case_id,
+                                                      CaseTeamMember.user_id)):
+        team.setdefault(case_id, set()).add(user_id)
+    expected: dict[tuple[str, str], dict[str, int]] = {}
+    for row in db_session.execute(select(Case).where(
+            Case.jurisdiction_code.like(TOWNSHIP + "%"),
+            Case.status.in_(case_rules.OPEN_STATUSES))).scalars():
+        touched = max(row.updated_at, reviewed.get(row.id, row.updated_at))
+        idle = max(0, (at - touched).days)
+        figures = {"open_cases": 1,
+                   "overdue_cases": int(case_rules.is_overdue(
+                       row.deadline_on, row.deadline_at, row.status, at, clock.SHANGHAI)),
+                   "untouched_30_days": int(idle >= 30), "untouched_60_days": int(idle >= 60),
+                   "untouched_120_days": int(idle >= 120)}
+        keys = [("all", ""), ("village", row.jurisdiction_code),
+                *(("member", user_id) for user_id in team.get(row.id, ()))]
+        for key in keys:
+            sums = expected.setdefault(key, dict.fromkeys(figures, 0))
+            for name, value in figures.items():
+                sums[name] += value
+    fields = ("open_cases", "overdue_cases", "untouched_30_days", "untouched_60_days",
+              "untouched_120_days")
+    assert expected[("all", "")]["overdue_cases"] >= 2
+    assert 0 < expected[("all", "")]["untouched_120_days"] < expected[("all", "")][
+        "untouched_30_days"]
+
+    def figures(rows, key):
+        return {row[key]: {name: row[name] for name in fields}
+                for row in rows if row["open_cases"]}
+
+    assert {name: body["totals"][name] for name in fields} == expected[("all", "")]
+    assert figures(body["villages"], "code") == {
+        code: f for (kind, code), f in expected.items() if kind == "village"}
+    assert figures(body["field_workers"], "user_id") == {
+        uid: f for (kind, uid), f in expected.items() if kind == "member"}

@@ -9,57 +9,58 @@ import pytest
 
 from backend.reviews import charts
 from backend.reviews import dashboard_rules as board
-from backend.reviews.dashboard_rules import CaseFacts, VisitTotals
+from backend.reviews.dashboard_rules import CaseCounts, VisitTotals
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def case(village="530621100201", team=("a", "b"), idle_days=0, overdue=False) -> CaseFacts:
-    return CaseFacts(village, frozenset(team), overdue, NOW - timedelta(days=idle_days, hours=1))
-
-
 def test_metrics_of_a_village():
     visits = VisitTotals(visits=4, flags=3, sent_back=1, median_duration_minutes=30.04)
-    cases = [case(idle_days=10), case(idle_days=30, overdue=True), case(idle_days=61),
-             case(idle_days=200, overdue=True)]
-    m = board.metrics(visits, cases, NOW)
+    # cumulative: >= 30 days includes >= 60 and >= 120
+    m = board.metrics(visits, CaseCounts(open=4, overdue=2, untouched=(3, 2, 1)))
     assert m.visits == 4
     assert m.median_duration_minutes == 30.0  # rounded to a tenth
     assert m.flags_per_100_visits == 75.0
     assert m.has_issues_rate == 0.25
     assert (m.open_cases, m.overdue_cases) == (4, 2)
-    # cumulative: ≥ 30 includes ≥ 60 and ≥ 120
     assert (m.untouched_30_days, m.untouched_60_days, m.untouched_120_days) == (3, 2, 1)
 
 
 def test_empty_metrics_have_no_rates():
-    m = board.metrics(board.NO_VISITS, [], NOW)
+    m = board.metrics(board.NO_VISITS, board.NO_CASES)
     assert m.visits == 0 and m.median_duration_minutes is None
     assert m.flags_per_100_visits is None and m.has_issues_rate is None
-    assert m.untouched_30_days == 0
+    assert m.open_cases == m.untouched_30_days == 0
 
 
-def test_days_untouched_boundaries():
-    assert board.days_untouched(NOW - timedelta(days=30), NOW) == 30
-    assert board.days_untouched(NOW - timedelta(days=29, hours=23), NOW) == 29
-    assert board.days_untouched(NOW + timedelta(days=2), NOW) == 0  # a skewed clock
+def _whole_days_untouched(last_change: datetime) -> int:
+    return max(0, (NOW - last_change).days)
 
 
-def test_by_village_and_by_team_member():
+@pytest.mark.parametrize("age", [
+    timedelta(days=30), timedelta(days=30, microseconds=-1), timedelta(days=29, hours=23),
+    timedelta(days=60, seconds=1), timedelta(days=119, hours=23, minutes=59),
+    timedelta(days=120), timedelta(days=400), timedelta(0), timedelta(days=-2)])
+def test_a_cutoff_counts_a_case_exactly_when_its_whole_days_reach_the_mark(age):
+    """The database compares last changes with the cutoffs; the dashboard means whole days
+    since the last change (a change in the future, a skewed clock, is 0 days old)."""
+    last_change = NOW - age
+    counted = [last_change <= cutoff for cutoff in board.untouched_cutoffs(NOW)]
+    assert counted == [_whole_days_untouched(last_change) >= days
+                       for days in board.UNTOUCHED_DAYS]
+
+
+def test_villages_add_up_to_the_total_and_every_key_is_kept():
+    villages = {"v1": CaseCounts(2, 1, (2, 1, 0)), "v3": CaseCounts(1, 0, (0, 0, 0))}
+    assert board.added_cases(villages.values()) == CaseCounts(3, 1, (2, 1, 0))
+    assert board.added_cases([]) == board.NO_CASES
     visits = {"v1": VisitTotals(1, 1, 0, 30.0), "v2": VisitTotals(1, 0, 1, None)}
-    cases = [case("v1", ("a",), idle_days=40), case("v3", (), idle_days=1)]
-    villages = board.by_village(visits, cases, NOW)
-    assert list(villages) == ["v1", "v2", "v3"]
-    assert villages["v1"].visits == 1 and villages["v1"].untouched_30_days == 1
-    assert villages["v3"].visits == 0 and villages["v3"].open_cases == 1
-    members = board.by_team_member({"a": VisitTotals(1, 1, 0, 30.0),
-                                    "b": VisitTotals(2, 1, 1, 30.0),
-                                    "c": VisitTotals(1, 0, 1, None)},
-                                   [case("v1", ("a",), idle_days=40)], NOW)
-    assert set(members) == {"a", "b", "c"}
-    assert members["b"].visits == 2 and members["b"].has_issues_rate == 0.5
-    assert members["a"].open_cases == 1 and members["c"].open_cases == 0
+    grouped = board.grouped(visits, villages)
+    assert list(grouped) == ["v1", "v2", "v3"]
+    assert grouped["v1"].visits == 1 and grouped["v1"].untouched_30_days == 2
+    assert grouped["v2"].open_cases == 0 and grouped["v2"].has_issues_rate == 1.0
+    assert grouped["v3"].visits == 0 and grouped["v3"].open_cases == 1
 
 
 def test_groups_add_up_to_sums_and_the_median_of_all_their_durations():
