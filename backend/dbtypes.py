@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -68,6 +69,28 @@ reads_only: ContextVar[bool] = ContextVar("doorstep_reads_only", default=False)
 _WRITES = re.compile(
     r"\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b|\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b",
     re.IGNORECASE | re.DOTALL)
+
+
+def reads_first(view):
+    """Mark a route that may answer from reads alone, then write (the sync push: a replayed
+    batch is answered from one lookup of its ids). On SQLite its transaction begins
+    DEFERRED, reading beside the writers instead of queueing for the write lock, and the
+    route calls `start_writing` before its first write."""
+    view.doorstep_reads_first = True
+    return view
+
+
+def start_writing(session: Session) -> None:
+    """From here a `reads_first` request writes. On SQLite its read transaction ends, so its
+    next statement begins IMMEDIATE: a write inside the DEFERRED read could meet
+    SQLITE_BUSY_SNAPSHOT. What was read before may have changed by then, so the writes must
+    not rely on it (a push's inserts meet a racing push's rows as conflicts, as they do on
+    PostgreSQL). On PostgreSQL nothing ends: its reads never held a lock."""
+    if not reads_only.get():
+        return
+    reads_only.set(False)
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.commit()
 
 
 def writes_on_read(view):

@@ -2,6 +2,7 @@ from flask import current_app, jsonify, request
 
 from backend.auth.guard import current_caller, signed_in
 from backend.blueprint import Blueprint
+from backend.dbtypes import reads_first
 from backend.errors import BODY_PROBLEMS, problems
 from backend.sync import service
 from backend.sync.registry import SyncRegistry
@@ -32,6 +33,7 @@ def make_blueprint(registry: SyncRegistry) -> Blueprint:
                             current_app.config["SYNC_PAGE_SIZE"])
 
     @blp.route("/push", methods=["POST"])
+    @reads_first  # a replay is answered from reads alone (service.push calls start_writing)
     @signed_in
     @blp.arguments(PushSchema)
     @blp.response(200, PushResultSchema)

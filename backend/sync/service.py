@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from backend import clock, events
 from backend.auth.rules import Caller
-from backend.dbtypes import nul_paths
+from backend.dbtypes import nul_paths, start_writing
 from backend.errors import ProblemError, field_paths, problem_body
 from backend.extensions import db
 from backend.sync import rules
@@ -55,6 +55,10 @@ def push(registry: SyncRegistry, caller: Caller, device_id: str | None,
         if replayed is not None and candidates:
             for index, answer in replayed(batch, candidates).items():
                 results[index] = answer
+    if any(result is None for result in results):
+        # Records to store: on SQLite the replay lookups above read beside the writers (the
+        # route is dbtypes.reads_first); from here the push takes the write lock.
+        start_writing(db.session())
     by_type: dict[str, list[ParsedRecord]] = {name: [] for name in registry.record_types}
     for name, candidates in typed.items():
         record_type = registry.record_types[name]

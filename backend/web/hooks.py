@@ -132,8 +132,9 @@ def install(app: Flask) -> None:
         bind_actor(None)
         view = current_app.view_functions.get(request.endpoint or "")
         g.doorstep_reads_only_token = reads_only.set(
-            request.method in READ_METHODS
-            and not getattr(view, "doorstep_writes_on_read", False))
+            (request.method in READ_METHODS
+             and not getattr(view, "doorstep_writes_on_read", False))
+            or getattr(view, "doorstep_reads_first", False))
         if (request.method in JSON_BODY_METHODS and request.path.startswith("/api/")
                 and not request.path.startswith(RAW_BODY_PREFIXES)
                 and request.content_length and not request.is_json):

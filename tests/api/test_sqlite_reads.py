@@ -121,3 +121,36 @@ def test_a_groups_values_come_back_exactly(tmp_path):
     engine.dispose()
     assert list(sqlite_values(found["a"])) == held  # NULLs left out, every bit kept
     assert list(sqlite_values(found["b"])) == []
+
+
+def test_a_replayed_push_reads_beside_the_writers_and_a_new_one_then_writes(app, monkeypatch):
+    """The sync push is dbtypes.reads_first: its replay lookup begins DEFERRED. A batch of
+    records already stored is answered without the write lock; one with a new record ends
+    that read and begins IMMEDIATE before it writes."""
+    from backend.outbox import relay
+    from tests.conftest import Api
+    from tests.device_keys import registered_key
+    from tests.visit_factory import attest, submission
+
+    # The outbox relay runs after each request in tests (immediate mode), in a transaction
+    # of its own: not the push's.
+    monkeypatch.setattr(relay, "drain", lambda: 0)
+    api = Api(app.test_client())
+    signers = [(api.user_id(user), *reversed(registered_key(api, user, f"{user}-reads")))
+               for user in ("wenping_fw1", "wenping_fw2")]
+    case = next(c for c in api.get("wenping_fw1", "/api/cases?assigned_to_me=true").get_json()[
+        "items"] if c["kind"] != "extreme_poverty")
+    record = submission(case)
+    for user_id, key_id, pair in signers:
+        attest(record, user_id, key_id, pair)
+    body = {"device_id": "wenping_fw1-reads", "records": [record]}
+
+    def push():
+        return api.post("wenping_fw1", "/api/sync/push", json=body)
+
+    answer, begun = _begins(app, push)
+    assert answer.get_json()["results"][0]["status"] == "accepted"
+    assert begun == ["BEGIN", "BEGIN IMMEDIATE"], begun
+    answer, begun = _begins(app, push)
+    assert answer.get_json()["results"][0]["status"] == "duplicate"
+    assert begun == ["BEGIN"], begun

@@ -84,8 +84,10 @@ def test_the_tenth_batch_runs_the_first_batchs_statements_and_scans_no_visit_tab
 # reading the session (the caller comes from the token's claims), and 19 before a push of
 # one record dropped its SAVEPOINT pair and the case came with its team in one statement;
 # 16 before the home, the device keys and the village's settings came with the case too.
-# Raise it only with a reason.
-ONE_VISIT_STATEMENT_BUDGET = 13
+# Raise it only with a reason. SQLite sends two more: its replay lookup reads beside the
+# writers (dbtypes.reads_first), and the push then ends that read and begins writing (here
+# the SAVEPOINT's release and a new one; on a server a COMMIT and BEGIN IMMEDIATE).
+ONE_VISIT_STATEMENT_BUDGET = {"sqlite": 15, "postgresql": 13}
 
 
 def test_one_visit_pushed_alone_stays_within_its_statement_budget(api, db_session, monkeypatch):
@@ -106,7 +108,8 @@ def test_one_visit_pushed_alone_stays_within_its_statement_budget(api, db_sessio
     assert results.get_json()["results"][0]["status"] == "accepted"
     # PostgreSQL numbers outbox events under an advisory lock (one statement more there) and
     # inserts the audit rows in the statement that moves the chain's head (one fewer).
-    assert len(one.texts) <= ONE_VISIT_STATEMENT_BUDGET, one.texts
+    assert len(one.texts) <= ONE_VISIT_STATEMENT_BUDGET[db_session.get_bind().dialect.name], \
+        one.texts
     # The case with its team, home, keys and settings is read by the keys
     # (cases.service._cases_for_push, visits.service._case_with_what_a_visit_needs).
     assert table_scans(db_session, one.seen, r"assistance_case|case_team_member|household"

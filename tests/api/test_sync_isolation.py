@@ -103,8 +103,12 @@ def test_a_failure_of_a_push_s_only_record_leaves_nothing_of_it(api, db_session,
     assert response.status_code == 200, response.get_json()
     (answer,) = response.get_json()["results"]
     assert answer["status"] == "rejected" and answer["problem"]["type"] == "internal-error"
-    # One SAVEPOINT: the test session's, standing in for the request's transaction.
-    assert [t for t in sent.texts if t.startswith("SAVEPOINT")] == ["SAVEPOINT sa_savepoint"]
+    # No SAVEPOINT of the push's own: only the test session's, standing in for the
+    # request's transaction. On SQLite there are two: the replay lookup reads in one
+    # transaction, and the record is written in the next (dbtypes.reads_first).
+    transactions = 2 if db_session.get_bind().dialect.name == "sqlite" else 1
+    assert [t for t in sent.texts if t.startswith("SAVEPOINT")] == [
+        "SAVEPOINT sa_savepoint"] * transactions
     assert _stored(db_session, doomed["id"]) == 0
     household = db_session.get(Household, unlocated["household_id"])
     db_session.refresh(household)
