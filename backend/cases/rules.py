@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 KINDS = ("dibao", "low_income_margin", "extreme_poverty", "temporary", "special_case")
 # A periodic review (动态管理, 004) of a current recipient is a case too, so it has a version,
@@ -111,6 +111,14 @@ def is_overdue(deadline_on: date | None, deadline_at: datetime | None, status: s
     if deadline_at is not None:
         return now > deadline_at
     return deadline_on is not None and now.astimezone(tz).date() > deadline_on
+
+
+class OpenCaseCounts(NamedTuple):
+    """Open cases as a dashboard counts them (service.open_case_counts)."""
+
+    open: int
+    overdue: int  # past their deadline (is_overdue)
+    untouched: tuple[int, ...]  # last touched at or before each cutoff, in the caller's order
 
 
 # --- the case number people read (issue 21) ---------------------------------------------------

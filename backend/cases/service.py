@@ -513,15 +513,6 @@ def views(cases: list[Case], caller: Caller, purpose: str = catalogue.CASE_WORK)
     } for case in cases]
 
 
-@dataclass(frozen=True)
-class OpenCaseCounts:
-    """Open cases as the supervisors' dashboard counts them."""
-
-    open: int
-    overdue: int  # past their deadline (rules.is_overdue)
-    untouched: tuple[int, ...]  # last touched at or before each cutoff, in the caller's order
-
-
 def _overdue_now(now: datetime) -> ColumnElement[int]:
     """1 for an open case past its deadline at ``now``: ``rules.is_overdue`` in SQL, so a
     dashboard counts thousands of cases without reading them (issue 23). Past its due
@@ -534,7 +525,7 @@ def _overdue_now(now: datetime) -> ColumnElement[int]:
 
 def open_case_counts(
     scope_code: str, now: datetime, cutoffs: tuple[datetime, ...], touched_elsewhere: Subquery,
-) -> tuple[dict[str, OpenCaseCounts], dict[str, OpenCaseCounts]]:
+) -> tuple[dict[str, rules.OpenCaseCounts], dict[str, rules.OpenCaseCounts]]:
     """The open cases at or below ``scope_code`` (the caller's scope, checked by the caller),
     counted by the database per village and per team member (a case counts for each member
     of its team). A case was last touched at the later of its own last change and its
@@ -560,8 +551,8 @@ def open_case_counts(
 
     counts = (func.count(), func.sum(open_cases.c.overdue), *map(untouched, cutoffs))
 
-    def counted(key, statement: Select) -> dict[str, OpenCaseCounts]:
-        return {row[0]: OpenCaseCounts(row[1], int(row[2]), tuple(int(n) for n in row[3:]))
+    def counted(key, statement: Select) -> dict[str, rules.OpenCaseCounts]:
+        return {row[0]: rules.OpenCaseCounts(row[1], int(row[2]), tuple(int(n) for n in row[3:]))
                 for row in db.session.execute(statement.group_by(key))}
 
     by_village = counted(open_cases.c.jurisdiction_code,

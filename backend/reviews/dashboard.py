@@ -3,12 +3,15 @@ sums are taken by queries.py, the arithmetic by dashboard_rules)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement
 
 from backend import clock
 from backend.auth import service as auth
 from backend.auth.rules import Caller
 from backend.cases import service as cases
+from backend.cases.rules import OpenCaseCounts
 from backend.errors import ProblemError
 from backend.jurisdictions import service as jurisdictions
 from backend.reviews import charts, queries, queue
@@ -34,18 +37,12 @@ def _dashboard_visits(caller: Caller, filters: dict
     return scope, queries.dashboard_conditions(scope, filters.get("days"))
 
 
-def _dashboard_cases(scope: str, now
-                     ) -> tuple[dict[str, board.CaseCounts], dict[str, board.CaseCounts]]:
+def _dashboard_cases(scope: str, now: datetime) -> tuple[
+        dict[str, OpenCaseCounts], dict[str, OpenCaseCounts]]:
     """The open cases per village and per team member: untouched counts a change to the
     case or to a review of its visits."""
-    villages, members = cases.open_case_counts(
-        scope, now, board.untouched_cutoffs(now), queries.last_reviewed_at(scope))
-
-    def counts(found: dict) -> dict[str, board.CaseCounts]:
-        return {key: board.CaseCounts(c.open, c.overdue, c.untouched)
-                for key, c in found.items()}
-
-    return counts(villages), counts(members)
+    return cases.open_case_counts(scope, now, board.untouched_cutoffs(now),
+                                  queries.last_reviewed_at(scope))
 
 
 def _metrics_view(metrics: board.Metrics) -> dict:

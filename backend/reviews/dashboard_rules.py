@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from backend.cases.rules import OpenCaseCounts
+
 UNTOUCHED_DAYS = (30, 60, 120)
 
 
@@ -64,15 +66,7 @@ def added_up(parts: Iterable[GroupTotals]) -> VisitTotals:
                        statistics.median(durations) if durations else None)
 
 
-class CaseCounts(NamedTuple):
-    """Some open cases as the database counts them."""
-
-    open: int
-    overdue: int
-    untouched: tuple[int, ...]  # one count per UNTOUCHED_DAYS, in order
-
-
-NO_CASES = CaseCounts(0, 0, (0,) * len(UNTOUCHED_DAYS))
+NO_CASES = OpenCaseCounts(0, 0, (0,) * len(UNTOUCHED_DAYS))
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ def untouched_cutoffs(now: datetime) -> tuple[datetime, ...]:
     return tuple(now - timedelta(days=days) for days in UNTOUCHED_DAYS)
 
 
-def added_cases(parts: Iterable[CaseCounts]) -> CaseCounts:
+def added_cases(parts: Iterable[OpenCaseCounts]) -> OpenCaseCounts:
     """The counts of several groups of cases together (the villages' make the total)."""
     open_cases = overdue = 0
     untouched = [0] * len(UNTOUCHED_DAYS)
@@ -104,10 +98,10 @@ def added_cases(parts: Iterable[CaseCounts]) -> CaseCounts:
         open_cases += part.open
         overdue += part.overdue
         untouched = [total + n for total, n in zip(untouched, part.untouched, strict=True)]
-    return CaseCounts(open_cases, overdue, tuple(untouched))
+    return OpenCaseCounts(open_cases, overdue, tuple(untouched))
 
 
-def metrics(visits: VisitTotals, cases: CaseCounts) -> Metrics:
+def metrics(visits: VisitTotals, cases: OpenCaseCounts) -> Metrics:
     count = visits.visits
     median = visits.median_duration_minutes
     untouched = dict(zip(UNTOUCHED_DAYS, cases.untouched, strict=True))
@@ -121,7 +115,7 @@ def metrics(visits: VisitTotals, cases: CaseCounts) -> Metrics:
         untouched_120_days=untouched[120])
 
 
-def grouped(visits: dict[str, VisitTotals], cases: dict[str, CaseCounts]
+def grouped(visits: dict[str, VisitTotals], cases: dict[str, OpenCaseCounts]
             ) -> dict[str, Metrics]:
     """Metrics per key (a village code, a user id), sorted by key, for every key with
     visits or open cases."""

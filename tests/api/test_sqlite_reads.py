@@ -5,6 +5,7 @@ API tests run inside one outer transaction, so these use a database of their own
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, event
@@ -32,23 +33,33 @@ def headers(app):
     return sign_in
 
 
-def _begins(app, request) -> tuple[object, list[str]]:
-    """The answer of ``request()`` and the BEGIN statements the database saw meanwhile."""
+@contextmanager
+def before_each_statement(app, listener):
+    """``listener(statement)`` called before each statement the app's engine sends."""
     from backend.extensions import db
 
-    seen: list[str] = []
-
     def note(_conn, _cursor, statement, *_rest):
-        if statement.startswith("BEGIN"):
-            seen.append(statement)
+        listener(statement)
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", note)
     try:
-        return request(), seen
+        yield
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def _begins(app, request) -> tuple[object, list[str]]:
+    """The answer of ``request()`` and the BEGIN statements the database saw meanwhile."""
+    seen: list[str] = []
+
+    def note(statement: str) -> None:
+        if statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    with before_each_statement(app, note):
+        return request(), seen
 
 
 def test_a_read_begins_deferred_and_a_write_takes_the_lock(app, headers):

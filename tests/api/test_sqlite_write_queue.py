@@ -8,11 +8,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from backend import dbtypes
 from backend.sqlite_writers import QueuedWriterConnection, database_file, engine_options
+from tests.api.test_sqlite_reads import before_each_statement
 from tests.conftest import DEMO_PASSWORD, database_url, seeded_app
 
 pytestmark = pytest.mark.skipif(
@@ -35,26 +36,17 @@ def _other_writer(path: str) -> QueuedWriterConnection:
 def _turn_free_during_statements(app, request) -> tuple[object, set[bool]]:
     """The answer of ``request()`` and, for each statement it sent, whether another writer
     could have taken the turn at that moment."""
-    from backend.extensions import db
-
-    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    other = _other_writer(path)
+    other = _other_writer(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     free: set[bool] = set()
 
-    def probe(*_args) -> None:
-        if other.take_write_turn(timeout_s=0):
-            free.add(True)
-            other.end_write_turn()
-        else:
-            free.add(False)
+    def probe(_statement: str) -> None:
+        free.add(other.take_write_turn(timeout_s=0))
+        other.end_write_turn()
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", probe)
     try:
-        return request(), free
+        with before_each_statement(app, probe):
+            return request(), free
     finally:
-        event.remove(engine, "before_cursor_execute", probe)
         other.close()
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backend.cases.rules import OpenCaseCounts
 from backend.reviews import charts
 from backend.reviews import dashboard_rules as board
-from backend.reviews.dashboard_rules import CaseCounts, VisitTotals
+from backend.reviews.dashboard_rules import VisitTotals
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -18,7 +19,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def test_metrics_of_a_village():
     visits = VisitTotals(visits=4, flags=3, sent_back=1, median_duration_minutes=30.04)
     # cumulative: >= 30 days includes >= 60 and >= 120
-    m = board.metrics(visits, CaseCounts(open=4, overdue=2, untouched=(3, 2, 1)))
+    m = board.metrics(visits, OpenCaseCounts(open=4, overdue=2, untouched=(3, 2, 1)))
     assert m.visits == 4
     assert m.median_duration_minutes == 30.0  # rounded to a tenth
     assert m.flags_per_100_visits == 75.0
@@ -52,8 +53,8 @@ def test_a_cutoff_counts_a_case_exactly_when_its_whole_days_reach_the_mark(age):
 
 
 def test_villages_add_up_to_the_total_and_every_key_is_kept():
-    villages = {"v1": CaseCounts(2, 1, (2, 1, 0)), "v3": CaseCounts(1, 0, (0, 0, 0))}
-    assert board.added_cases(villages.values()) == CaseCounts(3, 1, (2, 1, 0))
+    villages = {"v1": OpenCaseCounts(2, 1, (2, 1, 0)), "v3": OpenCaseCounts(1, 0, (0, 0, 0))}
+    assert board.added_cases(villages.values()) == OpenCaseCounts(3, 1, (2, 1, 0))
     assert board.added_cases([]) == board.NO_CASES
     visits = {"v1": VisitTotals(1, 1, 0, 30.0), "v2": VisitTotals(1, 0, 1, None)}
     grouped = board.grouped(visits, villages)
