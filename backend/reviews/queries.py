@@ -16,11 +16,9 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
     tuple_,
 )
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import Subquery, TableValuedAlias
+from sqlalchemy.sql.selectable import Subquery
 
 from backend import clock
 from backend.auth.rules import Caller
@@ -128,73 +126,39 @@ def _duration_minutes() -> ColumnElement[float]:
     return case((and_(started.is_not(None), ended.is_not(None), ended >= started), minutes))
 
 
-def _team_members() -> TableValuedAlias:
-    """One row per user id of a review row's team (",a,b," holds a few UUIDs), column
-    ``member_id``; empty ids come from the outer commas. PostgreSQL only: SQLite splits the
-    teams in Python (_sqlite_totals)."""
-    return func.unnest(func.string_to_array(VisitReview.team_ids, ",")).table_valued(
-        "member_id").render_derived()
-
-
 TOTAL = ""  # the key of all the dashboard's visits among the per-village totals
+
+
+def _durations(minutes: ColumnElement[float]) -> ColumnElement:
+    """A group's non-NULL durations as one value: PostgreSQL's array of float8, SQLite's
+    BLOB of float64 from our aggregate (dbtypes.SQLITE_VALUES). Both read back exactly."""
+    if _is_postgresql():
+        return func.array_agg(minutes).filter(minutes.is_not(None))
+    return getattr(func, SQLITE_VALUES)(minutes).filter(minutes.is_not(None))
 
 
 def visit_totals(where: list[ColumnElement[bool]]
                  ) -> tuple[dict[str, board.VisitTotals], dict[str, board.VisitTotals]]:
-    """The visits added up in the database: per village (with the key TOTAL for all of
-    them), and per team member (a visit counts for each of its team)."""
-    if _is_postgresql():
-        return _postgresql_totals(where, "village"), _postgresql_totals(where, "member")
-    return _sqlite_totals(where)
+    """The visits added up per village (with the key TOTAL for all of them) and per team
+    member (a visit counts for each of its team).
 
-
-def _postgresql_totals(where: list[ColumnElement[bool]], group: str
-                       ) -> dict[str, board.VisitTotals]:
-    """One pass per grouping, the medians taken in it by percentile_cont; the villages and
-    the total in one pass (GROUPING SETS)."""
-    rows = select(VisitReview.jurisdiction_code).select_from(VisitReview)
-    key: ColumnElement[str] | InstrumentedAttribute[str]
-    if group == "member":
-        members = _team_members()
-        key = members.c[0]
-        rows = rows.join(members, true())
-        where = [*where, key != ""]
-    else:
-        key = VisitReview.jurisdiction_code
-    totals = rows.with_only_columns(
-        key, func.count(), func.sum(_flag_count()), func.sum(_sent_back()),
-        func.percentile_cont(0.5).within_group(_duration_minutes())).where(*where)
-    if group == "village":  # the total is the row of the empty grouping set
-        totals = totals.group_by(func.grouping_sets(tuple_(key), tuple_()))
-    else:
-        totals = totals.group_by(key)
-    found = {}
-    for group_key, count, flags, sent_back, median in db.session.execute(totals):
-        if count:  # the total of no visits is one row of zero
-            found[TOTAL if group_key is None else group_key] = board.VisitTotals(
-                count, int(flags), int(sent_back), median)
-    return found
-
-
-def _sqlite_totals(where: list[ColumnElement[bool]]
-                   ) -> tuple[dict[str, board.VisitTotals], dict[str, board.VisitTotals]]:
-    """SQLite has no median, no GROUPING SETS and no string splitting: one pass adds the
-    visits up per village and team, each group's durations as one value (dbtypes.
-    SQLITE_VALUES), and the villages, the members and the total are put together from those
-    groups here. Three passes (the total, the villages, the members split from the team
-    with json_each), each median ranked with window functions, took 1.7 of the 3 s a
-    township dashboard needed at 100,000 visits (bench/bench_growth.py, issue 23)."""
-    minutes = _duration_minutes()
+    One pass: the database adds the visits up per village and team, each group with its
+    durations (a township has a few dozen such groups), and the villages, the members and
+    the total are put together from those groups here, each median over all its durations.
+    Before (issue 23), at 100,000 visits: SQLite took three passes, each ranking the
+    durations with window functions (1.7 of the 3 s a township's dashboard needed), and
+    PostgreSQL two (GROUPING SETS, and the teams split with unnest), 300 ms."""
+    postgresql = _is_postgresql()
     groups = select(
         VisitReview.jurisdiction_code, VisitReview.team_ids, func.count(),
-        func.sum(_flag_count()), func.sum(_sent_back()),
-        getattr(func, SQLITE_VALUES)(minutes).filter(minutes.is_not(None)),
+        func.sum(_flag_count()), func.sum(_sent_back()), _durations(_duration_minutes()),
     ).where(*where).group_by(VisitReview.jurisdiction_code, VisitReview.team_ids)
     villages: dict[str, list[board.GroupTotals]] = {}
     members: dict[str, list[board.GroupTotals]] = {}
     everything: list[board.GroupTotals] = []
     for village, team_ids, count, flags, sent_back, durations in db.session.execute(groups):
-        part = board.GroupTotals(count, int(flags), int(sent_back), sqlite_values(durations))
+        part = board.GroupTotals(count, int(flags), int(sent_back),
+                                 (durations or ()) if postgresql else sqlite_values(durations))
         everything.append(part)
         villages.setdefault(village, []).append(part)
         for member in team_ids.split(","):
