@@ -90,7 +90,7 @@ def dashboard_conditions(scope: str, days: int | None) -> list[ColumnElement[boo
 def last_reviewed_at(scope: str) -> Subquery:
     """The last change of any review of each case in ``scope`` (columns ``case_id`` and
     ``touched_at``), for a statement over cases to join: the dashboard's untouched cases.
-    Read from ix_visit_review_case_touched alone."""
+    SQLite reads it from ix_visit_review_case_touched alone; PostgreSQL scans and hashes."""
     return select(VisitReview.case_id, func.max(VisitReview.updated_at).label("touched_at")).where(
         within(VisitReview.jurisdiction_code, scope)).group_by(VisitReview.case_id).subquery(
         "last_reviewed")
